@@ -1,0 +1,204 @@
+"""Declarations: the pydantic models of every YAML ``kind``.
+
+These models are the single source of truth: the JSON Schemas in ``schemas/`` are generated from
+them (``python -m reconciler.config.schema --write``) and a test fails when the two disagree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt
+
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+LIST_ID_PATTERN = r"^[A-Za-z0-9]{6}$"
+ENV_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
+PERCENT_PATTERN = r"^(100|[0-9]{1,2})(\.[0-9]+)?%$"
+
+Name = Annotated[str, Field(pattern=NAME_PATTERN, description="Unique name within its kind.")]
+
+
+class Declaration(BaseModel):
+    """Common settings: unknown keys are refused, values are immutable once loaded."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class EnvRef(Declaration):
+    """A reference to an environment variable holding a secret; never the secret itself."""
+
+    env: str = Field(
+        pattern=ENV_NAME_PATTERN,
+        description="Name of the environment variable that holds the value.",
+    )
+
+
+class Consent(Declaration):
+    """The data-privacy and compliance acknowledgement for sending profiles to Klaviyo."""
+
+    accepted: bool = Field(description="Must be true for any export over this connection to run.")
+    accepted_by: str | None = Field(
+        default=None, description="Email or handle of the person who accepted the terms."
+    )
+    accepted_at: dt.date | None = Field(
+        default=None, description="Date the terms were accepted (YYYY-MM-DD)."
+    )
+
+
+class Connection(Declaration):
+    """A Klaviyo account reached with a private API key."""
+
+    kind: Literal["Connection"] = Field(description="Document kind.")
+    name: Name
+    display_name: str | None = Field(default=None, description="Human-readable label.")
+    type: Literal["klaviyo"] = Field(default="klaviyo", description="Destination type.")
+    api_key: EnvRef = Field(description="Environment variable holding the private API key.")
+    usable_by: Literal["admins", "contributors"] = Field(
+        default="admins",
+        description="Who may add or change exports using this connection: admins only, "
+        "or also contributors (see kind Access).",
+    )
+    consent: Consent | None = Field(
+        default=None, description="Data-privacy and compliance acknowledgement."
+    )
+    base_url: str | None = Field(
+        default=None,
+        description="API base URL; defaults to https://a.klaviyo.com. Plain http is only "
+        "allowed to loopback addresses (the sandbox).",
+    )
+
+
+class Source(Declaration):
+    """Where unified customer profiles live: local files (DuckDB) or a SQL database."""
+
+    kind: Literal["Source"] = Field(description="Document kind.")
+    name: Name
+    files: dict[str, str] | None = Field(
+        default=None,
+        description="Table name -> path or glob (relative to the config directory) of CSV, "
+        "Parquet or JSON Lines files, queried with embedded DuckDB.",
+    )
+    url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of a database; the password comes from the environment "
+        "variable named by ?password_env=NAME, never from the URL itself.",
+    )
+    encoding: str | None = Field(
+        default=None,
+        description="Character encoding of CSV files when not UTF-8 (for example latin-1).",
+    )
+
+
+class Segment(Declaration):
+    """A set of profiles: a SQL query or a table of a source."""
+
+    kind: Literal["Segment"] = Field(description="Document kind.")
+    name: Name
+    source: str = Field(description="Name of the Source to read from.")
+    query: str | None = Field(
+        default=None, description="SQL in the source's dialect returning one row per profile."
+    )
+    table: str | None = Field(default=None, description="Table (or view) holding the segment.")
+    description: str | None = Field(default=None, description="What this segment is.")
+
+
+class Fields(Declaration):
+    """Which segment columns feed which Klaviyo profile fields."""
+
+    email: str = Field(description="Column holding the email address (required).")
+    first_name: str | None = Field(default=None, description="Column for first_name.")
+    last_name: str | None = Field(default=None, description="Column for last_name.")
+    phone_number: str | None = Field(default=None, description="Column for phone_number.")
+    external_id: str | None = Field(default=None, description="Column for external_id.")
+    organization: str | None = Field(default=None, description="Column for organization.")
+    title: str | None = Field(default=None, description="Column for title.")
+    locale: str | None = Field(default=None, description="Column for locale.")
+    properties: dict[str, str] = Field(
+        default_factory=dict,
+        description="Custom profile property name -> column.",
+    )
+
+    def attribute_columns(self) -> dict[str, str]:
+        """Klaviyo attribute -> column for every mapped field except email and properties."""
+        skip = {"email", "properties"}
+        return {k: v for k, v in self.model_dump().items() if k not in skip and v is not None}
+
+
+class Limits(Declaration):
+    """Safety guards of an export; crossing one blocks it unless forced."""
+
+    max_profiles: PositiveInt = Field(
+        default=100_000, description="Most profiles the segment may hold (default 100000)."
+    )
+    max_removals: PositiveInt | Annotated[str, Field(pattern=PERCENT_PATTERN)] = Field(
+        default="30%",
+        description="Most removals per run: a count, or a percentage of the current list "
+        "(applied once the list has at least 10 members). Default 30%.",
+    )
+    allow_empty: bool = Field(
+        default=False, description="Allow an empty segment to empty a non-empty list."
+    )
+
+
+class Export(Declaration):
+    """Keep one Klaviyo list equal to (or a superset of) one segment."""
+
+    kind: Literal["Export"] = Field(description="Document kind.")
+    name: Name
+    segment: str = Field(description="Name of the Segment to export.")
+    connection: str = Field(description="Name of the Connection (Klaviyo account).")
+    list_id: str = Field(
+        pattern=LIST_ID_PATTERN, description="Klaviyo list id: six letters or digits."
+    )
+    fields: Fields = Field(description="Segment columns -> Klaviyo profile fields.")
+    mode: Literal["mirror", "add_only"] = Field(
+        default="mirror",
+        description="mirror adds and removes members; add_only never removes.",
+    )
+    enabled: bool = Field(default=True, description="Disabled exports are validated, not run.")
+    schedule: str | None = Field(
+        default=None,
+        description="Cron expression; 'apply --due' runs the export only when it is due.",
+    )
+    limits: Limits = Field(default_factory=Limits, description="Safety guards.")
+    description: str | None = Field(default=None, description="What this export is for.")
+
+
+class Access(Declaration):
+    """Who may change what: admins change connections, Access and admin-only exports."""
+
+    kind: Literal["Access"] = Field(description="Document kind.")
+    name: Name | None = Field(default=None, description="Optional name.")
+    admins: list[str] = Field(default_factory=list, description="Emails or handles of admins.")
+    contributors: list[str] = Field(
+        default_factory=list, description="Emails or handles of contributors."
+    )
+
+
+KINDS: dict[str, type[Declaration]] = {
+    "Connection": Connection,
+    "Source": Source,
+    "Segment": Segment,
+    "Export": Export,
+    "Access": Access,
+}
+
+
+class Config(BaseModel):
+    """All declarations of a config directory, validated, keyed by name."""
+
+    model_config = ConfigDict(frozen=True)
+
+    connections: dict[str, Connection] = Field(default_factory=dict)
+    sources: dict[str, Source] = Field(default_factory=dict)
+    segments: dict[str, Segment] = Field(default_factory=dict)
+    exports: dict[str, Export] = Field(default_factory=dict)
+    access: Access | None = None
+    origins: dict[str, str] = Field(
+        default_factory=dict,
+        description="'Kind/name' -> 'file:line' where the declaration starts.",
+    )
+
+    def enabled_exports(self) -> list[Export]:
+        return [e for e in self.exports.values() if e.enabled]
