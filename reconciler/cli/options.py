@@ -22,3 +22,44 @@ state_option = click.option(
     help="State backend: a postgresql:// URL or an SQLite path "
     "(default .reconciler/state.db; env RECONCILER_STATE).",
 )
+
+run_options = [
+    click.option(
+        "--export",
+        "exports",
+        multiple=True,
+        metavar="NAME",
+        help="Only this export (repeatable). Default: every enabled export.",
+    ),
+    click.option("--force", is_flag=True, help="Override tripped safety guards (recorded)."),
+    click.option(
+        "--refresh", is_flag=True, help="Ignore the membership cache: read every list in full."
+    ),
+    click.option(
+        "--base-url",
+        envvar="RECONCILER_KLAVIYO_URL",
+        default=None,
+        help="Send every connection's API calls here instead (e.g. a local sandbox: "
+        "http://127.0.0.1:8765). Env RECONCILER_KLAVIYO_URL.",
+    ),
+    click.option(
+        "--time-scale",
+        type=click.FloatRange(min=1.0),
+        default=1.0,
+        envvar="RECONCILER_TIME_SCALE",
+        show_default=True,
+        help="Pace for a sandbox started with the same --time-scale.",
+    ),
+    click.option(
+        "--actor",
+        default=None,
+        help="Who runs this (default: GITHUB_ACTOR, else git user.email).",
+    ),
+]
+
+
+def apply_options(func):  # type: ignore[no-untyped-def]
+    """Decorate a command with every option of ``run_options``."""
+    for option in reversed(run_options):
+        func = option(func)
+    return func

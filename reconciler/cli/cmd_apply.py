@@ -1,0 +1,100 @@
+"""``reconciler apply``: execute a saved plan, or plan and apply in one go."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from reconciler.cli.cmd_plan import render
+from reconciler.cli.options import apply_options, config_dir_option, state_option
+from reconciler.cli.progress import make_progress
+from reconciler.cli.runner import run_options_from
+from reconciler.engine.applying import ApplyReport, run_apply
+from reconciler.errors import ReconcilerError
+from reconciler.plan.model import Plan
+from reconciler.plan.planfile import read_plan
+from reconciler.state import open_state
+
+
+class ConfirmationNeeded(ReconcilerError):
+    """apply without --yes outside a terminal."""
+
+    hint = "pass --yes to apply without a prompt (CI), or run it in a terminal"
+
+
+def _confirm_with(yes: bool) -> Any:
+    def confirm(plan: Plan) -> bool:
+        if yes:
+            return True
+        if not sys.stdin.isatty():
+            raise ConfirmationNeeded("apply needs confirmation and no terminal is attached")
+        click.echo(render(plan, "text"))
+        return click.confirm("Apply these changes?", default=False)
+
+    return confirm
+
+
+def summary_lines(report: ApplyReport) -> list[str]:
+    lines = []
+    for o in sorted(report.outcomes, key=lambda o: o.name):
+        line = (
+            f"{o.name} -> {o.list_id}: {o.outcome}; added {o.added:,}, removed {o.removed:,}, "
+            f"failed {o.failed:,} in {o.seconds:.1f}s"
+        )
+        lines.append(line)
+        lines.extend(f"    failed: {f}" for f in o.failures)
+        if o.error:
+            lines.append(f"    error: {o.error}")
+    return lines
+
+
+@click.command()
+@click.argument("planfile", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@config_dir_option
+@apply_options
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation (CI).")
+@click.option("--due", is_flag=True, help="Only exports whose schedule is due (for a CI cron).")
+@click.option(
+    "--lock-timeout",
+    type=float,
+    default=60.0,
+    show_default=True,
+    help="Seconds to wait for a list locked by another apply.",
+)
+@state_option
+def apply(
+    planfile: Path | None, config_dir: Path, state_url: str | None, yes: bool, **values: Any
+) -> None:
+    """Apply a saved plan, or plan and apply in one go."""
+    options = run_options_from(config_dir, state_url, **values)
+    saved = read_plan(planfile) if planfile else None
+    with (
+        open_state(options.state_url, root=options.state_root) as state,
+        make_progress() as progress,
+    ):
+        report = run_apply(
+            options, state, saved=saved, confirm=_confirm_with(yes), progress=progress
+        )
+    if report.cancelled:
+        click.echo("Cancelled: nothing was applied.")
+        sys.exit(1)
+    if (
+        report.plan is not None
+        and options.force
+        and any(e.forced_guards for e in report.plan.exports)
+    ):
+        click.secho(
+            "WARNING: safety guards were overridden with --force (recorded in the journal).",
+            fg="yellow",
+            bold=True,
+            err=True,
+        )
+    if not report.outcomes:
+        click.echo("Nothing to apply: no export selected.")
+    for line in summary_lines(report):
+        click.echo(line)
+    click.echo(f"Run {report.run_id} recorded.")
+    sys.exit(1 if report.failed else 0)

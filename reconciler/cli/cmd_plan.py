@@ -1,0 +1,92 @@
+"""``reconciler plan``: show what apply would change, without changing anything."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from reconciler.cli.options import apply_options, config_dir_option, state_option
+from reconciler.cli.runner import run_options_from
+from reconciler.engine.access import enforce_access
+from reconciler.engine.planning import make_plan
+from reconciler.plan.model import Plan
+from reconciler.plan.planfile import write_plan
+from reconciler.plan.render import render_json, render_markdown, render_text
+from reconciler.state import open_state
+
+
+def render(plan: Plan, fmt: str) -> str:
+    if fmt == "json":
+        return render_json(plan)
+    if fmt == "markdown":
+        return render_markdown(plan)
+    style = click.style if sys.stdout.isatty() else (lambda text, **_: text)
+    return render_text(plan, style)
+
+
+def exit_code_for(plan: Plan, detailed: bool) -> int:
+    """1 when an export is blocked or failed; 2 for changes with --detailed-exitcode; else 0."""
+    if plan.has_blocked:
+        return 1
+    return 2 if detailed and plan.has_changes else 0
+
+
+@click.command()
+@config_dir_option
+@apply_options
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Save the complete plan (contains email addresses: personal data).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "markdown", "json"]),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
+@click.option(
+    "--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes, 0 when none."
+)
+@click.option(
+    "--base",
+    "base_ref",
+    default=None,
+    metavar="REF",
+    help="Git ref to compare the configuration with (default: merge base with the default branch).",
+)
+@state_option
+def plan(
+    config_dir: Path,
+    state_url: str | None,
+    out: Path | None,
+    fmt: str,
+    detailed_exitcode: bool,
+    **values: Any,
+) -> None:
+    """Plan the difference between each segment and its Klaviyo list."""
+    options = run_options_from(config_dir, state_url, **values)
+    enforce_access(options)
+    with open_state(options.state_url, root=options.state_root) as state:
+        result = asyncio.run(make_plan(options, state))
+    if options.force and any(e.forced_guards for e in result.exports):
+        click.secho(
+            "WARNING: --force overrides tripped safety guards; this is recorded.",
+            fg="yellow",
+            bold=True,
+            err=True,
+        )
+    if out is not None:
+        write_plan(result, out)
+        click.echo(
+            f"Plan saved to {out} (it contains email addresses: treat it as personal data).",
+            err=True,
+        )
+    click.echo(render(result, fmt))
+    sys.exit(exit_code_for(result, detailed_exitcode))

@@ -1,0 +1,80 @@
+"""Progress output for apply: rich bars on a terminal, plain lines otherwise."""
+
+from __future__ import annotations
+
+import sys
+import time
+from types import TracebackType
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TimeElapsedColumn
+
+
+class BarProgress:
+    """Rich progress bars (stderr), one per task."""
+
+    def __init__(self) -> None:
+        self._bars = Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=Console(stderr=True),
+        )
+        self._tasks: dict[str, TaskID] = {}
+
+    def __enter__(self) -> BarProgress:
+        self._bars.start()
+        return self
+
+    def __exit__(
+        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._bars.stop()
+
+    def start(self, task: str, total: int) -> None:
+        self._tasks[task] = self._bars.add_task(task, total=total)
+
+    def advance(self, task: str, amount: int) -> None:
+        if task in self._tasks:
+            self._bars.advance(self._tasks[task], amount)
+
+    def note(self, text: str) -> None:
+        self._bars.console.print(text)
+
+
+class LineProgress:
+    """Plain progress lines (stderr) at most every few seconds per task, for CI logs."""
+
+    def __init__(self, every: float = 5.0) -> None:
+        self._every = every
+        self._state: dict[str, tuple[int, int, float]] = {}
+
+    def __enter__(self) -> LineProgress:
+        return self
+
+    def __exit__(
+        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        return None
+
+    def start(self, task: str, total: int) -> None:
+        self._state[task] = (0, total, time.monotonic())
+        click.echo(f"{task}: 0/{total:,}", err=True)
+
+    def advance(self, task: str, amount: int) -> None:
+        done, total, last = self._state.get(task, (0, 0, 0.0))
+        done += amount
+        now = time.monotonic()
+        if done >= total or now - last >= self._every:
+            click.echo(f"{task}: {done:,}/{total:,}", err=True)
+            last = now
+        self._state[task] = (done, total, last)
+
+    def note(self, text: str) -> None:
+        click.echo(text, err=True)
+
+
+def make_progress() -> BarProgress | LineProgress:
+    return BarProgress() if sys.stderr.isatty() else LineProgress()

@@ -1,0 +1,191 @@
+"""``apply``: lock the lists, (re)plan, check a saved plan is still current, execute, journal."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import subprocess
+from collections.abc import Callable
+from contextlib import AsyncExitStack, ExitStack
+from dataclasses import dataclass, field
+
+from reconciler.config import load_config
+from reconciler.engine.connections import OpenConnection, open_connections
+from reconciler.engine.executor import ExportOutcome, execute_export, record_for
+from reconciler.engine.options import RunOptions
+from reconciler.engine.planning import plan_exports
+from reconciler.engine.progress import NoProgress, Progress
+from reconciler.engine.selection import select_exports
+from reconciler.engine.staleness import check_current, exports_of_plan
+from reconciler.errors import LockTimeout
+from reconciler.plan.model import ExportPlan, Plan
+from reconciler.state import RunStart, StateBackend, resolve_actor
+
+Confirm = Callable[[Plan], bool]
+
+
+@dataclass
+class ApplyReport:
+    """What an apply did: the plan it executed and one outcome per export."""
+
+    run_id: str
+    plan: Plan | None
+    outcomes: list[ExportOutcome] = field(default_factory=list)
+    cancelled: bool = False
+
+    @property
+    def failed(self) -> bool:
+        return any(o.outcome in ("failed", "partial", "blocked") for o in self.outcomes)
+
+
+def git_commit() -> str | None:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=False
+        )
+    except OSError:
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+def run_apply(
+    options: RunOptions,
+    state: StateBackend,
+    *,
+    saved: Plan | None = None,
+    confirm: Confirm = lambda plan: True,
+    progress: Progress | None = None,
+) -> ApplyReport:
+    """Apply ``saved`` (refusing it when stale) or a fresh plan; journal everything."""
+    actor = resolve_actor(options.actor)
+    command = "apply PLANFILE" if saved else ("apply --due" if options.due_only else "apply")
+    run_id = state.start_run(
+        RunStart(
+            actor=actor,
+            commit=git_commit(),
+            plan_checksum=saved.checksum if saved else None,
+            command=command,
+            forced=options.force or bool(saved and saved.forced),
+        )
+    )
+    report = ApplyReport(run_id=run_id, plan=None)
+    outcome = "failed"
+    try:
+        asyncio.run(_apply(options, state, saved, confirm, progress or NoProgress(), report, actor))
+        outcome = _run_outcome(report)
+    except KeyboardInterrupt:
+        outcome = "interrupted"
+        raise
+    finally:
+        state.finish_run(run_id, outcome)
+    return report
+
+
+def _run_outcome(report: ApplyReport) -> str:
+    if report.cancelled:
+        return "cancelled"
+    kinds = {o.outcome for o in report.outcomes}
+    if not kinds or kinds <= {"succeeded", "unchanged"}:
+        return "succeeded"
+    if kinds <= {"failed", "blocked"}:
+        return "failed"
+    return "partial"
+
+
+async def _apply(
+    options: RunOptions,
+    state: StateBackend,
+    saved: Plan | None,
+    confirm: Confirm,
+    progress: Progress,
+    report: ApplyReport,
+    actor: str,
+) -> None:
+    config = load_config(options.config_dir)
+    if saved is not None:
+        exports = exports_of_plan(config, saved)
+        options = _with_force(options, saved.forced or options.force)
+    else:
+        exports = select_exports(config, options, state)
+    used = {e.connection: config.connections[e.connection] for e in exports}
+    async with AsyncExitStack() as stack:
+        opened = await open_connections(used, options, stack)
+        with ExitStack() as locks:
+            held = _lock_lists(exports, opened, state, locks, actor, report, options)
+            plan = await plan_exports(config, exports, opened, options, state)
+            if saved is not None:
+                check_current(saved, plan)
+            report.plan = plan
+            if plan.has_changes and not confirm(plan):
+                report.cancelled = True
+                return
+            await _execute(plan, opened, held, state, report, progress)
+
+
+def _with_force(options: RunOptions, force: bool) -> RunOptions:
+    from dataclasses import replace
+
+    return replace(options, force=force)
+
+
+def _lock_lists(
+    exports: list,  # type: ignore[type-arg]
+    opened: dict[str, OpenConnection],
+    state: StateBackend,
+    locks: ExitStack,
+    actor: str,
+    report: ApplyReport,
+    options: RunOptions,
+) -> dict[str, str | None]:
+    """Lock each export's list; an export whose lock times out carries the error instead."""
+    held: dict[str, str | None] = {}
+    holder = f"{actor} (run {report.run_id[:8]})"
+    for export in sorted(exports, key=lambda e: e.list_id):
+        conn = opened[export.connection]
+        if conn.client is None:
+            held[export.name] = None
+            continue
+        key = f"{conn.account}/{export.list_id}"
+        try:
+            locks.enter_context(state.lock_list(key, holder, timeout=options.lock_timeout))
+            held[export.name] = None
+        except LockTimeout as exc:
+            held[export.name] = str(exc)
+    return held
+
+
+async def _execute(
+    plan: Plan,
+    opened: dict[str, OpenConnection],
+    held: dict[str, str | None],
+    state: StateBackend,
+    report: ApplyReport,
+    progress: Progress,
+) -> None:
+    async def one(ep: ExportPlan) -> None:
+        started = dt.datetime.now(dt.UTC)
+        outcome = await _execute_one(ep, opened, held, state, report.run_id, progress)
+        report.outcomes.append(outcome)
+        state.record_export(report.run_id, record_for(ep, outcome, started))
+
+    await asyncio.gather(*(one(ep) for ep in plan.exports))
+
+
+async def _execute_one(
+    ep: ExportPlan,
+    opened: dict[str, OpenConnection],
+    held: dict[str, str | None],
+    state: StateBackend,
+    run_id: str,
+    progress: Progress,
+) -> ExportOutcome:
+    lock_error = held.get(ep.name)
+    if lock_error:
+        return ExportOutcome(ep.name, ep.list_id, outcome="failed", error=lock_error)
+    if ep.blocked:
+        return ExportOutcome(ep.name, ep.list_id, outcome="blocked", error="; ".join(ep.reasons))
+    if not ep.has_changes:
+        return ExportOutcome(ep.name, ep.list_id, outcome="unchanged")
+    client = opened[ep.connection].client
+    assert client is not None
+    return await execute_export(client, ep, state, run_id, progress)

@@ -1,0 +1,115 @@
+"""``plan``: verify connections, read segments and lists, and build the frozen plan."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from contextlib import AsyncExitStack
+
+from reconciler.config import load_config
+from reconciler.engine.connections import OpenConnection, open_connections
+from reconciler.engine.gitbase import base_config
+from reconciler.engine.membership import read_list_state
+from reconciler.engine.options import RunOptions
+from reconciler.engine.selection import select_exports
+from reconciler.errors import ReconcilerError
+from reconciler.klaviyo.errors import KlaviyoError, NotFoundError
+from reconciler.models import Config, Export
+from reconciler.plan.builder import build_export_plan, failed_export_plan
+from reconciler.plan.configdiff import config_changes
+from reconciler.plan.digest import json_digest
+from reconciler.plan.model import ExportPlan, Plan
+from reconciler.plan.planfile import seal
+from reconciler.sources import read_segment
+from reconciler.state import StateBackend
+
+
+async def make_plan(options: RunOptions, state: StateBackend) -> Plan:
+    """The plan for every selected, enabled export of ``options.config_dir``."""
+    config = load_config(options.config_dir)
+    exports = select_exports(config, options, state)
+    used = {e.connection: config.connections[e.connection] for e in exports}
+    async with AsyncExitStack() as stack:
+        opened = await open_connections(used, options, stack)
+        return await plan_exports(config, exports, opened, options, state)
+
+
+async def plan_exports(
+    config: Config,
+    exports: list[Export],
+    opened: dict[str, OpenConnection],
+    options: RunOptions,
+    state: StateBackend,
+) -> Plan:
+    """Plan ``exports`` over already opened connections; a failing export does not stop others."""
+    plans = await asyncio.gather(
+        *(_plan_export(config, e, opened[e.connection], options, state) for e in exports)
+    )
+    base_ref, base = base_config(options)
+    plan = Plan(
+        created_at=dt.datetime.now(dt.UTC),
+        config_dir=str(options.config_dir),
+        exports=tuple(plans),
+        config_changes=config_changes(base, config),
+        base=base_ref,
+        forced=options.force,
+    )
+    return seal(plan)
+
+
+def export_config_digest(config: Config, export: Export) -> str:
+    """Digest of every declaration the export depends on (no secret is in any of them)."""
+    segment = config.segments[export.segment]
+    parts = {
+        "export": export.model_dump(mode="json"),
+        "connection": config.connections[export.connection].model_dump(mode="json"),
+        "segment": segment.model_dump(mode="json"),
+        "source": config.sources[segment.source].model_dump(mode="json"),
+    }
+    return json_digest(parts)
+
+
+async def _plan_export(
+    config: Config,
+    export: Export,
+    conn: OpenConnection,
+    options: RunOptions,
+    state: StateBackend,
+) -> ExportPlan:
+    where = f"export '{export.name}' (list {export.list_id})"
+    if conn.client is None:
+        return failed_export_plan(export, f"{conn.error}; {where} not planned")
+    client = conn.client
+    try:
+        await settle_running_jobs(conn, export.list_id, state)
+        current = await read_list_state(
+            client, state, conn.account, export.list_id, refresh=options.refresh
+        )
+        segment = await asyncio.to_thread(read_segment, config, export, options.config_dir)
+    except NotFoundError:
+        message = (
+            f"list {export.list_id} does not exist in the account of connection "
+            f"'{export.connection}'; check list_id of {where}"
+        )
+        return failed_export_plan(export, message)
+    except (KlaviyoError, ReconcilerError) as exc:
+        return failed_export_plan(export, f"{where}: {exc}")
+    return build_export_plan(
+        export,
+        config.connections[export.connection],
+        segment,
+        current,
+        config_digest=export_config_digest(config, export),
+        force=options.force,
+    )
+
+
+async def settle_running_jobs(conn: OpenConnection, list_id: str, state: StateBackend) -> None:
+    """Wait for bulk import jobs still running on the list (from an earlier run or elsewhere):
+    their members show in the list only once complete, so planning before would add them twice."""
+    assert conn.client is not None
+    running = set(await conn.client.running_jobs(list_id))
+    running.update(state.pending_jobs(conn.account, list_id))
+    if running:
+        await conn.client.wait_for_jobs(sorted(running))
+        state.finish_jobs(sorted(running))

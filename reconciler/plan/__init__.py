@@ -1,0 +1,1 @@
+"""Plans: the frozen difference between each segment and its Klaviyo list."""

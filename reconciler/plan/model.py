@@ -1,0 +1,120 @@
+"""The plan: a frozen value computed from the config, the segment rows and the list state.
+
+A plan holds, per export, the exact emails to add (with the profile fields to send) and the exact
+members to remove (email and profile id), the safety guards evaluated on them, and fingerprints of
+the three inputs so that ``apply PLANFILE`` can refuse a stale plan. Only the plan file written
+with ``plan --out`` holds addresses; every rendering shows counts and masked samples.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+PLAN_FORMAT_VERSION = 1
+
+ChangeAction = Literal["added", "removed", "enabled", "disabled", "changed"]
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Estimate(Frozen):
+    """API calls an apply will make and the minimum seconds Klaviyo's rate tiers allow."""
+
+    calls: int
+    seconds: float
+
+
+class GuardResult(Frozen):
+    """One safety guard evaluated on an export's change."""
+
+    name: Literal["max_profiles", "max_removals", "allow_empty", "consent"]
+    tripped: bool
+    message: str
+    forced: bool = False
+
+
+class Fingerprints(Frozen):
+    """Digests of the three inputs of an export's plan (no addresses)."""
+
+    config: str
+    segment: str
+    list: str
+
+
+class ExportPlan(Frozen):
+    """The change for one export; ``error`` set means it could not be planned."""
+
+    name: str
+    connection: str
+    list_id: str
+    mode: Literal["mirror", "add_only"]
+    account: str = ""
+    list_name: str = ""
+    add: tuple[str, ...] = ()
+    add_fields: dict[str, dict[str, object]] = Field(default_factory=dict)
+    remove: tuple[str, ...] = ()
+    remove_ids: tuple[str, ...] = ()
+    unchanged: int = 0
+    current: int = 0
+    desired: int = 0
+    rows: int = 0
+    invalid: int = 0
+    duplicates: int = 0
+    invalid_samples: tuple[str, ...] = ()
+    guards: tuple[GuardResult, ...] = ()
+    estimate: Estimate = Estimate(calls=0, seconds=0.0)
+    fingerprints: Fingerprints | None = None
+    incremental: bool = False
+    error: str | None = None
+
+    @property
+    def blocked(self) -> bool:
+        return self.error is not None or any(g.tripped and not g.forced for g in self.guards)
+
+    @property
+    def reasons(self) -> list[str]:
+        found = [g.message for g in self.guards if g.tripped and not g.forced]
+        return ([self.error] if self.error else []) + found
+
+    @property
+    def forced_guards(self) -> list[str]:
+        return [g.name for g in self.guards if g.tripped and g.forced]
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.add or self.remove)
+
+
+class ConfigChange(Frozen):
+    """A declaration added, removed, enabled, disabled or changed since the git base."""
+
+    kind: str
+    name: str
+    action: ChangeAction
+    details: tuple[str, ...] = ()
+
+
+class Plan(Frozen):
+    """Everything ``apply`` needs; ``checksum`` covers all other fields."""
+
+    version: int = PLAN_FORMAT_VERSION
+    created_at: dt.datetime
+    config_dir: str
+    exports: tuple[ExportPlan, ...]
+    config_changes: tuple[ConfigChange, ...] = ()
+    base: str | None = None
+    forced: bool = False
+    checksum: str = ""
+
+    @property
+    def has_changes(self) -> bool:
+        return any(e.has_changes and not e.blocked for e in self.exports)
+
+    @property
+    def has_blocked(self) -> bool:
+        return any(e.blocked for e in self.exports)

@@ -1,0 +1,170 @@
+"""Renderings of a plan: text for terminals, markdown for pull requests, json for machines.
+
+None of them contains a full email address: counts, and masked samples at most.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+
+from reconciler.emails import mask_email
+from reconciler.plan.model import ConfigChange, ExportPlan, Plan
+
+MARKDOWN_LIMIT = 60_000
+SAMPLES = 5
+MARKER = "<!-- reconciler-plan -->"
+
+Style = Callable[..., str]
+_EMAIL = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+
+
+def mask_all(text: str) -> str:
+    """Mask every email-shaped string in ``text`` (defence in depth for free-text fields)."""
+    return _EMAIL.sub(lambda m: mask_email(m.group(0)), text)
+
+
+def _plain(text: str, **_: object) -> str:
+    return text
+
+
+def samples(emails: tuple[str, ...]) -> list[str]:
+    return [mask_email(e) for e in emails[:SAMPLES]]
+
+
+def export_summary(e: ExportPlan) -> dict[str, object]:
+    """The json form of one export's plan: counts, never addresses."""
+    return {
+        "name": e.name,
+        "connection": e.connection,
+        "list_id": e.list_id,
+        "mode": e.mode,
+        "add": len(e.add),
+        "remove": len(e.remove),
+        "unchanged": e.unchanged,
+        "invalid": e.invalid,
+        "duplicates": e.duplicates,
+        "current": e.current,
+        "desired": e.desired,
+        "blocked": e.blocked,
+        "reasons": e.reasons,
+        "forced": e.forced_guards,
+        "incremental": e.incremental,
+        "estimate": {"calls": e.estimate.calls, "seconds": e.estimate.seconds},
+    }
+
+
+def render_json(plan: Plan) -> str:
+    body = {
+        "exports": [export_summary(e) for e in plan.exports],
+        "config_changes": [c.model_dump(mode="json") for c in plan.config_changes],
+        "base": plan.base,
+        "forced": plan.forced,
+        "checksum": plan.checksum,
+    }
+    return mask_all(json.dumps(body, indent=2))
+
+
+def _change_line(change: ConfigChange) -> str:
+    details = f": {'; '.join(change.details)}" if change.details else ""
+    return f"{change.kind} {change.name} {change.action}{details}"
+
+
+def render_text(plan: Plan, style: Style = _plain) -> str:
+    lines: list[str] = []
+    for e in plan.exports:
+        lines.extend(_text_export(e, style))
+        lines.append("")
+    if plan.config_changes:
+        base = f" since {plan.base}" if plan.base else ""
+        lines.append(style(f"Configuration changes{base}:", bold=True))
+        lines.extend(f"  {_change_line(c)}" for c in plan.config_changes)
+        lines.append("")
+    lines.append(_totals(plan))
+    return mask_all("\n".join(lines))
+
+
+def _text_export(e: ExportPlan, style: Style) -> list[str]:
+    head = f"Export {e.name} -> list {e.list_id} ({e.connection}, {e.mode})"
+    lines = [style(head, bold=True)]
+    if e.error:
+        return [*lines, style(f"  error: {e.error}", fg="red")]
+    lines.append(
+        "  "
+        + style(f"+{len(e.add):,} add", fg="green")
+        + "  "
+        + style(f"-{len(e.remove):,} remove", fg="red")
+        + f"  ={e.unchanged:,} unchanged  {e.invalid:,} invalid  {e.duplicates:,} duplicate rows"
+    )
+    lines.append(
+        f"  list {e.current:,} -> {e.current + len(e.add) - len(e.remove):,} members; "
+        f"~{e.estimate.calls:,} calls, at least {e.estimate.seconds:.0f}s"
+        + (" (incremental read)" if e.incremental else "")
+    )
+    if e.add:
+        lines.append(f"  add e.g. {', '.join(samples(e.add))}")
+    if e.remove:
+        lines.append(f"  remove e.g. {', '.join(samples(e.remove))}")
+    for reason in e.reasons:
+        lines.append(style(f"  BLOCKED: {reason}", fg="red", bold=True))
+    for name in e.forced_guards:
+        lines.append(style(f"  FORCED: guard {name} overridden with --force", fg="yellow"))
+    return lines
+
+
+def _totals(plan: Plan) -> str:
+    adds = sum(len(e.add) for e in plan.exports if not e.blocked)
+    removes = sum(len(e.remove) for e in plan.exports if not e.blocked)
+    blocked = sum(1 for e in plan.exports if e.blocked)
+    text = f"Plan: {adds:,} to add, {removes:,} to remove across {len(plan.exports)} export(s)"
+    return text + (f"; {blocked} blocked" if blocked else "") + "."
+
+
+def render_markdown(plan: Plan, limit: int = MARKDOWN_LIMIT) -> str:
+    """A pull-request comment, always under ``limit`` characters."""
+    parts = [MARKER, "## Reconciler plan", "", _totals(plan), "", _markdown_table(plan)]
+    for e in plan.exports:
+        parts.extend(_markdown_details(e))
+    parts.extend(_markdown_changes(plan))
+    text = mask_all("\n".join(parts))
+    if len(text) > limit:
+        cut = text[: limit - 200].rsplit("\n", 1)[0]
+        text = f"{cut}\n\n_…truncated to stay under GitHub's comment limit; run `reconciler plan` for the rest._"
+    return text
+
+
+def _markdown_table(plan: Plan) -> str:
+    rows = [
+        "| export | list | add | remove | unchanged | invalid | status |",
+        "|---|---|--:|--:|--:|--:|---|",
+    ]
+    for e in plan.exports:
+        status = "blocked" if e.blocked else ("forced" if e.forced_guards else "ok")
+        rows.append(
+            f"| `{e.name}` | `{e.list_id}` | {len(e.add):,} | {len(e.remove):,} | "
+            f"{e.unchanged:,} | {e.invalid:,} | {status} |"
+        )
+    return "\n".join(rows)
+
+
+def _markdown_details(e: ExportPlan) -> list[str]:
+    lines: list[str] = []
+    for reason in e.reasons:
+        lines.append(f"- :no_entry: **{e.name}** blocked: {reason}")
+    for name in e.forced_guards:
+        lines.append(f"- :warning: **{e.name}**: guard `{name}` overridden with `--force`")
+    if e.add or e.remove:
+        adds = ", ".join(f"`{s}`" for s in samples(e.add)) or "none"
+        removes = ", ".join(f"`{s}`" for s in samples(e.remove)) or "none"
+        lines.append(f"- **{e.name}** samples: add {adds}; remove {removes}")
+    return ["", *lines] if lines else []
+
+
+def _markdown_changes(plan: Plan) -> list[str]:
+    if not plan.config_changes:
+        return []
+    base = f" since `{plan.base}`" if plan.base else ""
+    lines = ["", f"### Configuration changes{base}", ""]
+    lines.extend(f"- {_change_line(c)}" for c in plan.config_changes)
+    return lines
