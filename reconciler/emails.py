@@ -41,3 +41,11 @@ def mask_email(value: object) -> str:
     if not text:
         return "(empty)"
     return f"{text[0]}*** (not an email)"
+
+
+_EMAIL_IN_TEXT = re.compile(r"[^\s@'\"`(),;:<>\[\]{}]+@[^\s@'\"`(),;:<>\[\]{}]+")
+
+
+def mask_emails_in(text: str) -> str:
+    """``text`` with every email-like word masked (for driver and parser error messages)."""
+    return _EMAIL_IN_TEXT.sub(lambda match: mask_email(match.group(0)), text)

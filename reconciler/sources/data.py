@@ -1,0 +1,54 @@
+"""The values a segment read produces: the plan engine's input and the preview's report."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class SegmentData:
+    """One export's view of its segment: valid, normalised, deduplicated emails."""
+
+    segment: str
+    source: str
+    columns: tuple[str, ...]
+    rows: int  # rows returned by the query
+    emails: frozenset[str]  # valid, normalised, deduplicated
+    # email -> {"first_name": .., "properties": {...}}: Klaviyo attribute names as keys, JSON
+    # values, null values left out; an empty mapping when the export maps no extra field.
+    properties: Mapping[str, Mapping[str, object]]
+    invalid: int
+    duplicates: int
+    invalid_samples: tuple[str, ...]  # masked, at most 5
+    duplicate_samples: tuple[str, ...]  # masked, at most 5
+    fingerprint: str
+
+
+@dataclass(frozen=True)
+class SegmentPreview:
+    """Counts, columns and masked samples of a segment, read with one email column."""
+
+    segment: str
+    source: str
+    email_column: str
+    columns: tuple[str, ...]
+    rows: int
+    valid: int
+    invalid: int
+    duplicates: int
+    samples: tuple[str, ...]  # masked valid emails, in row order
+    invalid_samples: tuple[str, ...]
+    duplicate_samples: tuple[str, ...]
+
+    def as_json(self) -> dict[str, object]:
+        """The ``segments preview --format json`` document."""
+        return {
+            "segment": self.segment,
+            "rows": self.rows,
+            "valid": self.valid,
+            "invalid": self.invalid,
+            "duplicates": self.duplicates,
+            "columns": list(self.columns),
+            "samples": list(self.samples),
+        }

@@ -1,0 +1,170 @@
+"""File sources: CSV, Parquet and JSON Lines files queried with embedded DuckDB.
+
+Each ``files:`` entry becomes a DuckDB view; the segment's query runs over those views and the
+result streams out as Arrow record batches holding only the columns the export needs.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import TypeVar
+
+import duckdb
+import pyarrow as pa
+
+from reconciler.emails import mask_emails_in
+from reconciler.errors import SourceError
+from reconciler.models import Segment, Source
+from reconciler.sources.base import Batch, strip_query, table_parts
+from reconciler.sources.filesets import NATIVE_ENCODINGS, FileSet, codec_name, expand, transcode
+
+T = TypeVar("T")
+_FILE_IN_ERROR = re.compile(r"^\s*file\s*=\s*(.+?)\s*$", re.MULTILINE)
+_STOP_LINES = ("Possible Solution", "Possible fixes", "The search space", "file =", "LINE ")
+_MAX_MESSAGE_LINES = 2
+
+
+def quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+class ArrowBatch:
+    """A record batch whose first column is the email; the others are named."""
+
+    def __init__(self, batch: pa.RecordBatch, names: Sequence[str]) -> None:
+        self._batch = batch
+        self._index = {name: i + 1 for i, name in enumerate(names)}
+
+    def emails(self) -> pa.Array:
+        return self._batch.column(0)
+
+    def values(self, column: str, positions: Sequence[int]) -> list[object]:
+        values: list[object] = self._batch.column(self._index[column]).take(positions).to_pylist()
+        return values
+
+
+class DuckDBReader:
+    """A segment query over a source's file views."""
+
+    def __init__(
+        self, connection: duckdb.DuckDBPyConnection, query: str, segment: str, source: str
+    ) -> None:
+        self._connection = connection
+        self._query = query
+        self._segment = segment
+        self._source = source
+        relation = self._run(lambda: connection.sql(query))
+        if relation is None:
+            raise SourceError(segment, source, "the query returns no rows (is it a SELECT?)")
+        self._columns = tuple(str(c) for c in relation.columns)
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return self._columns
+
+    def batches(self, email: str, others: Sequence[str], batch_size: int) -> Iterator[Batch]:
+        selected = [f"CAST({quote(email)} AS VARCHAR)", *(quote(c) for c in others)]
+        sql = f"SELECT {', '.join(selected)} FROM (\n{self._query}\n) AS _segment"
+        reader = self._run(lambda: self._connection.sql(sql).to_arrow_reader(batch_size))
+        while (batch := self._run(lambda: _next_batch(reader))) is not None:
+            yield ArrowBatch(batch, others)
+
+    def _run(self, action: Callable[[], T]) -> T:
+        try:
+            return action()
+        except (duckdb.Error, pa.ArrowException) as exc:
+            raise duckdb_error(exc, self._segment, self._source) from exc
+
+
+def _next_batch(reader: pa.RecordBatchReader) -> pa.RecordBatch | None:
+    try:
+        batch: pa.RecordBatch = reader.read_next_batch()
+    except StopIteration:
+        return None
+    return batch
+
+
+@contextmanager
+def open_files(source: Source, segment: Segment, config_dir: Path) -> Iterator[DuckDBReader]:
+    """Views over the source's files in a fresh in-memory DuckDB, and the segment's query."""
+    with ExitStack() as stack:
+        connection = stack.enter_context(duckdb.connect(":memory:"))
+        scratch = stack.enter_context(tempfile.TemporaryDirectory(prefix="reconciler-"))
+        for table, pattern in (source.files or {}).items():
+            table_parts(table, segment.name, source.name)
+            files = expand(table, pattern, config_dir, segment.name, source.name)
+            view = _view_sql(files, source, segment.name, Path(scratch))
+            try:
+                connection.execute(f"CREATE VIEW {quote(table)} AS {view}")
+            except duckdb.Error as exc:
+                raise duckdb_error(exc, segment.name, source.name) from exc
+        yield DuckDBReader(connection, _segment_query(segment, source), segment.name, source.name)
+
+
+def _segment_query(segment: Segment, source: Source) -> str:
+    if segment.query is not None:
+        return strip_query(segment.query)
+    if segment.table is None:
+        raise SourceError(segment.name, source.name, "the segment has neither query: nor table:")
+    parts = table_parts(segment.table, segment.name, source.name)
+    return "SELECT * FROM " + ".".join(quote(p) for p in parts)
+
+
+def _view_sql(files: FileSet, source: Source, segment: str, scratch: Path) -> str:
+    paths = list(files.paths)
+    if files.format == "parquet":
+        return f"SELECT * FROM read_parquet({_list(paths)}, union_by_name = true)"
+    if files.format == "json":
+        return (
+            f"SELECT * FROM read_json({_list(paths)}, format = 'newline_delimited', "
+            "union_by_name = true)"
+        )
+    codec = codec_name(source.encoding, segment, source.name)
+    options = ""
+    if codec not in NATIVE_ENCODINGS:
+        paths = [
+            transcode(p, codec, scratch / f"{i}-{p.name}", segment, source.name)
+            for i, p in enumerate(paths)
+        ]
+    elif NATIVE_ENCODINGS[codec] is not None:
+        options = f", encoding = {literal(str(NATIVE_ENCODINGS[codec]))}"
+    delimiter = literal("\t" if files.format == "tsv" else ",")
+    return (
+        f"SELECT * FROM read_csv({_list(paths)}, header = true, delim = {delimiter}, "
+        f"quote = '\"', escape = '\"', union_by_name = true{options})"
+    )
+
+
+def _list(paths: Sequence[Path]) -> str:
+    return "[" + ", ".join(literal(str(p)) for p in paths) + "]"
+
+
+def duckdb_error(exc: Exception, segment: str, source: str) -> SourceError:
+    """A short, masked SourceError from a DuckDB error, naming the file when DuckDB does."""
+    text = str(exc)
+    found = _FILE_IN_ERROR.search(text)
+    lines = []
+    for line in (raw.strip() for raw in text.splitlines()):
+        if line.startswith(_STOP_LINES):
+            break
+        if line and not line.startswith("Original Line"):
+            lines.append(line)
+    message = mask_emails_in(" ".join(lines[:_MAX_MESSAGE_LINES]))
+    hint = "check the segment's query: and the source's files:"
+    if found:
+        message += f" (file {found.group(1)})"
+    if "unicode" in text.lower() or "utf-8" in text.lower():
+        which = f"file {found.group(1)}" if found else "a file"
+        hint = (
+            f"{which} is not UTF-8; if it is Latin-1 (ISO-8859-1), add 'encoding: latin-1' "
+            f"to source '{source}' (any Python codec name works, e.g. cp1252)"
+        )
+    return SourceError(segment, source, message, hint=hint)

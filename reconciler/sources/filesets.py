@@ -1,0 +1,134 @@
+"""The files behind a file source table: glob expansion, format and CSV encoding."""
+
+from __future__ import annotations
+
+import codecs
+import glob
+import gzip
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, TextIO
+
+from reconciler.errors import SourceError
+
+Format = Literal["csv", "tsv", "parquet", "json"]
+_COMPRESSION = (".gz", ".zst")
+_FORMATS: dict[str, Format] = {
+    ".csv": "csv",
+    ".txt": "csv",
+    ".tsv": "tsv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".jsonl": "json",
+    ".ndjson": "json",
+    ".json": "json",
+}
+# Python codec name -> DuckDB CSV reader encoding; other encodings are transcoded first.
+NATIVE_ENCODINGS = {"utf-8": None, "utf-8-sig": None, "iso8859-1": "latin-1", "utf-16": "utf-16"}
+
+
+@dataclass(frozen=True)
+class FileSet:
+    """The files of one table, all of one format."""
+
+    table: str
+    pattern: str
+    paths: tuple[Path, ...]
+    format: Format
+
+
+def expand(table: str, pattern: str, config_dir: Path, segment: str, source: str) -> FileSet:
+    """The readable files ``pattern`` names (relative to ``config_dir``), all of one format."""
+    full = config_dir / pattern
+    if glob.has_magic(pattern):
+        found = sorted(Path(p) for p in glob.glob(str(full), recursive=True))
+        paths = tuple(p for p in found if p.is_file())
+    else:
+        paths = (full,) if full.exists() else ()
+    if not paths:
+        raise SourceError(
+            segment,
+            source,
+            f"no file matches {pattern!r} (table '{table}', looked in {config_dir})",
+            hint=f"fix files: {table}: in source '{source}'; paths are relative to the "
+            "config directory",
+        )
+    for path in paths:
+        _check_readable(path, segment, source)
+    formats = {file_format(p, segment, source) for p in paths}
+    if len(formats) > 1:
+        raise SourceError(
+            segment,
+            source,
+            f"{pattern!r} (table '{table}') mixes formats: {', '.join(sorted(formats))}",
+            hint="give each format its own table name under files:",
+        )
+    return FileSet(table, pattern, paths, formats.pop())
+
+
+def file_format(path: Path, segment: str, source: str) -> Format:
+    name = path.name.lower()
+    for suffix in _COMPRESSION:
+        name = name.removesuffix(suffix)
+    found = _FORMATS.get(os.path.splitext(name)[1])
+    if found is None:
+        raise SourceError(
+            segment,
+            source,
+            f"cannot tell the format of file {path}",
+            hint="name files *.csv, *.tsv, *.parquet or *.jsonl (optionally .gz)",
+        )
+    return found
+
+
+def _check_readable(path: Path, segment: str, source: str) -> None:
+    if path.is_dir():
+        raise SourceError(segment, source, f"{path} is a directory, not a file")
+    try:
+        with path.open("rb") as handle:
+            handle.read(1)
+    except OSError as exc:
+        raise SourceError(
+            segment, source, f"cannot read file {path}: {exc.strerror or exc}"
+        ) from exc
+
+
+def codec_name(encoding: str | None, segment: str, source: str) -> str:
+    """Python's canonical name of ``encoding`` (UTF-8 when unset)."""
+    try:
+        return codecs.lookup(encoding or "utf-8").name
+    except LookupError as exc:
+        raise SourceError(
+            segment,
+            source,
+            f"unknown encoding {encoding!r}",
+            hint="use a standard name such as utf-8, latin-1, cp1252 or utf-16",
+        ) from exc
+
+
+def transcode(path: Path, codec: str, target: Path, segment: str, source: str) -> Path:
+    """Copy ``path`` decoded with ``codec`` into ``target`` as UTF-8; return ``target``."""
+    compressed = path.name.lower().endswith(".gz")
+    target = target.with_name(target.name.removesuffix(".gz").removesuffix(".GZ"))
+    try:
+        with (
+            _open_text(path, codec, compressed) as reader,
+            target.open("w", encoding="utf-8", newline="") as writer,
+        ):
+            shutil.copyfileobj(reader, writer, 1 << 20)
+    except UnicodeDecodeError as exc:
+        raise SourceError(
+            segment,
+            source,
+            f"file {path} is not valid {codec} ({exc.reason})",
+            hint=f"fix encoding: in source '{source}'",
+        ) from exc
+    return target
+
+
+def _open_text(path: Path, codec: str, compressed: bool) -> TextIO:
+    if compressed:
+        return gzip.open(path, "rt", encoding=codec, newline="")
+    return path.open(encoding=codec, newline="")
