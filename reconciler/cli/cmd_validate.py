@@ -1,0 +1,86 @@
+"""``reconciler validate``: check every declaration and report all problems in one run."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import click
+
+from reconciler.cli.options import config_dir_option
+from reconciler.config import validate_config
+from reconciler.errors import Problem
+from reconciler.models import Config
+
+FORMATS = ("text", "json", "github")
+
+
+@click.command("validate")
+@config_dir_option
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(FORMATS),
+    default="text",
+    show_default=True,
+    help="text for people, json for tools, github for pull-request annotations.",
+)
+def validate(config_dir: Path, output_format: str) -> None:
+    """Check the YAML declarations: schema, references, consent and secrets."""
+    config, problems = validate_config(config_dir)
+    if output_format == "json":
+        click.echo(json.dumps([p.as_dict() for p in problems], indent=2))
+    elif output_format == "github":
+        for problem in problems:
+            click.echo(github_annotation(problem))
+        click.echo(summary(config_dir, config, problems))
+    else:
+        for problem in problems:
+            click.echo(problem.render())
+        click.echo(summary(config_dir, config, problems))
+    raise SystemExit(1 if config is None else 0)
+
+
+def summary(config_dir: Path, config: Config | None, problems: list[Problem]) -> str:
+    """One line: counts per kind when valid, else the number of errors and warnings."""
+    severities = Counter(p.severity for p in problems)
+    warnings = f", {_plural(severities['warning'], 'warning')}" if severities["warning"] else ""
+    if config is None:
+        return f"{config_dir}: {_plural(severities['error'], 'error')}{warnings}"
+    counts = [
+        _plural(1 if config.access else 0, "Access", "Access"),
+        _plural(len(config.connections), "Connection"),
+        _plural(len(config.sources), "Source"),
+        _plural(len(config.segments), "Segment"),
+        _plural(len(config.exports), "Export"),
+    ]
+    return f"{config_dir}: valid ({', '.join(counts)}){warnings}"
+
+
+def _plural(count: int, word: str, plural: str = "") -> str:
+    return f"{count} {word if count == 1 else plural or word + 's'}"
+
+
+def github_annotation(problem: Problem) -> str:
+    """A GitHub Actions workflow command that annotates the line in a pull request."""
+    command = "error" if problem.severity == "error" else "warning"
+    properties = ",".join(
+        f"{key}={_escape_property(value)}"
+        for key, value in (
+            ("file", problem.file),
+            ("line", str(problem.line)),
+            ("col", str(problem.column)),
+            ("title", problem.code),
+        )
+    )
+    message = problem.message + (f"\nhint: {problem.hint}" if problem.hint else "")
+    return f"::{command} {properties}::{_escape_data(message)}"
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")

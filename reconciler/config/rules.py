@@ -1,0 +1,259 @@
+"""Rules a JSON Schema cannot express, checked on the validated declarations (all collected)."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterator
+from urllib.parse import parse_qs, urlsplit
+
+from croniter import croniter
+
+from reconciler.config import codes
+from reconciler.config.build import Declared
+from reconciler.config.schemacheck import did_you_mean
+from reconciler.errors import Problem, Severity
+from reconciler.models import Connection, Export, Segment, Source
+
+LOOPBACK_NAMES = {"localhost", "localhost.localdomain"}
+
+
+def _problem(
+    item: Declared,
+    path: tuple[str, ...],
+    code: str,
+    message: str,
+    hint: str = "",
+    severity: Severity = "error",
+) -> Problem:
+    mark = item.document.at(path)
+    return Problem(item.document.file, mark.line, mark.column, code, message, hint, severity)
+
+
+def check_rules(declared: list[Declared], *, complete: bool) -> list[Problem]:
+    """Every rule problem; cross-file rules need every file read (``complete``)."""
+    valid = [item for item in declared if item.model is not None]
+    problems = [p for item in valid for p in _local_rules(item)]
+    problems += list(_same_list(valid))
+    problems += list(_consent(valid))
+    if complete:
+        problems += list(_references(declared, valid))
+        problems += list(_unused_connections(declared, valid))
+    return problems
+
+
+def _local_rules(item: Declared) -> Iterator[Problem]:
+    model = item.model
+    if isinstance(model, Source):
+        yield from _source_rules(item, model)
+    elif isinstance(model, Segment):
+        yield from _segment_rules(item, model)
+    elif isinstance(model, Export):
+        yield from _export_rules(item, model)
+    elif isinstance(model, Connection) and model.base_url is not None:
+        yield from _base_url_rule(item, model.base_url)
+
+
+def _source_rules(item: Declared, source: Source) -> Iterator[Problem]:
+    if (source.files is None) == (source.url is None):
+        has = "both" if source.files is not None else "neither"
+        yield _problem(
+            item,
+            (),
+            codes.SOURCE_SHAPE,
+            f"Source `{source.name}` has {has} `files` and `url`",
+            "give exactly one: `files: {table: path}` for local files, or `url:` for a database",
+        )
+    elif source.files is not None and not source.files:
+        yield _problem(
+            item,
+            ("files",),
+            codes.SOURCE_SHAPE,
+            "`files` lists no table",
+            "map a table name to a file path, e.g. `files: {profiles: data/profiles.csv}`",
+        )
+    if source.url is not None and _url_has_password(source.url):
+        yield _problem(
+            item,
+            ("url",),
+            codes.URL_PASSWORD,
+            "the Source `url` embeds a password",
+            "remove it from the URL and add `?password_env=NAME` naming an environment variable",
+        )
+
+
+def _url_has_password(url: str) -> bool:
+    try:
+        parts = urlsplit(url)
+        query = parse_qs(parts.query)
+    except ValueError:
+        return False
+    return bool(parts.password) or "password" in {k.lower() for k in query}
+
+
+def _segment_rules(item: Declared, segment: Segment) -> Iterator[Problem]:
+    if (segment.query is None) == (segment.table is None):
+        has = "both" if segment.query is not None else "neither"
+        yield _problem(
+            item,
+            (),
+            codes.SEGMENT_SHAPE,
+            f"Segment `{segment.name}` has {has} `query` and `table`",
+            "give exactly one: `query: SELECT ...` or `table: name`",
+        )
+
+
+def _export_rules(item: Declared, export: Export) -> Iterator[Problem]:
+    if export.schedule is not None and not _valid_cron(export.schedule):
+        yield _problem(
+            item,
+            ("schedule",),
+            codes.BAD_SCHEDULE,
+            "`schedule` is not a valid 5-field cron expression",
+            'five fields: minute hour day-of-month month day-of-week, e.g. "0 */6 * * *"',
+        )
+    if not export.enabled:
+        yield _problem(
+            item,
+            ("enabled",),
+            codes.EXPORT_DISABLED,
+            f"export `{export.name}` is disabled: it is validated but never planned or applied",
+            "set `enabled: true` to run it",
+            "warning",
+        )
+
+
+def _valid_cron(expression: str) -> bool:
+    if len(expression.split()) != 5:
+        return False
+    try:
+        return bool(croniter.is_valid(expression))
+    except (ValueError, TypeError, KeyError, OverflowError):
+        return False
+
+
+def _base_url_rule(item: Declared, base_url: str) -> Iterator[Problem]:
+    try:
+        parts = urlsplit(base_url)
+        host = parts.hostname or ""
+    except ValueError:
+        parts, host = None, ""
+    if parts is not None and host and parts.scheme == "https":
+        return
+    if parts is not None and host and parts.scheme == "http" and _is_loopback(host):
+        return
+    yield _problem(
+        item,
+        ("base_url",),
+        codes.INSECURE_BASE_URL,
+        "`base_url` must be an https:// URL (plain http only to a loopback address)",
+        "use https://a.klaviyo.com (the default) or http://127.0.0.1:PORT for the sandbox",
+    )
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _same_list(valid: list[Declared]) -> Iterator[Problem]:
+    first: dict[tuple[str, str], Declared] = {}
+    for item in valid:
+        export = item.model
+        if not isinstance(export, Export) or not export.enabled:
+            continue
+        key = (export.connection, export.list_id)
+        if key in first:
+            other = first[key]
+            yield _problem(
+                item,
+                ("list_id",),
+                codes.SAME_LIST,
+                f"export `{export.name}` writes to list {export.list_id} of connection "
+                f"`{export.connection}`, like export `{other.name}` at {other.origin}",
+                "two exports of one list would undo each other: use another list or disable one",
+            )
+        first.setdefault(key, item)
+
+
+def _consent(valid: list[Declared]) -> Iterator[Problem]:
+    users: dict[str, str] = {}
+    for item in valid:
+        if isinstance(item.model, Export) and item.model.enabled:
+            users.setdefault(item.model.connection, item.model.name)
+    for item in valid:
+        connection = item.model
+        if isinstance(connection, Connection) and connection.name in users:
+            yield from _consent_of(item, connection, users[connection.name])
+
+
+def _consent_of(item: Declared, connection: Connection, user: str) -> Iterator[Problem]:
+    consent = connection.consent
+    used = f"connection `{connection.name}` is used by enabled export `{user}`"
+    hint = "the data-privacy and compliance terms must be accepted: `consent: {accepted: true, "
+    hint += "accepted_by: WHO, accepted_at: YYYY-MM-DD}`"
+    if consent is None:
+        yield _problem(item, (), codes.CONSENT, f"{used} but has no `consent`", hint)
+        return
+    if not consent.accepted:
+        yield _problem(
+            item,
+            ("consent", "accepted"),
+            codes.CONSENT,
+            f"{used} but consent is not accepted",
+            hint,
+        )
+    missing = [key for key in ("accepted_by", "accepted_at") if not getattr(consent, key)]
+    if missing:
+        keys = " and ".join(f"`{k}`" for k in missing)
+        yield _problem(
+            item, ("consent",), codes.CONSENT, f"{used} but its consent lacks {keys}", hint
+        )
+
+
+def _references(declared: list[Declared], valid: list[Declared]) -> Iterator[Problem]:
+    known: dict[str, set[str]] = {}
+    for item in declared:
+        if item.name is not None:
+            known.setdefault(item.kind, set()).add(item.name)
+    for item in valid:
+        model = item.model
+        if isinstance(model, Export):
+            yield from _reference(item, "segment", "Segment", model.segment, known)
+            yield from _reference(item, "connection", "Connection", model.connection, known)
+        elif isinstance(model, Segment):
+            yield from _reference(item, "source", "Source", model.source, known)
+
+
+def _reference(
+    item: Declared, key: str, kind: str, name: str, known: dict[str, set[str]]
+) -> Iterator[Problem]:
+    names = sorted(known.get(kind, set()))
+    if name in names:
+        return
+    listed = ", ".join(f"`{n}`" for n in names) if names else "none"
+    yield _problem(
+        item,
+        (key,),
+        codes.UNRESOLVED_REFERENCE,
+        f"{item.kind} `{item.name}` refers to {kind} `{name}`, which is not declared",
+        did_you_mean(name, names) or f"declared {kind} names: {listed}",
+    )
+
+
+def _unused_connections(declared: list[Declared], valid: list[Declared]) -> Iterator[Problem]:
+    exports = [item.document.data for item in declared if item.kind == "Export"]
+    used = {data.get("connection") for data in exports if isinstance(data, dict)}
+    for item in valid:
+        if isinstance(item.model, Connection) and item.model.name not in used:
+            yield _problem(
+                item,
+                ("name",),
+                codes.CONNECTION_UNUSED,
+                f"connection `{item.model.name}` is not used by any export",
+                "remove it, or add an Export that uses it",
+                "warning",
+            )
