@@ -19,7 +19,7 @@ import pyarrow as pa
 from reconciler.emails import mask_emails_in
 from reconciler.errors import SourceError
 from reconciler.models import Segment, Source
-from reconciler.sources.base import Batch, strip_query, table_parts
+from reconciler.sources.base import Batch, table_parts
 from reconciler.sources.filesets import NATIVE_ENCODINGS, FileSet, codec_name, expand, transcode
 
 T = TypeVar("T")
@@ -47,7 +47,10 @@ class ArrowBatch:
         return self._batch.column(0)
 
     def values(self, column: str, positions: Sequence[int]) -> list[object]:
-        values: list[object] = self._batch.column(self._index[column]).take(positions).to_pylist()
+        if not positions:
+            return []
+        indices = pa.array(positions, type=pa.int64())
+        values: list[object] = self._batch.column(self._index[column]).take(indices).to_pylist()
         return values
 
 
@@ -80,7 +83,7 @@ class DuckDBReader:
     def _run(self, action: Callable[[], T]) -> T:
         try:
             return action()
-        except (duckdb.Error, pa.ArrowException) as exc:
+        except (duckdb.Error, pa.ArrowException, OSError) as exc:
             raise duckdb_error(exc, self._segment, self._source) from exc
 
 
@@ -111,11 +114,32 @@ def open_files(source: Source, segment: Segment, config_dir: Path) -> Iterator[D
 
 def _segment_query(segment: Segment, source: Source) -> str:
     if segment.query is not None:
-        return strip_query(segment.query)
+        return single_select(segment.query, segment.name, source.name)
     if segment.table is None:
         raise SourceError(segment.name, source.name, "the segment has neither query: nor table:")
     parts = table_parts(segment.table, segment.name, source.name)
     return "SELECT * FROM " + ".".join(quote(p) for p in parts)
+
+
+def single_select(query: str, segment: str, source: str) -> str:
+    """``query`` without trailing semicolons and comments, checked to be one SELECT."""
+    try:
+        tokens = duckdb.tokenize(query)
+        while tokens and (
+            tokens[-1][1] == duckdb.token_type.comment or query[tokens[-1][0]] == ";"
+        ):
+            query = query[: tokens.pop()[0]]
+        statements = duckdb.extract_statements(query)
+    except duckdb.Error as exc:
+        raise duckdb_error(exc, segment, source) from exc
+    if len(statements) != 1 or statements[0].type != duckdb.StatementType.SELECT:
+        raise SourceError(
+            segment,
+            source,
+            "the query must be exactly one SELECT statement",
+            hint="a segment's query: returns the rows of its profiles and changes nothing",
+        )
+    return query.strip()
 
 
 def _view_sql(files: FileSet, source: Source, segment: str, scratch: Path) -> str:
@@ -138,7 +162,7 @@ def _view_sql(files: FileSet, source: Source, segment: str, scratch: Path) -> st
         options = f", encoding = {literal(str(NATIVE_ENCODINGS[codec]))}"
     delimiter = literal("\t" if files.format == "tsv" else ",")
     return (
-        f"SELECT * FROM read_csv({_list(paths)}, header = true, delim = {delimiter}, "
+        f"SELECT * FROM read_csv({_list(paths)}, header = true, skip = 0, delim = {delimiter}, "
         f"quote = '\"', escape = '\"', union_by_name = true{options})"
     )
 
@@ -161,6 +185,11 @@ def duckdb_error(exc: Exception, segment: str, source: str) -> SourceError:
     hint = "check the segment's query: and the source's files:"
     if found:
         message += f" (file {found.group(1)})"
+    if "CSV" in text:
+        hint = (
+            "fix the file: CSV files need a header row, ',' separators (tab for .tsv) and "
+            "double quotes around values holding separators, quotes or newlines"
+        )
     if "unicode" in text.lower() or "utf-8" in text.lower():
         which = f"file {found.group(1)}" if found else "a file"
         hint = (

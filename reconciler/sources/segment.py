@@ -6,6 +6,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+from reconciler.emails import mask_emails_in
 from reconciler.errors import ReconcilerError, SourceError
 from reconciler.models import Config, Export, Segment, Source
 from reconciler.sources.base import SegmentReader
@@ -185,6 +186,6 @@ def _guess_email_column(columns: Sequence[str]) -> str | None:
 
 
 def _shown(columns: Sequence[str]) -> str:
-    shown = ", ".join(columns[:_SHOWN_COLUMNS]) or "(none)"
+    shown = mask_emails_in(", ".join(columns[:_SHOWN_COLUMNS])) or "(none)"
     extra = len(columns) - _SHOWN_COLUMNS
     return f"{shown}, ... ({extra} more)" if extra > 0 else shown
