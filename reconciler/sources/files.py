@@ -190,7 +190,7 @@ def duckdb_error(exc: Exception, segment: str, source: str) -> SourceError:
             "fix the file: CSV files need a header row, ',' separators (tab for .tsv) and "
             "double quotes around values holding separators, quotes or newlines"
         )
-    if "unicode" in text.lower() or "utf-8" in text.lower():
+    if "invalid unicode" in text.lower():
         which = f"file {found.group(1)}" if found else "a file"
         hint = (
             f"{which} is not UTF-8; if it is Latin-1 (ISO-8859-1), add 'encoding: latin-1' "
