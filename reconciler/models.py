@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, PositiveInt
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 LIST_ID_PATTERN = r"^[A-Za-z0-9]{6}$"
 ENV_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
-PERCENT_PATTERN = r"^(100|[0-9]{1,2})(\.[0-9]+)?%$"
+PERCENT_PATTERN = r"^(100(\.0+)?|[0-9]{1,2}(\.[0-9]+)?)%$"
 
 Name = Annotated[str, Field(pattern=NAME_PATTERN, description="Unique name within its kind.")]
 
@@ -106,7 +106,7 @@ class Segment(Declaration):
 class Fields(Declaration):
     """Which segment columns feed which Klaviyo profile fields."""
 
-    email: str = Field(description="Column holding the email address (required).")
+    email: str = Field(min_length=1, description="Column holding the email address (required).")
     first_name: str | None = Field(default=None, description="Column for first_name.")
     last_name: str | None = Field(default=None, description="Column for last_name.")
     phone_number: str | None = Field(default=None, description="Column for phone_number.")

@@ -123,7 +123,10 @@ def _as_list(value: Any) -> list[str]:
 def _wrong_type(
     document: YamlDocument, path: PathKey, expected: Iterable[str], value: object, hint: str
 ) -> Problem:
+    expected = list(expected)
     names = [TYPE_NAMES.get(t, t) for t in dict.fromkeys(expected) if t != "null"]
+    if path and path[-1] == "api_key":
+        hint = "declare `api_key: {env: NAME}` and set the environment variable NAME"
     if "string" in expected and json_type(value) in ("integer", "number", "boolean"):
         hint = f"{hint} Put the value in quotes to make it text.".strip()
     message = f"{where(path)} must be {' or '.join(names) or 'empty'}, not {_type_of(value)}"
@@ -160,21 +163,27 @@ def _show_key(key: str) -> str:
     return "pk_***" if looks_secret(key) else redact(key[:60])
 
 
-def did_you_mean(value: str, choices: Iterable[str]) -> str:
-    """``did you mean `list_id`?`` for the closest choice, or ''."""
+def _closest(value: str, choices: Iterable[str]) -> str:
     options = list(choices)
     normalised = value.replace("-", "_").replace(" ", "_").lower()
     exact = [c for c in options if c.lower() == normalised]
     close = exact or difflib.get_close_matches(value, options, n=1, cutoff=0.6)
-    return f"did you mean `{close[0]}`?" if close else ""
+    return close[0] if close else ""
+
+
+def did_you_mean(value: str, choices: Iterable[str]) -> str:
+    """``did you mean `list_id`?`` for the closest choice, or ''."""
+    close = _closest(value, choices)
+    return f"did you mean `{close}`?" if close else ""
 
 
 def _missing_keys(document: YamlDocument, error: ValidationError, path: PathKey) -> list[Problem]:
     instance = error.instance if isinstance(error.instance, dict) else {}
     properties = _schema_of(error).get("properties", {})
     problems = []
+    suggested = {_closest(k, properties) for k in instance if k not in properties}
     for key in _as_list(error.validator_value):
-        if key not in instance:
+        if key not in instance and key not in suggested:  # a typo: reported as unknown key
             hint = str(properties.get(key, {}).get("description", ""))
             message = f"{where(path)} is missing the required key `{key}`"
             problems.append(_problem(document, path, codes.MISSING_KEY, message, hint))

@@ -289,7 +289,11 @@ def _build_document(
     if isinstance(node, ScalarNode) and node.tag == f"{_TAG}null" and not node.value:
         return None  # an empty document, e.g. after a trailing `---`
     walker = _Walker(loader)
-    data = walker.build(node, ())
+    try:
+        data = walker.build(node, ())
+    except YamlIssue as issue:  # this document is unusable; the next ones may be fine
+        issues.extend([*walker.issues, issue])
+        return None
     issues.extend(walker.issues)
     return YamlDocument(file, index, data, node_mark(node), walker.values, walker.keys)
 
