@@ -1,0 +1,154 @@
+"""Admin endpoints under ``/_sandbox/``: seed and read lists, faults, statistics, reset.
+
+No authentication, but only loopback clients may call them. When the sandbox has several
+accounts, list endpoints take ``?account=KEY`` (or ``"account"`` in a seed body); the default is
+the first key.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from pydantic import ValidationError
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from reconciler.emails import mask_email, normalise_email
+from reconciler.sandbox.clock import utc_now_us
+from reconciler.sandbox.faults import FaultSettings
+from reconciler.sandbox.members import MemberList
+from reconciler.sandbox.state import SandboxState
+from reconciler.sandbox.store import Account
+
+_LIST_PATH = re.compile(r"^/_sandbox/lists/(?P<id>[^/]+)/members$")
+_LIST_ID = re.compile(r"^[A-Za-z0-9]{1,64}$")
+_LOOPBACK = ("127.", "::1", "localhost", "testclient")
+
+
+class AdminError(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+async def handle_admin(sandbox: SandboxState, request: Request, path: str) -> Response:
+    try:
+        _require_loopback(request)
+        return await _dispatch(sandbox, request, path)
+    except AdminError as error:
+        return JSONResponse({"error": str(error)}, status_code=error.status)
+
+
+async def _dispatch(sandbox: SandboxState, request: Request, path: str) -> Response:
+    method = request.method
+    found = _LIST_PATH.match(path)
+    if found is not None:
+        return await _members(sandbox, request, found["id"])
+    if path == "/_sandbox/faults" and method == "PUT":
+        settings = _fault_settings(await _json(request))
+        sandbox.faults.replace(settings)
+        return JSONResponse(settings.model_dump(mode="json"))
+    if path == "/_sandbox/faults" and method == "GET":
+        return JSONResponse(sandbox.faults.settings.model_dump(mode="json"))
+    if path == "/_sandbox/stats" and method == "GET":
+        return JSONResponse(sandbox.stats.snapshot(sandbox.faults))
+    if path == "/_sandbox/reset" and method == "POST":
+        sandbox.reset()
+        return JSONResponse({"reset": True})
+    if path == "/_sandbox/health" and method == "GET":
+        return JSONResponse({"ok": True, "time_scale": sandbox.config.time_scale})
+    raise AdminError(404, f"no admin endpoint {method} {path}")
+
+
+async def _members(sandbox: SandboxState, request: Request, list_id: str) -> Response:
+    method = request.method
+    if method == "GET":
+        with sandbox.store.lock:
+            account = _account(sandbox, request.query_params.get("account"))
+            target = _existing_list(account, list_id)
+            emails = sorted(account.profiles.emails[index] for index in target.profiles())
+        return JSONResponse({"emails": emails, "count": len(emails)})
+    if method not in ("POST", "DELETE"):
+        raise AdminError(405, f"{method} is not allowed on {request.url.path}")
+    body = await _json(request)
+    emails = _emails(body)
+    key = body.get("account") or request.query_params.get("account")
+    now = utc_now_us()
+    with sandbox.store.lock:
+        account = _account(sandbox, key)
+        if method == "DELETE":
+            target = _existing_list(account, list_id)
+            known = [i for e in emails if (i := account.profiles.by_email.get(e)) is not None]
+            return JSONResponse({"list_id": list_id, "removed": target.remove(known, now)})
+        target = account.lists.get(list_id) or _new_list(account, list_id, body.get("name"))
+        added = target.add(account.profiles.ensure(emails, now), now)
+        return JSONResponse({"list_id": list_id, "added": added, "members": target.count})
+
+
+def _new_list(account: Account, list_id: str, name: Any) -> MemberList:
+    if not _LIST_ID.match(list_id):
+        raise AdminError(400, f"list id '{list_id}' must be letters and digits, like Y6nRLr")
+    return account.create_list(str(name or f"Sandbox list {list_id}"), "single_opt_in", list_id)
+
+
+def _existing_list(account: Account, list_id: str) -> MemberList:
+    target = account.lists.get(list_id)
+    if target is None:
+        raise AdminError(404, f"list {list_id} does not exist in this account")
+    return target
+
+
+def _account(sandbox: SandboxState, key: Any) -> Account:
+    account = sandbox.store.account(key if isinstance(key, str) and key else None)
+    if account is None:
+        raise AdminError(404, "unknown account: pass one of the sandbox's API keys as 'account'")
+    return account
+
+
+def _emails(body: dict[str, Any]) -> list[str]:
+    raw = body.get("emails")
+    if not isinstance(raw, list):
+        raise AdminError(400, 'send {"emails": [...]} (a JSON array of email addresses)')
+    emails: list[str] = []
+    bad: list[str] = []
+    for value in raw:
+        email = normalise_email(value)
+        if email is None:
+            bad.append(mask_email(value))
+        else:
+            emails.append(email)
+    if bad:
+        raise AdminError(400, f"{len(bad)} invalid email address(es), e.g. {', '.join(bad[:3])}")
+    return emails
+
+
+def _fault_settings(body: dict[str, Any]) -> FaultSettings:
+    try:
+        return FaultSettings.model_validate(body)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in error['loc']) or 'body'}: {error['msg']}"
+            for error in exc.errors()
+        )
+        raise AdminError(400, f"invalid fault settings: {problems}") from exc
+
+
+async def _json(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    if not raw.strip():
+        return {}
+    try:
+        body = json.loads(raw)
+    except ValueError as exc:
+        raise AdminError(400, f"the body is not valid JSON: {exc}") from exc
+    if not isinstance(body, dict):
+        raise AdminError(400, "the body must be a JSON object")
+    return body
+
+
+def _require_loopback(request: Request) -> None:
+    host = request.client.host if request.client else ""
+    if not host.startswith(_LOOPBACK):
+        raise AdminError(403, "admin endpoints only answer loopback clients")

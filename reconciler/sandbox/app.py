@@ -1,0 +1,219 @@
+"""The sandbox ASGI application: the checks every API request passes, then its handler.
+
+Order per API request: route (404/405), auth (401/403), ``revision`` (400), latency, rate limit
+(429), body size (413), content type (415), JSON (400), injected faults, handler; then maybe a
+dropped response. Admin requests under ``/_sandbox/`` skip auth and limits but must come from a
+loopback address.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from types import SimpleNamespace
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+
+from reconciler.sandbox.admin import handle_admin
+from reconciler.sandbox.config import SandboxConfig
+from reconciler.sandbox.jsonapi import ApiError, invalid
+from reconciler.sandbox.ratelimit import Decision
+from reconciler.sandbox.routing import Route, match
+from reconciler.sandbox.state import RequestContext, SandboxState
+from reconciler.sandbox.transport import drop_connection
+
+MAX_BODY = 5 * 1024 * 1024
+_REVISION = re.compile(r"^\d{4}-\d{2}-\d{2}(\.[a-z]+)?$")
+_BODY_TYPES = ("application/vnd.api+json", "application/json")
+_AUTH_SCHEME = "klaviyo-api-key"
+
+
+class SandboxApp:
+    """A pure ASGI app; ``app.state.sandbox`` is the :class:`SandboxState`."""
+
+    def __init__(self, config: SandboxConfig) -> None:
+        self.state = SimpleNamespace(sandbox=SandboxState(config))
+
+    @property
+    def sandbox(self) -> SandboxState:
+        state: SandboxState = self.state.sandbox
+        return state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await _lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        request = Request(scope, receive)
+        path = _normal_path(scope["path"])
+        response: Response | None
+        if path.startswith("/_sandbox/"):
+            response = await handle_admin(self.sandbox, request, path)
+        else:
+            response = await self._api(request, path)
+        if response is None:
+            await drop_connection(scope)
+            return
+        response.headers["X-Sandbox-Time-Scale"] = f"{self.sandbox.config.time_scale:g}"
+        await response(scope, receive, send)
+
+    async def _api(self, request: Request, path: str) -> Response | None:
+        sandbox = self.sandbox
+        route, params, allowed = match(request.method, path)
+        if route is None:
+            if allowed:
+                detail = (
+                    f"Method {request.method} is not allowed here (allowed: {', '.join(allowed)})."
+                )
+                return ApiError(405, "method_not_allowed", detail).response()
+            return ApiError(404, "not_found", f"No API endpoint at {path}.").response()
+        sandbox.stats.count(route.endpoint)
+        decision: Decision | None = None
+        try:
+            key = _authenticate(sandbox, request)
+            _check_revision(request)
+            await _latency(sandbox)
+            decision = _rate_limit(sandbox, route, key, request)
+            body = await _read_body(request)
+            response = self._handle(route, key, params, request, body)
+        except ApiError as error:
+            response = error.response()
+        if sandbox.faults.should_drop(route.endpoint):
+            return None
+        if decision is not None and decision.allowed:
+            response.headers.update(_limit_headers(decision))
+        return response
+
+    def _handle(
+        self, route: Route, key: str, params: dict[str, str], request: Request, body: Any
+    ) -> Response:
+        sandbox = self.sandbox
+        status = sandbox.faults.error_status(route.endpoint)
+        if status is not None:
+            raise _injected(sandbox, status)
+        base = f"{request.url.scheme}://{request.url.netloc}"
+        with sandbox.store.lock:
+            account = sandbox.store.accounts[key]
+            ctx = RequestContext(
+                sandbox, account, params, request.query_params, body, base, str(request.url)
+            )
+            return route.handler(ctx)
+
+
+def create_app(config: SandboxConfig | None = None) -> SandboxApp:
+    """A new sandbox application (fresh, empty accounts) for ``config``."""
+    return SandboxApp(config or SandboxConfig())
+
+
+def _normal_path(path: str) -> str:
+    return path.rstrip("/") or "/"
+
+
+def _authenticate(sandbox: SandboxState, request: Request) -> str:
+    header = request.headers.get("authorization", "").strip()
+    scheme, _, key = header.partition(" ")
+    if not header or scheme.lower() != _AUTH_SCHEME or not key.strip():
+        raise ApiError(
+            401,
+            "not_authenticated",
+            "Missing or malformed credentials: send 'Authorization: Klaviyo-API-Key <key>'.",
+        )
+    key = key.strip()
+    if key not in sandbox.store.accounts:
+        raise ApiError(403, "permission_denied", "The API key is not valid for this account.")
+    return key
+
+
+def _check_revision(request: Request) -> None:
+    revision = request.headers.get("revision")
+    if revision is None:
+        raise invalid(
+            "The 'revision' header is required (for example 2026-07-15).", parameter="revision"
+        )
+    if not _REVISION.match(revision.strip()):
+        raise invalid(f"'{revision}' is not a valid revision (YYYY-MM-DD).", parameter="revision")
+
+
+async def _latency(sandbox: SandboxState) -> None:
+    latency = sandbox.faults.settings.latency_ms
+    if latency:
+        await asyncio.sleep(latency / 1000)
+
+
+def _rate_limit(sandbox: SandboxState, route: Route, key: str, request: Request) -> Decision:
+    bucket, limit = route.bucket(request.query_params)
+    decision = sandbox.limiter.check(key, bucket, limit)
+    if not decision.allowed:
+        with sandbox.stats.lock:
+            sandbox.stats.throttled += 1
+        raise _throttled(decision.retry_after, with_header=True)
+    return decision
+
+
+def _throttled(seconds: int, *, with_header: bool) -> ApiError:
+    unit = "second" if seconds == 1 else "seconds"
+    detail = f"Request was throttled. Expected available in {seconds} {unit}."
+    headers = {"Retry-After": str(seconds)} if with_header else {}
+    return ApiError(429, "throttled", detail, headers=headers)
+
+
+def _injected(sandbox: SandboxState, status: int) -> ApiError:
+    with_header = sandbox.faults.settings.retry_after
+    if status == 429:
+        return _throttled(1, with_header=with_header)
+    headers = {"Retry-After": "1"} if with_header and status == 503 else {}
+    return ApiError(status, "sandbox_fault", f"Injected fault: HTTP {status}.", headers=headers)
+
+
+async def _read_body(request: Request) -> Any:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY:
+        raise _too_large()
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise _too_large()
+        chunks.append(chunk)
+    raw = b"".join(chunks)
+    if not raw.strip():
+        return None
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media not in _BODY_TYPES:
+        raise ApiError(
+            415,
+            "unsupported_media_type",
+            f"Content-Type '{media or '(none)'}' is not supported; send application/vnd.api+json.",
+        )
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise invalid(f"The request body is not valid JSON: {exc}.", pointer="/") from exc
+
+
+def _too_large() -> ApiError:
+    return ApiError(413, "payload_too_large", "The request body exceeds the 5 MB limit.")
+
+
+def _limit_headers(decision: Decision) -> dict[str, str]:
+    return {
+        "RateLimit-Limit": str(decision.limit),
+        "RateLimit-Remaining": str(decision.remaining),
+        "RateLimit-Reset": str(decision.reset),
+    }
+
+
+async def _lifespan(receive: Receive, send: Send) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return

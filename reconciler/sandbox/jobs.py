@@ -1,0 +1,177 @@
+"""Asynchronous bulk profile import jobs: queued -> processing -> complete (or cancelled).
+
+Each account has one FIFO worker that processes profiles in chunks at ``import_rate`` profiles
+per virtual second, yielding to the event loop between chunks. List membership changes when a
+job reaches its final state, for the profiles that were processed without error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from reconciler.sandbox.clock import VirtualClock, utc_now_us
+from reconciler.sandbox.ids import new_ulid
+from reconciler.sandbox.store import Account, SandboxStore
+
+CHUNK = 500
+QUEUE_DELAY = 0.5  # virtual seconds a job stays queued
+EXPIRY_US = 7 * 86_400 * 1_000_000
+MAX_PROFILE_BYTES = 100 * 1024
+_E164 = re.compile(r"^\+[1-9]\d{1,14}$")
+
+
+@dataclass
+class PendingProfile:
+    position: int
+    email: str | None
+    attributes: dict[str, Any]
+    payload: dict[str, Any]
+
+
+@dataclass
+class ImportFailure:
+    id: str
+    code: str
+    title: str
+    detail: str
+    pointer: str
+    payload: dict[str, Any]
+
+
+@dataclass
+class BulkJob:
+    id: str
+    created_us: int
+    list_ids: list[str]
+    pending: list[PendingProfile]
+    cancel_halfway: bool = False
+    status: str = "queued"
+    started_us: int | None = None
+    completed_us: int | None = None
+    completed: int = 0
+    failed: int = 0
+    profile_indexes: list[int] = field(default_factory=list)
+    errors: list[ImportFailure] = field(default_factory=list)
+    queued_at: float = field(default_factory=time.monotonic)
+
+    @property
+    def total(self) -> int:
+        return len(self.pending)
+
+    @property
+    def expires_us(self) -> int:
+        return self.created_us + EXPIRY_US
+
+
+class JobRunner:
+    """Owns the per-account queues and the asyncio tasks that drain them."""
+
+    def __init__(self, store: SandboxStore, clock: VirtualClock, import_rate: float) -> None:
+        self.store = store
+        self.clock = clock
+        self.import_rate = import_rate
+        self._queues: dict[str, deque[BulkJob]] = {}
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._generation = 0
+
+    def submit(self, account: Account, job: BulkJob) -> None:
+        """Queue ``job`` (already stored in ``account.jobs``) and make sure a worker runs."""
+        self._queues.setdefault(account.key, deque()).append(job)
+        loop = asyncio.get_running_loop()
+        task = self._tasks.get(account.key)
+        if task is None or task.done() or task.get_loop() is not loop:
+            self._tasks[account.key] = loop.create_task(self._drain(account, self._generation))
+
+    def reset(self) -> None:
+        """Forget every queue; running workers notice the new generation and stop."""
+        self._generation += 1
+        self._queues.clear()
+        self._tasks.clear()
+
+    async def _drain(self, account: Account, generation: int) -> None:
+        queue = self._queues.get(account.key)
+        while queue and generation == self._generation:
+            job = queue[0]
+            await self._run(account, job, generation)
+            if generation == self._generation and queue and queue[0] is job:
+                queue.popleft()
+
+    async def _run(self, account: Account, job: BulkJob, generation: int) -> None:
+        ready_at = job.queued_at + self.clock.real_seconds(QUEUE_DELAY)
+        await asyncio.sleep(max(0.0, ready_at - time.monotonic()))
+        if generation != self._generation:
+            return
+        with self.store.lock:
+            job.status = "processing"
+            job.started_us = utc_now_us()
+        started = time.monotonic()
+        real_rate = self.import_rate * self.clock.time_scale
+        stop_at = job.total // 2 if job.cancel_halfway else job.total
+        done = 0
+        while done < stop_at and generation == self._generation:
+            chunk = job.pending[done : min(done + CHUNK, stop_at)]
+            with self.store.lock:
+                _process(account, job, chunk)
+            done += len(chunk)
+            await asyncio.sleep(max(0.0, started + done / real_rate - time.monotonic()))
+        if generation == self._generation:
+            with self.store.lock:
+                _finish(account, job, "cancelled" if job.cancel_halfway else "complete")
+
+
+def _process(account: Account, job: BulkJob, chunk: list[PendingProfile]) -> None:
+    now = utc_now_us()
+    for pending in chunk:
+        failure = _failure_of(pending)
+        if failure is not None:
+            job.errors.append(failure)
+            job.failed += 1
+            continue
+        assert pending.email is not None
+        job.profile_indexes.append(account.profiles.upsert(pending.email, pending.attributes, now))
+        job.completed += 1
+
+
+def _finish(account: Account, job: BulkJob, status: str) -> None:
+    now = utc_now_us()
+    for list_id in job.list_ids:
+        target = account.lists.get(list_id)
+        if target is not None:
+            target.add(job.profile_indexes, now)
+    job.status = status
+    job.completed_us = now
+
+
+def _failure_of(pending: PendingProfile) -> ImportFailure | None:
+    pointer = f"/data/attributes/profiles/data/{pending.position}"
+    phone = pending.attributes.get("phone_number")
+    if pending.email is None:
+        return _failure(
+            pending,
+            "missing_email",
+            "The sandbox keys profiles by email; this profile has none.",
+            f"{pointer}/attributes/email",
+        )
+    if phone is not None and not _E164.match(str(phone)):
+        return _failure(
+            pending,
+            "invalid_phone_number",
+            f"'{phone}' is not an E.164 phone number such as +15005550006.",
+            f"{pointer}/attributes/phone_number",
+        )
+    if len(json.dumps(pending.payload)) > MAX_PROFILE_BYTES:
+        return _failure(pending, "profile_too_large", "A profile may hold at most 100 KB.", pointer)
+    return None
+
+
+def _failure(pending: PendingProfile, code: str, detail: str, pointer: str) -> ImportFailure:
+    title = code.replace("_", " ").capitalize() + "."
+    return ImportFailure(
+        new_ulid(utc_now_us() // 1000), code, title, detail, pointer, pending.payload
+    )

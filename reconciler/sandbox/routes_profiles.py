@@ -1,0 +1,199 @@
+"""Handlers for profiles and bulk profile import jobs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.responses import Response
+
+from reconciler.emails import normalise_email
+from reconciler.sandbox.bodies import data_of, need_list, need_object, need_string, need_type
+from reconciler.sandbox.clock import utc_now_us
+from reconciler.sandbox.filters import as_strings, parse_filter
+from reconciler.sandbox.ids import new_ulid
+from reconciler.sandbox.jobs import BulkJob, PendingProfile
+from reconciler.sandbox.jsonapi import (
+    ApiError,
+    Json,
+    csv_param,
+    decode_cursor,
+    error_object,
+    invalid,
+    json_response,
+    page_links,
+    page_size,
+)
+from reconciler.sandbox.resources import (
+    JOB_FIELDS,
+    PROFILE_FIELDS,
+    import_error_resource,
+    job_resource,
+    list_resource,
+    profile_resource,
+)
+from reconciler.sandbox.state import RequestContext
+
+MAX_BULK_PROFILES = 10_000
+_KEPT_ATTRIBUTES = frozenset(PROFILE_FIELDS) - {"email", "created", "updated", "last_event_date"}
+_PROFILE_FILTERS = {"email": frozenset({"equals", "any"}), "id": frozenset({"equals", "any"})}
+_JOB_FILTERS = {"status": frozenset({"equals", "any"})}
+_PROFILES = "/data/attributes/profiles/data"
+
+
+def get_profiles(ctx: RequestContext) -> Response:
+    fields = csv_param(ctx.query, "fields[profile]", frozenset(PROFILE_FIELDS) | {"id"})
+    size = page_size(ctx.query, default=20, maximum=100)
+    start = decode_cursor(ctx.query.get("page[cursor]")) or 0
+    chosen = _filtered_profiles(ctx)
+    store = ctx.account.profiles
+    candidates = range(start, len(store)) if chosen is None else [i for i in chosen if i >= start]
+    page = list(candidates[: size + 1])
+    following = page.pop() if len(page) > size else None
+    data = [profile_resource(ctx.base, ctx.account, index, fields) for index in page]
+    links = page_links(ctx.url, ctx.base + "/api/profiles/", ctx.query, following)
+    return json_response({"data": data, "links": links})
+
+
+def _filtered_profiles(ctx: RequestContext) -> list[int] | None:
+    raw = ctx.query.get("filter")
+    if raw is None:
+        return None
+    chosen: set[int] | None = None
+    store = ctx.account.profiles
+    for condition in parse_filter(raw, _PROFILE_FILTERS):
+        values = as_strings(condition)
+        lookup = store.find if condition.field == "email" else store.index_of
+        found = {index for value in values if (index := lookup(value)) is not None}
+        chosen = found if chosen is None else chosen & found
+    return sorted(chosen or ())
+
+
+def bulk_import_profiles(ctx: RequestContext) -> Response:
+    resource = need_object(data_of(ctx.body), "/data")
+    need_type(resource, "profile-bulk-import-job", "/data")
+    attributes = need_object(resource.get("attributes"), "/data/attributes")
+    profiles = need_object(attributes.get("profiles"), "/data/attributes/profiles")
+    items = need_list(profiles.get("data"), _PROFILES)
+    if not 1 <= len(items) <= MAX_BULK_PROFILES:
+        raise invalid(
+            f"A bulk import job takes 1 to {MAX_BULK_PROFILES} profiles, got {len(items)}.",
+            pointer=_PROFILES,
+        )
+    pending = [_pending(position, item) for position, item in enumerate(items)]
+    _reject_bad_emails(items)
+    list_ids = _list_ids(ctx, resource.get("relationships"))
+    job = BulkJob(
+        new_ulid(utc_now_us() // 1000),
+        utc_now_us(),
+        list_ids,
+        pending,
+        cancel_halfway=ctx.state.faults.take_job_failure(),
+    )
+    ctx.account.jobs[job.id] = job
+    ctx.state.runner.submit(ctx.account, job)
+    with ctx.state.stats.lock:
+        ctx.state.stats.bulk_jobs += 1
+        ctx.state.stats.bulk_profiles_received += job.total
+    return json_response({"data": job_resource(ctx.base, job), "links": {"self": ctx.url}}, 202)
+
+
+def _pending(position: int, item: Any) -> PendingProfile:
+    pointer = f"{_PROFILES}/{position}"
+    profile = need_object(item, pointer)
+    need_type(profile, "profile", pointer)
+    attributes = need_object(profile.get("attributes"), f"{pointer}/attributes")
+    if not any(attributes.get(name) for name in ("email", "phone_number", "external_id")):
+        raise invalid(
+            "A profile needs an email, phone_number or external_id.",
+            pointer=f"{pointer}/attributes",
+        )
+    email = attributes.get("email")
+    kept = {k: v for k, v in attributes.items() if k in _KEPT_ATTRIBUTES and v is not None}
+    return PendingProfile(position, normalise_email(email) if email else None, kept, profile)
+
+
+def _reject_bad_emails(items: list[Any]) -> None:
+    bad: list[Json] = []
+    for position, item in enumerate(items):
+        email = item["attributes"].get("email")
+        if email is not None and normalise_email(email) is None:
+            pointer = f"{_PROFILES}/{position}/attributes/email"
+            detail = f"Invalid email address at profile {position}."
+            bad.append(error_object(400, "invalid", detail, pointer=pointer))
+    if bad:
+        first = bad[0]
+        raise ApiError(
+            400, "invalid", first["detail"], pointer=first["source"]["pointer"], more=bad[1:]
+        )
+
+
+def _list_ids(ctx: RequestContext, relationships: Any) -> list[str]:
+    if relationships is None:
+        return []
+    lists = need_object(
+        need_object(relationships, "/data/relationships").get("lists"), "/data/relationships/lists"
+    )
+    ids = []
+    for position, item in enumerate(need_list(lists.get("data"), "/data/relationships/lists/data")):
+        pointer = f"/data/relationships/lists/data/{position}"
+        resource = need_object(item, pointer)
+        need_type(resource, "list", pointer)
+        list_id = need_string(resource.get("id"), f"{pointer}/id")
+        if list_id not in ctx.account.lists:
+            raise ApiError(
+                404,
+                "not_found",
+                f"A list with id {list_id} does not exist.",
+                pointer=f"{pointer}/id",
+            )
+        ids.append(list_id)
+    return ids
+
+
+def _the_job(ctx: RequestContext) -> BulkJob:
+    job_id = ctx.params.get("job_id") or ctx.params["id"]
+    job = ctx.account.jobs.get(job_id)
+    if job is None:
+        raise ApiError(404, "not_found", f"A bulk import job with id {job_id} does not exist.")
+    return job
+
+
+def get_bulk_import_profiles_jobs(ctx: RequestContext) -> Response:
+    fields = csv_param(ctx.query, "fields[profile-bulk-import-job]", frozenset(JOB_FIELDS) | {"id"})
+    size = page_size(ctx.query, default=20, maximum=100)
+    sort = ctx.query.get("sort", "created_at")
+    if sort not in ("created_at", "-created_at"):
+        raise invalid(f"Cannot sort by '{sort}'; use created_at or -created_at.", parameter="sort")
+    jobs = list(ctx.account.jobs.values())
+    raw = ctx.query.get("filter")
+    for condition in parse_filter(raw, _JOB_FILTERS) if raw is not None else []:
+        statuses = set(as_strings(condition))
+        jobs = [job for job in jobs if job.status in statuses]
+    if sort.startswith("-"):
+        jobs.reverse()
+    start = decode_cursor(ctx.query.get("page[cursor]")) or 0
+    following = start + size if start + size < len(jobs) else None
+    data = [job_resource(ctx.base, job, fields) for job in jobs[start : start + size]]
+    links = page_links(ctx.url, ctx.base + "/api/profile-bulk-import-jobs/", ctx.query, following)
+    return json_response({"data": data, "links": links})
+
+
+def get_bulk_import_profiles_job(ctx: RequestContext) -> Response:
+    fields = csv_param(ctx.query, "fields[profile-bulk-import-job]", frozenset(JOB_FIELDS) | {"id"})
+    include = csv_param(ctx.query, "include", frozenset({"lists"})) or []
+    job = _the_job(ctx)
+    body: Json = {"data": job_resource(ctx.base, job, fields), "links": {"self": ctx.url}}
+    if "lists" in include:
+        lists = [ctx.account.lists[i] for i in job.list_ids if i in ctx.account.lists]
+        body["included"] = [list_resource(ctx.base, item) for item in lists]
+    return json_response(body)
+
+
+def get_errors_for_bulk_import_profiles_job(ctx: RequestContext) -> Response:
+    size = page_size(ctx.query, default=20, maximum=100)
+    job = _the_job(ctx)
+    start = decode_cursor(ctx.query.get("page[cursor]")) or 0
+    following = start + size if start + size < len(job.errors) else None
+    data = [import_error_resource(failure) for failure in job.errors[start : start + size]]
+    path = ctx.url.split("?", 1)[0]
+    return json_response({"data": data, "links": page_links(ctx.url, path, ctx.query, following)})

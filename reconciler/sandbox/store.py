@@ -1,0 +1,130 @@
+"""In-memory accounts: profiles unique by email, lists and bulk jobs.
+
+One :class:`Account` per API key. Profiles are integers internally (index into arrays), their
+public ids are derived by :class:`~reconciler.sandbox.ids.ProfileIdCodec`, so a million profiles
+cost a few arrays and one dict. All mutation happens under :attr:`SandboxStore.lock`.
+"""
+
+from __future__ import annotations
+
+import threading
+from array import array
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from reconciler.sandbox.clock import utc_now_us
+from reconciler.sandbox.ids import ProfileIdCodec, new_list_id
+from reconciler.sandbox.members import MemberList
+
+if TYPE_CHECKING:
+    from reconciler.sandbox.jobs import BulkJob
+
+
+def email_key(email: str) -> str:
+    return email.strip().lower()
+
+
+@dataclass
+class ProfileStore:
+    codec: ProfileIdCodec = field(default_factory=ProfileIdCodec)
+    emails: list[str] = field(default_factory=list)
+    created: array[int] = field(default_factory=lambda: array("q"))
+    updated: array[int] = field(default_factory=lambda: array("q"))
+    by_email: dict[str, int] = field(default_factory=dict)
+    extra: dict[int, dict[str, Any]] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.emails)
+
+    def ensure(self, emails: Iterable[str], now_us: int) -> list[int]:
+        """Indexes of profiles with these (already normalised) emails, creating missing ones."""
+        by_email = self.by_email
+        indexes = []
+        for email in emails:
+            index = by_email.get(email)
+            if index is None:
+                index = len(self.emails)
+                by_email[email] = index
+                self.emails.append(email)
+                self.created.append(now_us)
+                self.updated.append(now_us)
+            indexes.append(index)
+        return indexes
+
+    def upsert(self, email: str, attributes: Mapping[str, Any], now_us: int) -> int:
+        index = self.ensure([email], now_us)[0]
+        if attributes:
+            merged = self.extra.setdefault(index, {})
+            for name, value in attributes.items():
+                if name == "properties" and isinstance(value, dict):
+                    merged.setdefault("properties", {}).update(value)
+                elif value is not None:
+                    merged[name] = value
+            self.updated[index] = now_us
+        return index
+
+    def id_of(self, index: int) -> str:
+        return self.codec.encode(index, self.created[index] // 1000)
+
+    def index_of(self, profile_id: str) -> int | None:
+        decoded = self.codec.decode(profile_id)
+        if decoded is None:
+            return None
+        index, created_ms = decoded
+        if index >= len(self.emails) or self.created[index] // 1000 != created_ms:
+            return None
+        return index
+
+    def find(self, email: str) -> int | None:
+        return self.by_email.get(email_key(email))
+
+
+@dataclass
+class Account:
+    key: str
+    id: str
+    profiles: ProfileStore = field(default_factory=ProfileStore)
+    lists: dict[str, MemberList] = field(default_factory=dict)
+    jobs: dict[str, BulkJob] = field(default_factory=dict)
+
+    def create_list(self, name: str, opt_in_process: str, list_id: str | None = None) -> MemberList:
+        now = utc_now_us()
+        new_id = list_id or _unused_id(self.lists)
+        created = MemberList(new_id, name, now, now, opt_in_process)
+        self.lists[new_id] = created
+        return created
+
+
+def _unused_id(taken: Mapping[str, object]) -> str:
+    while (candidate := new_list_id()) in taken:
+        pass
+    return candidate
+
+
+class SandboxStore:
+    """Every account of one sandbox, keyed by API key, in the order the keys were given."""
+
+    def __init__(self, api_keys: Iterable[str]) -> None:
+        self.lock = threading.RLock()
+        self._keys = tuple(api_keys)
+        self.accounts: dict[str, Account] = {}
+        self.reset()
+
+    def reset(self) -> None:
+        with self.lock:
+            self.accounts = {
+                key: Account(key=key, id=_account_id(position))
+                for position, key in enumerate(self._keys)
+            }
+
+    @property
+    def default_key(self) -> str:
+        return self._keys[0]
+
+    def account(self, key: str | None) -> Account | None:
+        return self.accounts.get(self.default_key if key is None else key)
+
+
+def _account_id(position: int) -> str:
+    return f"SBX{position:03d}"
