@@ -1,0 +1,29 @@
+"""Async Klaviyo client: paced to the rate tiers, safe retries, concurrent member reads."""
+
+from reconciler.klaviyo.bulk import ImportSubmission
+from reconciler.klaviyo.client import KlaviyoClient
+from reconciler.klaviyo.models import (
+    Account,
+    ClientStats,
+    ImportFailure,
+    JobResult,
+    JobStatus,
+    KlaviyoList,
+    Member,
+    ProfileInput,
+)
+from reconciler.klaviyo.pacing import Pacer
+
+__all__ = [
+    "Account",
+    "ClientStats",
+    "ImportFailure",
+    "ImportSubmission",
+    "JobResult",
+    "JobStatus",
+    "KlaviyoClient",
+    "KlaviyoList",
+    "Member",
+    "Pacer",
+    "ProfileInput",
+]

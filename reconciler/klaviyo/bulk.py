@@ -1,0 +1,124 @@
+"""Submits bulk import jobs: one per chunk, concurrently, never duplicated.
+
+- a 400 that names profiles by ``source.pointer`` (``/data/attributes/profiles/data/<i>/...``)
+  drops exactly those profiles, records them as rejected and resends the rest;
+- a POST whose answer was lost (connection dropped after sending) is not sent again blindly:
+  once the other submissions have settled, the importer looks for a job created since the send
+  that adds the same number of profiles to the same list, and only resubmits if there is none.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import re
+from collections.abc import Sequence
+
+from reconciler.klaviyo.chunks import Prepared, body_for, prepare, split
+from reconciler.klaviyo.endpoints import CREATE_IMPORT_JOB
+from reconciler.klaviyo.errors import KlaviyoError, ResponseLostError, ValidationError
+from reconciler.klaviyo.jobs import Jobs
+from reconciler.klaviyo.jsonapi import data_object, document
+from reconciler.klaviyo.models import ImportFailure, ProfileInput
+from reconciler.klaviyo.transport.sender import Sender
+
+_POINTER = re.compile(r"^/data/attributes/profiles/data/(\d+)(?:/|$)")
+LOOKUPS = 2
+
+
+class ImportSubmission(list[str]):
+    """The ids of the jobs created (it *is* that list) and the profiles rejected on the way."""
+
+    def __init__(self, job_ids: Sequence[str] = (), rejected: Sequence[ImportFailure] = ()):
+        super().__init__(job_ids)
+        self.rejected: list[ImportFailure] = list(rejected)
+
+    @property
+    def job_ids(self) -> list[str]:
+        return list(self)
+
+
+class BulkImporter:
+    """One ``bulk_import`` call."""
+
+    def __init__(self, sender: Sender, jobs: Jobs, list_id: str, max_attempts: int) -> None:
+        self._sender = sender
+        self._jobs = jobs
+        self._list_id = list_id
+        self._max_attempts = max(1, max_attempts)
+        self._claimed: set[str] = set()
+        self._in_flight = 0
+        self._recovery = asyncio.Lock()
+        self.rejected: list[ImportFailure] = []
+
+    async def run(self, profiles: Sequence[ProfileInput]) -> ImportSubmission:
+        ready, self.rejected = prepare(profiles)
+        chunks = split(self._list_id, ready)
+        job_ids = await asyncio.gather(*(self._submit(chunk) for chunk in chunks))
+        return ImportSubmission([j for j in job_ids if j], self.rejected)
+
+    async def _submit(self, chunk: list[Prepared]) -> str | None:
+        """The job id for ``chunk`` (None if every profile in it was rejected)."""
+        for _ in range(self._max_attempts):
+            if not chunk:
+                return None
+            since = dt.datetime.now(dt.UTC)
+            try:
+                job_id = await self._post(chunk)
+            except ValidationError as exc:
+                chunk = self._drop_rejected(chunk, exc)
+                continue
+            except ResponseLostError:
+                found = await self._recover(len(chunk), since)
+                if found is not None:
+                    return found
+                continue
+            self._claimed.add(job_id)
+            return job_id
+        raise KlaviyoError(
+            f"bulk import of {len(chunk)} profile(s) failed after {self._max_attempts} attempts",
+            method="POST",
+            path=CREATE_IMPORT_JOB.path(),
+        )
+
+    async def _post(self, chunk: list[Prepared]) -> str:
+        path = CREATE_IMPORT_JOB.path()
+        body = body_for(self._list_id, chunk)
+        self._in_flight += 1
+        try:
+            response = await self._sender.request(
+                CREATE_IMPORT_JOB, path, body=body, idempotent=False
+            )
+        finally:
+            self._in_flight -= 1
+        job_id = data_object(document(response, "POST", path)).get("id")
+        if not isinstance(job_id, str) or not job_id:
+            raise KlaviyoError("the bulk import answer carries no job id", method="POST", path=path)
+        return job_id
+
+    def _drop_rejected(self, chunk: list[Prepared], exc: ValidationError) -> list[Prepared]:
+        """``chunk`` without the profiles a 400 names; re-raise if it names none."""
+        named: dict[int, str] = {}
+        for error in exc.errors:
+            found = _POINTER.match(error.pointer or "")
+            if found and int(found.group(1)) < len(chunk):
+                named.setdefault(int(found.group(1)), error.detail or error.title or "invalid")
+        if not named:
+            raise exc
+        for index, reason in sorted(named.items()):
+            self.rejected.append(ImportFailure(chunk[index].email, reason))
+        return [p for i, p in enumerate(chunk) if i not in named]
+
+    async def _recover(self, total: int, since: dt.datetime) -> str | None:
+        """A job created by a POST whose answer was lost, once other submissions settled."""
+        async with self._recovery:
+            for attempt in range(LOOKUPS):
+                while self._in_flight > 0:
+                    await asyncio.sleep(0.01)
+                found = await self._jobs.find_created(self._list_id, total, since, self._claimed)
+                if found is not None:
+                    self._claimed.add(found)
+                    return found
+                if attempt + 1 < LOOKUPS:
+                    await asyncio.sleep(self._jobs.settle_delay)
+        return None

@@ -1,0 +1,110 @@
+"""Prepares bulk-import profiles: validates emails, encodes each profile once, and packs them
+into request bodies of at most 10,000 profiles and under 5 MB (measured on the encoded JSON)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from reconciler.emails import normalise_email
+from reconciler.klaviyo.errors import KlaviyoConfigError
+from reconciler.klaviyo.jsonapi import encode
+from reconciler.klaviyo.models import ImportFailure, ProfileInput
+
+MAX_PROFILES = 10_000
+MAX_BODY_BYTES = 5_000_000
+MAX_PROFILE_BYTES = 100_000
+PROFILE_ATTRIBUTES = frozenset(
+    {
+        "phone_number",
+        "external_id",
+        "first_name",
+        "last_name",
+        "organization",
+        "locale",
+        "title",
+        "image",
+        "location",
+    }
+)
+_PREFIX = b'{"data":{"type":"profile-bulk-import-job","attributes":{"profiles":{"data":['
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """One profile ready to send: its normalised email and its encoded JSON resource."""
+
+    email: str
+    encoded: bytes
+
+
+def prepare(profiles: Iterable[ProfileInput]) -> tuple[list[Prepared], list[ImportFailure]]:
+    """Valid, de-duplicated profiles (first occurrence wins) and the ones refused locally."""
+    ready: list[Prepared] = []
+    rejected: list[ImportFailure] = []
+    seen: set[str] = set()
+    for profile in profiles:
+        email = normalise_email(profile.email)
+        if email is None:
+            rejected.append(ImportFailure(str(profile.email), "invalid email address"))
+            continue
+        if email in seen:
+            continue
+        seen.add(email)
+        encoded = encode(_resource(email, profile))
+        if len(encoded) > MAX_PROFILE_BYTES:
+            rejected.append(ImportFailure(email, "profile larger than Klaviyo's 100 KB limit"))
+            continue
+        ready.append(Prepared(email, encoded))
+    return ready, rejected
+
+
+def _resource(email: str, profile: ProfileInput) -> dict[str, object]:
+    unknown = sorted(set(profile.attributes) - PROFILE_ATTRIBUTES)
+    if unknown:
+        raise KlaviyoConfigError(
+            f"unknown Klaviyo profile attribute(s): {', '.join(unknown)}",
+            hint=f"use one of {', '.join(sorted(PROFILE_ATTRIBUTES))}, or put custom fields "
+            "in properties",
+        )
+    attributes: dict[str, object] = {**profile.attributes, "email": email}
+    if profile.properties:
+        attributes["properties"] = dict(profile.properties)
+    return {"type": "profile", "attributes": attributes}
+
+
+def _suffix(list_id: str) -> bytes:
+    return (
+        b']}},"relationships":{"lists":{"data":[{"type":"list","id":'
+        + json.dumps(list_id).encode()
+        + b"}]}}}}"
+    )
+
+
+def body_for(list_id: str, chunk: Sequence[Prepared]) -> bytes:
+    """The exact request body of a bulk import job for ``chunk``."""
+    return _PREFIX + b",".join(p.encoded for p in chunk) + _suffix(list_id)
+
+
+def split(
+    list_id: str,
+    ready: Sequence[Prepared],
+    max_profiles: int = MAX_PROFILES,
+    max_bytes: int = MAX_BODY_BYTES,
+) -> list[list[Prepared]]:
+    """Greedy chunks: each at most ``max_profiles`` profiles and under ``max_bytes`` encoded."""
+    overhead = len(_PREFIX) + len(_suffix(list_id))
+    chunks: list[list[Prepared]] = []
+    current: list[Prepared] = []
+    size = overhead
+    for profile in ready:
+        extra = len(profile.encoded) + (1 if current else 0)
+        if current and (len(current) >= max_profiles or size + extra >= max_bytes):
+            chunks.append(current)
+            current, size, extra = [], overhead, len(profile.encoded)
+        current.append(profile)
+        size += extra
+    if current:
+        chunks.append(current)
+    return chunks

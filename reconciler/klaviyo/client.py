@@ -1,0 +1,252 @@
+"""The async Klaviyo client: the operations the reconciler needs, paced and retried safely."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Callable, Sequence
+from types import TracebackType
+from typing import Any
+
+import httpx
+
+from reconciler.emails import normalise_email
+from reconciler.klaviyo import endpoints as ep
+from reconciler.klaviyo.bulk import BulkImporter, ImportSubmission
+from reconciler.klaviyo.errors import KlaviyoConfigError, KlaviyoError
+from reconciler.klaviyo.jobs import Jobs
+from reconciler.klaviyo.jsonapi import (
+    attributes,
+    data_list,
+    data_object,
+    document,
+    encode,
+    next_link,
+    quoted_list,
+    to_micros,
+)
+from reconciler.klaviyo.members import MemberReader
+from reconciler.klaviyo.models import (
+    Account,
+    ClientStats,
+    ImportFailure,
+    JobResult,
+    JobStatus,
+    KlaviyoList,
+    Member,
+    ProfileInput,
+)
+from reconciler.klaviyo.pacing import Pacer, check_time_scale, shared_pacer
+from reconciler.klaviyo.secret import ApiKey
+from reconciler.klaviyo.transport import RetryPolicy, Sender, build_http_client, check_base_url
+from reconciler.klaviyo.transport.http import DEFAULT_BASE_URL
+
+MEMBER_CHUNK = 1_000
+EMAILS_PER_LOOKUP = 100
+
+
+class KlaviyoClient:
+    """One account's API, as an async context manager.
+
+    Every request is paced to the endpoint's rate tier (shared by every client of the same key in
+    the process, or by the ``pacer`` given), retried on 429/503/504 and connection errors, and
+    never retried on 502 or another 4xx.
+    """
+
+    def __init__(
+        self,
+        api_key: str,
+        *,
+        base_url: str = DEFAULT_BASE_URL,
+        transport: httpx.AsyncBaseTransport | None = None,
+        time_scale: float = 1.0,
+        max_concurrency: int = 16,
+        max_retries: int = 8,
+        pacer: Pacer | None = None,
+    ) -> None:
+        self._key = ApiKey(api_key)
+        self.base_url = check_base_url(base_url)
+        check_time_scale(time_scale)
+        if max_concurrency < 1 or max_retries < 0:
+            raise KlaviyoConfigError("max_concurrency must be >= 1 and max_retries >= 0")
+        self.time_scale = float(time_scale)
+        self.max_concurrency = max_concurrency
+        self.max_retries = max_retries
+        self.stats = ClientStats()
+        self.rejected: list[ImportFailure] = []
+        self._pacer = pacer or shared_pacer(self.base_url, self._key.fingerprint, time_scale)
+        self._http = build_http_client(self.base_url, self._key, transport, max_concurrency)
+        policy = RetryPolicy(max_retries=max_retries, time_scale=self.time_scale)
+        self._sender = Sender(self._http, self._pacer, policy, self.stats, max_concurrency)
+        self._jobs = Jobs(self._sender, self.base_url, self.time_scale)
+
+    def __repr__(self) -> str:
+        return f"KlaviyoClient(base_url={self.base_url!r}, key={self._key!r})"
+
+    async def __aenter__(self) -> KlaviyoClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    @property
+    def pacer(self) -> Pacer:
+        return self._pacer
+
+    async def verify_key(self) -> Account:
+        """The account behind the key (GET /api/accounts); AuthError if the key is refused."""
+        body = await self._get(ep.GET_ACCOUNTS, ep.GET_ACCOUNTS.path())
+        accounts = data_list(body)
+        if not accounts:
+            raise KlaviyoError("GET /api/accounts returned no account for this key")
+        contact = attributes(accounts[0]).get("contact_information") or {}
+        name = contact.get("organization_name") if isinstance(contact, dict) else None
+        return Account(id=str(accounts[0].get("id")), name=str(name or ""))
+
+    async def get_list(self, list_id: str, *, with_count: bool = False) -> KlaviyoList:
+        """A list's id and name, and its ``profile_count`` if asked (a stricter rate tier)."""
+        endpoint = ep.GET_LIST_COUNT if with_count else ep.GET_LIST
+        params = {"additional-fields[list]": "profile_count"} if with_count else None
+        body = await self._get(endpoint, endpoint.path(id=list_id), params)
+        return _list_from(data_object(body))
+
+    async def create_list(self, name: str) -> KlaviyoList:
+        """Create a list (not retried if its answer is lost: that could create two lists)."""
+        path = ep.CREATE_LIST.path()
+        payload = {"data": {"type": "list", "attributes": {"name": name}}}
+        response = await self._sender.request(
+            ep.CREATE_LIST, path, body=encode(payload), idempotent=False
+        )
+        return _list_from(data_object(document(response, "POST", path)))
+
+    async def read_members(
+        self,
+        list_id: str,
+        *,
+        joined_after: dt.datetime | None = None,
+        on_page: Callable[[int], None] | None = None,
+    ) -> list[Member]:
+        """Every member (or those who joined after ``joined_after``), read concurrently."""
+        after = to_micros(joined_after) if joined_after is not None else None
+        reader = MemberReader(
+            self._sender,
+            self.base_url,
+            list_id,
+            joined_after=after,
+            on_page=on_page,
+            workers=self.max_concurrency,
+        )
+        return await reader.read()
+
+    async def find_profiles(self, emails: Sequence[str]) -> dict[str, str]:
+        """Profile ids of the given emails that exist (normalised email -> id)."""
+        wanted = sorted({e for e in (normalise_email(x) for x in emails) if e is not None})
+        batches = [
+            wanted[i : i + EMAILS_PER_LOOKUP] for i in range(0, len(wanted), EMAILS_PER_LOOKUP)
+        ]
+        found: dict[str, str] = {}
+        for part in await asyncio.gather(*(self._lookup(batch) for batch in batches)):
+            found.update(part)
+        return found
+
+    async def _lookup(self, emails: list[str]) -> dict[str, str]:
+        path = ep.GET_PROFILES.path()
+        params: dict[str, str | int] = {
+            "filter": f"any(email,{quoted_list(emails)})",
+            "fields[profile]": "email",
+            "page[size]": EMAILS_PER_LOOKUP,
+        }
+        found: dict[str, str] = {}
+        url: str | None = None
+        while True:
+            response = await self._sender.request(ep.GET_PROFILES, path, params=params, url=url)
+            body = document(response, "GET", path)
+            for item in data_list(body):
+                email = attributes(item).get("email")
+                if isinstance(email, str):
+                    found[email.strip().lower()] = str(item.get("id"))
+            url = next_link(body, self.base_url)
+            if url is None:
+                return found
+
+    async def bulk_import(self, list_id: str, profiles: Sequence[ProfileInput]) -> ImportSubmission:
+        """Submit import jobs adding ``profiles`` to the list; returns the job ids (a list that
+        also carries ``.rejected``: profiles refused locally or named by a 400)."""
+        importer = BulkImporter(self._sender, self._jobs, list_id, self.max_retries + 1)
+        try:
+            return await importer.run(profiles)
+        finally:
+            self.rejected = importer.rejected
+
+    async def wait_for_jobs(
+        self,
+        job_ids: Sequence[str],
+        *,
+        poll_interval: float = 1.0,
+        on_progress: Callable[[JobStatus], None] | None = None,
+        timeout: float | None = None,
+    ) -> list[JobResult]:
+        """Poll until every job is complete or cancelled (``poll_interval`` is scaled);
+        collect the per-profile import errors of jobs that had failures."""
+        return await self._jobs.wait(job_ids, poll_interval, on_progress, timeout)
+
+    async def running_jobs(self, list_id: str) -> list[str]:
+        """Ids of queued or processing import jobs that add to ``list_id``."""
+        return await self._jobs.running_for_list(list_id)
+
+    async def remove_members(
+        self,
+        list_id: str,
+        profile_ids: Sequence[str],
+        on_chunk: Callable[[int], None] | None = None,
+    ) -> int:
+        """Remove members by profile id, 1,000 per call, calls concurrent (M tier)."""
+        return await self._relationships(ep.REMOVE_FROM_LIST, list_id, profile_ids, on_chunk)
+
+    async def add_members(self, list_id: str, profile_ids: Sequence[str]) -> int:
+        """Add existing profiles to the list by id, 1,000 per call."""
+        return await self._relationships(ep.ADD_TO_LIST, list_id, profile_ids, None)
+
+    async def _relationships(
+        self,
+        endpoint: ep.Endpoint,
+        list_id: str,
+        profile_ids: Sequence[str],
+        on_chunk: Callable[[int], None] | None,
+    ) -> int:
+        ids = list(dict.fromkeys(profile_ids))
+        path = endpoint.path(id=list_id)
+
+        async def send(chunk: list[str]) -> int:
+            payload = {"data": [{"type": "profile", "id": pid} for pid in chunk]}
+            await self._sender.request(endpoint, path, body=encode(payload))
+            if on_chunk is not None:
+                on_chunk(len(chunk))
+            return len(chunk)
+
+        chunks = [ids[i : i + MEMBER_CHUNK] for i in range(0, len(ids), MEMBER_CHUNK)]
+        return sum(await asyncio.gather(*(send(chunk) for chunk in chunks)))
+
+    async def _get(
+        self, endpoint: ep.Endpoint, path: str, params: dict[str, str] | None = None
+    ) -> dict[str, Any]:
+        response = await self._sender.request(endpoint, path, params=params)
+        return document(response, "GET", path)
+
+
+def _list_from(resource: dict[str, Any]) -> KlaviyoList:
+    attrs = attributes(resource)
+    count = attrs.get("profile_count")
+    return KlaviyoList(
+        id=str(resource.get("id")),
+        name=str(attrs.get("name") or ""),
+        profile_count=int(count) if isinstance(count, int) else None,
+    )

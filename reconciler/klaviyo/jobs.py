@@ -1,0 +1,162 @@
+"""Bulk import jobs: status polling, per-profile import errors, jobs still running for a list,
+and finding a job whose creation answer was lost."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import time
+from collections.abc import Callable, Collection, Sequence
+from typing import Any
+
+from reconciler.klaviyo.endpoints import (
+    GET_IMPORT_ERRORS,
+    GET_IMPORT_JOB,
+    GET_IMPORT_JOBS,
+    Endpoint,
+)
+from reconciler.klaviyo.errors import JobTimeoutError
+from reconciler.klaviyo.jsonapi import (
+    attributes,
+    data_list,
+    data_object,
+    document,
+    next_link,
+    parse_time,
+    quoted_list,
+    related_ids,
+)
+from reconciler.klaviyo.models import ImportFailure, JobResult, JobStatus
+from reconciler.klaviyo.transport.sender import Params, Sender
+
+POLLS_PER_ROUND = 2
+CLOCK_SKEW = dt.timedelta(seconds=10)
+
+
+class Jobs:
+    """Job queries of one client."""
+
+    def __init__(self, sender: Sender, base_url: str, time_scale: float) -> None:
+        self._sender = sender
+        self._base_url = base_url
+        self._scale = time_scale
+        self.settle_delay = 0.5 / time_scale
+
+    async def status(self, job_id: str) -> JobStatus:
+        path = GET_IMPORT_JOB.path(job_id=job_id)
+        response = await self._sender.request(GET_IMPORT_JOB, path)
+        return job_status(data_object(document(response, "GET", path)))
+
+    async def wait(
+        self,
+        job_ids: Sequence[str],
+        poll_interval: float,
+        on_progress: Callable[[JobStatus], None] | None,
+        timeout: float | None,
+    ) -> list[JobResult]:
+        """Poll the oldest unfinished jobs (a few per round: the M tier allows 150/min)."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        waiting = list(dict.fromkeys(job_ids))
+        finished: dict[str, JobStatus] = {}
+        while waiting:
+            polled = await asyncio.gather(*(self.status(j) for j in waiting[:POLLS_PER_ROUND]))
+            for status in polled:
+                if on_progress is not None:
+                    on_progress(status)
+                if status.finished:
+                    finished[status.job_id] = status
+                    waiting.remove(status.job_id)
+            if waiting and not all(s.finished for s in polled):
+                if deadline is not None and time.monotonic() > deadline:
+                    raise JobTimeoutError(f"{len(waiting)} bulk import job(s) still running")
+                await asyncio.sleep(poll_interval / self._scale)
+        return [await self._result(finished[j]) for j in dict.fromkeys(job_ids)]
+
+    async def _result(self, status: JobStatus) -> JobResult:
+        errors = await self.import_errors(status.job_id) if status.failed else []
+        return JobResult(
+            status.job_id, status.status, status.total, status.completed, status.failed, errors
+        )
+
+    async def import_errors(self, job_id: str) -> list[ImportFailure]:
+        path = GET_IMPORT_ERRORS.path(id=job_id)
+        return [
+            _failure(item)
+            for item in await self._collect(GET_IMPORT_ERRORS, path, {"page[size]": 100})
+        ]
+
+    async def running_for_list(self, list_id: str) -> list[str]:
+        """Ids of queued or processing jobs that add to ``list_id``."""
+        params: Params = {
+            "filter": f"any(status,{quoted_list(['queued', 'processing'])})",
+            "page[size]": 100,
+        }
+        jobs = await self._collect(GET_IMPORT_JOBS, GET_IMPORT_JOBS.path(), params)
+        found: list[str] = []
+        for job in jobs:
+            if list_id in await self._lists_of(job):
+                found.append(str(job["id"]))
+        return found
+
+    async def find_created(
+        self, list_id: str, total: int, since: dt.datetime, exclude: Collection[str]
+    ) -> str | None:
+        """The earliest job created since ``since`` (minus clock skew) that adds ``total``
+        profiles to ``list_id`` and is not in ``exclude``: a job whose answer was lost."""
+        params: Params = {"sort": "-created_at", "page[size]": 100}
+        path = GET_IMPORT_JOBS.path()
+        response = await self._sender.request(GET_IMPORT_JOBS, path, params=params)
+        candidates: list[tuple[dt.datetime, str]] = []
+        for job in data_list(document(response, "GET", path)):
+            attrs = attributes(job)
+            created = parse_time(attrs.get("created_at"))
+            if created is None or created < since - CLOCK_SKEW:
+                continue
+            job_id = str(job.get("id"))
+            if job_id in exclude or attrs.get("total_count") != total:
+                continue
+            if list_id in await self._lists_of(job):
+                candidates.append((created, job_id))
+        return min(candidates)[1] if candidates else None
+
+    async def _lists_of(self, job: dict[str, Any]) -> list[str]:
+        lists = related_ids(job, "lists")
+        if lists is not None:
+            return lists
+        path = GET_IMPORT_JOB.path(job_id=str(job.get("id")))
+        response = await self._sender.request(GET_IMPORT_JOB, path, params={"include": "lists"})
+        return related_ids(data_object(document(response, "GET", path)), "lists") or []
+
+    async def _collect(self, endpoint: Endpoint, path: str, params: Params) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        response = await self._sender.request(endpoint, path, params=params)
+        while True:
+            body = document(response, "GET", path)
+            items.extend(data_list(body))
+            url = next_link(body, self._base_url)
+            if url is None:
+                return items
+            response = await self._sender.request(endpoint, path, url=url)
+
+
+def job_status(job: dict[str, Any]) -> JobStatus:
+    attrs = attributes(job)
+    return JobStatus(
+        job_id=str(job.get("id")),
+        status=str(attrs.get("status") or "queued"),
+        total=int(attrs.get("total_count") or 0),
+        completed=int(attrs.get("completed_count") or 0),
+        failed=int(attrs.get("failed_count") or 0),
+    )
+
+
+def _failure(item: dict[str, Any]) -> ImportFailure:
+    attrs = attributes(item)
+    payload = attrs.get("original_payload")
+    email = ""
+    if isinstance(payload, dict):
+        inner = payload.get("attributes")
+        source = inner if isinstance(inner, dict) else payload
+        email = str(source.get("email") or "")
+    reason = str(attrs.get("detail") or attrs.get("title") or attrs.get("code") or "failed")
+    return ImportFailure(email.strip().lower() or "(unknown)", reason)

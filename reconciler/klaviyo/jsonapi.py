@@ -1,0 +1,100 @@
+"""Small JSON:API helpers: body encoding, cursor links, filter values, timestamps."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import httpx
+
+from reconciler.klaviyo.errors import KlaviyoError
+
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_MICRO = dt.timedelta(microseconds=1)
+
+
+def encode(body: object) -> bytes:
+    """Compact UTF-8 JSON, the exact bytes sent (so sizes can be measured)."""
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def document(response: httpx.Response, method: str, path: str) -> dict[str, Any]:
+    """The response's JSON object, or a KlaviyoError naming the call."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        raise KlaviyoError(
+            f"expected a JSON:API document, got {response.headers.get('content-type', '?')}",
+            method=method,
+            path=path,
+            status=response.status_code,
+        )
+    return body
+
+
+def next_link(body: Mapping[str, Any], base_url: str) -> str | None:
+    """``links.next`` as a path+query on our own base URL (never another host)."""
+    links = body.get("links")
+    raw = links.get("next") if isinstance(links, dict) else None
+    if not isinstance(raw, str) or not raw:
+        return None
+    url = httpx.URL(raw)
+    if url.is_absolute_url and url.host != httpx.URL(base_url).host:
+        raise KlaviyoError(f"refusing to follow a pagination link to another host ({url.host})")
+    query = url.query.decode()
+    return url.path + (f"?{query}" if query else "")
+
+
+def data_list(body: Mapping[str, Any]) -> list[dict[str, Any]]:
+    data = body.get("data")
+    return [item for item in data if isinstance(item, dict)] if isinstance(data, list) else []
+
+
+def data_object(body: Mapping[str, Any]) -> dict[str, Any]:
+    data = body.get("data")
+    return data if isinstance(data, dict) else {}
+
+
+def attributes(resource: Mapping[str, Any]) -> dict[str, Any]:
+    attrs = resource.get("attributes")
+    return attrs if isinstance(attrs, dict) else {}
+
+
+def related_ids(resource: Mapping[str, Any], name: str) -> list[str] | None:
+    """Ids in ``relationships.<name>.data``; None when the response does not include them."""
+    relationships = resource.get("relationships")
+    rel = relationships.get(name) if isinstance(relationships, dict) else None
+    data = rel.get("data") if isinstance(rel, dict) else None
+    if not isinstance(data, list):
+        return None
+    return [str(item["id"]) for item in data if isinstance(item, dict) and "id" in item]
+
+
+def parse_time(value: object) -> dt.datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+def to_micros(moment: dt.datetime) -> int:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return (moment - EPOCH) // _MICRO
+
+
+def filter_time(micros: int) -> str:
+    """An unquoted filter date-time: ``2026-01-01T00:00:00.000001Z``."""
+    moment = EPOCH + dt.timedelta(microseconds=micros)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def quoted_list(values: Sequence[str]) -> str:
+    return "[" + ",".join(f'"{value}"' for value in values) + "]"

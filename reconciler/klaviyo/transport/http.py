@@ -1,0 +1,72 @@
+"""The httpx client: base URL rules, headers (auth, revision, JSON:API media type)."""
+
+from __future__ import annotations
+
+import ipaddress
+
+import httpx
+
+from reconciler.klaviyo.errors import KlaviyoConfigError
+from reconciler.klaviyo.secret import ApiKey
+
+REVISION = "2026-07-15"
+MEDIA_TYPE = "application/vnd.api+json"
+DEFAULT_BASE_URL = "https://a.klaviyo.com"
+TIMEOUT = httpx.Timeout(60.0, connect=15.0)
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_base_url(base_url: str) -> str:
+    """The base URL without a trailing slash; https anywhere, plain http only to loopback."""
+    try:
+        url = httpx.URL(base_url)
+    except (httpx.InvalidURL, TypeError) as exc:
+        raise KlaviyoConfigError(f"base URL {base_url!r} is not a valid URL: {exc}") from None
+    if url.scheme not in ("https", "http") or not url.host:
+        raise KlaviyoConfigError(
+            f"base URL {base_url!r} must look like https://host[:port]",
+            hint=f"leave base_url unset to use {DEFAULT_BASE_URL}",
+        )
+    if url.query or url.fragment or url.userinfo:
+        raise KlaviyoConfigError(f"base URL {base_url!r} must not carry credentials or a query")
+    if url.scheme == "http" and not _is_loopback(url.host):
+        raise KlaviyoConfigError(
+            f"base URL {base_url!r} uses plain http to a non-loopback host; the API key would "
+            "travel unencrypted",
+            hint="use https, or http://127.0.0.1:<port> for the local sandbox",
+        )
+    return str(url).rstrip("/")
+
+
+def build_http_client(
+    base_url: str,
+    key: ApiKey,
+    transport: httpx.AsyncBaseTransport | None,
+    max_connections: int,
+) -> httpx.AsyncClient:
+    headers = {
+        "Authorization": key.header_value(),
+        "revision": REVISION,
+        "Accept": MEDIA_TYPE,
+        "Content-Type": MEDIA_TYPE,
+        "User-Agent": "klaviyo-segment-reconciler",
+    }
+    limits = httpx.Limits(
+        max_connections=max_connections, max_keepalive_connections=max_connections
+    )
+    return httpx.AsyncClient(
+        base_url=base_url,
+        headers=headers,
+        transport=transport,
+        timeout=TIMEOUT,
+        limits=limits,
+        follow_redirects=False,
+    )
