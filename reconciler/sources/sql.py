@@ -193,7 +193,12 @@ def _execute(connection: Connection, query: str, segment: str, source: str) -> C
     try:
         result = streaming.exec_driver_sql(query)
     except SQLAlchemyError as exc:
-        raise SourceError(segment, source, f"the query failed: {driver_message(exc)}") from exc
+        raise SourceError(
+            segment,
+            source,
+            f"the query failed: {driver_message(exc)}",
+            hint="check the segment's query: or table: (it runs in the database as written)",
+        ) from exc
     if not result.returns_rows:
         raise SourceError(segment, source, "the query returns no rows (is it a SELECT?)")
     return result
