@@ -103,9 +103,10 @@ def export(
 
 
 def access(admins: list[str], contributors: list[str]) -> str:
-    return (
-        f"kind: Access\nadmins: [{', '.join(admins)}]\ncontributors: [{', '.join(contributors)}]\n"
-    )
+    def quoted(names: list[str]) -> str:
+        return ", ".join(f'"{n}"' for n in names)
+
+    return f"kind: Access\nadmins: [{quoted(admins)}]\ncontributors: [{quoted(contributors)}]\n"
 
 
 def docs(*parts: str) -> str:
