@@ -133,6 +133,11 @@ def access_report(
         report.warnings.append("access rules not checked: the declarations are invalid")
         return report
     base = config_at_ref(repo, ref, Path(rel))
+    if base is None and git.files_at(repo, git.resolve(repo, ref), rel):
+        report.warnings.append(
+            f"the declarations at the base {ref[:10]} are invalid: every declaration counts as "
+            "added and the Access rules of this change are used"
+        )
     rules = rules_in_force(base, head)
     if rules is None:
         report.warnings.append(NO_ACCESS_WARNING)

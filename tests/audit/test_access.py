@@ -238,3 +238,15 @@ def test_no_base_branch_warns(tmp_path: Path) -> None:
     report = access_report(repo.path / "exports", None, None, env=NO_ENV)
     assert report.base is None and report.problems == []
     assert any("no base branch" in w for w in report.warnings)
+
+
+def test_invalid_base_is_warned_about(repo: GitRepo) -> None:
+    repo.git("checkout", "-q", "main")
+    repo.write("exports/broken.yaml", "kind: Export\nname: [\n")
+    repo.commit(JANE, "broken main")
+    repo.git("checkout", "-q", "-b", "fix")
+    (repo.path / "exports" / "broken.yaml").unlink()
+    repo.commit(JANE, "fix")
+    report = access_report(repo.path / "exports", "main", None, env=NO_ENV)
+    assert any("are invalid" in w for w in report.warnings)
+    assert report.problems == []  # Jane is an admin: she may (re)declare everything
