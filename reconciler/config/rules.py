@@ -55,12 +55,12 @@ def _local_rules(item: Declared) -> Iterator[Problem]:
 
 def _source_rules(item: Declared, source: Source) -> Iterator[Problem]:
     if (source.files is None) == (source.url is None):
-        has = "both" if source.files is not None else "neither"
+        has = "both `files` and" if source.files is not None else "neither `files` nor"
         yield _problem(
             item,
             (),
             codes.SOURCE_SHAPE,
-            f"Source `{source.name}` has {has} `files` and `url`",
+            f"Source `{source.name}` has {has} `url`",
             "give exactly one: `files: {table: path}` for local files, or `url:` for a database",
         )
     elif source.files is not None and not source.files:
@@ -92,12 +92,12 @@ def _url_has_password(url: str) -> bool:
 
 def _segment_rules(item: Declared, segment: Segment) -> Iterator[Problem]:
     if (segment.query is None) == (segment.table is None):
-        has = "both" if segment.query is not None else "neither"
+        has = "both `query` and" if segment.query is not None else "neither `query` nor"
         yield _problem(
             item,
             (),
             codes.SEGMENT_SHAPE,
-            f"Segment `{segment.name}` has {has} `query` and `table`",
+            f"Segment `{segment.name}` has {has} `table`",
             "give exactly one: `query: SELECT ...` or `table: name`",
         )
 

@@ -78,8 +78,29 @@ class YamlIssue(Exception):
         self.hint = hint
 
 
+class AliasNode(Node):
+    """An alias (``*name``) where it is used: the anchored node plus the position of the alias."""
+
+    id = "alias"
+
+    def __init__(self, target: Node, start_mark: Any, end_mark: Any) -> None:
+        super().__init__(target.tag, target.value, start_mark, end_mark)
+        self.target = target
+
+
+def _resolve(node: Node) -> Node:
+    return node.target if isinstance(node, AliasNode) else node
+
+
 class LocatingLoader(yaml.SafeLoader):
-    """SafeLoader whose timestamps stay text, so documents are JSON values."""
+    """SafeLoader that marks where aliases are used; timestamps stay text (JSON values)."""
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
+        if not self.check_event(yaml.AliasEvent):
+            return super().compose_node(parent, index)
+        event: Any = self.peek_event()  # type: ignore[no-untyped-call]
+        target = super().compose_node(parent, index)
+        return None if target is None else AliasNode(target, event.start_mark, event.end_mark)
 
 
 def _timestamp_as_text(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
@@ -97,16 +118,18 @@ class _Walker:
         self.values: dict[PathKey, Mark] = {}
         self.keys: dict[PathKey, Mark] = {}
         self.issues: list[YamlIssue] = []
-        self.built: set[int] = set()
         self.active: set[int] = set()
+        self.alias_use = Mark(1, 1)
         self.nodes = 0
         self.alias_nodes = 0
 
     def build(self, node: Node, path: PathKey, via_alias: bool = False) -> object:
-        via_alias = via_alias or id(node) in self.built
-        self._count(node, path, via_alias)
-        self.built.add(id(node))
         self.values[path] = node_mark(node)
+        if isinstance(node, AliasNode):
+            if not via_alias:
+                self.alias_use = node_mark(node)
+            node, via_alias = node.target, True
+        self._count(node, path, via_alias)
         if isinstance(node, ScalarNode):
             return self._scalar(node)
         if id(node) in self.active:
@@ -129,8 +152,8 @@ class _Walker:
         if self.alias_nodes > MAX_ALIAS_NODES:
             raise YamlIssue(
                 codes.TOO_LARGE,
-                f"aliases expand to more than {MAX_ALIAS_NODES} nodes",
-                node_mark(node),
+                f"aliases expand to more than {MAX_ALIAS_NODES} values",
+                self.alias_use,
                 "use fewer or smaller anchors/aliases (`&name` / `*name`)",
             )
         if self.nodes > MAX_NODES:
@@ -191,6 +214,7 @@ class _Walker:
         return result
 
     def _key(self, key_node: Node, path: PathKey) -> str | None:
+        key_node = _resolve(key_node)
         value = self._scalar(key_node) if isinstance(key_node, ScalarNode) else None
         if isinstance(value, str):
             return value
@@ -205,8 +229,9 @@ class _Walker:
         return None
 
     def _merge(self, node: Node, path: PathKey, into: dict[str, object], via_alias: bool) -> None:
+        node = _resolve(node)
         sources = node.value if isinstance(node, SequenceNode) else [node]
-        for source in sources:
+        for source in map(_resolve, sources):
             if not isinstance(source, MappingNode) or id(source) in self.active:
                 raise YamlIssue(
                     codes.UNSUPPORTED_YAML,
@@ -216,6 +241,7 @@ class _Walker:
             values, keys = self.values, self.keys
             self.values, self.keys = {}, {}
             try:
+                self._count(source, path, True)
                 merged = self._mapping(source, path, via_alias=True)
             finally:
                 new_values, new_keys = self.values, self.keys
@@ -255,10 +281,11 @@ def _documents(loader: LocatingLoader) -> Iterator[Node]:
 
 def parse_documents(text: str, file: str) -> tuple[list[YamlDocument], list[YamlIssue]]:
     """Every non-empty document of ``text``, and the issues found; never raises."""
-    loader = LocatingLoader(text)
     documents: list[YamlDocument] = []
     issues: list[YamlIssue] = []
+    loader: LocatingLoader | None = None
     try:
+        loader = LocatingLoader(text)
         for index, node in enumerate(_documents(loader)):
             if index >= MAX_DOCUMENTS:
                 raise YamlIssue(
@@ -279,7 +306,8 @@ def parse_documents(text: str, file: str) -> tuple[list[YamlDocument], list[Yaml
             YamlIssue(codes.TOO_LARGE, f"nesting is deeper than {MAX_DEPTH} levels", Mark(1, 1))
         )
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     return documents, issues
 
 
