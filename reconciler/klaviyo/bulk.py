@@ -52,8 +52,12 @@ class BulkImporter:
         self.rejected: list[ImportFailure] = []
 
     async def run(self, profiles: Sequence[ProfileInput]) -> ImportSubmission:
-        ready, self.rejected = prepare(profiles)
-        chunks = split(self._list_id, ready)
+        ready, rejected = prepare(profiles)
+        self.rejected.extend(rejected)
+        return await self.submit(split(self._list_id, ready))
+
+    async def submit(self, chunks: Sequence[list[Prepared]]) -> ImportSubmission:
+        """One job per chunk, submitted concurrently (the pacer keeps them in the M tier)."""
         job_ids = await asyncio.gather(*(self._submit(chunk) for chunk in chunks))
         return ImportSubmission([j for j in job_ids if j], self.rejected)
 

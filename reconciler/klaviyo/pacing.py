@@ -104,7 +104,7 @@ class WindowLimiter:
         ``reset`` must be an upper bound, in real seconds, of the time left in the window.
         """
         end = received_at + reset
-        left = remaining - sum(1 for t in reversed(self._sent) if t > sent_at)
+        left = remaining - self._sent_since(sent_at)
         half = self.steady_window / 2
         current = self._server_end
         if current is None or end > current + half:
@@ -117,6 +117,15 @@ class WindowLimiter:
             self._server_end = min(current, end)
             self._server_left = min(self._server_left, left)
         self._confirmed = True
+
+    def _sent_since(self, sent_at: float) -> int:
+        """Requests sent after the one sent at ``sent_at`` (ties count as after it)."""
+        count = 0
+        for t in reversed(self._sent):
+            if t < sent_at:
+                break
+            count += 1
+        return max(0, count - 1)
 
     def _roll(self, now: float) -> None:
         end = self._server_end
