@@ -12,7 +12,6 @@ from reconciler import __version__
 from reconciler.cli.main import cli
 from tests.config.helpers import EXPORTS, VALID
 
-
 TYPO = """\
 kind: Export
 name: typo

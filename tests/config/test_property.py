@@ -14,7 +14,8 @@ from reconciler.errors import ConfigError
 from tests.config.helpers import EXPORTS, VALID
 
 SEEDS = [VALID] + [p.read_text(encoding="utf-8") for p in sorted(EXPORTS.glob("*.yaml"))]
-YAML_BITS = list(":-?[]{},&*!|>'\"%@`#\t\n ") + [
+YAML_BITS = [
+    *":-?[]{},&*!|>'\"%@`#\t\n ",
     "---\n",
     "<<: ",
     "*a",
