@@ -1,0 +1,65 @@
+"""``reconciler audit``: who created, enabled, consented to and changed each declaration."""
+
+from __future__ import annotations
+
+from contextlib import ExitStack
+from pathlib import Path
+
+import click
+
+from reconciler.audit import audit as build_audit
+from reconciler.audit import render_report
+from reconciler.audit.render import FORMATS
+from reconciler.audit.report import RunJournal
+from reconciler.cli.options import config_dir_option, state_option
+from reconciler.state import open_state
+
+DEFAULT_STATE_FILE = Path(".reconciler") / "state.db"
+
+
+@click.command()
+@config_dir_option
+@click.option(
+    "--export",
+    "export_name",
+    default=None,
+    metavar="NAME",
+    help="Audit only this export (and the connection it uses).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="table",
+    show_default=True,
+    help="Output format.",
+)
+@click.option(
+    "--runs",
+    "max_runs",
+    type=click.IntRange(0, 100),
+    default=5,
+    show_default=True,
+    help="How many of the last runs (from the journal) to show per entry.",
+)
+@state_option
+def audit(
+    config_dir: Path, export_name: str | None, fmt: str, max_runs: int, state_url: str | None
+) -> None:
+    """Audit trail of every connection and export, from git history and the run journal.
+
+    For each declaration: who created it and when, who enabled it, who accepted the
+    data-privacy consent (cross-checked with the commit's author), every later change with a
+    field-level diff, and the last runs. Needs the full git history (not a shallow clone).
+    """
+    with ExitStack() as stack:
+        journal: RunJournal | None = None
+        if state_url is not None or DEFAULT_STATE_FILE.exists():
+            journal = stack.enter_context(open_state(state_url, root=Path(".")))
+        report = build_audit(config_dir, export=export_name, journal=journal, max_runs=max_runs)
+    if journal is None:
+        report.notes.append(
+            f"no run journal ({DEFAULT_STATE_FILE} does not exist and --state is not set): "
+            "last runs are not shown"
+        )
+    click.echo(render_report(report, fmt))
