@@ -47,11 +47,11 @@ def _is_uri(value: object) -> bool:
 def validate_response(operation: str, status: int, body: dict[str, Any] | None) -> None:
     """Assert that ``body`` is what ``operation`` documents for HTTP ``status``."""
     responses = _operation(operation)["responses"]
-    key = next(
-        (k for k in (str(status), f"{str(status)[0]}XX", "default") if k in responses), None
-    )
+    key = next((k for k in (str(status), f"{str(status)[0]}XX", "default") if k in responses), None)
     if key is None:
-        raise AssertionError(f"{operation}: status {status} is not documented ({sorted(responses)})")
+        raise AssertionError(
+            f"{operation}: status {status} is not documented ({sorted(responses)})"
+        )
     content = _resolve(operation, responses[key]).get("content")
     if not content:
         if body:
@@ -81,7 +81,9 @@ def _check(operation: str, pointer: str, body: Any, what: str) -> None:
     if problems:
         lines = [f"- at {e.json_path}: {e.message[:300]}" for e in problems[:20]]
         more = f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else ""
-        raise AssertionError(f"{operation} {what} does not match the slice:\n" + "\n".join(lines) + more)
+        raise AssertionError(
+            f"{operation} {what} does not match the slice:\n" + "\n".join(lines) + more
+        )
 
 
 @cache

@@ -7,7 +7,7 @@ import binascii
 import json
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from starlette.responses import Response
 
@@ -99,8 +99,13 @@ def encode_cursor(position: int) -> str:
 
 
 def decode_cursor(cursor: str | None) -> int | None:
+    """The position in a cursor; also accepts a whole ``links.next`` URL (as some SDKs send)."""
     if cursor is None:
         return None
+    if "cursor" in cursor:
+        found = parse_qs(urlsplit(cursor).query).get("page[cursor]")
+        cursor = found[0] if found else cursor
+    cursor = cursor.lstrip("=")
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         position = json.loads(base64.urlsafe_b64decode(padded.encode()))["p"]

@@ -81,7 +81,9 @@ def ids_body(ids: Iterable[str]) -> dict[str, Any]:
     return {"data": [{"type": "profile", "id": profile_id} for profile_id in ids]}
 
 
-def import_body(emails: Iterable[str], list_id: str | None = None, **attributes: Any) -> dict[str, Any]:
+def import_body(
+    emails: Iterable[str], list_id: str | None = None, **attributes: Any
+) -> dict[str, Any]:
     profiles = [
         {"type": "profile", "attributes": {"email": email, **attributes}} for email in emails
     ]
@@ -99,7 +101,9 @@ def emails(prefix: str, count: int) -> list[str]:
 
 
 async def seed(client: httpx.AsyncClient, list_id: str, addresses: list[str], **extra: Any) -> int:
-    response = await client.post(f"/_sandbox/lists/{list_id}/members", json={"emails": addresses, **extra})
+    response = await client.post(
+        f"/_sandbox/lists/{list_id}/members", json={"emails": addresses, **extra}
+    )
     assert response.status_code == 200, response.text
     added: int = response.json()["added"]
     return added
@@ -112,7 +116,9 @@ async def members(client: httpx.AsyncClient, list_id: str, account: str | None =
     return set(response.json()["emails"])
 
 
-async def read_all(client: httpx.AsyncClient, url: str, operation: str, **params: Any) -> list[dict[str, Any]]:
+async def read_all(
+    client: httpx.AsyncClient, url: str, operation: str, **params: Any
+) -> list[dict[str, Any]]:
     """Follow links.next to the end, validating every page."""
     found: list[dict[str, Any]] = []
     page = await call(client, "GET", url, operation, 200, params=params)

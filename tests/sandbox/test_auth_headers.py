@@ -22,15 +22,30 @@ from tests.sandbox.helpers import (
 
 async def test_missing_or_malformed_key_is_401() -> None:
     async with quiet_client() as client:
-        error = await call(client, "GET", "/api/lists", "get_lists", 401, headers={"Authorization": ""})
+        error = await call(
+            client, "GET", "/api/lists", "get_lists", 401, headers={"Authorization": ""}
+        )
         assert error["errors"][0]["code"] == "not_authenticated"
-        await call(client, "GET", "/api/lists", "get_lists", 401, headers={"Authorization": f"Bearer {KEY}"})
+        await call(
+            client,
+            "GET",
+            "/api/lists",
+            "get_lists",
+            401,
+            headers={"Authorization": f"Bearer {KEY}"},
+        )
 
 
 async def test_unknown_key_is_403() -> None:
     async with quiet_client() as client:
-        error = await call(client, "GET", "/api/accounts", "get_accounts", 403,
-                           headers={"Authorization": "Klaviyo-API-Key pk_unknown"})
+        error = await call(
+            client,
+            "GET",
+            "/api/accounts",
+            "get_accounts",
+            403,
+            headers={"Authorization": "Klaviyo-API-Key pk_unknown"},
+        )
         assert error["errors"][0]["code"] == "permission_denied"
         assert "pk_unknown" not in error["errors"][0]["detail"]
 
@@ -41,17 +56,33 @@ async def test_revision_header_is_required() -> None:
         error = await call(client, "GET", "/api/lists", "get_lists", 400)
         assert error["errors"][0]["source"]["parameter"] == "revision"
         await call(client, "GET", "/api/lists", "get_lists", 400, headers={"revision": "latest"})
-        await call(client, "GET", "/api/lists", "get_lists", 200, headers={"revision": "2026-07-15.pre"})
+        await call(
+            client, "GET", "/api/lists", "get_lists", 200, headers={"revision": "2026-07-15.pre"}
+        )
 
 
 async def test_body_content_type_is_checked() -> None:
     async with quiet_client() as client:
         for content_type in ("text/plain", "application/x-www-form-urlencoded"):
-            error = await call(client, "POST", "/api/lists", "create_list", 415, body=list_body("x"),
-                               headers={"Content-Type": content_type})
+            error = await call(
+                client,
+                "POST",
+                "/api/lists",
+                "create_list",
+                415,
+                body=list_body("x"),
+                headers={"Content-Type": content_type},
+            )
             assert error["errors"][0]["code"] == "unsupported_media_type"
-        await call(client, "POST", "/api/lists", "create_list", 201, body=list_body("plain json"),
-                   headers={"Content-Type": "application/json; charset=utf-8"})
+        await call(
+            client,
+            "POST",
+            "/api/lists",
+            "create_list",
+            201,
+            body=list_body("plain json"),
+            headers={"Content-Type": "application/json; charset=utf-8"},
+        )
         response = await client.post("/api/lists", content=b"{not json", headers=HEADERS)
         assert response.status_code == 400
         assert response.headers["content-type"] == "application/vnd.api+json"
@@ -59,7 +90,9 @@ async def test_body_content_type_is_checked() -> None:
 
 async def test_trailing_slash_paths_are_accepted() -> None:
     async with quiet_client() as client:
-        created = await call(client, "POST", "/api/lists/", "create_list", 201, body=list_body("slash"))
+        created = await call(
+            client, "POST", "/api/lists/", "create_list", 201, body=list_body("slash")
+        )
         list_id = created["data"]["id"]
         await call(client, "GET", f"/api/lists/{list_id}/", "get_list", 200)
         await call(client, "GET", f"/api/lists/{list_id}/profiles/", "get_profiles_for_list", 200)
@@ -84,7 +117,9 @@ async def test_each_key_is_its_own_account() -> None:
         assert await members(mine, "Y6nRLr", account=OTHER_KEY) == set(emails("theirs", 3))
         page = await call(theirs, "GET", "/api/lists/Y6nRLr/profiles", "get_profiles_for_list", 200)
         assert {p["attributes"]["email"] for p in page["data"]} == set(emails("theirs", 3))
-        created = await call(theirs, "POST", "/api/lists", "create_list", 201, body=list_body("only theirs"))
+        created = await call(
+            theirs, "POST", "/api/lists", "create_list", 201, body=list_body("only theirs")
+        )
         await call(mine, "GET", f"/api/lists/{created['data']['id']}", "get_list", 404)
 
 

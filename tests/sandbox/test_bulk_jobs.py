@@ -9,7 +9,16 @@ from typing import Any
 import httpx
 
 from reconciler.sandbox import create_app
-from tests.sandbox.helpers import call, client_for, emails, import_body, members, quiet_client, quiet_config, seed
+from tests.sandbox.helpers import (
+    call,
+    client_for,
+    emails,
+    import_body,
+    members,
+    quiet_client,
+    quiet_config,
+    seed,
+)
 
 JOB = "get_bulk_import_profiles_job"
 CREATE = "bulk_import_profiles"
@@ -32,9 +41,16 @@ async def wait_for(client: httpx.AsyncClient, job_id: str, timeout: float = 10.0
 async def test_job_lifecycle_adds_members_when_complete() -> None:
     async with quiet_client(time_scale=100.0, import_rate=20_000.0) as client:
         await seed(client, "Y6nRLr", emails("old", 2))
-        accepted = await call(client, "POST", "/api/profile-bulk-import-jobs", CREATE, 202,
-                              body=import_body([*emails("new", 3000), "Old0@Example.com"], "Y6nRLr",
-                                               first_name="Ada"))
+        accepted = await call(
+            client,
+            "POST",
+            "/api/profile-bulk-import-jobs",
+            CREATE,
+            202,
+            body=import_body(
+                [*emails("new", 3000), "Old0@Example.com"], "Y6nRLr", first_name="Ada"
+            ),
+        )
         attributes = accepted["data"]["attributes"]
         assert attributes["status"] == "queued" and attributes["total_count"] == 3001
         assert await members(client, "Y6nRLr") == set(emails("old", 2))
@@ -44,16 +60,28 @@ async def test_job_lifecycle_adds_members_when_complete() -> None:
         assert done["status"] == "complete" and done["completed_count"] == 3001
         assert done["failed_count"] == 0 and done["completed_at"] >= done["started_at"]
         assert await members(client, "Y6nRLr") == set(emails("new", 3000)) | set(emails("old", 2))
-        profile = await call(client, "GET", "/api/profiles", "get_profiles", 200,
-                             params={"filter": 'equals(email,"new7@example.com")'})
+        profile = await call(
+            client,
+            "GET",
+            "/api/profiles",
+            "get_profiles",
+            200,
+            params={"filter": 'equals(email,"new7@example.com")'},
+        )
         assert profile["data"][0]["attributes"]["first_name"] == "Ada"
 
 
 async def test_import_rate_sets_the_minimum_duration() -> None:
     async with quiet_client(time_scale=10.0, import_rate=10_000.0) as client:
         started = time.monotonic()
-        accepted = await call(client, "POST", "/api/profile-bulk-import-jobs", CREATE, 202,
-                              body=import_body(emails("r", 5000)))
+        accepted = await call(
+            client,
+            "POST",
+            "/api/profile-bulk-import-jobs",
+            CREATE,
+            202,
+            body=import_body(emails("r", 5000)),
+        )
         await wait_for(client, accepted["data"]["id"])
         elapsed = time.monotonic() - started
     assert elapsed >= 5000 / (10_000 * 10)  # 0.05 s: profiles / (rate x scale)
@@ -64,29 +92,58 @@ async def test_malformed_emails_reject_the_whole_request_with_pointers() -> None
     async with quiet_client() as client:
         await seed(client, "Y6nRLr", [])
         addresses = ["ok@example.com", "not-an-email", "also@ok.com", "bad@@example.com"]
-        error = await call(client, "POST", "/api/profile-bulk-import-jobs", CREATE, 400,
-                           body=import_body(addresses, "Y6nRLr"))
+        error = await call(
+            client,
+            "POST",
+            "/api/profile-bulk-import-jobs",
+            CREATE,
+            400,
+            body=import_body(addresses, "Y6nRLr"),
+        )
         pointers = [e["source"]["pointer"] for e in error["errors"]]
-        assert pointers == ["/data/attributes/profiles/data/1/attributes/email",
-                            "/data/attributes/profiles/data/3/attributes/email"]
+        assert pointers == [
+            "/data/attributes/profiles/data/1/attributes/email",
+            "/data/attributes/profiles/data/3/attributes/email",
+        ]
         stats = (await client.get("/_sandbox/stats")).json()
         assert stats["bulk_jobs"] == 0 and await members(client, "Y6nRLr") == set()
 
 
 async def test_request_limits() -> None:
     async with quiet_client() as client:
-        error = await call(client, "POST", "/api/profile-bulk-import-jobs", CREATE, 400,
-                           body=import_body(emails("x", 10_001)))
+        error = await call(
+            client,
+            "POST",
+            "/api/profile-bulk-import-jobs",
+            CREATE,
+            400,
+            body=import_body(emails("x", 10_001)),
+        )
         assert "10000" in error["errors"][0]["detail"]
-        await call(client, "POST", "/api/profile-bulk-import-jobs", CREATE, 202, body=import_body(emails("x", 10_000)))
+        await call(
+            client,
+            "POST",
+            "/api/profile-bulk-import-jobs",
+            CREATE,
+            202,
+            body=import_body(emails("x", 10_000)),
+        )
         huge = import_body(["big@example.com"], bio="x" * (5 * 1024 * 1024))
         response = await client.post("/api/profile-bulk-import-jobs", json=huge)
         assert response.status_code == 413
         assert response.json()["errors"][0]["code"] == "payload_too_large"
-        missing = await call(client, "POST", "/api/profile-bulk-import-jobs", CREATE, 404,
-                             body=import_body(["a@example.com"], "NoSuch"))
+        missing = await call(
+            client,
+            "POST",
+            "/api/profile-bulk-import-jobs",
+            CREATE,
+            404,
+            body=import_body(["a@example.com"], "NoSuch"),
+        )
         assert missing["errors"][0]["source"]["pointer"] == "/data/relationships/lists/data/0/id"
-        empty = await call(client, "POST", "/api/profile-bulk-import-jobs", CREATE, 400, body=import_body([]))
+        empty = await call(
+            client, "POST", "/api/profile-bulk-import-jobs", CREATE, 400, body=import_body([])
+        )
         assert empty["errors"][0]["source"]["pointer"] == "/data/attributes/profiles/data"
 
 
@@ -98,53 +155,127 @@ async def test_import_errors_name_each_failed_profile() -> None:
         body["data"]["attributes"]["profiles"]["data"].append(
             {"type": "profile", "attributes": {"phone_number": "+15005550006"}}
         )
-        accepted = await call(client, "POST", "/api/profile-bulk-import-jobs", CREATE, 202, body=body)
+        accepted = await call(
+            client, "POST", "/api/profile-bulk-import-jobs", CREATE, 202, body=body
+        )
         job_id = accepted["data"]["id"]
         done = (await wait_for(client, job_id))["data"]["attributes"]
         assert (done["completed_count"], done["failed_count"]) == (2, 2)
-        errors = await call(client, "GET", f"/api/profile-bulk-import-jobs/{job_id}/import-errors",
-                            "get_errors_for_bulk_import_profiles_job", 200, params={"page[size]": 1})
+        errors = await call(
+            client,
+            "GET",
+            f"/api/profile-bulk-import-jobs/{job_id}/import-errors",
+            "get_errors_for_bulk_import_profiles_job",
+            200,
+            params={"page[size]": 1},
+        )
         assert errors["data"][0]["attributes"]["code"] == "invalid_phone_number"
-        assert errors["data"][0]["attributes"]["source"]["pointer"].startswith("/data/attributes/profiles/data/1")
-        following = await call(client, "GET", errors["links"]["next"], "get_errors_for_bulk_import_profiles_job", 200)
+        assert errors["data"][0]["attributes"]["source"]["pointer"].startswith(
+            "/data/attributes/profiles/data/1"
+        )
+        following = await call(
+            client, "GET", errors["links"]["next"], "get_errors_for_bulk_import_profiles_job", 200
+        )
         assert following["data"][0]["attributes"]["code"] == "missing_email"
         assert await members(client, "Y6nRLr") == {"e0@example.com", "e2@example.com"}
-        await call(client, "GET", f"/api/profile-bulk-import-jobs/{job_id}/import-errors",
-                   "get_errors_for_bulk_import_profiles_job", 400, params={"page[size]": 101})
+        await call(
+            client,
+            "GET",
+            f"/api/profile-bulk-import-jobs/{job_id}/import-errors",
+            "get_errors_for_bulk_import_profiles_job",
+            400,
+            params={"page[size]": 101},
+        )
 
 
 async def test_listing_jobs_with_status_filter_and_include() -> None:
     async with quiet_client() as client:
         await seed(client, "Y6nRLr", [])
-        first = await call(client, "POST", "/api/profile-bulk-import-jobs", CREATE, 202,
-                           body=import_body(["a@example.com"], "Y6nRLr"))
+        first = await call(
+            client,
+            "POST",
+            "/api/profile-bulk-import-jobs",
+            CREATE,
+            202,
+            body=import_body(["a@example.com"], "Y6nRLr"),
+        )
         await wait_for(client, first["data"]["id"])
-        await call(client, "POST", "/api/profile-bulk-import-jobs", CREATE, 202, body=import_body(["b@example.com"]))
-        complete = await call(client, "GET", "/api/profile-bulk-import-jobs", "get_bulk_import_profiles_jobs", 200,
-                              params={"filter": 'equals(status,"complete")'})
+        await call(
+            client,
+            "POST",
+            "/api/profile-bulk-import-jobs",
+            CREATE,
+            202,
+            body=import_body(["b@example.com"]),
+        )
+        complete = await call(
+            client,
+            "GET",
+            "/api/profile-bulk-import-jobs",
+            "get_bulk_import_profiles_jobs",
+            200,
+            params={"filter": 'equals(status,"complete")'},
+        )
         assert [job["id"] for job in complete["data"]] == [first["data"]["id"]]
-        newest = await call(client, "GET", "/api/profile-bulk-import-jobs", "get_bulk_import_profiles_jobs", 200,
-                            params={"sort": "-created_at", "filter": 'any(status,["queued","processing","complete"])'})
+        newest = await call(
+            client,
+            "GET",
+            "/api/profile-bulk-import-jobs",
+            "get_bulk_import_profiles_jobs",
+            200,
+            params={
+                "sort": "-created_at",
+                "filter": 'any(status,["queued","processing","complete"])',
+            },
+        )
         assert len(newest["data"]) == 2 and newest["data"][1]["id"] == first["data"]["id"]
-        included = await call(client, "GET", f"/api/profile-bulk-import-jobs/{first['data']['id']}", JOB, 200,
-                              params={"include": "lists"})
+        included = await call(
+            client,
+            "GET",
+            f"/api/profile-bulk-import-jobs/{first['data']['id']}",
+            JOB,
+            200,
+            params={"include": "lists"},
+        )
         assert included["included"][0]["id"] == "Y6nRLr"
         await call(client, "GET", "/api/profile-bulk-import-jobs/nope", JOB, 404)
-        await call(client, "GET", "/api/profile-bulk-import-jobs", "get_bulk_import_profiles_jobs", 400,
-                   params={"filter": 'equals(name,"x")'})
+        await call(
+            client,
+            "GET",
+            "/api/profile-bulk-import-jobs",
+            "get_bulk_import_profiles_jobs",
+            400,
+            params={"filter": 'equals(name,"x")'},
+        )
 
 
 async def test_fail_next_bulk_job_ends_it_cancelled() -> None:
     app = create_app(quiet_config())
     async with client_for(app) as client:
         await seed(client, "Y6nRLr", [])
-        assert (await client.put("/_sandbox/faults", json={"fail_next_bulk_job": True})).status_code == 200
-        accepted = await call(client, "POST", "/api/profile-bulk-import-jobs", CREATE, 202,
-                              body=import_body(emails("c", 10), "Y6nRLr"))
+        assert (
+            await client.put("/_sandbox/faults", json={"fail_next_bulk_job": True})
+        ).status_code == 200
+        accepted = await call(
+            client,
+            "POST",
+            "/api/profile-bulk-import-jobs",
+            CREATE,
+            202,
+            body=import_body(emails("c", 10), "Y6nRLr"),
+        )
         done = (await wait_for(client, accepted["data"]["id"]))["data"]["attributes"]
         assert done["status"] == "cancelled" and done["completed_count"] == 5
         assert await members(client, "Y6nRLr") == set(emails("c", 5))
-        again = await call(client, "POST", "/api/profile-bulk-import-jobs", CREATE, 202,
-                           body=import_body(emails("c", 10), "Y6nRLr"))
-        assert (await wait_for(client, again["data"]["id"]))["data"]["attributes"]["status"] == "complete"
+        again = await call(
+            client,
+            "POST",
+            "/api/profile-bulk-import-jobs",
+            CREATE,
+            202,
+            body=import_body(emails("c", 10), "Y6nRLr"),
+        )
+        assert (await wait_for(client, again["data"]["id"]))["data"]["attributes"][
+            "status"
+        ] == "complete"
         assert await members(client, "Y6nRLr") == set(emails("c", 10))

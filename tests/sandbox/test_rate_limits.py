@@ -9,7 +9,7 @@ import time
 
 import httpx
 
-from reconciler.sandbox import create_app
+from reconciler.sandbox import SandboxApp, create_app
 from reconciler.sandbox.routing import ROUTES
 from tests.openapi_contract import SLICES, validate_response
 from tests.sandbox.helpers import KEY, OTHER_KEY, client_for, list_body, quiet_config
@@ -17,11 +17,13 @@ from tests.sandbox.helpers import KEY, OTHER_KEY, client_for, list_body, quiet_c
 RATES = re.compile(r"Burst: `(\d+)/s`<br>Steady: `(\d+)/m`")
 
 
-def limited_app(time_scale: float) -> object:
+def limited_app(time_scale: float) -> SandboxApp:
     return create_app(quiet_config(time_scale=time_scale, rate_limits=True))
 
 
-async def burst(client: httpx.AsyncClient, url: str, count: int, **params: str) -> list[httpx.Response]:
+async def burst(
+    client: httpx.AsyncClient, url: str, count: int, **params: str
+) -> list[httpx.Response]:
     return [await client.get(url, params=params) for _ in range(count)]
 
 
