@@ -25,19 +25,38 @@ def _value(value: Any) -> str:
     return json.dumps(value, default=str, ensure_ascii=False)
 
 
-def _who(by: Any, at: Any, commit: Any) -> str:
-    if not by:
-        return "-"
-    return f"{by} {str(at)[:10]} {str(commit)[:10]}"
+def _who(by: Any, at: Any) -> str:
+    return f"{by} {str(at)[:10]}" if by else "-"
 
 
 def _consent(e: dict[str, Any]) -> str:
     if e.get("consent_accepted_by") is None and e.get("consent_commit_author") is None:
         return "-" if e["kind"] != "Access" else ""
     flag = " MISMATCH" if e.get("consent_mismatch") else ""
-    return (
-        f"{e.get('consent_accepted_by') or '?'} (commit by {e.get('consent_commit_author')}){flag}"
-    )
+    return f"{e.get('consent_accepted_by') or '?'}{flag}"
+
+
+def _detail_lines(e: dict[str, Any]) -> list[str]:
+    lines = []
+    if e.get("created_by"):
+        lines.append(
+            f"  created  {str(e['created_at'])[:10]} by {e['created_by']} "
+            f"(commit {str(e['created_commit'])[:10]})"
+        )
+    if e.get("enabled_by"):
+        lines.append(
+            f"  enabled  {str(e['enabled_at'])[:10]} by {e['enabled_by']} "
+            f"(commit {str(e['enabled_commit'])[:10]})"
+        )
+    elif e.get("enabled") is False:
+        lines.append("  enabled  no")
+    if e.get("consent_commit_author") or e.get("consent_accepted_by"):
+        lines.append(
+            f"  consent  accepted_by {e.get('consent_accepted_by') or '(none)'} "
+            f"(connection {e.get('consent_connection')}); set in commit "
+            f"{str(e.get('consent_commit'))[:10]} by {e.get('consent_commit_author')}"
+        )
+    return lines
 
 
 def _last_run(e: dict[str, Any]) -> str:
@@ -50,8 +69,8 @@ def _summary_row(e: dict[str, Any]) -> list[str]:
         e["kind"],
         e["name"],
         e["status"],
-        _who(e.get("created_by"), e.get("created_at"), e.get("created_commit")),
-        _who(e.get("enabled_by"), e.get("enabled_at"), e.get("enabled_commit")),
+        _who(e.get("created_by"), e.get("created_at")),
+        _who(e.get("enabled_by"), e.get("enabled_at")),
         _consent(e),
         str(len(e.get("changes") or [])),
         _last_run(e),
@@ -96,6 +115,7 @@ def render_table(report: AuditReport) -> str:
     lines += ["", *_table(SUMMARY_COLUMNS, [_summary_row(e) for e in entries])]
     for e in entries:
         lines += ["", f"{e['kind']} {e['name']} ({e.get('file') or 'removed'})"]
+        lines += _detail_lines(e)
         lines += [f"  warning: {w}" for w in e["warnings"]]
         if e["changes"]:
             lines.append("  changes:")
@@ -123,6 +143,7 @@ def render_markdown(report: AuditReport) -> str:
     for e in entries:
         lines += ["", f"### {e['kind']} `{e['name']}`", ""]
         lines.append(f"- file: `{e.get('file') or 'removed'}`")
+        lines += [f"- {_md(line.strip())}" for line in _detail_lines(e)]
         lines += [f"- **warning:** {_md(w)}" for w in e["warnings"]]
         if e["changes"]:
             lines += ["", "| date | commit | author | action | field | old | new |"]

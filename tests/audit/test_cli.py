@@ -76,6 +76,8 @@ def test_table(in_repo: Path, story: Story) -> None:
     assert result.exit_code == 0, result.output
     assert "KIND" in result.output and "vip-to-klaviyo" in result.output
     assert "MISMATCH" in result.output
+    assert f"by mark@contoso.com (commit {story.commits['enable'][:10]})" in result.output
+    assert f"set in commit {story.commits['consent'][:10]} by eve@contoso.com" in result.output
     assert 'mode: "mirror" -> "add_only"' in result.output
     assert "no run journal" in result.output
     assert "Access" not in result.output.split("\n\n")[1]  # filtered to export + connection
