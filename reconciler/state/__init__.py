@@ -1,0 +1,32 @@
+"""State: the run journal, list locks, the membership cache and pending bulk jobs.
+
+SQLite (``.reconciler/state.db``) by default, PostgreSQL with a ``postgresql://`` URL; both
+behind the one :class:`StateBackend` interface returned by :func:`open_state`.
+"""
+
+from reconciler.state.actor import resolve_actor
+from reconciler.state.backend import SqlStateBackend
+from reconciler.state.opening import open_state
+from reconciler.state.protocol import MemberRow, StateBackend
+from reconciler.state.records import (
+    RUN_OUTCOMES,
+    CachedMembership,
+    ExportRecord,
+    RunRecord,
+    RunStart,
+)
+from reconciler.state.redact import redact
+
+__all__ = [
+    "RUN_OUTCOMES",
+    "CachedMembership",
+    "ExportRecord",
+    "MemberRow",
+    "RunRecord",
+    "RunStart",
+    "SqlStateBackend",
+    "StateBackend",
+    "open_state",
+    "redact",
+    "resolve_actor",
+]

@@ -1,0 +1,192 @@
+"""The membership cache: each list's members as of the last read, for incremental planning.
+
+It holds email addresses (personal data) and is NOT the journal. It is an optimisation only:
+losing it (``drop_membership``, a deleted state file) costs one full read of the list.
+
+Storage: one snapshot blob per list (see :mod:`reconciler.state.codec`) plus a log of changes
+(added members, removed profile ids) appended by ``update``; ``load`` replays the log over the
+snapshot. When the log grows past a quarter of the list (and at least ``COMPACT_MIN`` rows) the
+update folds it into a new snapshot instead.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from reconciler.errors import StateError
+from reconciler.state import codec
+from reconciler.state.database import Database, Row
+from reconciler.state.records import CachedMembership, now
+
+COMPACT_MIN = 50_000
+_KEY = "account = ? AND list_id = ?"
+
+
+class MembershipCache:
+    """Per (account, list id) membership snapshots with an incremental change log."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def load(self, account: str, list_id: str) -> CachedMembership | None:
+        with self._db.transaction():
+            row = self._db.fetch_one(
+                f"SELECT snapshot, as_of, saved_at FROM reconciler_membership WHERE {_KEY}",
+                (account, list_id),
+            )
+            if row is None:
+                return None
+            try:
+                members = codec.decode(bytes(row[0]))
+            except StateError:
+                self.drop(account, list_id)  # a damaged cache is a missing cache
+                return None
+            self._replay(members, self._changes(account, list_id))
+        as_of = self._db.ts_out_optional(row[1])
+        return CachedMembership(members, as_of, len(members), self._db.ts_out(row[2]))
+
+    def save(
+        self, account: str, list_id: str, rows: Iterable[tuple[str, str, dt.datetime]]
+    ) -> None:
+        self._store(account, list_id, codec.collect(rows))
+
+    def update(
+        self,
+        account: str,
+        list_id: str,
+        added: Iterable[tuple[str, str, dt.datetime]],
+        removed_profile_ids: Iterable[str],
+    ) -> None:
+        new = codec.collect(added)
+        gone = list(dict.fromkeys(removed_profile_ids))
+        if not new and not gone:
+            return
+        with self._db.transaction():
+            row = self._db.fetch_one(
+                f"SELECT change_count, member_count, as_of FROM reconciler_membership WHERE {_KEY}",
+                (account, list_id),
+            )
+            if row is None:
+                return  # no snapshot to build on: a partial cache would mislead
+            pending = row[0] + len(new) + len(gone)
+            if pending > max(COMPACT_MIN, row[1] // 4):
+                self._compact(account, list_id, new, gone)
+            else:
+                self._append(account, list_id, new, gone, self._db.ts_out_optional(row[2]))
+
+    def drop(self, account: str, list_id: str) -> None:
+        with self._db.transaction():
+            self._db.execute(
+                f"DELETE FROM reconciler_membership_changes WHERE {_KEY}", (account, list_id)
+            )
+            self._db.execute(f"DELETE FROM reconciler_membership WHERE {_KEY}", (account, list_id))
+
+    def _store(self, account: str, list_id: str, members: codec.Members) -> None:
+        blob = codec.encode(members)
+        as_of = max((joined for _, joined in members.values()), default=None)
+        with self._db.transaction():
+            self.drop(account, list_id)
+            self._db.execute(
+                "INSERT INTO reconciler_membership (account, list_id, snapshot, member_count, "
+                "change_count, as_of, saved_at) VALUES (?, ?, ?, ?, 0, ?, ?)",
+                (
+                    account,
+                    list_id,
+                    blob,
+                    len(members),
+                    None if as_of is None else self._db.ts_in(as_of),
+                    self._db.ts_in(now()),
+                ),
+            )
+
+    def _compact(self, account: str, list_id: str, new: codec.Members, gone: list[str]) -> None:
+        current = self.load(account, list_id)
+        if current is None:
+            return
+        members = current.members
+        _remove(members, set(gone), None)
+        members.update(new)
+        self._store(account, list_id, members)
+
+    def _append(
+        self,
+        account: str,
+        list_id: str,
+        new: codec.Members,
+        gone: list[str],
+        as_of: dt.datetime | None,
+    ) -> None:
+        ts_in = self._db.ts_in
+        self._db.executemany(
+            "INSERT INTO reconciler_membership_changes (account, list_id, email, profile_id, "
+            "joined_at) VALUES (?, ?, ?, ?, ?)",
+            [
+                *((account, list_id, None, pid, None) for pid in gone),
+                *((account, list_id, e, pid, ts_in(j)) for e, (pid, j) in new.items()),
+            ],
+        )
+        newest = max([j for _, j in new.values()] + ([as_of] if as_of else []), default=None)
+        self._db.execute(
+            "UPDATE reconciler_membership SET change_count = change_count + ?, as_of = ?, "
+            f"saved_at = ? WHERE {_KEY}",
+            (
+                len(new) + len(gone),
+                None if newest is None else ts_in(newest),
+                ts_in(now()),
+                account,
+                list_id,
+            ),
+        )
+
+    def _changes(self, account: str, list_id: str) -> list[Row]:
+        return self._db.fetch(
+            "SELECT email, profile_id, joined_at FROM reconciler_membership_changes "
+            f"WHERE {_KEY} ORDER BY seq",
+            (account, list_id),
+        )
+
+    def _replay(self, members: codec.Members, changes: Iterable[Row]) -> None:
+        """Apply logged changes in order: a NULL email removes that profile id.
+
+        Consecutive removals are applied together in one pass over the members; with many
+        alternating batches a profile id -> email index is built once instead.
+        """
+        batches = _batches(changes)
+        by_id: dict[str, str] | None = None
+        if sum(1 for kind, _ in batches if kind == "remove") > 2:
+            by_id = {pid: e for e, (pid, _) in members.items()}
+        for kind, rows in batches:
+            if kind == "remove":
+                _remove(members, {row[1] for row in rows}, by_id)
+                continue
+            for email, profile_id, joined_at in rows:
+                old = members.get(email)
+                members[email] = (profile_id, self._db.ts_out(joined_at))
+                if by_id is not None:
+                    if old is not None:
+                        by_id.pop(old[0], None)
+                    by_id[profile_id] = email
+
+
+def _batches(changes: Iterable[Row]) -> list[tuple[str, list[Row]]]:
+    """Runs of consecutive changes of one kind ("add" or "remove")."""
+    out: list[tuple[str, list[Row]]] = []
+    for row in changes:
+        kind = "remove" if row[0] is None else "add"
+        if out and out[-1][0] == kind:
+            out[-1][1].append(row)
+        else:
+            out.append((kind, [row]))
+    return out
+
+
+def _remove(members: codec.Members, gone: set[str], by_id: dict[str, str] | None) -> None:
+    if by_id is None:
+        for email in [e for e, (pid, _) in members.items() if pid in gone]:
+            del members[email]
+        return
+    for profile_id in gone:
+        owner = by_id.pop(profile_id, None)
+        if owner is not None and members.get(owner, ("",))[0] == profile_id:
+            del members[owner]

@@ -1,0 +1,74 @@
+"""Compact snapshot of a list's membership: one blob for a million members, fast both ways.
+
+Layout: ``RCM1`` magic, member count, byte lengths of three columns, then the columns: emails
+joined by newlines, profile ids joined by newlines, and joined_at as float64 POSIX seconds
+(exact to the microsecond for any date this tool meets).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import struct
+from array import array
+from collections.abc import Iterable
+
+from reconciler.errors import StateError
+from reconciler.state.records import utc
+
+_HEADER = struct.Struct("<4sQQQQ")
+_MAGIC = b"RCM1"
+
+Members = dict[str, tuple[str, dt.datetime]]
+
+
+def collect(rows: Iterable[tuple[str, str, dt.datetime]]) -> Members:
+    """Rows as a dict (a later row for the same email wins); naive datetimes are taken as UTC."""
+    members: Members = {email: (pid, joined) for email, pid, joined in rows}
+    for email in [e for e, (_, joined) in members.items() if joined.tzinfo is None]:
+        pid, joined = members[email]
+        members[email] = (pid, utc(joined))
+    return members
+
+
+def encode(members: Members) -> bytes:
+    """The snapshot blob of ``members``."""
+    emails = _join(members.keys(), "email")
+    profile_ids = _join((pid for pid, _ in members.values()), "profile id")
+    stamps = array("d", (joined.timestamp() for _, joined in members.values())).tobytes()
+    header = _HEADER.pack(_MAGIC, len(members), len(emails), len(profile_ids), len(stamps))
+    return b"".join((header, emails, profile_ids, stamps))
+
+
+def decode(blob: bytes) -> Members:
+    """The members held by a snapshot blob; a damaged blob raises StateError."""
+    try:
+        magic, count, n_emails, n_ids, n_stamps = _HEADER.unpack_from(blob)
+    except struct.error as exc:
+        raise _damaged("truncated header") from exc
+    if magic != _MAGIC or _HEADER.size + n_emails + n_ids + n_stamps != len(blob):
+        raise _damaged("bad magic or length")
+    if count == 0:
+        return {}
+    view = memoryview(blob)[_HEADER.size :]
+    emails = bytes(view[:n_emails]).decode().split("\n")
+    ids = bytes(view[n_emails : n_emails + n_ids]).decode().split("\n")
+    stamps = array("d")
+    stamps.frombytes(view[n_emails + n_ids :])
+    if not len(emails) == len(ids) == len(stamps) == count:
+        raise _damaged("column lengths differ")
+    when = {s: dt.datetime.fromtimestamp(s, dt.UTC) for s in set(stamps)}
+    return dict(zip(emails, zip(ids, [when[s] for s in stamps], strict=True), strict=True))
+
+
+def _join(values: Iterable[str], what: str) -> bytes:
+    items = list(values)
+    data = "\n".join(items)
+    if items and data.count("\n") != len(items) - 1:
+        raise StateError(f"a {what} in the membership cache contains a line break")
+    return data.encode()
+
+
+def _damaged(reason: str) -> StateError:
+    error = StateError(f"the membership cache snapshot is damaged ({reason})")
+    error.hint = "it is only a cache: the next plan re-reads the list (or use --refresh)"
+    return error

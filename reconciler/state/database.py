@@ -1,0 +1,65 @@
+"""The few primitives the journal, cache and jobs need from a SQL database.
+
+SQL is written once with ``?`` placeholders; each implementation adapts it. Every driver error
+leaves as :class:`reconciler.errors.StateError`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
+from typing import Any
+
+Row = tuple[Any, ...]
+
+
+class Database(ABC):
+    """A connection to the state database (one per backend, used from one thread at a time)."""
+
+    @abstractmethod
+    def execute(self, sql: str, params: Sequence[object] = ()) -> int:
+        """Run one statement; the number of rows it changed."""
+
+    @abstractmethod
+    def executemany(self, sql: str, rows: Iterable[Sequence[object]]) -> None:
+        """Run one statement for each of ``rows``."""
+
+    @abstractmethod
+    def fetch(self, sql: str, params: Sequence[object] = ()) -> list[Row]:
+        """Rows of a query."""
+
+    @abstractmethod
+    def transaction(self) -> AbstractContextManager[None]:
+        """A transaction: committed on success, rolled back on error."""
+
+    @abstractmethod
+    def ts_in(self, value: dt.datetime) -> object:
+        """A UTC datetime as the database stores it."""
+
+    @abstractmethod
+    def ts_out(self, value: Any) -> dt.datetime:
+        """A stored timestamp as an aware UTC datetime."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Close the connection (idempotent)."""
+
+    def ts_out_optional(self, value: Any) -> dt.datetime | None:
+        return None if value is None else self.ts_out(value)
+
+    def fetch_one(self, sql: str, params: Sequence[object] = ()) -> Row | None:
+        rows = self.fetch(sql, params)
+        return rows[0] if rows else None
+
+
+def chunks(values: Sequence[str], size: int = 500) -> Iterator[Sequence[str]]:
+    """``values`` in slices small enough for an ``IN (...)`` list."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def marks(count: int) -> str:
+    """``?, ?, ?`` for ``count`` parameters."""
+    return ", ".join("?" * count)

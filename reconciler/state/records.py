@@ -1,0 +1,113 @@
+"""The values the state backend stores and returns: runs, export records, cached membership."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+# Outcomes of a run or of one export within it. "running" marks a run still in flight (or one
+# whose process died before finishing it); the others are final.
+RUN_OUTCOMES = frozenset(
+    {"succeeded", "failed", "partial", "interrupted", "blocked", "cancelled", "unchanged"}
+)
+RUNNING = "running"
+
+
+@dataclass(frozen=True)
+class RunStart:
+    """What is known when an apply starts."""
+
+    actor: str
+    commit: str | None
+    plan_checksum: str | None
+    command: str
+    forced: bool
+
+
+@dataclass(frozen=True)
+class ExportRecord:
+    """What one export did within a run: counts and job ids, never an email address."""
+
+    export: str
+    list_id: str
+    connection: str
+    added: int
+    removed: int
+    failed: int
+    job_ids: tuple[str, ...]
+    guards_forced: tuple[str, ...]
+    started_at: dt.datetime
+    finished_at: dt.datetime
+    outcome: str
+    error: str | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "export": self.export,
+            "list_id": self.list_id,
+            "connection": self.connection,
+            "added": self.added,
+            "removed": self.removed,
+            "failed": self.failed,
+            "job_ids": list(self.job_ids),
+            "guards_forced": list(self.guards_forced),
+            "started_at": self.started_at.isoformat(),
+            "finished_at": self.finished_at.isoformat(),
+            "outcome": self.outcome,
+            "error": self.error,
+        }
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One journaled run with its export records (``finished_at`` None while in flight)."""
+
+    run_id: str
+    actor: str
+    commit: str | None
+    plan_checksum: str | None
+    command: str
+    started_at: dt.datetime
+    finished_at: dt.datetime | None
+    outcome: str
+    exports: list[ExportRecord] = field(default_factory=list)
+    forced: bool = False
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "run_id": self.run_id,
+            "actor": self.actor,
+            "commit": self.commit,
+            "plan_checksum": self.plan_checksum,
+            "command": self.command,
+            "forced": self.forced,
+            "started_at": self.started_at.isoformat(),
+            "finished_at": self.finished_at.isoformat() if self.finished_at else None,
+            "outcome": self.outcome,
+            "exports": [e.as_dict() for e in self.exports],
+        }
+
+
+@dataclass(frozen=True)
+class CachedMembership:
+    """A list's membership as of the last read: email -> (profile id, joined_at).
+
+    ``as_of`` is the newest ``joined_at`` seen (None for an empty list), ``count`` the number of
+    members and ``saved_at`` the wall time of the last save or update.
+    """
+
+    members: dict[str, tuple[str, dt.datetime]]
+    as_of: dt.datetime | None
+    count: int
+    saved_at: dt.datetime | None = None
+
+
+def utc(value: dt.datetime) -> dt.datetime:
+    """``value`` as an aware UTC datetime (a naive one is taken to be UTC already)."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=dt.UTC)
+    return value.astimezone(dt.UTC)
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
