@@ -108,8 +108,12 @@ def authors_to_check(
 def working_tree_config(repo: Path, config_dir: str) -> Config | None:
     """The declarations on disk, loaded with repo-relative file names (None when invalid)."""
     top = repo / config_dir
+    if not top.is_dir():
+        return None
     paths = sorted(p for p in top.rglob("*") if p.suffix in git.YAML_SUFFIXES and p.is_file())
     files = {p.relative_to(repo).as_posix(): p.read_bytes() for p in paths}
+    if not files:
+        return None
     loaded = load_files(files, config_dir)
     return loaded[0] if is_valid(loaded) else None
 
@@ -121,7 +125,7 @@ def access_report(
     env: Mapping[str, str] | None = None,
 ) -> AccessReport:
     """Check the changes under ``config_dir`` since ``base_ref`` (default: merge base)."""
-    repo = git.repo_root(config_dir if config_dir.exists() else Path.cwd())
+    repo = git.repo_root(config_dir)
     rel = relative_config_dir(repo, config_dir)
     ref = base_ref or default_base(repo, env)
     report = AccessReport(base=ref, authors=None)

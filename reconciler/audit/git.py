@@ -63,10 +63,10 @@ def run_git(repo: Path, *args: str, stdin: bytes | None = None) -> bytes:
 
 
 def repo_root(path: Path) -> Path:
-    """The top directory of the git work tree holding ``path``."""
-    start = path if path.is_dir() else path.parent
-    if not start.exists():
-        raise NotAGitRepository(f"{path} does not exist")
+    """The top directory of the git work tree holding ``path`` (or its nearest existing parent)."""
+    start = path.absolute()
+    while not start.is_dir() and start != start.parent:
+        start = start.parent
     try:
         out = run_git(start, "rev-parse", "--show-toplevel")
     except GitError as exc:

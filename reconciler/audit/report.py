@@ -105,7 +105,7 @@ def audit(
     max_runs: int = MAX_RUNS,
 ) -> AuditReport:
     """Audit every connection, export and Access document declared under ``config_dir``."""
-    repo = git.repo_root(config_dir if config_dir.exists() else Path.cwd())
+    repo = git.repo_root(config_dir)
     rel = relative_config_dir(repo, config_dir)
     history = read_history(repo, rel)
     tracks = track_history(history)

@@ -250,3 +250,11 @@ def test_invalid_base_is_warned_about(repo: GitRepo) -> None:
     report = access_report(repo.path / "exports", "main", None, env=NO_ENV)
     assert any("are invalid" in w for w in report.warnings)
     assert report.problems == []  # Jane is an admin: she may (re)declare everything
+
+
+def test_missing_or_invalid_working_tree_is_left_to_validation(repo: GitRepo) -> None:
+    repo.write("exports/exports.yaml", "kind: Export\nname: [\n")
+    report = access_report(repo.path / "exports", "main", "eve@contoso.com", env=NO_ENV)
+    assert report.problems == [] and any("invalid" in w for w in report.warnings)
+    report = access_report(repo.path / "elsewhere", "main", "eve@contoso.com", env=NO_ENV)
+    assert report.problems == [] and any("invalid" in w for w in report.warnings)
