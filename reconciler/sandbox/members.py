@@ -12,6 +12,7 @@ from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import repeat
 
 _TOMBSTONE = -1
 _COMPACT_AT = 50_000
@@ -52,20 +53,19 @@ class MemberList:
 
     def add(self, profiles: Iterable[int], now_us: int) -> int:
         """Add profiles not yet in the list (joined now); existing members keep their time."""
+        slot_of = self.slot_of
+        fresh = [profile for profile in dict.fromkeys(profiles) if profile not in slot_of]
+        if not fresh:
+            return 0
         joined = max(now_us, self.joined[-1]) if self.joined else now_us
-        added = 0
-        for profile in profiles:
-            if profile in self.slot_of:
-                continue
-            self.slot_of[profile] = len(self.members)
-            self.seqs.append(self.next_seq)
-            self.members.append(profile)
-            self.joined.append(joined)
-            self.next_seq += 1
-            added += 1
-        if added:
-            self.updated_us = now_us
-        return added
+        start, count = len(self.members), len(fresh)
+        slot_of.update(zip(fresh, range(start, start + count), strict=True))
+        self.members.extend(fresh)
+        self.seqs.extend(range(self.next_seq, self.next_seq + count))
+        self.joined.extend(repeat(joined, count))
+        self.next_seq += count
+        self.updated_us = now_us
+        return count
 
     def remove(self, profiles: Iterable[int], now_us: int) -> int:
         removed = 0

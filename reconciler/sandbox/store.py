@@ -11,6 +11,7 @@ import threading
 from array import array
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from itertools import repeat
 from typing import TYPE_CHECKING, Any
 
 from reconciler.sandbox.clock import utc_now_us
@@ -39,18 +40,17 @@ class ProfileStore:
 
     def ensure(self, emails: Iterable[str], now_us: int) -> list[int]:
         """Indexes of profiles with these (already normalised) emails, creating missing ones."""
+        wanted = list(emails)
         by_email = self.by_email
-        indexes = []
-        for email in emails:
-            index = by_email.get(email)
-            if index is None:
-                index = len(self.emails)
-                by_email[email] = index
-                self.emails.append(email)
-                self.created.append(now_us)
-                self.updated.append(now_us)
-            indexes.append(index)
-        return indexes
+        missing = [email for email in dict.fromkeys(wanted) if email not in by_email]
+        start, count = len(self.emails), len(missing)
+        by_email.update(zip(missing, range(start, start + count), strict=True))
+        self.emails.extend(missing)
+        self.created.extend(repeat(now_us, count))
+        self.updated.extend(repeat(now_us, count))
+        if count == len(wanted):
+            return list(range(start, start + count))
+        return [by_email[email] for email in wanted]
 
     def upsert(self, email: str, attributes: Mapping[str, Any], now_us: int) -> int:
         index = self.ensure([email], now_us)[0]

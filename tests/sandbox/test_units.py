@@ -1,0 +1,124 @@
+"""The sandbox's building blocks: filter parser, id codec, member list, clock, email fast path."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from reconciler.emails import normalise_email
+from reconciler.sandbox.admin import quick_normalise
+from reconciler.sandbox.clock import VirtualClock, iso_from_us, us_from_datetime, whole_seconds
+from reconciler.sandbox.filters import Condition, parse_filter
+from reconciler.sandbox.ids import ProfileIdCodec, new_list_id
+from reconciler.sandbox.jsonapi import ApiError, decode_cursor, encode_cursor
+from reconciler.sandbox.members import MemberList, MemberQuery
+
+ALLOWED = {
+    "email": frozenset({"equals", "any"}),
+    "joined_group_at": frozenset({"greater-than", "less-than"}),
+}
+
+
+def test_filter_forms() -> None:
+    moment = datetime(2026, 1, 1, tzinfo=UTC)
+    assert parse_filter('equals(email,"a@b.com")', ALLOWED) == [
+        Condition("equals", "email", "a@b.com")
+    ]
+    assert parse_filter("any(email,['a@b.com', \"c@d.com\"])", ALLOWED) == [
+        Condition("any", "email", ["a@b.com", "c@d.com"])
+    ]
+    both = "and(greater-than(joined_group_at,2026-01-01T00:00:00Z),less-than(joined_group_at,2027-01-01))"
+    parsed = parse_filter(both, ALLOWED)
+    assert parsed[0] == Condition("greater-than", "joined_group_at", moment)
+    assert parse_filter(both[4:-1], ALLOWED)[0] == parsed[0]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "empty"),
+        ('equals(phone,"1")', "not supported"),
+        ('greater-than(email,"x")', "not allowed"),
+        ("equals(email,bare)", "must be quoted"),
+        ('equals(email,"open', "unterminated"),
+        ('equals(email,"a")x', "unexpected"),
+        ('or(equals(email,"a"),equals(email,"b"))', "not supported"),
+    ],
+)
+def test_filter_errors_name_the_parameter(text: str, message: str) -> None:
+    with pytest.raises(ApiError) as caught:
+        parse_filter(text, ALLOWED)
+    error = caught.value.errors[0]
+    assert caught.value.status == 400 and error["source"] == {"parameter": "filter"}
+    assert message in error["detail"]
+
+
+@given(st.integers(min_value=0, max_value=10**9), st.integers(min_value=0, max_value=2**48 - 1))
+def test_profile_ids_round_trip(index: int, created_ms: int) -> None:
+    codec = ProfileIdCodec(salt=12345)
+    profile_id = codec.encode(index, created_ms)
+    assert len(profile_id) == 26 and profile_id.isalnum() and profile_id.isupper()
+    assert codec.decode(profile_id) == (index, created_ms)
+
+
+def test_malformed_ids_and_list_ids() -> None:
+    codec = ProfileIdCodec()
+    assert codec.decode("short") is None and codec.decode("U" * 26) is None
+    list_id = new_list_id()
+    assert len(list_id) == 6 and list_id.isalnum()
+
+
+def test_cursor_round_trip_and_full_url() -> None:
+    cursor = encode_cursor(1234)
+    assert decode_cursor(cursor) == 1234
+    assert (
+        decode_cursor(f"http://x/api/lists/A/profiles?page%5Bcursor%5D={cursor}&page%5Bsize%5D=1")
+        == 1234
+    )
+    with pytest.raises(ApiError):
+        decode_cursor("!!!")
+
+
+def test_member_list_order_removal_and_compaction() -> None:
+    members = MemberList("Y6nRLr", "x", 0, 0)
+    assert members.add(range(120_000), now_us=10) == 120_000
+    assert members.add([5, 120_000], now_us=20) == 1
+    assert members.joined_at(5) == 10 and members.joined_at(120_000) == 20
+    page, cursor = members.page(MemberQuery(), None, 3)
+    assert page == [0, 1, 2] and cursor is not None
+    assert members.remove(range(100_000), now_us=30) == 100_000
+    assert len(members.members) == members.count == 20_001  # compacted: tombstones dropped
+    page, following = members.page(MemberQuery(), cursor, 2)
+    assert page == [100_000, 100_001]
+    newest, _ = members.page(MemberQuery(descending=True), None, 2)
+    assert newest == [120_000, 119_999]
+    late, _ = members.page(MemberQuery(joined_min=11), None, 10)
+    assert late == [120_000]
+    chosen, _ = members.page(MemberQuery(profiles=frozenset({3, 100_005, 119_000})), None, 10)
+    assert chosen == [100_005, 119_000]
+
+
+def test_clock_and_time_formats() -> None:
+    clock = VirtualClock(60)
+    assert clock.real_seconds(60) == 1
+    assert whole_seconds(0.01) == 1 and whole_seconds(2.0) == 2 and whole_seconds(2.1) == 3
+    micros = us_from_datetime(datetime(2026, 7, 15, 12, 0, 0, 123456, tzinfo=UTC))
+    assert iso_from_us(micros) == "2026-07-15T12:00:00.123456+00:00"
+
+
+@given(
+    st.text(alphabet="aZ9.-_+ ", max_size=8),
+    st.text(alphabet="ab-.1", max_size=12),
+    st.sampled_from(["", "@", "@@"]),
+)
+def test_fast_email_path_agrees_with_normalise_email(local: str, domain: str, extra: str) -> None:
+    text = f"{local}@{domain}{extra}" if extra != "@" else f"{local}{domain}"
+    assert quick_normalise(text) == normalise_email(text)
+
+
+def test_fast_email_path_accepts_plain_addresses() -> None:
+    assert quick_normalise(" Jane.Doe+vip@Mail.Example.COM ") == "jane.doe+vip@mail.example.com"
+    assert quick_normalise("a..b@example.com") is None
