@@ -30,7 +30,10 @@ def test_filter_forms() -> None:
     assert parse_filter("any(email,['a@b.com', \"c@d.com\"])", ALLOWED) == [
         Condition("any", "email", ["a@b.com", "c@d.com"])
     ]
-    both = "and(greater-than(joined_group_at,2026-01-01T00:00:00Z),less-than(joined_group_at,2027-01-01))"
+    both = (
+        "and(greater-than(joined_group_at,2026-01-01T00:00:00Z),"
+        "less-than(joined_group_at,2027-01-01))"
+    )
     parsed = parse_filter(both, ALLOWED)
     assert parsed[0] == Condition("greater-than", "joined_group_at", moment)
     assert parse_filter(both[4:-1], ALLOWED)[0] == parsed[0]
@@ -91,7 +94,7 @@ def test_member_list_order_removal_and_compaction() -> None:
     assert page == [0, 1, 2] and cursor is not None
     assert members.remove(range(100_000), now_us=30) == 100_000
     assert len(members.members) == members.count == 20_001  # compacted: tombstones dropped
-    page, following = members.page(MemberQuery(), cursor, 2)
+    page, _ = members.page(MemberQuery(), cursor, 2)
     assert page == [100_000, 100_001]
     newest, _ = members.page(MemberQuery(descending=True), None, 2)
     assert newest == [120_000, 119_999]
