@@ -33,7 +33,7 @@ class Harness:
 
     def run(self, *args: str, input: str | None = None) -> Result:
         command, rest = args[0], list(args[1:])
-        common = ["--config-dir", str(self.workspace.config_dir)]
+        common = [] if command in ("runs", "force-unlock") else ["--config-dir", str(self.workspace.config_dir)]
         if command in ("plan", "apply"):
             common += [
                 "--base-url", self.server.base_url,
