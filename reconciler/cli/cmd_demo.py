@@ -83,11 +83,12 @@ def _run(cfg_dir: Path, work: Path, profiles: int, time_scale: float) -> bool:
         generate_profiles(path, profiles)
         click.echo(f"wrote {path.name}")
     _step("Validating the declarations")
-    config, problems = validate_config(cfg_dir)
+    validated, problems = validate_config(cfg_dir)
     for problem in problems:
         click.echo(problem.render())
-    if config is None:
+    if validated is None:
         return False
+    config = validated
     click.echo(
         f"valid: {len(config.connections)} connection(s), {len(config.segments)} segment(s), {len(config.exports)} export(s)"
     )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
@@ -58,7 +60,10 @@ run_options = [
 ]
 
 
-def apply_options(func):  # type: ignore[no-untyped-def]
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def apply_options(func: F) -> F:
     """Decorate a command with every option of ``run_options``."""
     for option in reversed(run_options):
         func = option(func)
