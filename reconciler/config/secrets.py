@@ -42,12 +42,8 @@ def safe_value(value: object, field: str = "") -> str:
             return ""
         shown = value if len(value) <= MAX_ECHO else value[: MAX_ECHO - 3] + "..."
         return repr(redact(shown))
-    if isinstance(value, bool | int | float) or value is None:
-        return (
-            "null"
-            if value is None
-            else str(value).lower()
-            if isinstance(value, bool)
-            else str(value)
-        )
-    return ""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value) if isinstance(value, int | float) else ""

