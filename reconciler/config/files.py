@@ -61,6 +61,8 @@ def _yaml_files(config_dir: Path) -> Iterable[str]:
 
 
 def _read(path: Path, shown: str) -> tuple[bytes, Problem | None]:
+    if not path.is_file():  # a FIFO, socket or dangling link would block or fail
+        return b"", Problem(shown, 1, 1, codes.NO_CONFIG, "not a regular file", "remove it")
     try:
         with path.open("rb") as handle:
             return handle.read(MAX_FILE_BYTES + 1), None

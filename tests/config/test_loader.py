@@ -152,3 +152,16 @@ def test_pure_python_parser_gives_the_same_documents(monkeypatch: pytest.MonkeyP
     assert [(d.data, d.values, d.keys) for d in fast] == [(d.data, d.values, d.keys) for d in slow]
     _, issues = parse_documents("a: [1\n", "a.yaml")
     assert [(i.code, i.mark.line) for i in issues] == [("R001", 2)]
+
+
+def test_special_and_unreadable_files_are_reported(tmp_path: Path) -> None:
+    import os
+
+    (tmp_path / "ok.yaml").write_text(VALID, encoding="utf-8")
+    os.mkfifo(tmp_path / "pipe.yaml")
+    (tmp_path / "gone.yaml").symlink_to(tmp_path / "missing.yaml")
+    _, problems = validate_config(tmp_path)
+    assert sorted((Path(p.file).name, p.code) for p in problems) == [
+        ("gone.yaml", "R007"),
+        ("pipe.yaml", "R007"),
+    ]
