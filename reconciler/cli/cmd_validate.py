@@ -27,7 +27,19 @@ FORMATS = ("text", "json", "github")
     help="text for people, json for tools, github for pull-request annotations.",
 )
 def validate(config_dir: Path, output_format: str) -> None:
-    """Check the YAML declarations: schema, references, consent and secrets."""
+    """Check the YAML declarations and report every problem.
+
+    Reads every *.yaml / *.yml file under --config-dir (recursively) and checks the JSON
+    Schemas, references, list conflicts, consent, literal API keys, sources, segments and
+    schedules. Prints each problem as path:line:col: error[CODE]: message, with a hint.
+    Exits 0 when valid (warnings allowed), 1 on any error.
+
+    \b
+    Examples:
+      reconciler validate
+      reconciler validate --config-dir teams/growth/exports --format github
+      reconciler validate --format json > problems.json
+    """
     config, problems = validate_config(config_dir)
     if output_format == "json":
         click.echo(json.dumps([p.as_dict() for p in problems], indent=2))

@@ -134,7 +134,8 @@ def test_default_config_dir_is_exports(tmp_path: Path, monkeypatch: pytest.Monke
 def test_help_lists_validate_and_version_prints() -> None:
     code, output = run("--help")
     assert code == 0
-    assert "validate  Check the YAML declarations" in output
+    (line,) = [x for x in output.splitlines() if x.strip().startswith("validate ")]
+    assert line.split(None, 1)[1] == "Check the YAML declarations and report every problem."
     code, output = run("--version")
     assert code == 0
     assert __version__ in output
