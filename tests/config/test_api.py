@@ -151,3 +151,11 @@ def test_names_are_unique_across_files() -> None:
 def test_invalid_declarations_do_not_cause_extra_reference_errors() -> None:
     broken_segment = VALID.replace("table: people", "table: people\ncolour: red")
     assert [p.code for p in problems_of(broken_segment)] == ["R011"]
+
+
+def test_root_dot_means_the_whole_tree() -> None:
+    files = {"a.yaml": VALID.encode(), "sub/b.yml": b"kind: Access\n", ".ci/x.yaml": b"{{{"}
+    config, problems = load_config_from_files(files, root=".")
+    assert problems == []
+    assert config is not None and config.access is not None
+    assert config.origins["Access/access"] == "sub/b.yml:1"
