@@ -53,7 +53,7 @@ CODES: Final[dict[str, str]] = {
     WRONG_TYPE: "a value has the wrong type (for example text where a list is expected)",
     INVALID_VALUE: "a value is not allowed (pattern, choice, range, date format)",
     DUPLICATE_NAME: "two declarations of one kind share a name",
-    UNRESOLVED_REFERENCE: "an export, segment or connection refers to a name not declared",
+    UNRESOLVED_REFERENCE: "a reference (segment, connection, source) names nothing declared",
     SAME_LIST: "two enabled exports write to the same list of the same connection",
     CONSENT: "a connection used by an enabled export lacks accepted consent",
     LITERAL_SECRET: "a literal Klaviyo private API key (pk_...) is in a file",
