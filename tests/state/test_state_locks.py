@@ -125,7 +125,8 @@ def test_a_killed_holder_leaves_no_lock(
 
 def test_lock_in_the_same_process_is_exclusive(backend: SqlStateBackend) -> None:
     with backend.lock_list(KEY, "first", timeout=0):
-        with pytest.raises(LockTimeout, match="first"), backend.lock_list(KEY, "x", timeout=0):
-            pass
+        second = backend.lock_list(KEY, "x", timeout=0)
+        with pytest.raises(LockTimeout, match="first"):
+            second.__enter__()
     with backend.lock_list(KEY, "again", timeout=0):
         pass
