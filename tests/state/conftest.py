@@ -68,7 +68,7 @@ def raw(state_url: str) -> RawExecute:
         base, schema = state_url.split("?schema=")
         with psycopg.connect(base, autocommit=True) as pg:
             pg.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(schema)))
-            cur = pg.execute(statement.encode())
-            return cur.fetchall() if cur.description else []
+            pg_cur = pg.execute(statement.encode())
+            return pg_cur.fetchall() if pg_cur.description else []
 
     return execute

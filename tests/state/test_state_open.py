@@ -68,7 +68,7 @@ def test_bad_sqlite_paths(tmp_path: Path) -> None:
         open_state(str(tmp_path))
     junk = tmp_path / "junk.db"
     junk.write_text("this is not a database " * 100)
-    with pytest.raises(StateError, match="junk.db") as caught:
+    with pytest.raises(StateError, match=r"junk\.db") as caught:
         open_state(str(junk))
     assert "not an SQLite database" in caught.value.hint
 
