@@ -32,8 +32,10 @@ from reconciler.state import ExportRecord, RunRecord, StateBackend, open_state
 )
 @state_option
 def runs(export: str | None, limit: int, fmt: str, state_url: str | None) -> None:
-    """List past applies from the journal: who, when, which commit, and per export the
-    added, removed and failed counts, bulk job ids, guards forced and the outcome.
+    """List past applies from the journal.
+
+    Who ran each apply, when, at which commit, and per export the added, removed and failed
+    counts, bulk job ids, guards forced and the outcome (newest first).
 
     \b
     Examples:
@@ -92,8 +94,10 @@ def _export_line(record: ExportRecord) -> str:
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @state_option
 def force_unlock(list_key: str, yes: bool, state_url: str | None) -> None:
-    """Remove a stale lock on LIST ("<account>/<list_id>", as printed in the lock error;
-    a bare list id works when only one account holds a lock on it).
+    """Remove a stale lock on a list.
+
+    LIST is "<account>/<list_id>" as printed in the lock error; a bare list id works when
+    only one account holds a lock on it.
 
     Only do this when the apply holding it is dead or hung: with PostgreSQL its database
     session is ended; with SQLite its lock file is removed.

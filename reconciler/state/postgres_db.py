@@ -55,7 +55,7 @@ def parse_target(url: str) -> PostgresTarget:
     return PostgresTarget(urlunsplit(parts._replace(query=rest)), schema)
 
 
-def connect(target: PostgresTarget) -> psycopg.Connection[Row]:
+def connect(target: PostgresTarget, *, create_schema: bool = False) -> psycopg.Connection[Row]:
     """An autocommit connection with the search path set to the target schema."""
     try:
         conn: psycopg.Connection[Row] = psycopg.connect(
@@ -63,7 +63,8 @@ def connect(target: PostgresTarget) -> psycopg.Connection[Row]:
         )
         if target.schema:
             name = sql.Identifier(target.schema)
-            conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(name))
+            if create_schema:
+                conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(name))
             conn.execute(sql.SQL("SET search_path TO {}").format(name))
     except psycopg.Error as exc:
         raise _state_error(target, exc) from exc
@@ -75,7 +76,7 @@ class PostgresDatabase(Database):
 
     def __init__(self, target: PostgresTarget) -> None:
         self.target = target
-        self._conn = connect(target)
+        self._conn = connect(target, create_schema=True)
         self._mutex = threading.RLock()
 
     @property
