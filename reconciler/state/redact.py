@@ -17,8 +17,3 @@ def redact(text: str) -> str:
 
 def redact_optional(text: str | None) -> str | None:
     return None if text is None else redact(text)
-
-
-def has_email(text: str) -> bool:
-    """Whether ``text`` still holds an unmasked address (a masked one starts ``x***@``)."""
-    return any("***@" not in m.group(0) for m in _EMAIL_SHAPED.finditer(text))

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.errors import StateError
-from reconciler.state import RunStart, open_state, resolve_actor
+from reconciler.state import RunStart, StateBackend, open_state, resolve_actor
 
 from .conftest import RawExecute, require_postgres
 
@@ -36,6 +36,7 @@ def test_environment_variable_and_urls(tmp_path: Path, monkeypatch: pytest.Monke
 
 def test_reopening_keeps_data_and_schema_version(state_url: str, raw: RawExecute) -> None:
     with open_state(state_url) as state:
+        assert isinstance(state, StateBackend)
         run_id = state.start_run(RunStart("a", None, None, "apply", False))
     with open_state(state_url) as state:
         assert [r.run_id for r in state.list_runs()] == [run_id]
