@@ -1,0 +1,56 @@
+"""Benchmarks of the whole pipeline against the sandbox with real (optionally scaled) limits.
+
+    python -m tests.benchmarks [--scale N] [--profiles N] [--only 1,2,...] [--import-rate R]
+
+Scenarios (N = --profiles, 1,000,000 by default):
+  1. first sync of N new members into an empty list (apply);
+  w. the first plan after it: a full read of the N-member list, which fills the state cache;
+  2. incremental plan of the N-member export with 1% segment churn and an unchanged list;
+  3. full read of an N/10-member list;
+  4. apply of that 1% churn (N/100 adds, N/100 removes) on the N-member list;
+  5. diff of N against N emails (pure builder + plan checksum), and the peak RSS of the whole
+     plan process of scenario 2.
+Each measured action runs in a child process (``tests.benchmarks.child``): its peak RSS is its
+own, and it does not share a core with the sandbox, which serves from this process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+from tests.benchmarks.scenarios import SCENARIOS, Bench
+from tests.benchmarks.table import render
+
+
+def _only(text: str | None) -> set[str]:
+    if not text:
+        return set(SCENARIOS)
+    chosen = {part.strip() for part in text.split(",") if part.strip()}
+    unknown = chosen - set(SCENARIOS)
+    if unknown:
+        raise SystemExit(f"--only: unknown scenario(s) {', '.join(sorted(unknown))}")
+    return chosen
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m tests.benchmarks", description=__doc__)
+    parser.add_argument("--scale", type=float, default=10.0, help="time scale (1 = real time)")
+    parser.add_argument("--profiles", type=int, default=1_000_000)
+    parser.add_argument("--only", help="comma-separated scenario numbers, e.g. 2,5")
+    parser.add_argument("--import-rate", type=float, default=10_000.0, help="profiles/s")
+    args = parser.parse_args()
+    only = _only(args.only)
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="bench-") as scratch:
+        bench = Bench(Path(scratch), args.scale, args.profiles, args.import_rate)
+        with bench:
+            rows = bench.run(only)
+    print(render(rows, args.scale, args.import_rate))
+    print(f"total {time.perf_counter() - started:.0f}s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,115 @@
+"""One measured action in its own process, so its peak RSS is its own (not the sandbox's).
+
+    python -m tests.benchmarks.child ACTION JSON-ARGS
+
+Prints one JSON object: wall seconds, phase seconds, ``peak_rss_mb`` (``ru_maxrss``) and what
+the action found. Actions: ``plan``, ``apply``, ``read`` (a full read of one list) and ``diff``
+(the pure plan builder on synthetic sets).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import resource
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from reconciler.engine.applying import run_apply
+from reconciler.engine.options import RunOptions
+from reconciler.engine.planning import make_plan
+from reconciler.plan.model import Plan
+from reconciler.state import open_state
+from tests.benchmarks.workspace import BENCH_KEY, KEY_ENV
+
+
+def _options(args: dict[str, Any]) -> RunOptions:
+    return RunOptions(
+        config_dir=Path(args["config_dir"]),
+        exports=tuple(args.get("exports", ())),
+        refresh=bool(args.get("refresh", False)),
+        base_url=args["base_url"],
+        time_scale=float(args["time_scale"]),
+        state_url=args["state"],
+        state_root=Path(args["config_dir"]).parent,
+        env={KEY_ENV: BENCH_KEY},
+    )
+
+
+def _summary(plan: Plan | None) -> dict[str, Any]:
+    if plan is None:
+        return {}
+    return {
+        "add": sum(len(e.add) for e in plan.exports),
+        "remove": sum(len(e.remove) for e in plan.exports),
+        "incremental": all(e.incremental for e in plan.exports),
+        "errors": [e.error for e in plan.exports if e.error],
+        "blocked": [e.name for e in plan.exports if e.blocked],
+    }
+
+
+def do_plan(args: dict[str, Any]) -> dict[str, Any]:
+    state = open_state(args["state"])
+    started = time.perf_counter()
+    plan = asyncio.run(make_plan(_options(args), state))
+    return {"wall": time.perf_counter() - started, **_summary(plan)}
+
+
+def do_apply(args: dict[str, Any]) -> dict[str, Any]:
+    state = open_state(args["state"])
+    marks: dict[str, float] = {}
+
+    def confirm(plan: Plan) -> bool:
+        marks["planned"] = time.perf_counter()
+        return True
+
+    started = time.perf_counter()
+    report = run_apply(_options(args), state, confirm=confirm)
+    ended = time.perf_counter()
+    planned = marks.get("planned", ended)
+    return {
+        "wall": ended - started,
+        "plan_seconds": planned - started,
+        "apply_seconds": ended - planned,
+        "outcomes": [o.outcome for o in report.outcomes],
+        "added": sum(o.added for o in report.outcomes),
+        "removed": sum(o.removed for o in report.outcomes),
+        "failed": sum(o.failed for o in report.outcomes),
+        **_summary(report.plan),
+    }
+
+
+async def _read(args: dict[str, Any]) -> int:
+    from reconciler.klaviyo import KlaviyoClient
+
+    client = KlaviyoClient(BENCH_KEY, base_url=args["base_url"], time_scale=args["time_scale"])
+    async with client:
+        return len(await client.read_members(args["list_id"]))
+
+
+def do_read(args: dict[str, Any]) -> dict[str, Any]:
+    started = time.perf_counter()
+    members = asyncio.run(_read(args))
+    return {"wall": time.perf_counter() - started, "members": members}
+
+
+def do_diff(args: dict[str, Any]) -> dict[str, Any]:
+    from tests.benchmarks.diffing import time_diff
+
+    return time_diff(int(args["profiles"]), float(args["churn"]))
+
+
+ACTIONS = {"plan": do_plan, "apply": do_apply, "read": do_read, "diff": do_diff}
+
+
+def main() -> None:
+    action, raw = sys.argv[1], sys.argv[2]
+    result = ACTIONS[action](json.loads(raw))
+    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

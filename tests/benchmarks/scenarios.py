@@ -1,0 +1,204 @@
+"""The benchmark scenarios: the sandbox in this process, each measured action in a child."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from reconciler.sandbox import SandboxConfig, SandboxServer
+from tests.benchmarks.minimums import apply_minimum, import_seconds, read_minimum
+from tests.benchmarks.table import Row
+from tests.benchmarks.workspace import BENCH_KEY, emails, write_config, write_segment
+
+BIG_LIST = "BiG001"
+MID_LIST = "MiD001"
+SEED_BATCH = 10_000
+SCENARIOS = ("1", "2", "3", "4", "5")
+
+
+class BenchError(Exception):
+    """A measured action failed or gave an unexpected result."""
+
+
+class Bench:
+    def __init__(self, root: Path, scale: float, profiles: int, import_rate: float) -> None:
+        self.root = root
+        self.scale = scale
+        self.n = profiles
+        self.churn = max(1, profiles // 100)
+        self.import_rate = import_rate
+        self.config_dir = root / "exports"
+        self.state = str(root / "state.db")
+        config = SandboxConfig(api_keys=(BENCH_KEY,), time_scale=scale, import_rate=import_rate)
+        self.server = SandboxServer(config)
+        self.big_filled = False
+        self.cache_warm = False
+        self.plan_rss: float | None = None
+
+    def __enter__(self) -> Bench:
+        self.server.start()
+        write_config(self.config_dir, {"big": BIG_LIST})
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.server.stop()
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    def child(self, action: str, **args: Any) -> tuple[dict[str, Any], int, int]:
+        """Run one action in a child process: (its report, API calls, 429s received)."""
+        args.setdefault("base_url", self.server.base_url)
+        args.setdefault("time_scale", self.scale)
+        args.setdefault("config_dir", str(self.config_dir))
+        args.setdefault("state", self.state)
+        before = self.server.admin.stats()
+        command = [sys.executable, "-m", "tests.benchmarks.child", action, json.dumps(args)]
+        done = subprocess.run(command, capture_output=True, text=True, env=dict(os.environ))
+        if done.returncode != 0:
+            raise BenchError(f"{action} failed:\n{done.stderr[-3000:]}")
+        after = self.server.admin.stats()
+        calls = sum(after["requests"].values()) - sum(before["requests"].values())
+        return json.loads(done.stdout), calls, after["throttled"] - before["throttled"]
+
+    def seed(self, list_id: str, start: int, stop: int, batch: int) -> None:
+        """Seed in batches: each batch joins at its own time, as members do in a real list."""
+        self.server.admin.seed(list_id, [])
+        for lo in range(start, stop, batch):
+            self.server.admin.seed(list_id, emails(lo, min(lo + batch, stop)))
+
+    def segment(self, start: int, stop: int) -> None:
+        write_segment(self.config_dir / "data" / "big.csv", start, stop)
+
+    # -- scenarios --------------------------------------------------------------------------
+
+    def run(self, only: set[str]) -> list[Row]:
+        rows: list[Row] = []
+        if "1" in only:
+            rows.append(self.first_sync())
+        if only & {"2", "4", "5"}:
+            rows.append(self.warm_up())
+        if only & {"2", "5"}:
+            rows.append(self.incremental_plan(record=("2" in only)))
+        if "5" in only:
+            rows.append(self.diff())
+        if "4" in only:
+            rows.append(self.churn_apply())
+        if "3" in only:
+            rows.append(self.full_read())
+        return [r for r in rows if r.scenario]
+
+    def first_sync(self) -> Row:
+        self.server.admin.seed(BIG_LIST, [])
+        self.segment(0, self.n)
+        report, calls, throttled = self.child("apply")
+        _expect(report, added=self.n, removed=0)
+        self.big_filled = True
+        return Row(
+            "1. first sync (apply)",
+            self.n,
+            report["wall"],
+            calls,
+            throttled,
+            minimum=import_seconds(self.n, self.import_rate) / self.scale,
+            measured=report["apply_seconds"],
+            rss_mb=report["peak_rss_mb"],
+            note=f"plan {report['plan_seconds']:.1f}s + apply {report['apply_seconds']:.1f}s; "
+            "ratio = apply part / minimum",
+        )
+
+    def warm_up(self) -> Row:
+        if not self.big_filled:
+            self.seed(BIG_LIST, 0, self.n, SEED_BATCH)
+            self.big_filled = True
+        self.segment(0, self.n)
+        report, calls, throttled = self.child("plan")
+        _expect(report, add=0, remove=0)
+        self.cache_warm = True
+        return Row(
+            "w. first plan (full read)",
+            self.n,
+            report["wall"],
+            calls,
+            throttled,
+            minimum=read_minimum(self.n, self.scale),
+            rss_mb=report["peak_rss_mb"],
+            note="fills the membership cache; includes reading the segment and the diff",
+        )
+
+    def incremental_plan(self, *, record: bool) -> Row:
+        self.segment(self.churn, self.n + self.churn)
+        report, calls, throttled = self.child("plan")
+        _expect(report, add=self.churn, remove=self.churn)
+        if not report["incremental"]:
+            raise BenchError("the plan after a warm cache was not incremental")
+        self.plan_rss = report["peak_rss_mb"]
+        return Row(
+            "2. incremental plan, 1% churn" if record else "",
+            self.n,
+            report["wall"],
+            calls,
+            throttled,
+            rss_mb=report["peak_rss_mb"],
+        )
+
+    def diff(self) -> Row:
+        report, _, _ = self.child("diff", profiles=self.n, churn=0.01)
+        return Row(
+            "5. diff N vs N (+ plan RSS)",
+            self.n,
+            report["wall"],
+            0,
+            0,
+            rss_mb=self.plan_rss or 0.0,
+            note=f"diff {report['wall']:.2f}s, plan checksum {report['seal_seconds']:.2f}s, "
+            f"diff process {report['peak_rss_mb']:.0f} MB; RSS column = the whole plan "
+            "process of scenario 2",
+        )
+
+    def churn_apply(self) -> Row:
+        self.segment(self.churn, self.n + self.churn)
+        report, calls, throttled = self.child("apply")
+        _expect(report, added=self.churn, removed=self.churn)
+        return Row(
+            "4. apply 1% churn",
+            self.n,
+            report["wall"],
+            calls,
+            throttled,
+            minimum=apply_minimum(self.churn, self.churn, self.import_rate, self.scale),
+            measured=report["apply_seconds"],
+            rss_mb=report["peak_rss_mb"],
+            note=f"plan {report['plan_seconds']:.1f}s + apply {report['apply_seconds']:.1f}s; "
+            "ratio = apply part / minimum",
+        )
+
+    def full_read(self) -> Row:
+        members = max(1, self.n // 10)
+        self.seed(MID_LIST, 10 * self.n, 10 * self.n + members, max(100, members // 100))
+        report, calls, throttled = self.child("read", list_id=MID_LIST)
+        if report["members"] != members:
+            raise BenchError(f"read {report['members']} members, expected {members}")
+        return Row(
+            "3. full read",
+            members,
+            report["wall"],
+            calls,
+            throttled,
+            minimum=read_minimum(members, self.scale),
+            rss_mb=report["peak_rss_mb"],
+        )
+
+
+def _expect(report: dict[str, Any], **wanted: int) -> None:
+    if report.get("errors") or report.get("blocked"):
+        raise BenchError(f"plan failed: {report.get('errors')} {report.get('blocked')}")
+    found = {k: report.get(k) for k in wanted}
+    if found != wanted:
+        raise BenchError(f"expected {wanted}, got {found}")
