@@ -11,12 +11,19 @@ from dataclasses import dataclass, field
 
 from reconciler.config import load_config
 from reconciler.engine.connections import OpenConnection, open_connections
-from reconciler.engine.executor import ExportOutcome, execute_export, record_for
+from reconciler.engine.executor import (
+    DEFAULT_SLICING,
+    ExportOutcome,
+    Slicing,
+    execute_export,
+    record_for,
+)
 from reconciler.engine.options import RunOptions
 from reconciler.engine.planning import plan_exports
 from reconciler.engine.progress import NoProgress, Progress
 from reconciler.engine.selection import select_exports
 from reconciler.engine.staleness import check_current, exports_of_plan
+from reconciler.engine.stopping import ApplyInterrupted, StopSignal, catch_signals, signal_name
 from reconciler.errors import LockTimeout
 from reconciler.plan.model import ExportPlan, Plan
 from reconciler.state import RunStart, StateBackend, resolve_actor
@@ -32,10 +39,13 @@ class ApplyReport:
     plan: Plan | None
     outcomes: list[ExportOutcome] = field(default_factory=list)
     cancelled: bool = False
+    interrupted_by: int | None = None
 
     @property
     def failed(self) -> bool:
-        return any(o.outcome in ("failed", "partial", "blocked") for o in self.outcomes)
+        return self.interrupted_by is not None or any(
+            o.outcome in ("failed", "partial", "blocked", "interrupted") for o in self.outcomes
+        )
 
 
 def git_commit() -> str | None:
@@ -55,8 +65,14 @@ def run_apply(
     saved: Plan | None = None,
     confirm: Confirm = lambda plan: True,
     progress: Progress | None = None,
+    stop: StopSignal | None = None,
+    slicing: Slicing = DEFAULT_SLICING,
 ) -> ApplyReport:
-    """Apply ``saved`` (refusing it when stale) or a fresh plan; journal everything."""
+    """Apply ``saved`` (refusing it when stale) or a fresh plan; journal everything.
+
+    In the main thread, the first SIGINT/SIGTERM (or ``stop.request()`` from elsewhere) stops
+    the apply between batches: the run is journalled ``interrupted`` and ApplyInterrupted is
+    raised (exit code 130/143). A second signal aborts at once (same error, same journal)."""
     actor = resolve_actor(options.actor)
     command = "apply PLANFILE" if saved else ("apply --due" if options.due_only else "apply")
     run_id = state.start_run(
@@ -69,16 +85,56 @@ def run_apply(
         )
     )
     report = ApplyReport(run_id=run_id, plan=None)
+    stop = stop or StopSignal()
+    aborted = False
     outcome = "failed"
-    try:
-        asyncio.run(_apply(options, state, saved, confirm, progress or NoProgress(), report, actor))
-        outcome = _run_outcome(report)
-    except KeyboardInterrupt:
-        outcome = "interrupted"
-        raise
-    finally:
-        state.finish_run(run_id, outcome)
+    with catch_signals(stop):
+        try:
+            run = _Run(state, confirm, progress or NoProgress(), report, actor, stop, slicing)
+            asyncio.run(_apply(options, saved, run))
+            outcome = "interrupted" if stop.requested else _run_outcome(report)
+        except KeyboardInterrupt:
+            outcome, aborted = "interrupted", True
+            if not stop.requested:
+                raise
+        finally:
+            state.finish_run(run_id, outcome)
+    if stop.signum is not None:
+        report.interrupted_by = stop.signum
+        raise ApplyInterrupted(interruption_message(report, aborted), stop.signum)
     return report
+
+
+@dataclass(frozen=True)
+class _Run:
+    """What one apply works with besides its options and saved plan."""
+
+    state: StateBackend
+    confirm: Confirm
+    progress: Progress
+    report: ApplyReport
+    actor: str
+    stop: StopSignal
+    slicing: Slicing
+
+
+def interruption_message(report: ApplyReport, aborted: bool) -> str:
+    """What an interrupted apply did and left, one line per export (counts only)."""
+    name = signal_name(report.interrupted_by or 0)
+    how = (
+        "aborted at once on a second signal"
+        if aborted
+        else "stopped before sending further batches"
+    )
+    lines = [
+        f"apply interrupted by {name}: {how}; run {report.run_id} is journalled as interrupted"
+    ]
+    for o in sorted(report.outcomes, key=lambda o: o.name):
+        line = f"  {o.name} -> {o.list_id}: {o.outcome}; removed {o.removed:,}, added {o.added:,}"
+        if o.pending_jobs:
+            line += f"; {len(o.pending_jobs)} import job(s) still running, recorded as pending"
+        lines.append(line)
+    return "\n".join(lines)
 
 
 def _run_outcome(report: ApplyReport) -> str:
@@ -92,15 +148,9 @@ def _run_outcome(report: ApplyReport) -> str:
     return "partial"
 
 
-async def _apply(
-    options: RunOptions,
-    state: StateBackend,
-    saved: Plan | None,
-    confirm: Confirm,
-    progress: Progress,
-    report: ApplyReport,
-    actor: str,
-) -> None:
+async def _apply(options: RunOptions, saved: Plan | None, run: _Run) -> None:
+    run.stop.bind()
+    state, report = run.state, run.report
     config = load_config(options.config_dir)
     if saved is not None:
         exports = exports_of_plan(config, saved)
@@ -111,15 +161,17 @@ async def _apply(
     async with AsyncExitStack() as stack:
         opened = await open_connections(used, options, stack)
         with ExitStack() as locks:
-            held = _lock_lists(exports, opened, state, locks, actor, report, options)
+            held = _lock_lists(exports, opened, state, locks, run.actor, report, options)
             plan = await plan_exports(config, exports, opened, options, state)
             if saved is not None:
                 check_current(saved, plan)
             report.plan = plan
-            if plan.has_changes and not confirm(plan):
+            if run.stop.requested:
+                return
+            if plan.has_changes and not run.confirm(plan):
                 report.cancelled = True
                 return
-            await _execute(plan, opened, held, state, report, progress)
+            await _execute(plan, opened, held, run)
 
 
 def _with_force(options: RunOptions, force: bool) -> RunOptions:
@@ -155,29 +207,19 @@ def _lock_lists(
 
 
 async def _execute(
-    plan: Plan,
-    opened: dict[str, OpenConnection],
-    held: dict[str, str | None],
-    state: StateBackend,
-    report: ApplyReport,
-    progress: Progress,
+    plan: Plan, opened: dict[str, OpenConnection], held: dict[str, str | None], run: _Run
 ) -> None:
     async def one(ep: ExportPlan) -> None:
         started = dt.datetime.now(dt.UTC)
-        outcome = await _execute_one(ep, opened, held, state, report.run_id, progress)
-        report.outcomes.append(outcome)
-        state.record_export(report.run_id, record_for(ep, outcome, started))
+        outcome = await _execute_one(ep, opened, held, run)
+        run.report.outcomes.append(outcome)
+        run.state.record_export(run.report.run_id, record_for(ep, outcome, started))
 
     await asyncio.gather(*(one(ep) for ep in plan.exports))
 
 
 async def _execute_one(
-    ep: ExportPlan,
-    opened: dict[str, OpenConnection],
-    held: dict[str, str | None],
-    state: StateBackend,
-    run_id: str,
-    progress: Progress,
+    ep: ExportPlan, opened: dict[str, OpenConnection], held: dict[str, str | None], run: _Run
 ) -> ExportOutcome:
     lock_error = held.get(ep.name)
     if lock_error:
@@ -186,6 +228,10 @@ async def _execute_one(
         return ExportOutcome(ep.name, ep.list_id, outcome="blocked", error="; ".join(ep.reasons))
     if not ep.has_changes:
         return ExportOutcome(ep.name, ep.list_id, outcome="unchanged")
+    if run.stop.requested:
+        return ExportOutcome(ep.name, ep.list_id, outcome="interrupted")
     client = opened[ep.connection].client
     assert client is not None
-    return await execute_export(client, ep, state, run_id, progress)
+    return await execute_export(
+        client, ep, run.state, run.report.run_id, run.progress, run.stop, run.slicing
+    )

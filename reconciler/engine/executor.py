@@ -4,18 +4,39 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from reconciler.emails import mask_email
 from reconciler.engine.progress import Progress
+from reconciler.engine.stopping import StopSignal
 from reconciler.errors import ReconcilerError
 from reconciler.klaviyo import KlaviyoClient
+from reconciler.klaviyo.chunks import MAX_PROFILES
+from reconciler.klaviyo.client import MEMBER_CHUNK
 from reconciler.klaviyo.errors import KlaviyoError
-from reconciler.klaviyo.models import ProfileInput
+from reconciler.klaviyo.models import ImportFailure, JobResult, JobStatus, ProfileInput
 from reconciler.plan.model import ExportPlan
 from reconciler.state import ExportRecord, StateBackend
 
 FAILURE_SAMPLES = 10
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Slicing:
+    """How much work one client call gets; a stop request is honoured between calls."""
+
+    add: int = 10 * MAX_PROFILES  # profiles per bulk_import call: up to 10 import jobs
+    remove: int = 10 * MEMBER_CHUNK  # profile ids per remove_members call: 10 requests
+
+    def __post_init__(self) -> None:
+        if self.add < 1 or self.remove < 1:
+            raise ValueError("slice sizes must be at least 1")
+
+
+DEFAULT_SLICING = Slicing()
 
 
 @dataclass
@@ -29,6 +50,7 @@ class ExportOutcome:
     failed: int = 0
     failures: list[str] = field(default_factory=list)
     job_ids: tuple[str, ...] = ()
+    pending_jobs: tuple[str, ...] = ()
     seconds: float = 0.0
     outcome: str = "succeeded"
     error: str | None = None
@@ -56,21 +78,32 @@ async def execute_export(
     state: StateBackend,
     run_id: str,
     progress: Progress,
+    stop: StopSignal | None = None,
+    slicing: Slicing = DEFAULT_SLICING,
 ) -> ExportOutcome:
-    """Apply ``plan``; failures are counted and reported, never raised past this export."""
+    """Apply ``plan`` slice by slice; failures are counted and reported, never raised past this
+    export. After ``stop`` is requested no further slice is sent and the export ends
+    ``interrupted``; import jobs already submitted stay recorded as pending in the state."""
     outcome = ExportOutcome(name=plan.name, list_id=plan.list_id)
+    stop = stop or StopSignal()
     started = time.monotonic()
     try:
-        await _remove(client, plan, state, progress, outcome)
-        await _add(client, plan, state, run_id, progress, outcome)
+        await _remove(client, plan, state, progress, outcome, stop, slicing.remove)
+        await _add(client, plan, state, run_id, progress, outcome, stop, slicing.add)
     except (KlaviyoError, ReconcilerError) as exc:
         outcome.error = str(exc)
         outcome.outcome = "failed"
     else:
-        if outcome.failed:
+        if stop.requested:
+            outcome.outcome = "interrupted"
+        elif outcome.failed and outcome.outcome == "succeeded":
             outcome.outcome = "partial"
     outcome.seconds = time.monotonic() - started
     return outcome
+
+
+def slices(items: Sequence[T], size: int) -> list[Sequence[T]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 async def _remove(
@@ -79,17 +112,20 @@ async def _remove(
     state: StateBackend,
     progress: Progress,
     outcome: ExportOutcome,
+    stop: StopSignal,
+    size: int,
 ) -> None:
     if not plan.remove_ids:
         return
     task = f"{plan.name}: remove"
     progress.start(task, len(plan.remove_ids))
-    outcome.removed = await client.remove_members(
-        plan.list_id, plan.remove_ids, on_chunk=lambda n: progress.advance(task, n)
-    )
-    state.update_membership(
-        plan.account, plan.list_id, added=(), removed_profile_ids=plan.remove_ids
-    )
+    for part in slices(plan.remove_ids, size):
+        if stop.requested:
+            return
+        outcome.removed += await client.remove_members(
+            plan.list_id, part, on_chunk=lambda n: progress.advance(task, n)
+        )
+        state.update_membership(plan.account, plan.list_id, added=(), removed_profile_ids=part)
 
 
 async def _add(
@@ -99,25 +135,45 @@ async def _add(
     run_id: str,
     progress: Progress,
     outcome: ExportOutcome,
+    stop: StopSignal,
+    size: int,
 ) -> None:
-    if not plan.add:
+    if not plan.add or stop.requested:
         return
     task = f"{plan.name}: add"
     progress.start(task, len(plan.add))
-    submitted = await client.bulk_import(plan.list_id, profiles_for(plan))
-    outcome.job_ids = tuple(submitted.job_ids)
-    state.record_jobs(plan.account, plan.list_id, outcome.job_ids, run_id)
-    rejected = list(submitted.rejected)
+    rejected: list[ImportFailure] = []
+    for part in slices(profiles_for(plan), size):
+        if stop.requested:
+            break
+        submitted = await client.bulk_import(plan.list_id, part)
+        job_ids = tuple(submitted.job_ids)
+        state.record_jobs(plan.account, plan.list_id, job_ids, run_id)
+        outcome.job_ids += job_ids
+        rejected.extend(submitted.rejected)
+    outcome.pending_jobs = outcome.job_ids
+    results = await stop.race(
+        client.wait_for_jobs(outcome.job_ids, on_progress=_advancer(task, progress))
+    )
+    if results is None:
+        return
+    state.finish_jobs(outcome.job_ids)
+    outcome.pending_jobs = ()
+    _count(outcome, results, rejected)
+
+
+def _advancer(task: str, progress: Progress) -> Callable[[JobStatus], None]:
     seen: dict[str, int] = {}
 
-    def on_progress(status: object) -> None:
-        job_id = getattr(status, "job_id", "")
-        done = int(getattr(status, "completed", 0)) + int(getattr(status, "failed", 0))
-        progress.advance(task, max(0, done - seen.get(job_id, 0)))
-        seen[job_id] = done
+    def on_progress(status: JobStatus) -> None:
+        done = status.completed + status.failed
+        progress.advance(task, max(0, done - seen.get(status.job_id, 0)))
+        seen[status.job_id] = done
 
-    results = await client.wait_for_jobs(outcome.job_ids, on_progress=on_progress)
-    state.finish_jobs(outcome.job_ids)
+    return on_progress
+
+
+def _count(outcome: ExportOutcome, results: list[JobResult], rejected: list[ImportFailure]) -> None:
     failures = [f for r in results for f in r.errors] + rejected
     outcome.failed = sum(r.failed for r in results) + len(rejected)
     outcome.added = sum(r.completed for r in results)
