@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from typing import Protocol
+from typing import Protocol, TypeAlias
 
 import pyarrow as pa
 
 from reconciler.errors import SourceError
 
+ColumnValues: TypeAlias = "pa.Array | list[object]"
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_$-]{0,127}$")
 
 
@@ -20,8 +21,8 @@ class Batch(Protocol):
         """The email column as an Arrow string array."""
         ...
 
-    def values(self, column: str, positions: Sequence[int]) -> list[object]:
-        """Python values of ``column`` at ``positions`` (0-based within the batch)."""
+    def values(self, column: str, positions: pa.Array) -> ColumnValues:
+        """The values of ``column`` at ``positions`` (0-based within the batch)."""
         ...
 
 

@@ -1,15 +1,29 @@
-"""Fold batches of rows into a segment: normalise, deduplicate, count, sample, fingerprint."""
+"""Fold batches of rows into a segment: normalise, deduplicate, count, sample, fingerprint.
+
+While rows stream in, only compact Arrow arrays of the valid normalised emails (and the mapped
+columns' values) are kept, so the source's own buffers and ours never peak together with a
+million Python strings. Once the source is closed, the unique emails become Python strings
+exactly once, in the frozenset itself (or as the keys of the per-profile fields).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from reconciler.emails import mask_email
 from reconciler.sources.base import Batch
-from reconciler.sources.fingerprint import Fingerprint, profile_text
+from reconciler.sources.columns import ColumnStore
+from reconciler.sources.fingerprint import FINGERPRINT_TERM, Fingerprint, profile_text
 from reconciler.sources.normalise import as_string_array, normalise_array
 from reconciler.sources.values import json_value
+
+SLICE = 100_000
+_PLAIN = (str, int, bool)
 
 
 @dataclass(frozen=True)
@@ -25,79 +39,143 @@ class FieldMap:
         return list(dict.fromkeys(wanted))
 
 
+@dataclass(frozen=True)
+class Collected:
+    """The folded segment."""
+
+    rows: int
+    valid: int
+    invalid: int
+    duplicates: int
+    valid_samples: tuple[str, ...]
+    invalid_samples: tuple[str, ...]
+    duplicate_samples: tuple[str, ...]
+    emails: frozenset[str] = frozenset()
+    properties: dict[str, dict[str, object]] = field(default_factory=dict)
+    fingerprint: str = ""
+
+
 class SegmentCollector:
-    """Accumulates one segment read; holds one string per valid email, no per-row dicts."""
+    """Accumulates one segment read, batch by batch."""
 
     def __init__(self, fields: FieldMap, sample_limit: int = 5) -> None:
         self.fields = fields
         self.sample_limit = sample_limit
-        self.seen: set[str] = set()
-        self.properties: dict[str, dict[str, object]] = {}
-        self.fingerprint = Fingerprint()
         self.rows = 0
         self.invalid = 0
-        self.duplicates = 0
-        self.valid_samples: list[str] = []
         self.invalid_samples: list[str] = []
-        self.duplicate_samples: list[str] = []
+        self._emails: list[pa.Array] = []
+        self._columns = {c: ColumnStore() for c in fields.extra_columns()}
 
     def add(self, batch: Batch) -> None:
         raw = as_string_array(batch.emails())
         normalised = normalise_array(raw)
-        self.rows += len(normalised)
-        new_positions: list[int] = []
-        new_emails: list[str] = []
-        seen = self.seen
-        for position, email in enumerate(normalised):
-            if email is None:
-                self._invalid(raw[position].as_py())
-            elif email in seen:
-                self._duplicate(email)
-            else:
-                seen.add(email)
-                new_positions.append(position)
-                new_emails.append(email)
-        self._sample(new_emails)
-        self._carry(batch, new_positions, new_emails)
+        self.rows += len(raw)
+        self.invalid += normalised.null_count
+        if normalised.null_count and len(self.invalid_samples) < self.sample_limit:
+            bad = raw.filter(pc.is_null(normalised)).slice(0, self.sample_limit)
+            self.invalid_samples.extend(mask_email(v) for v in bad.to_pylist())
+            del self.invalid_samples[self.sample_limit :]
+        positions = pc.indices_nonzero(pc.is_valid(normalised))
+        self._emails.append(normalised.take(positions))
+        for column, store in self._columns.items():
+            store.add(batch.values(column, positions))
 
-    def _invalid(self, value: object) -> None:
-        self.invalid += 1
-        if len(self.invalid_samples) < self.sample_limit:
-            self.invalid_samples.append(mask_email(value))
+    def finish(self, *, materialise: bool = True) -> Collected:
+        """Deduplicate (first row wins); with ``materialise``, the emails, fields, fingerprint."""
+        emails = pa.chunked_array(self._emails, type=pa.string())
+        groups = _groups(emails, self.sample_limit)
+        summary = Collected(
+            rows=self.rows,
+            valid=groups.distinct,
+            invalid=self.invalid,
+            duplicates=len(emails) - groups.distinct,
+            valid_samples=self._valid_samples(emails),
+            invalid_samples=tuple(self.invalid_samples),
+            duplicate_samples=tuple(mask_email(e) for e in groups.repeated),
+        )
+        if not materialise:
+            return summary
+        if not self._columns:
+            del emails
+            found = frozenset(_strings(self._emails))
+            fingerprint = Fingerprint(groups.distinct, groups.hash_sum).hexdigest()
+            return replace(summary, emails=found, fingerprint=fingerprint)
+        self._emails = []
+        records, fingerprint = self._records(emails)
+        return replace(
+            summary, emails=frozenset(records), properties=records, fingerprint=fingerprint
+        )
 
-    def _duplicate(self, email: str) -> None:
-        self.duplicates += 1
-        if len(self.duplicate_samples) < self.sample_limit:
-            self.duplicate_samples.append(mask_email(email))
+    def _valid_samples(self, emails: pa.ChunkedArray) -> tuple[str, ...]:
+        samples: list[str] = []
+        for start in range(0, len(emails), SLICE):
+            for email in emails.slice(start, SLICE).to_pylist():
+                if len(samples) >= self.sample_limit:
+                    return tuple(mask_email(e) for e in samples)
+                if email not in samples:
+                    samples.append(email)
+        return tuple(mask_email(e) for e in samples)
 
-    def _sample(self, emails: Sequence[str]) -> None:
-        room = self.sample_limit - len(self.valid_samples)
-        if room > 0:
-            self.valid_samples.extend(mask_email(e) for e in emails[:room])
+    def _records(self, emails: pa.ChunkedArray) -> tuple[dict[str, dict[str, object]], str]:
+        """Each email's mapped fields from its first row, and the fingerprint."""
+        records: dict[str, dict[str, object]] = {}
+        fingerprint = Fingerprint()
+        for start in range(0, len(emails), SLICE):
+            values = {c: store.slice(start, SLICE) for c, store in self._columns.items()}
+            attributes = [(a, values[c]) for a, c in self.fields.attributes.items()]
+            properties = [(p, values[c]) for p, c in self.fields.properties.items()]
+            texts = []
+            for index, email in enumerate(emails.slice(start, SLICE).to_pylist()):
+                if email in records:
+                    continue
+                record = _present(attributes, index)
+                custom = _present(properties, index)
+                if custom:
+                    record["properties"] = custom
+                records[email] = record
+                texts.append(profile_text(email, record))
+            fingerprint.add(texts)
+        self._columns = {}
+        return records, fingerprint.hexdigest()
 
-    def _carry(self, batch: Batch, positions: list[int], emails: list[str]) -> None:
-        if not self.fields.attributes and not self.fields.properties:
-            self.fingerprint.add([f"{email}\0" for email in emails])
-            return
-        columns = {c: batch.values(c, positions) for c in self.fields.extra_columns()}
-        texts = []
-        for index, email in enumerate(emails):
-            record = self._record({c: values[index] for c, values in columns.items()})
-            self.properties[email] = record
-            texts.append(profile_text(email, record))
-        self.fingerprint.add(texts)
 
-    def _record(self, row: dict[str, object]) -> dict[str, object]:
-        record: dict[str, object] = {}
-        for attribute, column in self.fields.attributes.items():
-            value = json_value(row[column])
-            if value is not None:
-                record[attribute] = value
-        custom = {}
-        for name, column in self.fields.properties.items():
-            value = json_value(row[column])
-            if value is not None:
-                custom[name] = value
-        if custom:
-            record["properties"] = custom
-        return record
+@dataclass(frozen=True)
+class _Groups:
+    distinct: int
+    repeated: list[str]  # a few emails that occur more than once
+    hash_sum: int  # sum of the emails' fingerprint hashes (exact, not reduced)
+
+
+def _groups(emails: pa.ChunkedArray, limit: int) -> _Groups:
+    """Distinct count, repeated samples and fingerprint sum: one aggregation inside DuckDB."""
+    term = FINGERPRINT_TERM.format(column="email")
+    query = f"""
+        WITH g AS (SELECT email, count(*) AS n FROM valid_emails GROUP BY email)
+        SELECT count(*), coalesce(sum({term}), 0),
+               (list(email ORDER BY email) FILTER (WHERE n > 1))[1:{int(limit)}]
+        FROM g
+    """
+    with duckdb.connect(":memory:", config={"threads": 1}) as connection:
+        connection.register("valid_emails", pa.table({"email": emails}))
+        ((distinct, hash_sum, repeated),) = connection.sql(query).fetchall()
+    return _Groups(int(distinct), list(repeated or []), int(hash_sum))
+
+
+def _present(columns: list[tuple[str, list[object]]], index: int) -> dict[str, object]:
+    """Non-null values of row ``index`` as JSON data."""
+    found: dict[str, object] = {}
+    for name, values in columns:
+        value = values[index]
+        if value.__class__ in _PLAIN:
+            found[name] = value
+        elif value is not None and (converted := json_value(value)) is not None:
+            found[name] = converted
+    return found
+
+
+def _strings(chunks: list[pa.Array]) -> Iterator[str]:
+    """The emails of ``chunks`` as Python strings, releasing each chunk once converted."""
+    chunks.reverse()
+    while chunks:
+        yield from chunks.pop().to_pylist()

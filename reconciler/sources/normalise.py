@@ -34,8 +34,8 @@ def as_string_array(values: pa.Array | pa.ChunkedArray) -> pa.Array:
     )
 
 
-def normalise_array(raw: pa.Array) -> list[str | None]:
-    """Normalised email (or None when invalid) for each value of the string array ``raw``."""
+def normalise_array(raw: pa.Array) -> pa.Array:
+    """Normalised email (null when invalid) for each value of the string array ``raw``."""
     trimmed = pc.utf8_trim_whitespace(raw)
     clean = pc.and_kleene(
         pc.match_substring_regex(trimmed, pattern=CLEAN_EMAIL),
@@ -45,9 +45,9 @@ def normalise_array(raw: pa.Array) -> list[str | None]:
         ),
     )
     clean = pc.fill_null(clean, False)
-    result: list[str | None] = pc.if_else(clean, pc.ascii_lower(trimmed), None).to_pylist()
-    others = pc.indices_nonzero(pc.and_(pc.invert(clean), pc.is_valid(raw)))
-    if len(others):
-        for position, value in zip(others.to_pylist(), raw.take(others).to_pylist(), strict=True):
-            result[position] = normalise_email(value)
-    return result
+    result = pc.if_else(clean, pc.ascii_lower(trimmed), pa.scalar(None, pa.string()))
+    others = pc.and_(pc.invert(clean), pc.is_valid(raw))
+    if not pc.any(others).as_py():
+        return result
+    checked = [normalise_email(value) for value in raw.filter(others).to_pylist()]
+    return pc.replace_with_mask(result, others, pa.array(checked, type=pa.string()))

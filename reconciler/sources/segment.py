@@ -13,7 +13,6 @@ from reconciler.sources.base import SegmentReader
 from reconciler.sources.collect import FieldMap, SegmentCollector
 from reconciler.sources.data import SegmentData, SegmentPreview
 from reconciler.sources.files import open_files
-from reconciler.sources.sql import open_sql
 
 SAMPLE_LIMIT = 5
 _SHOWN_COLUMNS = 40
@@ -38,20 +37,19 @@ def read_segment(
         fields = export_fields(export, segment.name, source.name, reader.columns)
         collector = _collect(reader, fields, batch_size, SAMPLE_LIMIT)
         columns = reader.columns
-    emails = frozenset(collector.seen)
-    collector.seen.clear()
+    found = collector.finish()  # after the source is closed: its buffers are released
     return SegmentData(
         segment=segment.name,
         source=source.name,
         columns=columns,
-        rows=collector.rows,
-        emails=emails,
-        properties=collector.properties,
-        invalid=collector.invalid,
-        duplicates=collector.duplicates,
-        invalid_samples=tuple(collector.invalid_samples),
-        duplicate_samples=tuple(collector.duplicate_samples),
-        fingerprint=collector.fingerprint.hexdigest(),
+        rows=found.rows,
+        emails=found.emails,
+        properties=found.properties,
+        invalid=found.invalid,
+        duplicates=found.duplicates,
+        invalid_samples=found.invalid_samples,
+        duplicate_samples=found.duplicate_samples,
+        fingerprint=found.fingerprint,
     )
 
 
@@ -69,18 +67,19 @@ def preview_segment(
         column = _preview_email_column(config, segment, source, reader.columns, email_column)
         collector = _collect(reader, FieldMap(email=column), 50_000, max(limit, 0))
         columns = reader.columns
+    found = collector.finish(materialise=False)
     return SegmentPreview(
         segment=segment.name,
         source=source.name,
         email_column=column,
         columns=columns,
-        rows=collector.rows,
-        valid=len(collector.seen),
-        invalid=collector.invalid,
-        duplicates=collector.duplicates,
-        samples=tuple(collector.valid_samples),
-        invalid_samples=tuple(collector.invalid_samples),
-        duplicate_samples=tuple(collector.duplicate_samples),
+        rows=found.rows,
+        valid=found.valid,
+        invalid=found.invalid,
+        duplicates=found.duplicates,
+        samples=found.valid_samples,
+        invalid_samples=found.invalid_samples,
+        duplicate_samples=found.duplicate_samples,
     )
 
 
@@ -93,6 +92,8 @@ def open_reader(source: Source, segment: Segment, config_dir: Path) -> Iterator[
         with open_files(source, segment, config_dir) as files:
             yield files
     elif source.url:
+        from reconciler.sources.sql import open_sql  # SQLAlchemy only when a database is used
+
         with open_sql(source, segment, config_dir) as database:
             yield database
     else:

@@ -48,9 +48,9 @@ class RowBatch:
         column = self._email
         return pa.array([_text(row[column]) for row in self._rows], type=pa.string())
 
-    def values(self, column: str, positions: Sequence[int]) -> list[object]:
+    def values(self, column: str, positions: pa.Array) -> list[object]:
         index = self._index[column]
-        return [self._rows[p][index] for p in positions]
+        return [self._rows[p][index] for p in positions.to_pylist()]
 
 
 def _text(value: object) -> str | None:

@@ -240,3 +240,12 @@ def test_sql_errors_are_source_errors(tmp_path: Path) -> None:
         with pytest.raises(SourceError, match="exactly one SELECT"):
             _read(tmp_path, {"t": "a.csv"}, query)
     assert _read(tmp_path, {"t": "a.csv"}, "SELECT ';' AS x, * FROM t -- all\n;\n").rows == 1
+
+
+def test_fingerprint_from_duckdb_matches_python(tmp_path: Path) -> None:
+    rows = "".join(f"U{i}@example.com\n" for i in range(500)) + "u1@example.com\n"
+    (tmp_path / "a.csv").write_text("email\n" + rows)
+    data = _read(tmp_path, {"t": "a.csv"}, table="t", batch_size=64)
+    assert (len(data.emails), data.duplicates) == (500, 1)
+    assert data.fingerprint == segment_fingerprint(data.emails)
+    assert data.fingerprint.startswith("1f4-")
