@@ -83,9 +83,13 @@ class MemberReader:
         position = to_micros(head_members[-1].joined_at)
         head = _Range(first_us, end, position, next_url, len(head_members), head_members)
         self._plan_ranges(head, end)
-        async with asyncio.TaskGroup() as group:
-            for _ in range(self._workers):
-                group.create_task(self._work())
+        try:
+            async with asyncio.TaskGroup() as group:
+                for _ in range(self._workers):
+                    group.create_task(self._work())
+        except BaseExceptionGroup as group_error:
+            # callers catch KlaviyoError: surface the first worker's error, not the group
+            raise group_error.exceptions[0] from None
         return _unique(r.members for r in sorted(self._ranges, key=lambda r: r.lo))
 
     def _plan_ranges(self, head: _Range, end: int) -> None:
