@@ -8,7 +8,7 @@ exactly once, in the frozenset itself (or as the keys of the per-profile fields)
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 
 import duckdb
@@ -18,12 +18,11 @@ import pyarrow.compute as pc
 from reconciler.emails import mask_email
 from reconciler.sources.base import Batch
 from reconciler.sources.columns import ColumnStore
-from reconciler.sources.fingerprint import FINGERPRINT_TERM, Fingerprint, profile_text
+from reconciler.sources.fields import ProfileFields, plain_values
+from reconciler.sources.fingerprint import FINGERPRINT_TERM, Fingerprint, field_part
 from reconciler.sources.normalise import as_string_array, normalise_array
-from reconciler.sources.values import json_value
 
 SLICE = 100_000
-_PLAIN = (str, int, bool)
 
 
 @dataclass(frozen=True)
@@ -51,7 +50,7 @@ class Collected:
     invalid_samples: tuple[str, ...]
     duplicate_samples: tuple[str, ...]
     emails: frozenset[str] = frozenset()
-    properties: dict[str, dict[str, object]] = field(default_factory=dict)
+    properties: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
     fingerprint: str = ""
 
 
@@ -117,25 +116,23 @@ class SegmentCollector:
                     samples.append(email)
         return tuple(mask_email(e) for e in samples)
 
-    def _records(self, emails: pa.ChunkedArray) -> tuple[dict[str, dict[str, object]], str]:
+    def _records(self, emails: pa.ChunkedArray) -> tuple[ProfileFields, str]:
         """Each email's mapped fields from its first row, and the fingerprint."""
-        records: dict[str, dict[str, object]] = {}
+        keys = {
+            **self.fields.attributes,
+            **{f"properties.{p}": c for p, c in self.fields.properties.items()},
+        }
+        records = ProfileFields(list(self.fields.attributes), list(self.fields.properties))
         fingerprint = Fingerprint()
         for start in range(0, len(emails), SLICE):
-            values = {c: store.slice(start, SLICE) for c, store in self._columns.items()}
-            attributes = [(a, values[c]) for a, c in self.fields.attributes.items()]
-            properties = [(p, values[c]) for p, c in self.fields.properties.items()]
-            texts = []
-            for index, email in enumerate(emails.slice(start, SLICE).to_pylist()):
-                if email in records:
-                    continue
-                record = _present(attributes, index)
-                custom = _present(properties, index)
-                if custom:
-                    record["properties"] = custom
-                records[email] = record
-                texts.append(profile_text(email, record))
-            fingerprint.add(texts)
+            batch: list[str] = emails.slice(start, SLICE).to_pylist()
+            fresh = records.claim(batch)
+            columns = {c: store.slice(start, SLICE) for c, store in self._columns.items()}
+            picked = {key: plain_values([columns[c][i] for i in fresh]) for key, c in keys.items()}
+            records.extend({key.removeprefix("properties."): v for key, v in picked.items()})
+            parts = [[field_part(key, v) for v in picked[key]] for key in sorted(picked)]
+            fresh_emails = [batch[i] for i in fresh]
+            fingerprint.add(["".join(texts) for texts in zip(fresh_emails, *parts, strict=True)])
         self._columns = {}
         return records, fingerprint.hexdigest()
 
@@ -160,18 +157,6 @@ def _groups(emails: pa.ChunkedArray, limit: int) -> _Groups:
         connection.register("valid_emails", pa.table({"email": emails}))
         ((distinct, hash_sum, repeated),) = connection.sql(query).fetchall()
     return _Groups(int(distinct), list(repeated or []), int(hash_sum))
-
-
-def _present(columns: list[tuple[str, list[object]]], index: int) -> dict[str, object]:
-    """Non-null values of row ``index`` as JSON data."""
-    found: dict[str, object] = {}
-    for name, values in columns:
-        value = values[index]
-        if value.__class__ in _PLAIN:
-            found[name] = value
-        elif value is not None and (converted := json_value(value)) is not None:
-            found[name] = converted
-    return found
 
 
 def _strings(chunks: list[pa.Array]) -> Iterator[str]:

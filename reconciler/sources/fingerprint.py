@@ -1,11 +1,12 @@
 """An order-independent content fingerprint of a segment: its emails and their mapped fields.
 
-Each profile becomes a text: the email alone when the export maps no extra field, else
-``email\\0{canonical JSON of its mapped fields}``. The first 8 bytes of the text's MD5 digest,
-read as a little-endian unsigned integer, are summed modulo 2**64 over all profiles; the
-fingerprint is ``{count:x}-{sum:016x}``. Reordering rows never changes it; changing, adding or
-removing any email or mapped value does. (MD5 identifies content here; it protects nothing.)
-The same sum is computed inside DuckDB (``FINGERPRINT_TERM``) when no field is mapped.
+Each profile becomes a text: its email, then for every non-null mapped field, in the sorted
+order of the field's key (``first_name``, ``properties.tier``, ...), ``\\0key=JSON(value)``.
+The first 8 bytes of the text's MD5 digest, read as a little-endian unsigned integer, are
+summed modulo 2**64 over all profiles; the fingerprint is ``{count:x}-{sum:016x}``. Reordering
+rows never changes it; changing, adding or removing any email or mapped value does. (MD5 only
+identifies content here; it protects nothing.) When no field is mapped the same sum is computed
+inside DuckDB with ``FINGERPRINT_TERM``.
 """
 
 from __future__ import annotations
@@ -13,20 +14,44 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
+from json.encoder import encode_basestring
+from typing import cast
 
 MODULUS = 1 << 64
 # DuckDB's md5_number is the digest read as a little-endian 128-bit integer: keep 64 bits.
 FINGERPRINT_TERM = "CAST(md5_number({column}) & 18446744073709551615::UHUGEINT AS UBIGINT)"
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
+def value_json(value: object) -> str:
+    """Canonical JSON of a field value (fast paths for the common scalar types)."""
+    kind = value.__class__
+    if kind is str:
+        return str(encode_basestring(cast(str, value)))
+    if kind is int or kind is float:
+        return repr(value)
+    return _CANONICAL.encode(value)
 
 
-def profile_text(email: str, fields: Mapping[str, object] | None) -> str:
+def field_part(key: str, value: object) -> str:
+    """One field's contribution to a profile text ("" for a null value)."""
+    return "" if value is None else f"\0{key}={value_json(value)}"
+
+
+def field_keys(record: Mapping[str, object]) -> list[tuple[str, object]]:
+    """(key, value) of every field of a record, nested properties flattened, sorted by key."""
+    flat = [(k, v) for k, v in record.items() if k != "properties"]
+    custom = record.get("properties")
+    if isinstance(custom, Mapping):
+        flat.extend((f"properties.{k}", v) for k, v in custom.items())
+    return sorted(flat, key=lambda item: item[0])
+
+
+def profile_text(email: str, record: Mapping[str, object] | None) -> str:
     """The text hashed for one profile."""
-    if not fields:
+    if not record:
         return email
-    return f"{email}\0{_CANONICAL.encode(fields)}"
+    return email + "".join(field_part(key, value) for key, value in field_keys(record))
 
 
 def text_hash(text: str) -> int:

@@ -249,3 +249,11 @@ def test_fingerprint_from_duckdb_matches_python(tmp_path: Path) -> None:
     assert (len(data.emails), data.duplicates) == (500, 1)
     assert data.fingerprint == segment_fingerprint(data.emails)
     assert data.fingerprint.startswith("1f4-")
+
+
+def test_empty_segment(tmp_path: Path) -> None:
+    (tmp_path / "a.csv").write_text("email,name\na@example.com,A\n")
+    data = _read(tmp_path, {"t": "a.csv"}, "SELECT * FROM t WHERE false", first_name="name")
+    assert (data.rows, data.emails, data.properties, data.invalid) == (0, frozenset(), {}, 0)
+    assert data.fingerprint == "0-0000000000000000" == segment_fingerprint([])
+    assert _read(tmp_path, {"t": "a.csv"}, "SELECT * FROM t WHERE false").emails == frozenset()

@@ -18,7 +18,7 @@ def _reference(texts: list[str]) -> str:
 def test_matches_the_documented_formula() -> None:
     assert segment_fingerprint(EMAILS) == _reference(EMAILS)
     props = {EMAILS[0]: {"first_name": "Jane"}}
-    texts = [EMAILS[0] + '\0{"first_name":"Jane"}', *EMAILS[1:]]
+    texts = [EMAILS[0] + '\0first_name="Jane"', *EMAILS[1:]]
     assert segment_fingerprint(EMAILS, props) == _reference(texts)
     assert segment_fingerprint(EMAILS).startswith("7d0-")
 
@@ -49,4 +49,8 @@ def test_profile_text_is_canonical() -> None:
     b = profile_text("a@b.co", {"properties": {"a": 1, "b": 2}, "x": 1})
     assert a == b
     assert profile_text("a@b.co", {}) == "a@b.co"
-    assert profile_text("a@b.co", {"x": None}) == 'a@b.co\0{"x":null}'
+    assert profile_text("a@b.co", {"x": None}) == "a@b.co"
+    record = {"title": "Dr", "properties": {"ltv": 1.5, "tags": ["a", "é"], "n": 2}}
+    assert profile_text("a@b.co", record) == (
+        'a@b.co\0properties.ltv=1.5\0properties.n=2\0properties.tags=["a","é"]\0title="Dr"'
+    )
