@@ -80,11 +80,12 @@ class StopSignal:
             await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
         finally:
             waiter.cancel()
-            if not task.done():
-                task.cancel()
-        if task.cancelled():
-            return None
-        return task.result()
+        if task.done():
+            return task.result()
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        return None
 
 
 @contextlib.contextmanager

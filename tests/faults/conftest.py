@@ -60,7 +60,7 @@ class FaultRig:
         ws.write_config()
 
     def apply(self, *args: str) -> Result:
-        result = self.harness.run("apply", "--yes", *args)
+        result = self.harness.run("apply", "--yes", "--actor", "fault-suite", *args)
         self.outputs.append(("apply stdout", result.stdout))
         self.outputs.append(("apply stderr", result.stderr))
         return result
