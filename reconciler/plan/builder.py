@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from reconciler.models import Connection, Export
-from reconciler.plan.digest import set_digest
+from reconciler.plan.digest import mapping_digest
 from reconciler.plan.estimate import apply_estimate
 from reconciler.plan.guards import evaluate_guards
 from reconciler.plan.model import Estimate, ExportPlan, Fingerprints
@@ -24,7 +24,7 @@ class ListState:
     incremental: bool = False
 
     def digest(self) -> str:
-        return set_digest(f"{email}\0{pid}" for email, pid in self.members.items())
+        return mapping_digest(self.members)
 
 
 def build_export_plan(
@@ -38,23 +38,20 @@ def build_export_plan(
 ) -> ExportPlan:
     """The difference between ``segment`` and ``current``, with guards and an estimate."""
     desired = segment.emails
-    add = sorted(desired.difference(current.members))
-    removed = (
-        sorted(email for email in current.members if email not in desired)
-        if export.mode == "mirror"
-        else []
-    )
+    members = current.members
+    add = sorted(desired.difference(members))
+    removed = sorted(members.keys() - desired) if export.mode == "mirror" else []
     guards = evaluate_guards(
         export,
         connection,
         desired=len(desired),
-        current=len(current.members),
+        current=len(members),
         removals=len(removed),
         force=force,
     )
     calls, seconds = apply_estimate(len(add), len(removed))
-    fields = {e: dict(segment.properties[e]) for e in add if segment.properties.get(e)}
-    return ExportPlan(
+    # Every value below is built here from trusted inputs: no validation of million-item tuples.
+    return ExportPlan.model_construct(
         name=export.name,
         connection=connection.name,
         list_id=export.list_id,
@@ -62,23 +59,34 @@ def build_export_plan(
         account=current.account,
         list_name=current.list_name,
         add=tuple(add),
-        add_fields=fields,
+        add_fields=_fields_of(add, segment.properties),
         remove=tuple(removed),
-        remove_ids=tuple(current.members[e] for e in removed),
+        remove_ids=tuple(map(members.__getitem__, removed)),
         unchanged=len(desired) - len(add),
-        current=len(current.members),
+        current=len(members),
         desired=len(desired),
         rows=segment.rows,
         invalid=segment.invalid,
         duplicates=segment.duplicates,
-        invalid_samples=segment.invalid_samples,
-        guards=guards,
+        invalid_samples=tuple(segment.invalid_samples),
+        guards=tuple(guards),
         estimate=Estimate(calls=calls, seconds=seconds),
         fingerprints=Fingerprints(
             config=config_digest, segment=segment.fingerprint, list=current.digest()
         ),
         incremental=current.incremental,
+        error=None,
     )
+
+
+def _fields_of(
+    add: list[str], properties: Mapping[str, Mapping[str, object]]
+) -> dict[str, dict[str, object]]:
+    """The profile fields to send with each added email (those that have any)."""
+    if not properties:
+        return {}
+    get = properties.get
+    return {e: p if type(p) is dict else dict(p) for e in add if (p := get(e))}
 
 
 def failed_export_plan(export: Export, message: str) -> ExportPlan:

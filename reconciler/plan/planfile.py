@@ -5,6 +5,7 @@ A plan file holds email addresses (personal data): it is written readable by its
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -12,15 +13,19 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from reconciler.errors import PlanFileError
-from reconciler.plan.digest import json_digest
 from reconciler.plan.model import PLAN_FORMAT_VERSION, Plan
 
 MAX_PLAN_FILE_BYTES = 1 << 30
 
 
 def plan_checksum(plan: Plan) -> str:
-    """SHA-256 over every field of the plan except the checksum itself."""
-    return json_digest(plan.model_dump(mode="json", exclude={"checksum"}))
+    """SHA-256 over every field of the plan except the checksum itself.
+
+    Over the JSON the plan file holds (pydantic's serializer: fields in declaration order, dicts
+    in insertion order, both kept by a write and read): a million-email plan takes a fraction of
+    a second, where a sorted-keys ``json.dumps`` of the dumped model took seconds.
+    """
+    return hashlib.sha256(plan.model_dump_json(exclude={"checksum"}).encode()).hexdigest()
 
 
 def seal(plan: Plan) -> Plan:

@@ -104,10 +104,19 @@ def do_diff(args: dict[str, Any]) -> dict[str, Any]:
 ACTIONS = {"plan": do_plan, "apply": do_apply, "read": do_read, "diff": do_diff}
 
 
+def peak_rss_mb() -> float:
+    """This process's peak RSS. ``ru_maxrss`` would not do: Linux carries it over ``exec`` from
+    the forking parent (the sandbox, with its million profiles); ``VmHWM`` starts afresh."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def main() -> None:
     action, raw = sys.argv[1], sys.argv[2]
     result = ACTIONS[action](json.loads(raw))
-    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result["peak_rss_mb"] = peak_rss_mb()
     print(json.dumps(result))
 
 
