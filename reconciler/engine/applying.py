@@ -24,7 +24,7 @@ from reconciler.engine.progress import NoProgress, Progress
 from reconciler.engine.selection import select_exports
 from reconciler.engine.staleness import check_current, exports_of_plan
 from reconciler.engine.stopping import ApplyInterrupted, StopSignal, catch_signals, signal_name
-from reconciler.errors import LockTimeout
+from reconciler.errors import LockTimeout, PlanError
 from reconciler.plan.model import ExportPlan, Plan
 from reconciler.state import RunStart, StateBackend, resolve_actor
 
@@ -154,7 +154,7 @@ async def _apply(options: RunOptions, saved: Plan | None, run: _Run) -> None:
     config = load_config(options.config_dir)
     if saved is not None:
         exports = exports_of_plan(config, saved)
-        options = _with_force(options, saved.forced or options.force)
+        _check_force(saved, options)
     else:
         exports = select_exports(config, options, state)
     used = {e.connection: config.connections[e.connection] for e in exports}
@@ -174,10 +174,13 @@ async def _apply(options: RunOptions, saved: Plan | None, run: _Run) -> None:
             await _execute(plan, opened, held, run)
 
 
-def _with_force(options: RunOptions, force: bool) -> RunOptions:
-    from dataclasses import replace
-
-    return replace(options, force=force)
+def _check_force(saved: Plan, options: RunOptions) -> None:
+    """A plan file never grants --force by itself (it may have been edited and re-sealed):
+    a plan made with --force is applied only with --force given again."""
+    if saved.forced and not options.force:
+        error = PlanError("the plan was made with --force; applying it needs --force as well")
+        error.hint = "review the overridden guards in the plan, then run apply PLANFILE --force"
+        raise error
 
 
 def _lock_lists(
