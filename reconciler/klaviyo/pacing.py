@@ -3,15 +3,17 @@
 Klaviyo counts requests per account and per endpoint in two fixed windows: a burst window of one
 second and a steady window of one minute. A :class:`WindowLimiter` paces one endpoint:
 
-- burst: a sliding log of the last ``burst`` send times; a send waits until the oldest is more
-  than one (scaled) second old, plus a small margin for network jitter. A sliding window never
-  exceeds the limit in any fixed window, wherever the server's windows start.
-- steady: until the server's window is known, the same sliding log over 60 s. Once a response
-  carries ``RateLimit-Remaining``/``RateLimit-Reset``, the limiter aligns with the server's
-  window: it spends exactly what the server says remains and starts again the moment the next
-  window opens (the optimum for fixed windows: 750 pages in the first minute, the rest right
-  after). A window end the client only derived (not yet confirmed by a response) is never
-  extended further: when it passes unconfirmed, pacing falls back to the sliding log.
+- A request counts from the moment it is sent until one window length after its answer came
+  back (the server saw it at some point in between). A new request may go out only while fewer
+  than ``limit`` requests count: then no fixed window of the server, wherever it starts, can
+  hold more than ``limit`` of them, whatever the network latency.
+- burst: that rule over one (scaled) second.
+- steady: the same rule over 60 s until the server's window is known. Once a response carries
+  ``RateLimit-Remaining``/``RateLimit-Reset``, the limiter aligns with the server's window: it
+  spends exactly what the server says remains and starts again the moment the next window opens
+  (the optimum for fixed windows: 750 pages in the first minute, the rest right after). A window
+  end the client only derived (not yet confirmed by a response) is never extended further: when
+  it passes unconfirmed, pacing falls back to the sliding rule.
 - a 429's ``Retry-After`` blocks the endpoint for every task until it has passed.
 
 One :class:`Pacer` holds the limiters of one account; :func:`shared_pacer` returns the
@@ -30,8 +32,9 @@ from reconciler.klaviyo.endpoints import Endpoint, Rate
 from reconciler.klaviyo.errors import KlaviyoConfigError
 
 Clock = Callable[[], float]
-JITTER_SECONDS = 0.003
-BURST_MARGIN = 0.05
+JITTER_SECONDS = 0.001
+WINDOW_MARGIN = 0.01
+POLL_SECONDS = 0.005
 
 
 class WindowLimiter:
@@ -41,10 +44,12 @@ class WindowLimiter:
         self.rate = rate
         self.burst_window = 1.0 / time_scale
         self.steady_window = 60.0 / time_scale
-        self._burst_gap = self.burst_window * (1 + BURST_MARGIN) + JITTER_SECONDS
-        self._steady_gap = self.steady_window + JITTER_SECONDS
+        self._burst_gap = self.burst_window * (1 + WINDOW_MARGIN) + JITTER_SECONDS
+        self._steady_gap = self.steady_window * (1 + WINDOW_MARGIN) + JITTER_SECONDS
         self._clock = clock
-        self._burst: deque[float] = deque(maxlen=rate.burst)
+        # answer times, in order; only the last ``limit`` can matter (see _window_wait)
+        self._burst_done: deque[float] = deque(maxlen=rate.burst)
+        self._steady_done: deque[float] = deque(maxlen=rate.steady)
         self._sent: deque[float] = deque(maxlen=rate.steady)
         self._server_end: float | None = None
         self._server_left = 0
@@ -64,25 +69,39 @@ class WindowLimiter:
         """Seconds to wait before a request may be sent at ``now`` (0: send now)."""
         self._roll(now)
         wait = self._blocked_until - now
-        if len(self._burst) == self.rate.burst:
-            wait = max(wait, self._burst[0] + self._burst_gap - now)
+        wait = max(wait, self._window_wait(self._burst_done, self.rate.burst, self._burst_gap, now))
         if self._server_end is not None:
             if self._server_left <= 0:
                 wait = max(wait, self._server_end + JITTER_SECONDS - now)
-        elif len(self._sent) == self.rate.steady:
-            wait = max(wait, self._sent[0] + self._steady_gap - now)
+        else:
+            steady = self._window_wait(self._steady_done, self.rate.steady, self._steady_gap, now)
+            wait = max(wait, steady)
         return max(wait, 0.0)
+
+    def _window_wait(self, done: deque[float], limit: int, gap: float, now: float) -> float:
+        """Wait until fewer than ``limit`` requests are in flight or answered within ``gap``."""
+        while done and done[0] <= now - gap:
+            done.popleft()
+        count = self.in_flight + len(done)
+        if count < limit:
+            return 0.0
+        expire = count - limit + 1  # answered requests that must age out first
+        if expire <= len(done):
+            return done[expire - 1] + gap - now
+        return min(gap, POLL_SECONDS)  # waiting for answers still in flight
 
     def take(self, now: float) -> None:
         """Record a request sent at ``now``."""
-        self._burst.append(now)
         self._sent.append(now)
         self._server_left -= 1
         self.in_flight += 1
 
-    def done(self) -> None:
-        """A request recorded with :meth:`take` got its answer (or failed)."""
+    def done(self, now: float | None = None) -> None:
+        """A request recorded with :meth:`take` got its answer (or failed) at ``now``."""
+        answered = self._clock() if now is None else now
         self.in_flight = max(0, self.in_flight - 1)
+        self._burst_done.append(answered)
+        self._steady_done.append(answered)
 
     async def acquire(self) -> float:
         """Wait for a free slot, take it, return the send time."""

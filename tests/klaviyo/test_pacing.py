@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-from reconciler.klaviyo.endpoints import GET_LIST_PROFILES, L, M
+import pytest
+
+from reconciler.klaviyo.endpoints import GET_LIST_PROFILES, L, M, Rate
 from reconciler.klaviyo.pacing import JITTER_SECONDS, Pacer, WindowLimiter, shared_pacer
 
 
@@ -111,6 +113,19 @@ def test_stale_answers_from_previous_window_are_ignored() -> None:
     assert limiter.wait_time(clock.now) == 0
 
 
+def test_requests_in_flight_count_until_answered_plus_a_window() -> None:
+    clock = ManualClock()
+    limiter = WindowLimiter(Rate(2, 100), clock=clock)
+    limiter.take(clock.now)
+    limiter.take(clock.now)
+    clock.now += 5.0  # slow answers: the server may have seen them at any point until now
+    assert limiter.wait_time(clock.now) > 0
+    limiter.done(clock.now)
+    assert limiter.wait_time(clock.now) == pytest.approx(limiter._burst_gap)
+    clock.now += limiter._burst_gap
+    assert limiter.wait_time(clock.now) == 0
+
+
 def test_retry_after_blocks_the_endpoint() -> None:
     clock = ManualClock()
     limiter = WindowLimiter(L, clock=clock)
@@ -122,7 +137,14 @@ def test_retry_after_blocks_the_endpoint() -> None:
 
 async def test_acquire_serialises_concurrent_tasks() -> None:
     limiter = WindowLimiter(M, time_scale=100.0)
-    times = await asyncio.gather(*(limiter.acquire() for _ in range(25)))
+
+    async def call() -> float:
+        sent = await limiter.acquire()
+        await asyncio.sleep(0.001)  # the request's round trip
+        limiter.done()
+        return sent
+
+    times = await asyncio.gather(*(call() for _ in range(25)))
     ordered = sorted(times)
     assert max_in_window(ordered, 0.01) <= M.burst
     assert ordered[-1] - ordered[0] >= 0.02
