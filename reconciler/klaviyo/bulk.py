@@ -14,7 +14,7 @@ import datetime as dt
 import re
 from collections.abc import Sequence
 
-from reconciler.klaviyo.chunks import Prepared, body_for, prepare, split
+from reconciler.klaviyo.chunks import Prepared, body_for, check_attributes, iter_split, prepared
 from reconciler.klaviyo.endpoints import CREATE_IMPORT_JOB
 from reconciler.klaviyo.errors import KlaviyoError, ResponseLostError, ValidationError
 from reconciler.klaviyo.jobs import Jobs
@@ -52,9 +52,21 @@ class BulkImporter:
         self.rejected: list[ImportFailure] = []
 
     async def run(self, profiles: Sequence[ProfileInput]) -> ImportSubmission:
-        ready, rejected = prepare(profiles)
-        self.rejected.extend(rejected)
-        return await self.submit(split(self._list_id, ready))
+        """Prepare and submit chunk by chunk: each job is on its way (and being processed by
+        Klaviyo) while the next chunk is prepared, instead of after all of them."""
+        check_attributes(profiles)
+        tasks: list[asyncio.Task[str | None]] = []
+        try:
+            for chunk in iter_split(self._list_id, prepared(profiles, self.rejected)):
+                tasks.append(asyncio.create_task(self._submit(chunk)))
+                await asyncio.sleep(0)
+            job_ids = await asyncio.gather(*tasks)
+        except BaseException:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
+        return ImportSubmission([j for j in job_ids if j], self.rejected)
 
     async def submit(self, chunks: Sequence[list[Prepared]]) -> ImportSubmission:
         """One job per chunk, submitted concurrently (the pacer keeps them in the M tier)."""

@@ -4,7 +4,7 @@ into request bodies of at most 10,000 profiles and under 5 MB (measured on the e
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from reconciler.emails import normalise_email
@@ -41,8 +41,13 @@ class Prepared:
 
 def prepare(profiles: Iterable[ProfileInput]) -> tuple[list[Prepared], list[ImportFailure]]:
     """Valid, de-duplicated profiles (first occurrence wins) and the ones refused locally."""
-    ready: list[Prepared] = []
     rejected: list[ImportFailure] = []
+    return list(prepared(profiles, rejected)), rejected
+
+
+def prepared(profiles: Iterable[ProfileInput], rejected: list[ImportFailure]) -> Iterator[Prepared]:
+    """``prepare`` lazily: yields each valid, first-seen profile; appends refusals to
+    ``rejected``."""
     seen: set[str] = set()
     for profile in profiles:
         email = normalise_email(profile.email)
@@ -56,11 +61,27 @@ def prepare(profiles: Iterable[ProfileInput]) -> tuple[list[Prepared], list[Impo
         if len(encoded) > MAX_PROFILE_BYTES:
             rejected.append(ImportFailure(email, "profile larger than Klaviyo's 100 KB limit"))
             continue
-        ready.append(Prepared(email, encoded))
-    return ready, rejected
+        yield Prepared(email, encoded)
+
+
+def check_attributes(profiles: Iterable[ProfileInput]) -> None:
+    """Raise KlaviyoConfigError if any profile carries an attribute Klaviyo does not know
+    (checked for all profiles before the first job goes out, never half-way)."""
+    for profile in profiles:
+        if not PROFILE_ATTRIBUTES.issuperset(profile.attributes):
+            _unknown(profile)
 
 
 def _resource(email: str, profile: ProfileInput) -> dict[str, object]:
+    if not PROFILE_ATTRIBUTES.issuperset(profile.attributes):
+        _unknown(profile)
+    attributes: dict[str, object] = {**profile.attributes, "email": email}
+    if profile.properties:
+        attributes["properties"] = dict(profile.properties)
+    return {"type": "profile", "attributes": attributes}
+
+
+def _unknown(profile: ProfileInput) -> None:
     unknown = sorted(set(profile.attributes) - PROFILE_ATTRIBUTES)
     if unknown:
         raise KlaviyoConfigError(
@@ -68,10 +89,6 @@ def _resource(email: str, profile: ProfileInput) -> dict[str, object]:
             hint=f"use one of {', '.join(sorted(PROFILE_ATTRIBUTES))}, or put custom fields "
             "in properties",
         )
-    attributes: dict[str, object] = {**profile.attributes, "email": email}
-    if profile.properties:
-        attributes["properties"] = dict(profile.properties)
-    return {"type": "profile", "attributes": attributes}
 
 
 def _suffix(list_id: str) -> bytes:
@@ -89,22 +106,31 @@ def body_for(list_id: str, chunk: Sequence[Prepared]) -> bytes:
 
 def split(
     list_id: str,
-    ready: Sequence[Prepared],
+    ready: Iterable[Prepared],
     max_profiles: int = MAX_PROFILES,
     max_bytes: int = MAX_BODY_BYTES,
 ) -> list[list[Prepared]]:
     """Greedy chunks: each at most ``max_profiles`` profiles and under ``max_bytes`` encoded."""
+    return list(iter_split(list_id, ready, max_profiles, max_bytes))
+
+
+def iter_split(
+    list_id: str,
+    ready: Iterable[Prepared],
+    max_profiles: int = MAX_PROFILES,
+    max_bytes: int = MAX_BODY_BYTES,
+) -> Iterator[list[Prepared]]:
+    """``split`` lazily: each chunk is yielded as soon as it is full (so it can be sent while
+    the next one is prepared)."""
     overhead = len(_PREFIX) + len(_suffix(list_id))
-    chunks: list[list[Prepared]] = []
     current: list[Prepared] = []
     size = overhead
     for profile in ready:
         extra = len(profile.encoded) + (1 if current else 0)
         if current and (len(current) >= max_profiles or size + extra >= max_bytes):
-            chunks.append(current)
+            yield current
             current, size, extra = [], overhead, len(profile.encoded)
         current.append(profile)
         size += extra
     if current:
-        chunks.append(current)
-    return chunks
+        yield current

@@ -15,9 +15,14 @@ EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _MICRO = dt.timedelta(microseconds=1)
 
 
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
+
 def encode(body: object) -> bytes:
-    """Compact UTF-8 JSON, the exact bytes sent (so sizes can be measured)."""
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+    """Compact UTF-8 JSON, the exact bytes sent (so sizes can be measured); one shared encoder
+    (``json.dumps`` with options builds a new one per call: a third of a million-profile
+    import's preparation)."""
+    return _ENCODER.encode(body).encode()
 
 
 def document(response: httpx.Response, method: str, path: str) -> dict[str, Any]:
