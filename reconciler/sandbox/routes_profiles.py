@@ -6,7 +6,7 @@ from typing import Any
 
 from starlette.responses import Response
 
-from reconciler.emails import normalise_email
+from reconciler.sandbox.admin import quick_normalise
 from reconciler.sandbox.bodies import data_of, need_list, need_object, need_string, need_type
 from reconciler.sandbox.clock import utc_now_us
 from reconciler.sandbox.filters import as_strings, parse_filter
@@ -80,7 +80,7 @@ def bulk_import_profiles(ctx: RequestContext) -> Response:
             pointer=_PROFILES,
         )
     pending = [_pending(position, item) for position, item in enumerate(items)]
-    _reject_bad_emails(items)
+    _reject_bad_emails(items, pending)
     list_ids = _list_ids(ctx, resource.get("relationships"))
     job = BulkJob(
         new_ulid(utc_now_us() // 1000),
@@ -109,14 +109,14 @@ def _pending(position: int, item: Any) -> PendingProfile:
         )
     email = attributes.get("email")
     kept = {k: v for k, v in attributes.items() if k in _KEPT_ATTRIBUTES and v is not None}
-    return PendingProfile(position, normalise_email(email) if email else None, kept, profile)
+    return PendingProfile(position, quick_normalise(email) if email else None, kept, profile)
 
 
-def _reject_bad_emails(items: list[Any]) -> None:
+def _reject_bad_emails(items: list[Any], pending: list[PendingProfile]) -> None:
+    """A 400 naming every profile whose given email is invalid (normalised once, in _pending)."""
     bad: list[Json] = []
-    for position, item in enumerate(items):
-        email = item["attributes"].get("email")
-        if email is not None and normalise_email(email) is None:
+    for position, (item, found) in enumerate(zip(items, pending, strict=True)):
+        if found.email is None and item["attributes"].get("email") is not None:
             pointer = f"{_PROFILES}/{position}/attributes/email"
             detail = f"Invalid email address at profile {position}."
             bad.append(error_object(400, "invalid", detail, pointer=pointer))
