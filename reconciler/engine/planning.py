@@ -80,12 +80,20 @@ async def _plan_export(
     if conn.client is None:
         return failed_export_plan(export, f"{conn.error}; {where} not planned")
     client = conn.client
+    # The segment is read in a thread while the list is read: the two overlap.
+    reading = asyncio.ensure_future(
+        asyncio.to_thread(read_segment, config, export, options.config_dir)
+    )
     try:
-        await settle_running_jobs(conn, export.list_id, state)
-        current = await read_list_state(
-            client, state, conn.account, export.list_id, refresh=options.refresh
-        )
-        segment = await asyncio.to_thread(read_segment, config, export, options.config_dir)
+        try:
+            await settle_running_jobs(conn, export.list_id, state)
+            current = await read_list_state(
+                client, state, conn.account, export.list_id, refresh=options.refresh
+            )
+        except BaseException:
+            await asyncio.gather(reading, return_exceptions=True)  # no thread left behind
+            raise
+        segment = await reading
     except NotFoundError:
         message = (
             f"list {export.list_id} does not exist in the account of connection "
