@@ -70,6 +70,8 @@ def apply(
 ) -> None:
     """Apply a saved plan, or plan and apply in one go."""
     options = run_options_from(config_dir, state_url, **values)
+    if not yes and not sys.stdin.isatty():
+        raise ConfirmationNeeded("apply needs confirmation and no terminal is attached")
     saved = read_plan(planfile) if planfile else None
     with (
         open_state(options.state_url, root=options.state_root) as state,
