@@ -12,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TimeE
 
 
 class BarProgress:
-    """Rich progress bars (stderr), one per task."""
+    """Rich progress bars (stderr), one per task, shown from the first task on."""
 
     def __init__(self) -> None:
         self._bars = Progress(
@@ -23,17 +23,21 @@ class BarProgress:
             console=Console(stderr=True),
         )
         self._tasks: dict[str, TaskID] = {}
+        self._started = False
 
     def __enter__(self) -> BarProgress:
-        self._bars.start()
         return self
 
     def __exit__(
         self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
     ) -> None:
-        self._bars.stop()
+        if self._started:
+            self._bars.stop()
 
     def start(self, task: str, total: int) -> None:
+        if not self._started:  # only once work starts: a prompt may come first
+            self._bars.start()
+            self._started = True
         self._tasks[task] = self._bars.add_task(task, total=total)
 
     def advance(self, task: str, amount: int) -> None:
