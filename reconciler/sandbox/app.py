@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import re
 from types import SimpleNamespace
 from typing import Any
@@ -30,6 +31,7 @@ MAX_BODY = 5 * 1024 * 1024
 _REVISION = re.compile(r"^\d{4}-\d{2}-\d{2}(\.[a-z]+)?$")
 _BODY_TYPES = ("application/vnd.api+json", "application/json")
 _AUTH_SCHEME = "klaviyo-api-key"
+_log = logging.getLogger(__name__)
 
 
 class SandboxApp:
@@ -83,6 +85,10 @@ class SandboxApp:
             response = self._handle(route, key, params, request, body)
         except ApiError as error:
             response = error.response()
+        except Exception as exc:  # a sandbox bug: still answer like Klaviyo, log no data
+            _log.error("internal error in %s: %s", route.endpoint, type(exc).__name__)
+            detail = f"Internal sandbox error ({type(exc).__name__})."
+            response = ApiError(500, "error", detail).response()
         if sandbox.faults.should_drop(route.endpoint):
             return None
         if decision is not None and decision.allowed:

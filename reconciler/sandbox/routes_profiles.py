@@ -107,6 +107,9 @@ def _pending(position: int, item: Any) -> PendingProfile:
             "A profile needs an email, phone_number or external_id.",
             pointer=f"{pointer}/attributes",
         )
+    for name in ("properties", "location"):
+        if attributes.get(name) is not None and not isinstance(attributes[name], dict):
+            raise invalid(f"'{name}' must be an object.", pointer=f"{pointer}/attributes/{name}")
     email = attributes.get("email")
     kept = {k: v for k, v in attributes.items() if k in _KEPT_ATTRIBUTES and v is not None}
     return PendingProfile(position, quick_normalise(email) if email else None, kept, profile)
