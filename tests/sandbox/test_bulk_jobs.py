@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 
 from reconciler.sandbox import create_app
+from tests.openapi_contract import validate_response
 from tests.sandbox.helpers import (
     call,
     client_for,
@@ -131,6 +132,7 @@ async def test_request_limits() -> None:
         huge = import_body(["big@example.com"], bio="x" * (5 * 1024 * 1024))
         response = await client.post("/api/profile-bulk-import-jobs", json=huge)
         assert response.status_code == 413
+        validate_response(CREATE, 413, response.json())
         assert response.json()["errors"][0]["code"] == "payload_too_large"
         missing = await call(
             client,

@@ -8,7 +8,7 @@ from typing import Any
 from klaviyo_api import KlaviyoAPI
 
 from reconciler.sandbox import SandboxServer
-from tests.conftest import SANDBOX_KEY
+from tests.sandbox.helpers import KEY as SANDBOX_KEY
 
 
 def as_dict(result: Any) -> dict[str, Any]:
