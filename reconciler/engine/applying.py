@@ -70,9 +70,10 @@ def run_apply(
 ) -> ApplyReport:
     """Apply ``saved`` (refusing it when stale) or a fresh plan; journal everything.
 
-    In the main thread, the first SIGINT/SIGTERM (or ``stop.request()`` from elsewhere) stops
-    the apply between batches: the run is journalled ``interrupted`` and ApplyInterrupted is
-    raised (exit code 130/143). A second signal aborts at once (same error, same journal)."""
+    In the main thread, once changes are being sent, the first SIGINT/SIGTERM (or
+    ``stop.request()`` from elsewhere) stops the apply between batches: the run is journalled
+    ``interrupted`` and ApplyInterrupted is raised (exit code 130/143). A second signal, or a
+    signal before any change is sent, aborts at once (same error, same journal)."""
     actor = resolve_actor(options.actor)
     command = "apply PLANFILE" if saved else ("apply --due" if options.due_only else "apply")
     run_id = state.start_run(
@@ -101,7 +102,8 @@ def run_apply(
             state.finish_run(run_id, outcome)
     if stop.signum is not None:
         report.interrupted_by = stop.signum
-        raise ApplyInterrupted(interruption_message(report, aborted), stop.signum)
+        message = interruption_message(report, aborted=aborted, sending=stop.sending)
+        raise ApplyInterrupted(message, stop.signum)
     return report
 
 
@@ -118,14 +120,15 @@ class _Run:
     slicing: Slicing
 
 
-def interruption_message(report: ApplyReport, aborted: bool) -> str:
+def interruption_message(report: ApplyReport, *, aborted: bool, sending: bool) -> str:
     """What an interrupted apply did and left, one line per export (counts only)."""
     name = signal_name(report.interrupted_by or 0)
-    how = (
-        "aborted at once on a second signal"
-        if aborted
-        else "stopped before sending further batches"
-    )
+    if not sending:
+        how = "stopped before any change was sent"
+    elif aborted:
+        how = "aborted at once on a second signal"
+    else:
+        how = "stopped before sending further batches"
     lines = [
         f"apply interrupted by {name}: {how}; run {report.run_id} is journalled as interrupted"
     ]
@@ -212,6 +215,8 @@ def _lock_lists(
 async def _execute(
     plan: Plan, opened: dict[str, OpenConnection], held: dict[str, str | None], run: _Run
 ) -> None:
+    run.stop.sending = True
+
     async def one(ep: ExportPlan) -> None:
         started = dt.datetime.now(dt.UTC)
         outcome = await _execute_one(ep, opened, held, run)

@@ -48,6 +48,9 @@ class StopSignal:
 
     def __init__(self) -> None:
         self.signum: int | None = None
+        # True once changes are being sent: before that a signal aborts at once (nothing to
+        # finish), after it the first signal lets the batch in flight finish.
+        self.sending = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._event: asyncio.Event | None = None
 
@@ -90,17 +93,19 @@ class StopSignal:
 
 @contextlib.contextmanager
 def catch_signals(stop: StopSignal) -> Iterator[None]:
-    """While inside: the first SIGINT/SIGTERM calls ``stop.request``; the next one raises
-    KeyboardInterrupt (abort at once). Does nothing outside the main thread."""
+    """While inside: a SIGINT/SIGTERM calls ``stop.request``; it also raises KeyboardInterrupt
+    (abort at once) if it is the second one, or if no change is being sent yet. Does nothing
+    outside the main thread."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
 
     def handle(signum: int, frame: FrameType | None) -> None:
-        if stop.requested:
+        second = stop.requested
+        stop.request(signum)
+        if second or not stop.sending:
             _restore(previous)
             raise KeyboardInterrupt
-        stop.request(signum)
 
     previous = {sig: signal.signal(sig, handle) for sig in HANDLED}
     try:

@@ -96,6 +96,28 @@ def test_second_signal_aborts_at_once(rig: FaultRig) -> None:
     rig.assert_converged()
 
 
+def test_signal_while_planning_aborts_at_once_and_sends_nothing(rig: FaultRig) -> None:
+    rig.setup(keep=500, drop=300, new=3_000)
+    child = start_apply(rig)
+    wait_until(lambda: requests_to(rig, "GET /api/lists/{id}/profiles") >= 1, child.proc)
+    rig.server.admin.faults(latency_ms=2_000)  # planning now waits on slow reads
+    started = time.monotonic()
+    child.proc.send_signal(signal.SIGTERM)
+    code, out, err = child.finish(timeout=20)
+    assert time.monotonic() - started < 1.5
+    rig.server.admin.faults()
+    assert code == 143, err
+    assert "interrupted by SIGTERM: stopped before any change was sent" in err
+    assert "Traceback" not in out + err
+    [run] = rig.runs()
+    assert run["outcome"] == "interrupted" and run["exports"] == []
+    assert rig.server.admin.members(LIST) == rig.initial
+    assert bulk_jobs(rig.server) == 0
+    rig.outputs += [("planning stdout", out), ("planning stderr", err)]
+    assert rig.apply().exit_code == 0
+    rig.assert_converged()
+
+
 def test_stop_is_honoured_between_slices(rig: FaultRig, monkeypatch: pytest.MonkeyPatch) -> None:
     """In process, with slices of 300 profiles: a stop after the first job leaves the rest."""
     rig.setup(keep=200, drop=0, new=3_000)
