@@ -153,3 +153,26 @@ def test_markdown_plan_for_pull_requests(harness: Harness) -> None:
     assert result.exit_code == 0
     assert "| `vip` | `Y6nRLr` | 500 |" in result.stdout
     assert "@example.com" in result.stdout and "person.1@example.com" not in result.stdout
+
+
+def test_bulk_import_with_some_bad_profiles_reports_each_and_imports_the_rest(
+    harness: Harness,
+) -> None:
+    ws = harness.workspace
+    harness.server.admin.seed("Y6nRLr", [])
+    good = emails("good", 40)
+    bad = emails("bad", 3)
+    rows = [{"email": e, "phone": "+15005550006"} for e in good]
+    rows += [{"email": e, "phone": "not-a-phone"} for e in bad]
+    ws.write_rows("vip", rows)
+    ws.add_export("vip", "vip", "Y6nRLr", fields={"email": "email", "phone_number": "phone"})
+    ws.write_config()
+
+    result = harness.run("apply", "--yes")
+    assert result.exit_code == 1
+    assert "partial; added 40, removed 0, failed 3" in result.stdout
+    assert result.stdout.count("failed: b***@example.com") == 3
+    assert "bad.0@example.com" not in result.output
+    assert harness.members("Y6nRLr") == set(good)
+    code, body = harness.plan_json()
+    assert by_name(body, "vip")["add"] == 3
