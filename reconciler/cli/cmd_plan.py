@@ -72,7 +72,8 @@ def plan(
 ) -> None:
     """Plan the difference between each segment and its Klaviyo list."""
     options = run_options_from(config_dir, state_url, **values)
-    enforce_access(options)
+    for warning in enforce_access(options):
+        click.secho(f"warning: {warning}", fg="yellow", err=True)
     with open_state(options.state_url, root=options.state_root) as state:
         result = asyncio.run(make_plan(options, state))
     if options.force and any(e.forced_guards for e in result.exports):

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from reconciler.audit import access_problems
+from reconciler.audit import access_report
 from reconciler.engine.gitbase import repo_root
 from reconciler.engine.options import RunOptions
 from reconciler.errors import AccessError
 
 
-def enforce_access(options: RunOptions) -> None:
-    """Raise AccessError when an author changed what their role may not change."""
+def enforce_access(options: RunOptions) -> list[str]:
+    """Raise AccessError when an author changed what their role may not change; else return
+    the warnings (no Access document, no base to compare with)."""
     if repo_root(options.config_dir) is None:
-        return
-    problems = access_problems(options.config_dir, options.base_ref, options.actor)
-    if problems:
-        raise AccessError("access rules broken:\n  " + "\n  ".join(problems))
+        return []
+    report = access_report(options.config_dir, options.base_ref, options.actor)
+    if report.problems:
+        raise AccessError("access rules broken:\n  " + "\n  ".join(report.problems))
+    return list(report.warnings)

@@ -33,15 +33,28 @@ class Harness:
 
     def run(self, *args: str, input: str | None = None) -> Result:
         command, rest = args[0], list(args[1:])
-        common = [] if command in ("runs", "force-unlock") else ["--config-dir", str(self.workspace.config_dir)]
+        common = (
+            []
+            if command in ("runs", "force-unlock")
+            else ["--config-dir", str(self.workspace.config_dir)]
+        )
         if command in ("plan", "apply"):
             common += [
-                "--base-url", self.server.base_url,
-                "--time-scale", str(TIME_SCALE),
-                "--state", str(self.state),
+                "--base-url",
+                self.server.base_url,
+                "--time-scale",
+                str(TIME_SCALE),
+                "--state",
+                str(self.state),
             ]
         runner = CliRunner()
-        return runner.invoke(cli, [command, *rest, *common], env={KEY_ENV: TEST_KEY}, input=input, catch_exceptions=False)
+        return runner.invoke(
+            cli,
+            [command, *rest, *common],
+            env={KEY_ENV: TEST_KEY},
+            input=input,
+            catch_exceptions=False,
+        )
 
     def plan_json(self, *args: str) -> tuple[int, dict[str, Any]]:
         result = self.run("plan", "--format", "json", *args)

@@ -92,7 +92,9 @@ def test_profile_cap_and_empty_segment_guards(harness: Harness) -> None:
     assert harness.members("Bb2Cc3") == set(emails("b", 30))
 
 
-def test_saved_plan_applies_exactly_and_refuses_stale_or_tampered(harness: Harness, tmp_path: Path) -> None:
+def test_saved_plan_applies_exactly_and_refuses_stale_or_tampered(
+    harness: Harness, tmp_path: Path
+) -> None:
     ws = harness.workspace
     harness.server.admin.seed("Y6nRLr", emails("a", 10))
     ws.write_members("vip", emails("a", 12))

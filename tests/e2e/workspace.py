@@ -50,16 +50,32 @@ class Workspace:
                 "name": "klaviyo",
                 "display_name": "Test account",
                 "api_key": {"env": KEY_ENV},
-                "consent": {"accepted": True, "accepted_by": "jane@contoso.com", "accepted_at": "2026-11-20"},
+                "consent": {
+                    "accepted": True,
+                    "accepted_by": "jane@contoso.com",
+                    "accepted_at": "2026-11-20",
+                },
             },
             {"kind": "Source", "name": "files", "files": self._tables()},
         ]
         for spec in self.exports:
             spec = dict(spec)
             name, table, list_id = spec.pop("name"), spec.pop("table"), spec.pop("list_id")
-            docs.append({"kind": "Segment", "name": f"{name}-segment", "source": "files", "table": table})
+            docs.append(
+                {"kind": "Segment", "name": f"{name}-segment", "source": "files", "table": table}
+            )
             fields = spec.pop("fields", {"email": "email", "first_name": "first_name"})
-            docs.append({"kind": "Export", "name": name, "segment": f"{name}-segment", "connection": "klaviyo", "list_id": list_id, "fields": fields, **spec})
+            docs.append(
+                {
+                    "kind": "Export",
+                    "name": name,
+                    "segment": f"{name}-segment",
+                    "connection": "klaviyo",
+                    "list_id": list_id,
+                    "fields": fields,
+                    **spec,
+                }
+            )
         self.config_dir.mkdir(parents=True, exist_ok=True)
         (self.config_dir / "exports.yaml").write_text(yaml.safe_dump_all(docs, sort_keys=False))
         return self.config_dir
