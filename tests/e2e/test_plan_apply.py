@@ -178,3 +178,24 @@ def test_bulk_import_with_some_bad_profiles_reports_each_and_imports_the_rest(
     assert harness.members("Y6nRLr") == set(good)
     code, body = harness.plan_json()
     assert by_name(body, "vip")["add"] == 3
+
+
+def test_apply_due_honours_schedules_from_the_journal(harness: Harness) -> None:
+    ws = harness.workspace
+    harness.server.admin.seed("Y6nRLr", [])
+    harness.server.admin.seed("Xk3Pq9", [])
+    ws.write_members("yearly", emails("y", 5))
+    ws.write_members("always", emails("w", 5))
+    ws.add_export("yearly", "yearly", "Y6nRLr", schedule="0 0 1 1 *")
+    ws.add_export("always", "always", "Xk3Pq9")
+    ws.write_config()
+    first = harness.run("apply", "--yes", "--due")
+    assert first.exit_code == 0
+    assert "yearly -> Y6nRLr: succeeded" in first.stdout
+    assert "always -> Xk3Pq9: succeeded" in first.stdout
+    second = harness.run("apply", "--yes", "--due")
+    assert second.exit_code == 0
+    assert "yearly" not in second.stdout
+    assert "always -> Xk3Pq9: unchanged" in second.stdout
+    on_demand = harness.run("apply", "--yes", "--export", "yearly")
+    assert "yearly -> Y6nRLr: unchanged" in on_demand.stdout
