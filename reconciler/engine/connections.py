@@ -32,8 +32,7 @@ def api_key_for(connection: Connection, env: Mapping[str, str]) -> str:
     value = env.get(name) or os.environ.get(name)
     if not value:
         raise ConnectionUnusable(
-            f"environment variable {name} is not set "
-            f"(export {name}=<your Klaviyo private API key>)"
+            f"environment variable {name} is not set (export {name}=<your Klaviyo private API key>)"
         )
     return value
 
