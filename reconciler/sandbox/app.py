@@ -15,7 +15,7 @@ import re
 from types import SimpleNamespace
 from typing import Any
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
@@ -54,10 +54,13 @@ class SandboxApp:
         request = Request(scope, receive)
         path = _normal_path(scope["path"])
         response: Response | None
-        if path.startswith("/_sandbox/"):
-            response = await handle_admin(self.sandbox, request, path)
-        else:
-            response = await self._api(request, path)
+        try:
+            if path.startswith("/_sandbox/"):
+                response = await handle_admin(self.sandbox, request, path)
+            else:
+                response = await self._api(request, path)
+        except ClientDisconnect:
+            return  # the client went away mid-request (e.g. killed): nobody to answer
         if response is None:
             await drop_connection(scope)
             return
