@@ -4,6 +4,7 @@ and helpers to run the CLI as a real subprocess and read the journal."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -43,6 +44,7 @@ class FaultRig:
     initial: set[str] = field(default_factory=set)
     desired: set[str] = field(default_factory=set)
     outputs: list[tuple[str, str]] = field(default_factory=list)
+    logs: pytest.LogCaptureFixture | None = None
 
     @property
     def server(self) -> SandboxServer:
@@ -92,16 +94,19 @@ class FaultRig:
         code, body = self.harness.plan_json("--detailed-exitcode")
         assert code == 0, body
         outputs = [*self.outputs, ("journal", journal_dump(self.harness.state))]
+        if self.logs is not None:
+            outputs.append(("log records", self.logs.text))
         assert_clean(outputs, TEST_KEY)
 
 
 @pytest.fixture
-def rig(fault_sandbox: SandboxServer, tmp_path: Path) -> FaultRig:
+def rig(fault_sandbox: SandboxServer, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> FaultRig:
     fault_sandbox.admin.reset()
+    caplog.set_level(logging.DEBUG, logger="reconciler")
     harness = Harness(
         server=fault_sandbox, workspace=Workspace(tmp_path), state=tmp_path / "state.db"
     )
-    return FaultRig(harness=harness)
+    return FaultRig(harness=harness, logs=caplog)
 
 
 @dataclass

@@ -19,6 +19,7 @@ def test_ten_percent_429_500_503_converges(rig: FaultRig, retry_after: bool) -> 
     )
     codes = rig.apply_until_converged()
     assert rig.server.admin.stats()["faults_injected"] > 0
+    assert rig.logs is not None and "retrying" in rig.logs.text  # the scanned log has content
     runs = rig.runs()
     assert [r["outcome"] for r in runs][-1] == "succeeded"
     # a failed attempt (a 500 is never retried) is journalled as such, not as a success
