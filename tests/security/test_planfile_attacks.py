@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from reconciler.plan.model import Plan
 from reconciler.plan.planfile import plan_checksum
 from tests.e2e.conftest import Harness
-from tests.e2e.workspace import emails
+from tests.e2e.workspace import Workspace, emails
 
 TARGET, OTHER = "Y6nRLr", "Ot7Her"
 Edit = Callable[[dict[str, Any]], None]
@@ -137,9 +137,11 @@ VALUES = st.one_of(
 )
 @given(changes=st.dictionaries(st.sampled_from(FIELDS), VALUES, min_size=1, max_size=3))
 def test_any_resealed_edit_is_refused_or_harmless(
-    harness: Harness, tmp_path: Path, changes: dict[str, Any]
+    harness: Harness, tmp_path_factory: pytest.TempPathFactory, changes: dict[str, Any]
 ) -> None:
     harness.server.admin.reset()
+    tmp_path = tmp_path_factory.mktemp("attack")  # a fresh config, state and cache per example
+    harness = Harness(harness.server, Workspace(tmp_path), tmp_path / "state.db")
     raw = prepare(harness, tmp_path)
     original = raw["exports"][0]
 
@@ -151,7 +153,7 @@ def test_any_resealed_edit_is_refused_or_harmless(
     try:
         reseal(crafted)
     except ValueError:
-        return  # not even a valid plan: read_plan refuses it (see test_plan_reader_fuzz)
+        return  # not even a valid plan: read_plan refuses it (see test_reader_fuzz.py)
     code, _ = attack(harness, tmp_path, raw, edit)
     same = all(original.get(k) == v for k, v in changes.items())
     if code == 0:
