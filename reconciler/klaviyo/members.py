@@ -69,6 +69,7 @@ class MemberReader:
         self._ranges: list[_Range] = []
         self._pending: list[_Range] = []
         self._active: set[int] = set()
+        self._changed = asyncio.Event()
 
     async def read(self) -> list[Member]:
         body = await self._get(self._params("joined_group_at", PAGE_SIZE, None, None))
@@ -106,12 +107,25 @@ class MemberReader:
             self._pending.append(rng)
 
     async def _work(self) -> None:
-        while (rng := self._next_range()) is not None:
+        """Read ranges until none is left; an idle worker waits for a range worth stealing."""
+        while True:
+            rng = self._next_range()
+            if rng is None:
+                if not self._active:
+                    return
+                await self._changed.wait()
+                continue
             self._active.add(id(rng))
             try:
                 await self._read_range(rng)
             finally:
                 self._active.discard(id(rng))
+                self._wake()
+
+    def _wake(self) -> None:
+        """Wake idle workers (a range progressed or finished)."""
+        changed, self._changed = self._changed, asyncio.Event()
+        changed.set()
 
     def _next_range(self) -> _Range | None:
         if self._pending:
@@ -150,6 +164,7 @@ class MemberReader:
             rng.next_url = None if truncated else next_link(body, self._base_url)
             if rng.next_url is None:
                 return
+            self._wake()
 
     def _params(self, sort: str, size: int, lo: int | None, hi: int | None) -> dict[str, str | int]:
         conditions = []

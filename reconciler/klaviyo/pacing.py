@@ -27,6 +27,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from reconciler.klaviyo.endpoints import Endpoint, Rate
 from reconciler.klaviyo.errors import KlaviyoConfigError
@@ -35,6 +36,15 @@ Clock = Callable[[], float]
 JITTER_SECONDS = 0.001
 WINDOW_MARGIN = 0.01
 POLL_SECONDS = 0.005
+
+
+@dataclass(frozen=True, slots=True)
+class Ticket:
+    """One request's slot: when it was sent, and how many answers had come back by then."""
+
+    sent_at: float
+    index: int
+    answered_before: int
 
 
 class WindowLimiter:
@@ -50,9 +60,11 @@ class WindowLimiter:
         # answer times, in order; only the last ``limit`` can matter (see _window_wait)
         self._burst_done: deque[float] = deque(maxlen=rate.burst)
         self._steady_done: deque[float] = deque(maxlen=rate.steady)
-        self._sent: deque[float] = deque(maxlen=rate.steady)
+        self._taken = 0
+        self._answered = 0
         self._server_end: float | None = None
         self._server_left = 0
+        self._last_remaining = 0
         self._confirmed = False
         self._blocked_until = 0.0
         self.in_flight = 0
@@ -90,61 +102,62 @@ class WindowLimiter:
             return done[expire - 1] + gap - now
         return min(gap, POLL_SECONDS)  # waiting for answers still in flight
 
-    def take(self, now: float) -> None:
+    def take(self, now: float) -> Ticket:
         """Record a request sent at ``now``."""
-        self._sent.append(now)
+        ticket = Ticket(now, self._taken, self._answered)
+        self._taken += 1
         self._server_left -= 1
         self.in_flight += 1
+        return ticket
 
     def done(self, now: float | None = None) -> None:
         """A request recorded with :meth:`take` got its answer (or failed) at ``now``."""
         answered = self._clock() if now is None else now
         self.in_flight = max(0, self.in_flight - 1)
+        self._answered += 1
         self._burst_done.append(answered)
         self._steady_done.append(answered)
 
-    async def acquire(self) -> float:
-        """Wait for a free slot, take it, return the send time."""
+    async def acquire(self) -> Ticket:
+        """Wait for a free slot and take it."""
         while True:
             now = self._clock()
             delay = self.wait_time(now)
             if delay <= 0:
-                self.take(now)
-                return now
+                return self.take(now)
             await asyncio.sleep(delay)
 
     def block(self, seconds: float) -> None:
         """Send nothing on this endpoint for ``seconds`` (a 429's Retry-After)."""
         self._blocked_until = max(self._blocked_until, self._clock() + seconds)
 
-    def observe(self, sent_at: float, received_at: float, remaining: int, reset: float) -> None:
+    def observe(self, ticket: Ticket, received_at: float, remaining: int, reset: float) -> None:
         """Align with the server: ``remaining`` requests until its window ends ``reset`` s later.
 
         ``reset`` must be an upper bound, in real seconds, of the time left in the window.
         """
         end = received_at + reset
-        left = remaining - self._sent_since(sent_at)
+        left = remaining - self._maybe_uncounted(ticket)
         half = self.steady_window / 2
         current = self._server_end
-        if current is None or end > current + half:
+        if current is None or end > current + half or not self._confirmed:
+            if current is not None and end < current - half:
+                return  # an answer from the previous window
             self._server_end, self._server_left = end, left
+            self._last_remaining = remaining
         elif end < current - half:
             return  # an answer from the previous window
-        elif not self._confirmed:
-            self._server_end, self._server_left = end, min(self._server_left, left)
         else:
             self._server_end = min(current, end)
-            self._server_left = min(self._server_left, left)
+            # the lowest remaining is the server's latest state (answers arrive out of order)
+            if remaining < self._last_remaining:
+                self._server_left, self._last_remaining = left, remaining
         self._confirmed = True
 
-    def _sent_since(self, sent_at: float) -> int:
-        """Requests sent after the one sent at ``sent_at`` (ties count as after it)."""
-        count = 0
-        for t in reversed(self._sent):
-            if t < sent_at:
-                break
-            count += 1
-        return max(0, count - 1)
+    def _maybe_uncounted(self, ticket: Ticket) -> int:
+        """Our other requests the server may not have counted when it answered ``ticket``'s:
+        all but those answered before it was sent (answers arrive in any order)."""
+        return max(0, self._taken - 1 - ticket.answered_before)
 
     def _roll(self, now: float) -> None:
         end = self._server_end

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from reconciler.klaviyo.endpoints import GET_LIST_PROFILES, L, M, Rate
-from reconciler.klaviyo.pacing import JITTER_SECONDS, Pacer, WindowLimiter, shared_pacer
+from reconciler.klaviyo.pacing import JITTER_SECONDS, Pacer, Ticket, WindowLimiter, shared_pacer
 
 
 class ManualClock:
@@ -18,67 +18,64 @@ class ManualClock:
         return self.now
 
 
-def drain(limiter: WindowLimiter, clock: ManualClock, count: int, step: float = 0.0) -> list[float]:
-    """Send ``count`` requests as fast as allowed (``step`` apart at least); their send times."""
-    times = []
+def drain(limiter: WindowLimiter, clock: ManualClock, count: int) -> list[Ticket]:
+    """Send ``count`` requests as fast as allowed, each answered at once."""
+    tickets = []
     for _ in range(count):
-        clock.now += step
-        wait = limiter.wait_time(clock.now)
-        clock.now += wait
+        clock.now += limiter.wait_time(clock.now)
         assert limiter.wait_time(clock.now) == 0
-        limiter.take(clock.now)
+        tickets.append(limiter.take(clock.now))
         limiter.done()
-        times.append(clock.now)
-    return times
+    return tickets
 
 
-def max_in_window(times: list[float], length: float) -> int:
-    return max(sum(1 for t in times if start <= t < start + length) for start in times)
+def times(tickets: list[Ticket]) -> list[float]:
+    return [t.sent_at for t in tickets]
+
+
+def max_in_window(sent: list[float], length: float) -> int:
+    return max(sum(1 for t in sent if start <= t < start + length) for start in sent)
 
 
 def test_burst_never_exceeds_limit_in_any_second() -> None:
     clock = ManualClock()
-    limiter = WindowLimiter(M, clock=clock)
-    times = drain(limiter, clock, 60)
-    assert max_in_window(times, 1.0) == M.burst
-    assert times[M.burst] - times[0] > 1.0
+    sent = times(drain(WindowLimiter(M, clock=clock), clock, 60))
+    assert max_in_window(sent, 1.0) == M.burst
+    assert sent[M.burst] - sent[0] > 1.0
 
 
 def test_steady_window_without_server_headers_is_a_sliding_minute() -> None:
     clock = ManualClock()
-    limiter = WindowLimiter(M, clock=clock)
-    times = drain(limiter, clock, M.steady + 5)
-    assert max_in_window(times, 60.0) == M.steady
-    assert times[M.steady] >= times[0] + 60.0
+    sent = times(drain(WindowLimiter(M, clock=clock), clock, M.steady + 5))
+    assert max_in_window(sent, 60.0) == M.steady
+    assert sent[M.steady] >= sent[0] + 60.0
 
 
 def test_time_scale_shrinks_windows() -> None:
     clock = ManualClock()
-    limiter = WindowLimiter(L, time_scale=10.0, clock=clock)
-    times = drain(limiter, clock, 1000)
-    assert max_in_window(times, 0.1) <= L.burst
-    assert max_in_window(times, 6.0) <= L.steady
-    assert 6.3 < times[-1] - times[0] < 6.6  # 750 in the first window, 250 right after
+    sent = times(drain(WindowLimiter(L, time_scale=10.0, clock=clock), clock, 1000))
+    assert max_in_window(sent, 0.1) <= L.burst
+    assert max_in_window(sent, 6.0) <= L.steady
+    assert 6.3 < sent[-1] - sent[0] < 6.6  # 750 in the first window, 250 right after
 
 
 def test_aligned_to_server_window_restarts_when_it_resets() -> None:
     clock = ManualClock()
     limiter = WindowLimiter(L, clock=clock)
     start = clock.now
-    sent_at = drain(limiter, clock, 1)[0]
+    (first,) = drain(limiter, clock, 1)
     # the server says: 700 left in a window that ends in 20 s
-    limiter.observe(sent_at, clock.now, remaining=700, reset=20.0)
-    times = drain(limiter, clock, 701)
-    assert times[-2] < start + 20.0  # the 700 fit before the reset
-    assert times[-1] >= start + 20.0  # the next one waits for the new window
-    assert times[-1] <= start + 20.0 + 2 * JITTER_SECONDS
+    limiter.observe(first, clock.now, remaining=700, reset=20.0)
+    sent = times(drain(limiter, clock, 701))
+    assert sent[-2] < start + 20.0  # the 700 fit before the reset
+    assert start + 20.0 <= sent[-1] <= start + 20.0 + 2 * JITTER_SECONDS
 
 
 def test_derived_window_falls_back_to_sliding_when_unconfirmed() -> None:
     clock = ManualClock()
     limiter = WindowLimiter(M, clock=clock)
-    sent_at = drain(limiter, clock, 1)[0]
-    limiter.observe(sent_at, clock.now, remaining=0, reset=5.0)
+    (first,) = drain(limiter, clock, 1)
+    limiter.observe(first, clock.now, remaining=0, reset=5.0)
     clock.now += 5.0 + 2 * JITTER_SECONDS
     assert limiter.wait_time(clock.now) == 0  # rolled into the next (derived) window
     assert limiter.aligned
@@ -87,29 +84,36 @@ def test_derived_window_falls_back_to_sliding_when_unconfirmed() -> None:
     assert not limiter.aligned
 
 
-def test_other_consumers_reduce_what_is_left() -> None:
+def test_latest_server_state_wins_and_unanswered_requests_are_deducted() -> None:
     clock = ManualClock()
     limiter = WindowLimiter(M, clock=clock)
-    first = drain(limiter, clock, 1)[0]
+    (first,) = drain(limiter, clock, 1)
     limiter.observe(first, clock.now, remaining=100, reset=30.0)
-    more = drain(limiter, clock, 3, step=0.01)
-    # an answer to the 2nd request says only 10 are left (someone else is using the account)
-    limiter.observe(more[0], clock.now, remaining=10, reset=29.0)
-    times = drain(limiter, clock, 8, step=0.01)
-    assert times[-1] < first + 30.0
-    assert limiter.wait_time(clock.now) > 0  # 10 - 2 sent after it - 8 sent since = 0 left
+    a = limiter.take(clock.now)
+    b = limiter.take(clock.now)
+    c = limiter.take(clock.now)
+    # someone else uses the account: a's answer says 10 left; b and c may not be counted yet
+    limiter.observe(a, clock.now, remaining=10, reset=29.0)
+    # an older state arriving late (b's answer, processed before a's) changes nothing
+    limiter.observe(b, clock.now, remaining=11, reset=29.0)
+    for _ in range(3):
+        limiter.done()
+    sent = drain(limiter, clock, 8)
+    assert sent[-1].sent_at < first.sent_at + 30.0
+    assert limiter.wait_time(clock.now) > 0  # 10 - b - c = 8, all used
+    assert c.index == 3
 
 
 def test_stale_answers_from_previous_window_are_ignored() -> None:
     clock = ManualClock()
     limiter = WindowLimiter(M, clock=clock)
-    sent = drain(limiter, clock, 1)[0]
-    limiter.observe(sent, clock.now, remaining=149, reset=1.0)
+    (old,) = drain(limiter, clock, 1)
+    limiter.observe(old, clock.now, remaining=149, reset=1.0)
     clock.now += 1.0 + 2 * JITTER_SECONDS
     assert limiter.wait_time(clock.now) == 0
-    new_sent = drain(limiter, clock, 1)[0]
-    limiter.observe(new_sent, clock.now, remaining=149, reset=60.0)
-    limiter.observe(sent, clock.now, remaining=0, reset=0.0)  # late answer of the old window
+    (new,) = drain(limiter, clock, 1)
+    limiter.observe(new, clock.now, remaining=149, reset=60.0)
+    limiter.observe(old, clock.now, remaining=0, reset=0.0)  # late answer of the old window
     assert limiter.wait_time(clock.now) == 0
 
 
@@ -139,15 +143,14 @@ async def test_acquire_serialises_concurrent_tasks() -> None:
     limiter = WindowLimiter(M, time_scale=100.0)
 
     async def call() -> float:
-        sent = await limiter.acquire()
+        ticket = await limiter.acquire()
         await asyncio.sleep(0.001)  # the request's round trip
         limiter.done()
-        return sent
+        return ticket.sent_at
 
-    times = await asyncio.gather(*(call() for _ in range(25)))
-    ordered = sorted(times)
-    assert max_in_window(ordered, 0.01) <= M.burst
-    assert ordered[-1] - ordered[0] >= 0.02
+    sent = sorted(await asyncio.gather(*(call() for _ in range(25))))
+    assert max_in_window(sent, 0.01) <= M.burst
+    assert sent[-1] - sent[0] >= 0.02
 
 
 def test_shared_pacer_per_key_and_base_url() -> None:

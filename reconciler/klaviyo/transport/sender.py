@@ -94,7 +94,7 @@ class Sender:
         body: bytes | None,
     ) -> httpx.Response | httpx.TransportError:
         async with self._slots:
-            sent_at = await limiter.acquire()
+            ticket = await limiter.acquire()
             try:
                 response = await self._http.request(method, path, params=params, content=body)
             except httpx.TransportError as exc:
@@ -103,7 +103,7 @@ class Sender:
                 limiter.done()
             headers = rate_headers(response)
             if headers and headers.limit in (None, limiter.rate.steady):
-                limiter.observe(sent_at, limiter.now(), headers.remaining, headers.reset)
+                limiter.observe(ticket, limiter.now(), headers.remaining, headers.reset)
             return response
 
     def _retry_delay(

@@ -1,0 +1,108 @@
+"""Benchmark: a full read of a large list through the client, against the sandbox's real
+(time-scaled) rate limits.
+
+    python -m tests.benchmarks.bench_read [--scale N] [--members N]
+
+Starts the sandbox over a real socket in a child process (time scale N, default 10; its own
+process, so client and server do not share one interpreter), seeds it with --members members
+(default 100,000) who joined over time, waits for the start of a fresh steady window,
+then reads every member with ``KlaviyoClient.read_members`` and prints: members, pages, wall
+seconds, the theoretical minimum (fixed windows at the L tier: 750 pages in the first minute,
+the rest at burst speed right after, divided by the scale), their ratio, and 429s received.
+Target: ratio <= 1.1 and no 429.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import math
+import multiprocessing
+import time
+from multiprocessing.connection import Connection
+
+from reconciler.klaviyo import KlaviyoClient
+from reconciler.plan.estimate import L_TIER, fixed_window_seconds
+from reconciler.sandbox import AdminClient, SandboxConfig, SandboxServer
+
+LIST_ID = "Bench1"
+KEY = "sandbox-key"
+SEED_BATCH = 500
+PAGE_SIZE = 100
+
+
+def theoretical_seconds(members: int, scale: float) -> float:
+    """Earliest end of a read of ``members``: every page call at the earliest moment the fixed
+    windows allow (the last call starts at ``fixed_window_seconds``; a burst of calls takes
+    one burst window)."""
+    pages = max(1, math.ceil(members / PAGE_SIZE))
+    last_start = fixed_window_seconds(pages, *L_TIER)
+    tail = (pages - 1) % L_TIER[1] % L_TIER[0] + 1  # calls in the last burst window
+    return (last_start + tail / L_TIER[0]) / scale
+
+
+def serve(config: SandboxConfig, conn: Connection) -> None:
+    """Child process: run the sandbox; report its URL and when its virtual clock started."""
+    server = SandboxServer(config)
+    origin = time.monotonic() - server.state.clock.now() / config.time_scale
+    conn.send((server.base_url, origin))
+    server.serve_forever()
+
+
+def seed(admin: AdminClient, members: int) -> None:
+    for start in range(0, members, SEED_BATCH):
+        stop = min(members, start + SEED_BATCH)
+        admin.seed(LIST_ID, (f"member{i}@example.com" for i in range(start, stop)))
+
+
+def wait_for_fresh_window(origin: float, scale: float) -> None:
+    """Start at the beginning of the sandbox's steady window (the worst case for a reader)."""
+    virtual = (time.monotonic() - origin) * scale
+    time.sleep((60.0 - virtual % 60.0) / scale + 0.002)
+
+
+async def read_all(base_url: str, scale: float) -> tuple[int, int, int, float]:
+    async with KlaviyoClient(KEY, base_url=base_url, time_scale=scale) as client:
+        started = time.monotonic()
+        members = await client.read_members(LIST_ID)
+        wall = time.monotonic() - started
+        pages = client.stats.for_endpoint("GET /api/lists/{id}/profiles").requests
+        return len(members), pages, client.stats.throttled, wall
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scale", type=float, default=10.0, help="sandbox time scale")
+    parser.add_argument("--members", type=int, default=100_000, help="members in the list")
+    args = parser.parse_args()
+    if args.scale <= 0 or args.members <= 0:
+        parser.error("--scale and --members must be positive")
+    config = SandboxConfig(time_scale=args.scale, rate_limits=True)
+    context = multiprocessing.get_context("spawn")
+    receiver, sender = context.Pipe(duplex=False)
+    child = context.Process(target=serve, args=(config, sender), daemon=True)
+    child.start()
+    try:
+        base_url, origin = receiver.recv()
+        admin = AdminClient(base_url)
+        seed(admin, args.members)
+        wait_for_fresh_window(origin, args.scale)
+        read, pages, throttled, wall = asyncio.run(read_all(base_url, args.scale))
+        server_throttled = admin.stats()["throttled"]
+        admin.close()
+    finally:
+        child.terminate()
+        child.join(timeout=10)
+    minimum = theoretical_seconds(args.members, args.scale)
+    print(f"members            {read:,}")
+    print(f"pages              {pages:,}")
+    print(f"wall seconds       {wall:.2f}")
+    print(f"theoretical min s  {minimum:.2f}  (time scale {args.scale:g})")
+    print(f"ratio              {wall / minimum:.3f}")
+    print(f"429s received      {throttled} (sandbox counted {server_throttled})")
+    if read != args.members:
+        raise SystemExit(f"read {read:,} members, expected {args.members:,}")
+
+
+if __name__ == "__main__":
+    main()
