@@ -157,8 +157,10 @@ def wait_until(
         if check():
             return
         if proc.poll() is not None:
+            out, err = proc.communicate()
             raise AssertionError(
-                f"apply ended (exit {proc.returncode}) before the moment to interrupt"
+                f"apply ended (exit {proc.returncode}) before the moment to interrupt:\n"
+                f"{out}\n{err}"
             )
         time.sleep(0.01)
     raise AssertionError("timed out waiting for the apply to reach the moment to interrupt")
