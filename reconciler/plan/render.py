@@ -6,10 +6,9 @@ None of them contains a full email address: counts, and masked samples at most.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
 
-from reconciler.emails import mask_email
+from reconciler.emails import mask_email, mask_emails_in
 from reconciler.plan.model import ConfigChange, ExportPlan, Plan
 
 MARKDOWN_LIMIT = 60_000
@@ -17,12 +16,9 @@ SAMPLES = 5
 MARKER = "<!-- reconciler-plan -->"
 
 Style = Callable[..., str]
-_EMAIL = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
-
-
-def mask_all(text: str) -> str:
-    """Mask every email-shaped string in ``text`` (defence in depth for free-text fields)."""
-    return _EMAIL.sub(lambda m: mask_email(m.group(0)), text)
+TRUNCATED = (
+    "\n\n_…truncated to stay under GitHub's comment limit; run `reconciler plan` for the rest._"
+)
 
 
 def _plain(text: str, **_: object) -> str:
@@ -63,7 +59,7 @@ def render_json(plan: Plan) -> str:
         "forced": plan.forced,
         "checksum": plan.checksum,
     }
-    return mask_all(json.dumps(body, indent=2))
+    return mask_emails_in(json.dumps(body, indent=2))
 
 
 def _change_line(change: ConfigChange) -> str:
@@ -82,7 +78,7 @@ def render_text(plan: Plan, style: Style = _plain) -> str:
         lines.extend(f"  {_change_line(c)}" for c in plan.config_changes)
         lines.append("")
     lines.append(_totals(plan))
-    return mask_all("\n".join(lines))
+    return mask_emails_in("\n".join(lines))
 
 
 def _text_export(e: ExportPlan, style: Style) -> list[str]:
@@ -127,10 +123,10 @@ def render_markdown(plan: Plan, limit: int = MARKDOWN_LIMIT) -> str:
     for e in plan.exports:
         parts.extend(_markdown_details(e))
     parts.extend(_markdown_changes(plan))
-    text = mask_all("\n".join(parts))
+    text = mask_emails_in("\n".join(parts))
     if len(text) > limit:
         cut = text[: limit - 200].rsplit("\n", 1)[0]
-        text = f"{cut}\n\n_…truncated to stay under GitHub's comment limit; run `reconciler plan` for the rest._"
+        text = cut + TRUNCATED
     return text
 
 

@@ -46,6 +46,7 @@ def test_add_only_never_removes(harness: Harness) -> None:
     ws.add_export("news", "news", "Xk3Pq9", mode="add_only")
     ws.write_config()
     code, body = harness.plan_json()
+    assert code == 0
     assert (by_name(body, "news")["add"], by_name(body, "news")["remove"]) == (30, 0)
     assert harness.run("apply", "--yes").exit_code == 0
     assert harness.members("Xk3Pq9") == set(emails("old", 50)) | set(emails("new", 30))
@@ -176,7 +177,8 @@ def test_bulk_import_with_some_bad_profiles_reports_each_and_imports_the_rest(
     assert result.stdout.count("failed: b***@example.com") == 3
     assert "bad.0@example.com" not in result.output
     assert harness.members("Y6nRLr") == set(good)
-    code, body = harness.plan_json()
+    code, body = harness.plan_json("--detailed-exitcode")
+    assert code == 2
     assert by_name(body, "vip")["add"] == 3
 
 
