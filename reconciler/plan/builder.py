@@ -6,25 +6,41 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from reconciler.models import Connection, Export
-from reconciler.plan.digest import mapping_digest
 from reconciler.plan.estimate import apply_estimate
 from reconciler.plan.guards import evaluate_guards
+from reconciler.plan.members import MemberTable, missing_from, string_array
 from reconciler.plan.model import Estimate, ExportPlan, Fingerprints
 from reconciler.sources import SegmentData
+from reconciler.sources.fields import ProfileFields
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class ListState:
-    """A Klaviyo list's current membership: email -> profile id."""
+    """A Klaviyo list's current membership: email -> profile id, held as Arrow columns."""
 
     account: str
     list_id: str
     list_name: str
-    members: Mapping[str, str]
+    members: MemberTable
     incremental: bool = False
 
+    def __init__(
+        self,
+        account: str,
+        list_id: str,
+        list_name: str,
+        members: MemberTable | Mapping[str, str],
+        incremental: bool = False,
+    ) -> None:
+        table = members if isinstance(members, MemberTable) else MemberTable.from_mapping(members)
+        object.__setattr__(self, "account", account)
+        object.__setattr__(self, "list_id", list_id)
+        object.__setattr__(self, "list_name", list_name)
+        object.__setattr__(self, "members", table)
+        object.__setattr__(self, "incremental", incremental)
+
     def digest(self) -> str:
-        return mapping_digest(self.members)
+        return self.members.digest()
 
 
 def build_export_plan(
@@ -37,10 +53,19 @@ def build_export_plan(
     force: bool = False,
 ) -> ExportPlan:
     """The difference between ``segment`` and ``current``, with guards and an estimate."""
-    desired = segment.emails
+    desired = string_array(segment.emails if segment.email_array is None else segment.email_array)
     members = current.members
-    add = sorted(desired.difference(members))
-    removed = sorted(members.keys() - desired) if export.mode == "mirror" else []
+    add = sorted(desired.filter(missing_from(desired, members.emails)).to_pylist())
+    removed: list[str] = []
+    remove_ids: list[str] = []
+    if export.mode == "mirror":
+        gone = missing_from(members.emails, desired)
+        pairs = zip(
+            members.emails.filter(gone).to_pylist(),
+            members.profile_ids.filter(gone).to_pylist(),
+            strict=True,
+        )
+        removed, remove_ids = _unzip(sorted(pairs))
     guards = evaluate_guards(
         export,
         connection,
@@ -61,7 +86,7 @@ def build_export_plan(
         add=tuple(add),
         add_fields=_fields_of(add, segment.properties),
         remove=tuple(removed),
-        remove_ids=tuple(map(members.__getitem__, removed)),
+        remove_ids=tuple(remove_ids),
         unchanged=len(desired) - len(add),
         current=len(members),
         desired=len(desired),
@@ -79,12 +104,18 @@ def build_export_plan(
     )
 
 
+def _unzip(pairs: list[tuple[str, str]]) -> tuple[list[str], list[str]]:
+    return [a for a, _ in pairs], [b for _, b in pairs]
+
+
 def _fields_of(
     add: list[str], properties: Mapping[str, Mapping[str, object]]
 ) -> dict[str, dict[str, object]]:
     """The profile fields to send with each added email (those that have any)."""
-    if not properties:
+    if not properties or not add:
         return {}
+    if isinstance(properties, ProfileFields):
+        return properties.fields_for(add)
     get = properties.get
     return {e: p if type(p) is dict else dict(p) for e in add if (p := get(e))}
 

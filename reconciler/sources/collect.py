@@ -2,13 +2,14 @@
 
 While rows stream in, only compact Arrow arrays of the valid normalised emails (and the mapped
 columns' values) are kept, so the source's own buffers and ours never peak together with a
-million Python strings. Once the source is closed, the unique emails become Python strings
-exactly once, in the frozenset itself (or as the keys of the per-profile fields).
+million Python strings. Once the source is closed, the unique emails stay one Arrow array
+(``email_array``; ``emails`` is a set view of it) and the fields stay column-wise: the plan
+diffs the arrays and turns only the difference into Python strings.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping, Set
 from dataclasses import dataclass, field, replace
 
 import duckdb
@@ -18,7 +19,8 @@ import pyarrow.compute as pc
 from reconciler.emails import mask_email
 from reconciler.sources.base import Batch
 from reconciler.sources.columns import ColumnStore
-from reconciler.sources.fields import ProfileFields, plain_values
+from reconciler.sources.emailset import EmailSet
+from reconciler.sources.fields import ProfileFields
 from reconciler.sources.fingerprint import FINGERPRINT_TERM, Fingerprint, field_part
 from reconciler.sources.normalise import as_string_array, normalise_array
 
@@ -49,7 +51,8 @@ class Collected:
     valid_samples: tuple[str, ...]
     invalid_samples: tuple[str, ...]
     duplicate_samples: tuple[str, ...]
-    emails: frozenset[str] = frozenset()
+    emails: Set[str] = frozenset()
+    email_array: pa.StringArray | None = None
     properties: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
     fingerprint: str = ""
 
@@ -95,15 +98,29 @@ class SegmentCollector:
         )
         if not materialise:
             return summary
-        if not self._columns:
-            del emails
-            found = frozenset(_strings(self._emails))
-            fingerprint = Fingerprint(groups.distinct, groups.hash_sum).hexdigest()
-            return replace(summary, emails=found, fingerprint=fingerprint)
         self._emails = []
-        records, fingerprint = self._records(emails)
+        if not self._columns:
+            unique = pc.unique(emails)
+            del emails
+            fingerprint = Fingerprint(groups.distinct, groups.hash_sum).hexdigest()
+            return replace(
+                summary, emails=EmailSet(unique), email_array=unique, fingerprint=fingerprint
+            )
+        unique, rows = _first_rows(emails)
+        del emails
+        records = ProfileFields(
+            unique,
+            rows,
+            {name: self._columns[c] for name, c in self.fields.attributes.items()},
+            {name: self._columns[c] for name, c in self.fields.properties.items()},
+        )
+        self._columns = {}
         return replace(
-            summary, emails=frozenset(records), properties=records, fingerprint=fingerprint
+            summary,
+            emails=EmailSet(unique),
+            email_array=unique,
+            properties=records,
+            fingerprint=_fingerprint(records),
         )
 
     def _valid_samples(self, emails: pa.ChunkedArray) -> tuple[str, ...]:
@@ -116,25 +133,27 @@ class SegmentCollector:
                     samples.append(email)
         return tuple(mask_email(e) for e in samples)
 
-    def _records(self, emails: pa.ChunkedArray) -> tuple[ProfileFields, str]:
-        """Each email's mapped fields from its first row, and the fingerprint."""
-        keys = {
-            **self.fields.attributes,
-            **{f"properties.{p}": c for p, c in self.fields.properties.items()},
-        }
-        records = ProfileFields(list(self.fields.attributes), list(self.fields.properties))
-        fingerprint = Fingerprint()
-        for start in range(0, len(emails), SLICE):
-            batch: list[str] = emails.slice(start, SLICE).to_pylist()
-            fresh = records.claim(batch)
-            columns = {c: store.slice(start, SLICE) for c, store in self._columns.items()}
-            picked = {key: plain_values([columns[c][i] for i in fresh]) for key, c in keys.items()}
-            records.extend({key.removeprefix("properties."): v for key, v in picked.items()})
-            parts = [[field_part(key, v) for v in picked[key]] for key in sorted(picked)]
-            fresh_emails = [batch[i] for i in fresh]
-            fingerprint.add(["".join(texts) for texts in zip(fresh_emails, *parts, strict=True)])
-        self._columns = {}
-        return records, fingerprint.hexdigest()
+
+def _first_rows(emails: pa.ChunkedArray) -> tuple[pa.StringArray, pa.Int64Array]:
+    """Each distinct email once (in order of first appearance) and the row it first appears in."""
+    rows = pa.array(range(len(emails)), type=pa.int64())
+    table = pa.table({"email": emails, "row": rows})
+    del rows
+    firsts = table.group_by("email", use_threads=False).aggregate([("row", "min")])
+    del table
+    unique: pa.StringArray = firsts.column("email").combine_chunks()
+    first: pa.Int64Array = firsts.column("row_min").combine_chunks()
+    return unique, first
+
+
+def _fingerprint(records: ProfileFields) -> str:
+    """The segment fingerprint from each profile's email and its first row's fields."""
+    fingerprint = Fingerprint()
+    for start in range(0, len(records), SLICE):
+        emails, columns = records.slice_values(start, SLICE)
+        parts = [[field_part(key, v) for v in columns[key]] for key in sorted(columns)]
+        fingerprint.add(["".join(texts) for texts in zip(emails, *parts, strict=True)])
+    return fingerprint.hexdigest()
 
 
 @dataclass(frozen=True)
@@ -157,10 +176,3 @@ def _groups(emails: pa.ChunkedArray, limit: int) -> _Groups:
         connection.register("valid_emails", pa.table({"email": emails}))
         ((distinct, hash_sum, repeated),) = connection.sql(query).fetchall()
     return _Groups(int(distinct), list(repeated or []), int(hash_sum))
-
-
-def _strings(chunks: list[pa.Array]) -> Iterator[str]:
-    """The emails of ``chunks`` as Python strings, releasing each chunk once converted."""
-    chunks.reverse()
-    while chunks:
-        yield from chunks.pop().to_pylist()

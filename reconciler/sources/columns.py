@@ -28,6 +28,15 @@ class ColumnStore:
         values: list[object] = _plain(chunk).to_pylist()
         return values
 
+    def take(self, rows: pa.Array) -> list[object]:
+        """Python values of the rows at positions ``rows`` (over everything added)."""
+        if not self._arrays:
+            values = self._values
+            return [values[i] for i in rows.to_pylist()]
+        taken = pa.chunked_array(self._arrays).take(rows)
+        picked: list[object] = _plain(taken).to_pylist()
+        return picked
+
 
 def _plain(values: pa.ChunkedArray) -> pa.ChunkedArray:
     """Decimals as floats and dates as ISO text, converted inside Arrow (fewer Python objects)."""

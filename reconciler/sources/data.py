@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 from dataclasses import dataclass
+
+import pyarrow as pa
 
 
 @dataclass(frozen=True)
@@ -14,7 +16,7 @@ class SegmentData:
     source: str
     columns: tuple[str, ...]
     rows: int  # rows returned by the query
-    emails: frozenset[str]  # valid, normalised, deduplicated
+    emails: Set[str]  # valid, normalised, deduplicated (see email_array)
     # email -> {"first_name": .., "properties": {...}}: Klaviyo attribute names as keys, JSON
     # values, null values left out; an empty mapping when the export maps no extra field.
     properties: Mapping[str, Mapping[str, object]]
@@ -23,6 +25,9 @@ class SegmentData:
     invalid_samples: tuple[str, ...]  # masked, at most 5
     duplicate_samples: tuple[str, ...]  # masked, at most 5
     fingerprint: str
+    # The same emails as one Arrow string array (what the plan diffs): ``emails`` is then a
+    # view of it that makes Python strings only when used. None when built from a plain set.
+    email_array: pa.StringArray | None = None
 
 
 @dataclass(frozen=True)

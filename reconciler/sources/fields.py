@@ -1,13 +1,20 @@
 """Per-profile Klaviyo fields, stored column-wise and built into a mapping on access.
 
-A million small dicts would cost ~300 MB; one list per mapped column and one email -> row
-index cost a fraction of that, and the plan only looks up the profiles it adds.
+A million small dicts would cost ~300 MB, and an email -> row dict a million Python strings.
+Here the unique emails stay one Arrow array with each one's first row; the mapped columns stay
+as read (Arrow arrays, or the database's Python values). The plan asks only for the fields of
+the profiles it adds (:meth:`ProfileFields.fields_for`); the ``Mapping`` view builds an index
+on first use (for small segments and tests).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from reconciler.sources.columns import ColumnStore
 from reconciler.sources.values import json_value
 
 _PLAIN = (str, int, bool, float, type(None))
@@ -19,45 +26,83 @@ def plain_values(values: Sequence[object]) -> list[object]:
 
 
 class ProfileFields(Mapping[str, Mapping[str, object]]):
-    """email -> {"first_name": ..., "properties": {...}}; null values are left out."""
+    """email -> {"first_name": ..., "properties": {...}}; null values are left out.
 
-    def __init__(self, attributes: Sequence[str], properties: Sequence[str]) -> None:
-        self._index: dict[str, int] = {}
-        self._attributes = {name: list[object]() for name in attributes}
-        self._properties = {name: list[object]() for name in properties}
+    ``emails`` are the unique emails and ``rows[i]`` the row (in the stores) of ``emails[i]``;
+    ``attributes`` and ``properties`` map each Klaviyo field name to its column's values.
+    """
 
-    def claim(self, emails: Sequence[str]) -> list[int]:
-        """Positions in ``emails`` of emails not seen before (first one wins); registers them."""
-        index = self._index
-        fresh: list[int] = []
-        for position, email in enumerate(emails):
-            if email not in index:
-                index[email] = len(index)
-                fresh.append(position)
-        return fresh
+    def __init__(
+        self,
+        emails: pa.StringArray,
+        rows: pa.Int64Array,
+        attributes: Mapping[str, ColumnStore],
+        properties: Mapping[str, ColumnStore],
+    ) -> None:
+        self.emails = emails
+        self._rows = rows
+        self._attributes = dict(attributes)
+        self._properties = dict(properties)
+        self._index: dict[str, int] | None = None
 
-    def extend(self, values: Mapping[str, Sequence[object]]) -> None:
-        """Append the fields of the emails just claimed: attribute or property name -> values."""
-        for name, column in (*self._attributes.items(), *self._properties.items()):
-            column.extend(values[name])
+    def slice_values(self, start: int, length: int) -> tuple[list[str], dict[str, list[object]]]:
+        """Emails ``start`` .. ``start + length`` and their fields' values by key
+        (``first_name``, ``properties.tier``, ...)."""
+        rows = self._rows.slice(start, length)
+        return self.emails.slice(start, length).to_pylist(), self._columns(rows)
 
-    def __getitem__(self, email: str) -> dict[str, object]:
-        row = self._index[email]
-        found = _present(self._attributes, row)
-        custom = _present(self._properties, row)
-        if custom:
-            found["properties"] = custom
+    def fields_for(self, emails: Sequence[str]) -> dict[str, dict[str, object]]:
+        """The fields of each of ``emails`` that has any (unknown emails are left out)."""
+        positions = pc.index_in(pa.array(emails, type=pa.string()), value_set=self.emails)
+        known = pc.is_valid(positions)
+        names = pa.array(emails, type=pa.string()).filter(known).to_pylist()
+        columns = self._columns(self._rows.take(positions.filter(known)))
+        found: dict[str, dict[str, object]] = {}
+        for i, email in enumerate(names):
+            record = _record(columns, i)
+            if record:
+                found[email] = record
         return found
 
+    def _columns(self, rows: pa.Array) -> dict[str, list[object]]:
+        stores = {
+            **self._attributes,
+            **{f"properties.{name}": store for name, store in self._properties.items()},
+        }
+        return {key: plain_values(store.take(rows)) for key, store in stores.items()}
+
+    def __getitem__(self, email: str) -> dict[str, object]:
+        position = self._positions()[email]
+        return _record(self._columns(pa.array([self._rows[position].as_py()])), 0)
+
+    def _positions(self) -> dict[str, int]:
+        if self._index is None:
+            self._index = {e: i for i, e in enumerate(self.emails.to_pylist())}
+        return self._index
+
     def __contains__(self, email: object) -> bool:
-        return email in self._index
+        return email in self._positions()
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._index)
+        for start in range(0, len(self.emails), 100_000):
+            yield from self.emails.slice(start, 100_000).to_pylist()
 
     def __len__(self) -> int:
-        return len(self._index)
+        return len(self.emails)
 
 
-def _present(columns: Mapping[str, list[object]], row: int) -> dict[str, object]:
-    return {name: values[row] for name, values in columns.items() if values[row] is not None}
+def _record(columns: Mapping[str, list[object]], row: int) -> dict[str, object]:
+    """One profile's non-null fields, custom properties nested under "properties"."""
+    found: dict[str, object] = {}
+    custom: dict[str, object] = {}
+    for key, values in columns.items():
+        value = values[row]
+        if value is None:
+            continue
+        if key.startswith("properties."):
+            custom[key.removeprefix("properties.")] = value
+        else:
+            found[key] = value
+    if custom:
+        found["properties"] = custom
+    return found

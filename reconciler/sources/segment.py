@@ -50,6 +50,7 @@ def read_segment(
         invalid_samples=found.invalid_samples,
         duplicate_samples=found.duplicate_samples,
         fingerprint=found.fingerprint,
+        email_array=found.email_array,
     )
 
 

@@ -6,6 +6,7 @@ behind the one :class:`StateBackend` interface returned by :func:`open_state`.
 
 from reconciler.state.actor import resolve_actor
 from reconciler.state.backend import SqlStateBackend
+from reconciler.state.columnar import MemberColumns
 from reconciler.state.opening import open_state
 from reconciler.state.protocol import MemberRow, StateBackend
 from reconciler.state.records import (
@@ -21,6 +22,7 @@ __all__ = [
     "RUN_OUTCOMES",
     "CachedMembership",
     "ExportRecord",
+    "MemberColumns",
     "MemberRow",
     "RunRecord",
     "RunStart",

@@ -9,6 +9,7 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from reconciler.state.cache import MembershipCache
+from reconciler.state.columnar import MemberColumns
 from reconciler.state.database import Database
 from reconciler.state.jobs import PendingJobs
 from reconciler.state.journal import Journal
@@ -74,6 +75,9 @@ class SqlStateBackend:
     # membership cache
     def load_membership(self, account: str, list_id: str) -> CachedMembership | None:
         return self._cache.load(account, list_id)
+
+    def load_member_columns(self, account: str, list_id: str) -> MemberColumns | None:
+        return self._cache.load_columns(account, list_id)
 
     def save_membership(
         self, account: str, list_id: str, members: Iterable[tuple[str, str, dt.datetime]]

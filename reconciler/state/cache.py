@@ -15,7 +15,8 @@ import datetime as dt
 from collections.abc import Iterable
 
 from reconciler.errors import StateError
-from reconciler.state import codec
+from reconciler.state import codec, columnar
+from reconciler.state.columnar import MemberColumns
 from reconciler.state.database import Database, Row
 from reconciler.state.records import CachedMembership, now
 
@@ -45,6 +46,30 @@ class MembershipCache:
             self._replay(members, self._changes(account, list_id))
         as_of = self._db.ts_out_optional(row[1])
         return CachedMembership(members, as_of, len(members), self._db.ts_out(row[2]))
+
+    def load_columns(self, account: str, list_id: str) -> MemberColumns | None:
+        """Like :meth:`load`, as Arrow columns of emails and profile ids (no per-member objects)."""
+        with self._db.transaction():
+            row = self._db.fetch_one(
+                f"SELECT snapshot, as_of, saved_at FROM reconciler_membership WHERE {_KEY}",
+                (account, list_id),
+            )
+            if row is None:
+                return None
+            as_of, saved_at = self._db.ts_out_optional(row[1]), self._db.ts_out(row[2])
+            try:
+                emails, ids = columnar.decode_columns(row[0])
+            except StateError:
+                self.drop(account, list_id)  # a damaged cache is a missing cache
+                return None
+            del row  # the blob: only the columns are kept
+            changes = self._changes(account, list_id)
+        for kind, rows in _batches(changes):
+            if kind == "remove":
+                emails, ids = columnar.remove_ids(emails, ids, [r[1] for r in rows])
+            else:
+                emails, ids = columnar.add_rows(emails, ids, ((r[0], r[1]) for r in rows))
+        return MemberColumns(emails, ids, as_of, saved_at)
 
     def save(
         self, account: str, list_id: str, rows: Iterable[tuple[str, str, dt.datetime]]

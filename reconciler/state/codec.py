@@ -39,23 +39,29 @@ def encode(members: Members) -> bytes:
     return b"".join((header, emails, profile_ids, stamps))
 
 
-def decode(blob: bytes) -> Members:
-    """The members held by a snapshot blob; a damaged blob raises StateError."""
+def split(blob: bytes) -> tuple[int, memoryview, memoryview, memoryview]:
+    """The member count and the three column sections of a snapshot blob (no copies)."""
     try:
         magic, count, n_emails, n_ids, n_stamps = _HEADER.unpack_from(blob)
     except struct.error as exc:
-        raise _damaged("truncated header") from exc
+        raise damaged("truncated header") from exc
     if magic != _MAGIC or _HEADER.size + n_emails + n_ids + n_stamps != len(blob):
-        raise _damaged("bad magic or length")
+        raise damaged("bad magic or length")
+    view = memoryview(blob)[_HEADER.size :]
+    return count, view[:n_emails], view[n_emails : n_emails + n_ids], view[n_emails + n_ids :]
+
+
+def decode(blob: bytes) -> Members:
+    """The members held by a snapshot blob; a damaged blob raises StateError."""
+    count, email_text, id_text, stamp_bytes = split(blob)
     if count == 0:
         return {}
-    view = memoryview(blob)[_HEADER.size :]
-    emails = bytes(view[:n_emails]).decode().split("\n")
-    ids = bytes(view[n_emails : n_emails + n_ids]).decode().split("\n")
+    emails = bytes(email_text).decode().split("\n")
+    ids = bytes(id_text).decode().split("\n")
     stamps = array("d")
-    stamps.frombytes(view[n_emails + n_ids :])
+    stamps.frombytes(stamp_bytes)
     if not len(emails) == len(ids) == len(stamps) == count:
-        raise _damaged("column lengths differ")
+        raise damaged("column lengths differ")
     when = {s: dt.datetime.fromtimestamp(s, dt.UTC) for s in set(stamps)}
     return dict(zip(emails, zip(ids, [when[s] for s in stamps], strict=True), strict=True))
 
@@ -68,7 +74,7 @@ def _join(values: Iterable[str], what: str) -> bytes:
     return data.encode()
 
 
-def _damaged(reason: str) -> StateError:
+def damaged(reason: str) -> StateError:
     error = StateError(f"the membership cache snapshot is damaged ({reason})")
     error.hint = "it is only a cache: the next plan re-reads the list (or use --refresh)"
     return error

@@ -8,6 +8,7 @@ from contextlib import AbstractContextManager
 from types import TracebackType
 from typing import Protocol, Self, runtime_checkable
 
+from reconciler.state.columnar import MemberColumns
 from reconciler.state.records import CachedMembership, ExportRecord, RunRecord, RunStart
 
 MemberRow = tuple[str, str, dt.datetime]  # (email, profile_id, joined_at)
@@ -36,6 +37,7 @@ class StateBackend(Protocol):
 
     # membership cache (holds email addresses: personal data, not the journal)
     def load_membership(self, account: str, list_id: str) -> CachedMembership | None: ...
+    def load_member_columns(self, account: str, list_id: str) -> MemberColumns | None: ...
     def save_membership(self, account: str, list_id: str, members: Iterable[MemberRow]) -> None: ...
     def update_membership(
         self,

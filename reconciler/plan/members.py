@@ -1,0 +1,86 @@
+"""A list's members as two aligned Arrow columns, and the diff of a segment against them.
+
+A million members as Python strings in dicts and sets cost hundreds of megabytes; as Arrow
+columns they cost the bytes of the text. Only the difference (the emails to add, the emails and
+profile ids to remove) ever becomes Python strings.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+SLICE = 100_000
+
+
+@dataclass(frozen=True)
+class MemberTable:
+    """email -> profile id, column-wise: ``emails[i]`` has ``profile_ids[i]``; emails unique."""
+
+    emails: pa.StringArray
+    profile_ids: pa.StringArray
+
+    @classmethod
+    def from_mapping(cls, members: Mapping[str, str]) -> MemberTable:
+        return cls(
+            pa.array(list(members), type=pa.string()),
+            pa.array(list(members.values()), type=pa.string()),
+        )
+
+    def __len__(self) -> int:
+        return len(self.emails)
+
+    def as_dict(self) -> dict[str, str]:
+        """The members as a dict (materialises every member: for small lists and tests)."""
+        return dict(zip(self.emails.to_pylist(), self.profile_ids.to_pylist(), strict=True))
+
+    def digest(self) -> str:
+        """Equal to :func:`reconciler.plan.digest.mapping_digest` of :meth:`as_dict`."""
+        order = pc.sort_indices(self.emails)
+        h = hashlib.sha256(f"{len(self)}\n".encode())
+        _hash_joined(h, _taken(self.emails, order))
+        h.update(b"\0")
+        _hash_joined(h, _taken(self.profile_ids, order))
+        return f"{len(self):x}-{h.hexdigest()[:32]}"
+
+
+def string_array(values: pa.Array | Iterable[str]) -> pa.StringArray:
+    """``values`` as a string array (an Arrow array is kept as it is)."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    if isinstance(values, pa.Array):
+        return values if values.type == pa.string() else values.cast(pa.string())
+    return pa.array(list(values), type=pa.string())
+
+
+def missing_from(values: pa.StringArray, others: pa.StringArray) -> pa.BooleanArray:
+    """True for each value of ``values`` that is not among ``others``."""
+    if len(values) == 0:
+        empty: pa.BooleanArray = pa.array([], type=pa.bool_())
+        return empty
+    found = pc.is_in(values, value_set=others) if len(others) else None
+    if found is None:
+        return pc.is_valid(values)
+    missing: pa.BooleanArray = pc.invert(found)
+    return missing
+
+
+def _taken(values: pa.StringArray, order: pa.Array) -> Iterable[list[str]]:
+    for start in range(0, len(order), SLICE):
+        yield values.take(order.slice(start, SLICE)).to_pylist()
+
+
+def _hash_joined(h: hashlib._Hash, slices: Iterable[list[str]]) -> None:
+    """Feed ``h`` the values joined by newlines, slice by slice (never the whole text at once)."""
+    first = True
+    for values in slices:
+        if not values:
+            continue
+        if not first:
+            h.update(b"\n")
+        h.update("\n".join(values).encode())
+        first = False

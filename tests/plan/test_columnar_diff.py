@@ -1,0 +1,103 @@
+"""The columnar diff (Arrow arrays) gives the same plan, byte for byte, as plain sets and dicts."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import random
+from pathlib import Path
+
+import pytest
+
+from reconciler.models import Connection, Export
+from reconciler.plan.builder import ListState, build_export_plan
+from reconciler.plan.digest import mapping_digest
+from reconciler.plan.members import MemberTable
+from reconciler.plan.model import Plan
+from reconciler.plan.planfile import seal
+from reconciler.sources import SegmentData, read_segment
+from reconciler.sources.emailset import EmailSet
+from tests.sources.conftest import config, export, file_source, segment
+
+CONNECTION = Connection.model_validate(
+    {
+        "kind": "Connection",
+        "name": "klaviyo",
+        "display_name": "Test",
+        "api_key": {"env": "TEST_KLAVIYO_KEY"},
+        "consent": {"accepted": True, "accepted_by": "a@b.co", "accepted_at": "2026-11-20"},
+    }
+)
+
+
+def test_member_table_digest_is_the_mapping_digest() -> None:
+    rng = random.Random(5)
+    pairs = {f"u{rng.randrange(10**9)}@exämple.com": f"P{i}" for i in range(250_000)}
+    pairs["zz@example.com"] = ""
+    assert MemberTable.from_mapping(pairs).digest() == mapping_digest(pairs)
+    reordered = dict(reversed(list(pairs.items())))
+    assert MemberTable.from_mapping(reordered).digest() == mapping_digest(pairs)
+    assert MemberTable.from_mapping({}).digest() == mapping_digest({})
+    one = {"a@b.co": "X"}
+    assert MemberTable.from_mapping(one).digest() == mapping_digest(one)
+    assert MemberTable.from_mapping(one).as_dict() == one
+
+
+def _segment(tmp_path: Path) -> tuple[Export, SegmentData]:
+    lines = ["email,first_name,tier"]
+    lines += [f"user{i}@example.com,Name{i},{'gold' if i % 3 else ''}" for i in range(3000)]
+    lines += ["USER7@example.com,Second,silver", "not-an-email,X,y", "new@example.com,,"]
+    (tmp_path / "people.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    exp = export("e", "s", first_name="first_name", properties={"tier": "tier"})
+    cfg = config(
+        [file_source("src", {"people": "people.csv"})], [segment("s", "src", table="people")], [exp]
+    )
+    return exp, read_segment(cfg, exp, tmp_path, batch_size=700)
+
+
+def _plain(data: SegmentData) -> SegmentData:
+    """The same segment as a plain frozenset and a dict of dicts (no Arrow)."""
+    props = {e: dict(data.properties[e]) for e in data.properties}
+    return dataclasses.replace(
+        data, emails=frozenset(data.emails), email_array=None, properties=props
+    )
+
+
+@pytest.mark.parametrize("mode", ["mirror", "add_only"])
+def test_columnar_and_plain_inputs_give_the_same_plan(tmp_path: Path, mode: str) -> None:
+    exp, data = _segment(tmp_path)
+    exp = exp.model_copy(update={"mode": mode})
+    assert isinstance(data.emails, EmailSet) and data.email_array is not None
+    members = {f"user{i}@example.com": f"01P{i:020d}" for i in range(500, 4000)}
+    plans = []
+    for seg, current in (
+        (data, ListState("acct", "AbC123", "L", MemberTable.from_mapping(members))),
+        (_plain(data), ListState("acct", "AbC123", "L", members)),
+    ):
+        built = build_export_plan(exp, CONNECTION, seg, current, config_digest="c")
+        plans.append(
+            seal(
+                Plan(
+                    created_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+                    config_dir="x",
+                    exports=(built,),
+                )
+            )
+        )
+    columnar, plain = plans
+    assert columnar.model_dump() == plain.model_dump()
+    assert columnar.checksum == plain.checksum
+    built = columnar.exports[0]
+    assert built.add[:2] == ("new@example.com", "user0@example.com")
+    assert len(built.add) == 501 and built.unchanged == 2500
+    assert built.add_fields["user1@example.com"] == {
+        "first_name": "Name1",
+        "properties": {"tier": "gold"},
+    }
+    assert built.add_fields["user0@example.com"] == {"first_name": "Name0"}
+    assert "new@example.com" not in built.add_fields  # no field at all
+    if mode == "mirror":
+        assert len(built.remove) == 1000 and built.remove[0] == "user3000@example.com"
+        assert built.remove_ids[0] == members["user3000@example.com"]
+    else:
+        assert built.remove == () and built.remove_ids == ()
