@@ -21,6 +21,7 @@ from reconciler.plan.model import ExportPlan
 from reconciler.state import ExportRecord, StateBackend
 
 FAILURE_SAMPLES = 10
+JOB_POLL_SECONDS = 0.5  # unscaled; the client paces polls to the M tier anyway
 T = TypeVar("T")
 
 
@@ -88,8 +89,10 @@ async def execute_export(
     stop = stop or StopSignal()
     started = time.monotonic()
     try:
+        # Submit the import jobs first: Klaviyo processes them while the removals are sent.
+        rejected = await _submit(client, plan, state, run_id, progress, outcome, stop, slicing.add)
         await _remove(client, plan, state, progress, outcome, stop, slicing.remove)
-        await _add(client, plan, state, run_id, progress, outcome, stop, slicing.add)
+        await _wait(client, plan, state, progress, outcome, stop, rejected)
     except (KlaviyoError, ReconcilerError) as exc:
         outcome.error = str(exc)
         outcome.outcome = "failed"
@@ -128,7 +131,7 @@ async def _remove(
         state.update_membership(plan.account, plan.list_id, added=(), removed_profile_ids=part)
 
 
-async def _add(
+async def _submit(
     client: KlaviyoClient,
     plan: ExportPlan,
     state: StateBackend,
@@ -137,12 +140,12 @@ async def _add(
     outcome: ExportOutcome,
     stop: StopSignal,
     size: int,
-) -> None:
-    if not plan.add or stop.requested:
-        return
-    task = f"{plan.name}: add"
-    progress.start(task, len(plan.add))
+) -> list[ImportFailure]:
+    """Submit the bulk import jobs slice by slice, recording each job as pending at once."""
     rejected: list[ImportFailure] = []
+    if not plan.add or stop.requested:
+        return rejected
+    progress.start(f"{plan.name}: add", len(plan.add))
     for part in slices(profiles_for(plan), size):
         if stop.requested:
             break
@@ -152,9 +155,27 @@ async def _add(
         outcome.job_ids += job_ids
         rejected.extend(submitted.rejected)
     outcome.pending_jobs = outcome.job_ids
-    results = await stop.race(
-        client.wait_for_jobs(outcome.job_ids, on_progress=_advancer(task, progress))
+    return rejected
+
+
+async def _wait(
+    client: KlaviyoClient,
+    plan: ExportPlan,
+    state: StateBackend,
+    progress: Progress,
+    outcome: ExportOutcome,
+    stop: StopSignal,
+    rejected: list[ImportFailure],
+) -> None:
+    """Wait for the submitted jobs (interruptible: unfinished ones stay pending) and count."""
+    if not plan.add or (not outcome.job_ids and not rejected):
+        return
+    waiting = client.wait_for_jobs(
+        outcome.job_ids,
+        poll_interval=JOB_POLL_SECONDS,
+        on_progress=_advancer(f"{plan.name}: add", progress),
     )
+    results = await stop.race(waiting)
     if results is None:
         return
     state.finish_jobs(outcome.job_ids)
