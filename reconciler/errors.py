@@ -38,7 +38,9 @@ class Problem:
     severity: Severity = "error"
 
     def render(self) -> str:
-        text = f"{self.file}:{self.line}:{self.column}: {self.severity}[{self.code}]: {self.message}"
+        text = (
+            f"{self.file}:{self.line}:{self.column}: {self.severity}[{self.code}]: {self.message}"
+        )
         return f"{text}\n  hint: {self.hint}" if self.hint else text
 
     def as_dict(self) -> dict[str, object]:
