@@ -67,7 +67,8 @@ def demo(config_dir: Path, profiles: int, time_scale: float) -> None:
     """Run validate, plan, apply and plan again on sample data against a local sandbox."""
     if not config_dir.is_dir():
         raise DemoError(
-            f"{config_dir} is not a directory; run the demo from the repository root or pass --config-dir"
+            f"{config_dir} is not a directory; "
+            "run the demo from the repository root or pass --config-dir"
         )
     with tempfile.TemporaryDirectory(prefix="reconciler-demo-") as tmp:
         work = Path(tmp)
@@ -90,7 +91,8 @@ def _run(cfg_dir: Path, work: Path, profiles: int, time_scale: float) -> bool:
         return False
     config = validated
     click.echo(
-        f"valid: {len(config.connections)} connection(s), {len(config.segments)} segment(s), {len(config.exports)} export(s)"
+        f"valid: {len(config.connections)} connection(s), {len(config.segments)} segment(s), "
+        f"{len(config.exports)} export(s)"
     )
     env = {c.api_key.env: DEMO_KEY for c in config.connections.values()}
     with SandboxServer(SandboxConfig(api_keys=(DEMO_KEY,), time_scale=time_scale)) as server:
@@ -130,7 +132,7 @@ def _plan_apply_plan(
         click.echo(render(again, "text"))
     converged = all(_matches(server, config, e, cfg_dir) for e in config.enabled_exports())
     _step("Summary")
-    click.echo(
-        f"run {report.run_id}: {'all lists match their segments' if converged and not again.has_changes else 'NOT converged'}"
-    )
+    ok = converged and not again.has_changes
+    verdict = "all lists match their segments" if ok else "NOT converged"
+    click.echo(f"run {report.run_id}: {verdict}")
     return converged and not again.has_changes and not report.failed
