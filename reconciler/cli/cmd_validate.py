@@ -26,7 +26,14 @@ FORMATS = ("text", "json", "github")
     show_default=True,
     help="text for people, json for tools, github for pull-request annotations.",
 )
-def validate(config_dir: Path, output_format: str) -> None:
+@click.option(
+    "--sources",
+    "check_sources",
+    is_flag=True,
+    help="Also open each enabled export's segment and check that its mapped columns exist "
+    "(reads column names only; needs the sources' files or database credentials).",
+)
+def validate(config_dir: Path, output_format: str, check_sources: bool) -> None:
     """Check the YAML declarations and report every problem.
 
     Reads every *.yaml / *.yml file under --config-dir (recursively) and checks the JSON
@@ -39,8 +46,15 @@ def validate(config_dir: Path, output_format: str) -> None:
       reconciler validate
       reconciler validate --config-dir teams/growth/exports --format github
       reconciler validate --format json > problems.json
+      reconciler validate --sources        # also check mapped columns exist
     """
     config, problems = validate_config(config_dir)
+    if config is not None and check_sources:
+        from reconciler.engine.columns import column_problems  # opens sources: only if asked
+
+        problems = problems + column_problems(config, config_dir)
+        if any(p.severity == "error" for p in problems):
+            config = None
     if output_format == "json":
         click.echo(json.dumps([p.as_dict() for p in problems], indent=2))
     elif output_format == "github":

@@ -34,6 +34,8 @@ URL_PASSWORD: Final = "R027"
 BAD_SCHEDULE: Final = "R028"
 INSECURE_BASE_URL: Final = "R029"
 MULTIPLE_ACCESS: Final = "R030"
+MISSING_COLUMNS: Final = "R031"  # validate --sources
+SOURCE_UNREADABLE: Final = "R032"  # validate --sources
 # warnings
 EXPORT_DISABLED: Final = "W001"
 CONNECTION_UNUSED: Final = "W002"
@@ -63,6 +65,8 @@ CODES: Final[dict[str, str]] = {
     BAD_SCHEDULE: "`schedule` is not a valid 5-field cron expression",
     INSECURE_BASE_URL: "a connection `base_url` is not https (plain http only to loopback)",
     MULTIPLE_ACCESS: "more than one Access document",
+    MISSING_COLUMNS: "`validate --sources`: an export maps a column its segment does not return",
+    SOURCE_UNREADABLE: "`validate --sources`: the segment's source cannot be opened or queried",
     EXPORT_DISABLED: "warning: an export is disabled (validated, never run)",
     CONNECTION_UNUSED: "warning: no export uses this connection",
 }
