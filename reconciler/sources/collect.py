@@ -12,19 +12,20 @@ from __future__ import annotations
 from collections.abc import Mapping, Set
 from dataclasses import dataclass, field, replace
 
-import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from reconciler.emails import mask_email
 from reconciler.sources.base import Batch
 from reconciler.sources.columns import ColumnStore
+from reconciler.sources.dedup import distinct, first_rows, hash_sum
 from reconciler.sources.emailset import EmailSet
 from reconciler.sources.fields import ProfileFields
-from reconciler.sources.fingerprint import FINGERPRINT_TERM, Fingerprint, field_part
+from reconciler.sources.fingerprint import Fingerprint, field_part
 from reconciler.sources.normalise import as_string_array, normalise_array
 
-SLICE = 100_000
+SAMPLE_SLICE = 1_000  # samples are looked for among this many emails at a time
+FINGERPRINT_SLICE = 25_000  # profile texts are built and hashed this many at a time
 
 
 @dataclass(frozen=True)
@@ -86,28 +87,26 @@ class SegmentCollector:
     def finish(self, *, materialise: bool = True) -> Collected:
         """Deduplicate (first row wins); with ``materialise``, the emails, fields, fingerprint."""
         emails = pa.chunked_array(self._emails, type=pa.string())
-        groups = _groups(emails, self.sample_limit)
+        found = distinct(emails, self.sample_limit)
         summary = Collected(
             rows=self.rows,
-            valid=groups.distinct,
+            valid=found.count,
             invalid=self.invalid,
-            duplicates=len(emails) - groups.distinct,
+            duplicates=len(emails) - found.count,
             valid_samples=self._valid_samples(emails),
             invalid_samples=tuple(self.invalid_samples),
-            duplicate_samples=tuple(mask_email(e) for e in groups.repeated),
+            duplicate_samples=tuple(mask_email(e) for e in found.repeated),
         )
         if not materialise:
             return summary
         self._emails = []
+        unique, rows = first_rows(emails, found)
+        del emails, found
         if not self._columns:
-            unique = pc.unique(emails)
-            del emails
-            fingerprint = Fingerprint(groups.distinct, groups.hash_sum).hexdigest()
+            fingerprint = Fingerprint(len(unique), hash_sum(unique)).hexdigest()
             return replace(
                 summary, emails=EmailSet(unique), email_array=unique, fingerprint=fingerprint
             )
-        unique, rows = _first_rows(emails)
-        del emails
         records = ProfileFields(
             unique,
             rows,
@@ -125,8 +124,8 @@ class SegmentCollector:
 
     def _valid_samples(self, emails: pa.ChunkedArray) -> tuple[str, ...]:
         samples: list[str] = []
-        for start in range(0, len(emails), SLICE):
-            for email in emails.slice(start, SLICE).to_pylist():
+        for start in range(0, len(emails), SAMPLE_SLICE):
+            for email in emails.slice(start, SAMPLE_SLICE).to_pylist():
                 if len(samples) >= self.sample_limit:
                     return tuple(mask_email(e) for e in samples)
                 if email not in samples:
@@ -134,45 +133,11 @@ class SegmentCollector:
         return tuple(mask_email(e) for e in samples)
 
 
-def _first_rows(emails: pa.ChunkedArray) -> tuple[pa.StringArray, pa.Int64Array]:
-    """Each distinct email once (in order of first appearance) and the row it first appears in."""
-    rows = pa.array(range(len(emails)), type=pa.int64())
-    table = pa.table({"email": emails, "row": rows})
-    del rows
-    firsts = table.group_by("email", use_threads=False).aggregate([("row", "min")])
-    del table
-    unique: pa.StringArray = firsts.column("email").combine_chunks()
-    first: pa.Int64Array = firsts.column("row_min").combine_chunks()
-    return unique, first
-
-
 def _fingerprint(records: ProfileFields) -> str:
     """The segment fingerprint from each profile's email and its first row's fields."""
     fingerprint = Fingerprint()
-    for start in range(0, len(records), SLICE):
-        emails, columns = records.slice_values(start, SLICE)
+    for start in range(0, len(records), FINGERPRINT_SLICE):
+        emails, columns = records.slice_values(start, FINGERPRINT_SLICE)
         parts = [[field_part(key, v) for v in columns[key]] for key in sorted(columns)]
         fingerprint.add(["".join(texts) for texts in zip(emails, *parts, strict=True)])
     return fingerprint.hexdigest()
-
-
-@dataclass(frozen=True)
-class _Groups:
-    distinct: int
-    repeated: list[str]  # a few emails that occur more than once
-    hash_sum: int  # sum of the emails' fingerprint hashes (exact, not reduced)
-
-
-def _groups(emails: pa.ChunkedArray, limit: int) -> _Groups:
-    """Distinct count, repeated samples and fingerprint sum: one aggregation inside DuckDB."""
-    term = FINGERPRINT_TERM.format(column="email")
-    query = f"""
-        WITH g AS (SELECT email, count(*) AS n FROM valid_emails GROUP BY email)
-        SELECT count(*), coalesce(sum({term}), 0),
-               (list(email ORDER BY email) FILTER (WHERE n > 1))[1:{int(limit)}]
-        FROM g
-    """
-    with duckdb.connect(":memory:", config={"threads": 1}) as connection:
-        connection.register("valid_emails", pa.table({"email": emails}))
-        ((distinct, hash_sum, repeated),) = connection.sql(query).fetchall()
-    return _Groups(int(distinct), list(repeated or []), int(hash_sum))

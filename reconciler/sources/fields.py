@@ -18,6 +18,7 @@ from reconciler.sources.columns import ColumnStore
 from reconciler.sources.values import json_value
 
 _PLAIN = (str, int, bool, float, type(None))
+_SLICE = 100_000
 
 
 def plain_values(values: Sequence[object]) -> list[object]:
@@ -28,14 +29,15 @@ def plain_values(values: Sequence[object]) -> list[object]:
 class ProfileFields(Mapping[str, Mapping[str, object]]):
     """email -> {"first_name": ..., "properties": {...}}; null values are left out.
 
-    ``emails`` are the unique emails and ``rows[i]`` the row (in the stores) of ``emails[i]``;
+    ``emails`` are the unique emails and ``rows[i]`` the row (in the stores) of ``emails[i]``
+    (``rows`` None: ``emails[i]`` is row ``i``);
     ``attributes`` and ``properties`` map each Klaviyo field name to its column's values.
     """
 
     def __init__(
         self,
         emails: pa.StringArray,
-        rows: pa.Int64Array,
+        rows: pa.Int64Array | None,
         attributes: Mapping[str, ColumnStore],
         properties: Mapping[str, ColumnStore],
     ) -> None:
@@ -48,32 +50,38 @@ class ProfileFields(Mapping[str, Mapping[str, object]]):
     def slice_values(self, start: int, length: int) -> tuple[list[str], dict[str, list[object]]]:
         """Emails ``start`` .. ``start + length`` and their fields' values by key
         (``first_name``, ``properties.tier``, ...)."""
-        rows = self._rows.slice(start, length)
-        return self.emails.slice(start, length).to_pylist(), self._columns(rows)
+        emails = self.emails.slice(start, length)
+        rows = self._rows.slice(start, length) if self._rows is not None else None
+        return emails.to_pylist(), self._columns(rows, start, len(emails))
 
     def fields_for(self, emails: Sequence[str]) -> dict[str, dict[str, object]]:
-        """The fields of each of ``emails`` that has any (unknown emails are left out)."""
-        positions = pc.index_in(pa.array(emails, type=pa.string()), value_set=self.emails)
-        known = pc.is_valid(positions)
-        names = pa.array(emails, type=pa.string()).filter(known).to_pylist()
-        columns = self._columns(self._rows.take(positions.filter(known)))
-        found: dict[str, dict[str, object]] = {}
-        for i, email in enumerate(names):
-            record = _record(columns, i)
-            if record:
-                found[email] = record
-        return found
+        """The fields of each of ``emails`` that has any (unknown emails are left out), in the
+        order of ``emails``. Only ``emails`` are hashed: a lookup table of a million segment
+        emails would cost ~90 MB."""
+        wanted = pa.array(emails, type=pa.string())
+        positions = pc.indices_nonzero(pc.is_in(self.emails, value_set=wanted))
+        names = self.emails.take(positions).to_pylist()
+        rows = positions if self._rows is None else self._rows.take(positions)
+        columns = self._columns(rows)
+        records = {email: _record(columns, i) for i, email in enumerate(names)}
+        return {email: record for email in emails if (record := records.get(email))}
 
-    def _columns(self, rows: pa.Array) -> dict[str, list[object]]:
+    def _columns(
+        self, rows: pa.Array | None, start: int = 0, length: int = 0
+    ) -> dict[str, list[object]]:
+        """Values by key of the rows at ``rows`` (None: rows ``start`` .. ``start + length``)."""
         stores = {
             **self._attributes,
             **{f"properties.{name}": store for name, store in self._properties.items()},
         }
+        if rows is None:
+            return {key: plain_values(store.slice(start, length)) for key, store in stores.items()}
         return {key: plain_values(store.take(rows)) for key, store in stores.items()}
 
     def __getitem__(self, email: str) -> dict[str, object]:
         position = self._positions()[email]
-        return _record(self._columns(pa.array([self._rows[position].as_py()])), 0)
+        row = position if self._rows is None else self._rows[position].as_py()
+        return _record(self._columns(pa.array([row], type=pa.int64())), 0)
 
     def _positions(self) -> dict[str, int]:
         if self._index is None:
@@ -84,8 +92,8 @@ class ProfileFields(Mapping[str, Mapping[str, object]]):
         return email in self._positions()
 
     def __iter__(self) -> Iterator[str]:
-        for start in range(0, len(self.emails), 100_000):
-            yield from self.emails.slice(start, 100_000).to_pylist()
+        for start in range(0, len(self.emails), _SLICE):
+            yield from self.emails.slice(start, _SLICE).to_pylist()
 
     def __len__(self) -> int:
         return len(self.emails)

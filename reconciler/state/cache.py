@@ -14,6 +14,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
+import pyarrow as pa
+
 from reconciler.errors import StateError
 from reconciler.state import codec, columnar
 from reconciler.state.columnar import MemberColumns
@@ -48,21 +50,26 @@ class MembershipCache:
         return CachedMembership(members, as_of, len(members), self._db.ts_out(row[2]))
 
     def load_columns(self, account: str, list_id: str) -> MemberColumns | None:
-        """Like :meth:`load`, as Arrow columns of emails and profile ids (no per-member objects)."""
+        """Like :meth:`load`, as Arrow columns of emails and profile ids (no per-member objects).
+
+        The snapshot is fetched a section at a time, so the whole blob is never held at once.
+        """
         with self._db.transaction():
             row = self._db.fetch_one(
-                f"SELECT snapshot, as_of, saved_at FROM reconciler_membership WHERE {_KEY}",
+                f"SELECT substr(snapshot, 1, {codec.HEADER_SIZE}), length(snapshot), as_of, "
+                f"saved_at FROM reconciler_membership WHERE {_KEY}",
                 (account, list_id),
             )
             if row is None:
                 return None
-            as_of, saved_at = self._db.ts_out_optional(row[1]), self._db.ts_out(row[2])
+            as_of, saved_at = self._db.ts_out_optional(row[2]), self._db.ts_out(row[3])
             try:
-                emails, ids = columnar.decode_columns(row[0])
+                count, n_emails, n_ids = codec.sections(bytes(row[0]), int(row[1]))
+                emails = self._section(account, list_id, codec.HEADER_SIZE, n_emails, count)
+                ids = self._section(account, list_id, codec.HEADER_SIZE + n_emails, n_ids, count)
             except StateError:
                 self.drop(account, list_id)  # a damaged cache is a missing cache
                 return None
-            del row  # the blob: only the columns are kept
             changes = self._changes(account, list_id)
         for kind, rows in _batches(changes):
             if kind == "remove":
@@ -70,6 +77,19 @@ class MembershipCache:
             else:
                 emails, ids = columnar.add_rows(emails, ids, ((r[0], r[1]) for r in rows))
         return MemberColumns(emails, ids, as_of, saved_at)
+
+    def _section(
+        self, account: str, list_id: str, offset: int, length: int, count: int
+    ) -> pa.StringArray:
+        """One newline-joined column of the snapshot (``length`` bytes after ``offset``)."""
+        if count == 0:
+            return columnar.empty_strings()
+        text = self._db.read_blob(
+            "reconciler_membership", "snapshot", _KEY, (account, list_id), offset, length
+        )
+        if text is None or len(text) != length:
+            raise codec.damaged("truncated column")
+        return columnar.lines_array(text, count)
 
     def save(
         self, account: str, list_id: str, rows: Iterable[tuple[str, str, dt.datetime]]

@@ -39,14 +39,26 @@ def encode(members: Members) -> bytes:
     return b"".join((header, emails, profile_ids, stamps))
 
 
-def split(blob: bytes) -> tuple[int, memoryview, memoryview, memoryview]:
-    """The member count and the three column sections of a snapshot blob (no copies)."""
+HEADER_SIZE = _HEADER.size
+
+
+def sections(head: bytes, total: int) -> tuple[int, int, int]:
+    """The member count and the byte lengths of the email and profile id sections, from the
+    first ``HEADER_SIZE`` bytes of a snapshot blob of ``total`` bytes."""
     try:
-        magic, count, n_emails, n_ids, n_stamps = _HEADER.unpack_from(blob)
+        magic, count, n_emails, n_ids, n_stamps = _HEADER.unpack_from(head)
     except struct.error as exc:
         raise damaged("truncated header") from exc
-    if magic != _MAGIC or _HEADER.size + n_emails + n_ids + n_stamps != len(blob):
+    if magic != _MAGIC or _HEADER.size + n_emails + n_ids + n_stamps != total:
         raise damaged("bad magic or length")
+    if n_stamps != 8 * count:
+        raise damaged("column lengths differ")
+    return count, n_emails, n_ids
+
+
+def split(blob: bytes) -> tuple[int, memoryview, memoryview, memoryview]:
+    """The member count and the three column sections of a snapshot blob (no copies)."""
+    count, n_emails, n_ids = sections(blob, len(blob))
     view = memoryview(blob)[_HEADER.size :]
     return count, view[:n_emails], view[n_emails : n_emails + n_ids], view[n_emails + n_ids :]
 

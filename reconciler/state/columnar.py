@@ -46,15 +46,7 @@ class MemberColumns:
         return MemberColumns(emails, ids, self.as_of, self.saved_at)
 
 
-def decode_columns(blob: bytes) -> tuple[pa.StringArray, pa.StringArray]:
-    """The emails and profile ids of a snapshot blob; a damaged blob raises StateError."""
-    count, email_text, id_text, stamps = codec.split(blob)
-    if len(stamps) != 8 * count:
-        raise codec.damaged("column lengths differ")
-    return lines_array(email_text, count), lines_array(id_text, count)
-
-
-def lines_array(data: memoryview | bytes, count: int) -> pa.StringArray:
+def lines_array(data: memoryview | bytes | bytearray, count: int) -> pa.StringArray:
     """The ``count`` newline-separated UTF-8 values of ``data`` as one string array.
 
     The text is wrapped (no copy) as a one-value string array and split by Arrow's own kernel.

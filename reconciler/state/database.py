@@ -53,6 +53,17 @@ class Database(ABC):
         rows = self.fetch(sql, params)
         return rows[0] if rows else None
 
+    def read_blob(
+        self, table: str, column: str, where: str, params: Sequence[object], offset: int, size: int
+    ) -> bytes | bytearray | None:
+        """``size`` bytes at ``offset`` of the blob ``column`` of the one row ``where`` selects
+        (None without such a row); a database may read them without loading the whole blob."""
+        row = self.fetch_one(
+            f"SELECT substr({column}, ?, ?) FROM {table} WHERE {where}",
+            (offset + 1, size, *params),
+        )
+        return None if row is None else bytes(row[0])
+
 
 def chunks(values: Sequence[str], size: int = 500) -> Iterator[Sequence[str]]:
     """``values`` in slices small enough for an ``IN (...)`` list."""

@@ -14,6 +14,8 @@ from reconciler.errors import StateError
 from reconciler.state.database import Database, Row
 from reconciler.state.records import utc
 
+_BLOB_PIECE = 1 << 20
+
 
 class SqliteDatabase(Database):
     """One SQLite file; write transactions take the write lock up front (BEGIN IMMEDIATE)."""
@@ -80,6 +82,25 @@ class SqliteDatabase(Database):
         if not self._closed:
             self._closed = True
             self._conn.close()
+
+    def read_blob(
+        self, table: str, column: str, where: str, params: Sequence[object], offset: int, size: int
+    ) -> bytes | bytearray | None:
+        """Incremental blob I/O: the bytes are read straight from the pages, a piece at a time
+        (``substr`` would first load the whole blob into memory)."""
+        row = self.fetch_one(f"SELECT rowid FROM {table} WHERE {where}", params)
+        if row is None:
+            return None
+        out = bytearray(size)
+        with self._guard(), self._conn.blobopen(table, column, row[0], readonly=True) as blob:
+            if offset + size > len(blob):
+                return bytes(out[: max(0, len(blob) - offset)])
+            blob.seek(offset)
+            view = memoryview(out)
+            for start in range(0, size, _BLOB_PIECE):
+                piece = blob.read(min(_BLOB_PIECE, size - start))
+                view[start : start + len(piece)] = piece
+        return out
 
     @contextmanager
     def _guard(self) -> Iterator[None]:
