@@ -9,14 +9,14 @@ The members are held as Arrow columns (:class:`MemberTable`), never as a million
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Awaitable, Iterable
 
 from reconciler.klaviyo import KlaviyoClient
 from reconciler.klaviyo.models import Member
 from reconciler.plan.builder import ListState
 from reconciler.plan.members import MemberTable
 from reconciler.state import StateBackend
-from reconciler.state.columnar import add_rows, empty_strings
+from reconciler.state.columnar import add_rows, empty_column
 
 
 async def read_list_state(
@@ -26,10 +26,20 @@ async def read_list_state(
     list_id: str,
     *,
     refresh: bool,
+    after: Awaitable[object] | None = None,
 ) -> ListState:
-    """The list's members (email -> profile id), and whether the read was incremental."""
+    """The list's members (email -> profile id), and whether the read was incremental.
+
+    With ``after`` (the segment read, running in a thread), a cached list is loaded only once
+    it is done: the two never hold their peak memory at the same time. A full read (no
+    cache) does not wait: it takes far longer than the segment read it overlaps.
+    """
     info = await client.get_list(list_id, with_count=True)
-    cached = None if refresh else state.load_member_columns(account, list_id)
+    cached = None
+    if not refresh and state.has_membership(account, list_id):
+        if after is not None:
+            await after
+        cached = state.load_member_columns(account, list_id)
     if cached is not None and cached.as_of is not None:
         newer = await client.read_members(list_id, joined_after=cached.as_of)
         current = cached.with_added((m.email, m.profile_id) for m in newer)
@@ -44,7 +54,7 @@ async def read_list_state(
         del current
     full = await client.read_members(list_id)
     state.save_membership(account, list_id, _rows(full))
-    emails, ids = add_rows(empty_strings(), empty_strings(), _pairs(full))
+    emails, ids = add_rows(empty_column(), empty_column(), _pairs(full))
     del full
     return ListState(account, list_id, info.name, MemberTable(emails, ids), incremental=False)
 

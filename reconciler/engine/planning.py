@@ -88,7 +88,7 @@ async def _plan_export(
         try:
             await settle_running_jobs(conn, export.list_id, state)
             current = await read_list_state(
-                client, state, conn.account, export.list_id, refresh=options.refresh
+                client, state, conn.account, export.list_id, refresh=options.refresh, after=reading
             )
         except BaseException:
             await asyncio.gather(reading, return_exceptions=True)  # no thread left behind

@@ -10,11 +10,13 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import TypeAlias
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 SLICE = 100_000
+Strings: TypeAlias = "pa.StringArray | pa.ChunkedArray"  # strings, in one piece or several
 LOOKUP_SLICE = 250_000
 
 
@@ -22,8 +24,8 @@ LOOKUP_SLICE = 250_000
 class MemberTable:
     """email -> profile id, column-wise: ``emails[i]`` has ``profile_ids[i]``; emails unique."""
 
-    emails: pa.StringArray
-    profile_ids: pa.StringArray
+    emails: Strings
+    profile_ids: Strings
 
     @classmethod
     def from_mapping(cls, members: Mapping[str, str]) -> MemberTable:
@@ -58,7 +60,7 @@ def string_array(values: pa.Array | Iterable[str]) -> pa.StringArray:
     return pa.array(list(values), type=pa.string())
 
 
-def missing_from(values: pa.StringArray, others: pa.StringArray) -> pa.BooleanArray:
+def missing_from(values: Strings, others: Strings) -> pa.BooleanArray | pa.ChunkedArray:
     """True for each value of ``values`` that is not among ``others``.
 
     ``others`` is looked up a slice at a time: Arrow's hash table of a million strings costs
@@ -75,7 +77,7 @@ def missing_from(values: pa.StringArray, others: pa.StringArray) -> pa.BooleanAr
     return missing
 
 
-def _taken(values: pa.StringArray, order: pa.Array) -> Iterable[list[str]]:
+def _taken(values: Strings, order: pa.Array) -> Iterable[list[str]]:
     for start in range(0, len(order), SLICE):
         yield values.take(order.slice(start, SLICE)).to_pylist()
 

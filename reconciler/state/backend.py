@@ -76,6 +76,9 @@ class SqlStateBackend:
     def load_membership(self, account: str, list_id: str) -> CachedMembership | None:
         return self._cache.load(account, list_id)
 
+    def has_membership(self, account: str, list_id: str) -> bool:
+        return self._cache.exists(account, list_id)
+
     def load_member_columns(self, account: str, list_id: str) -> MemberColumns | None:
         return self._cache.load_columns(account, list_id)
 

@@ -12,17 +12,16 @@ update folds it into a new snapshot instead.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
-
-import pyarrow as pa
+from collections.abc import Iterable, Iterator
 
 from reconciler.errors import StateError
 from reconciler.state import codec, columnar
-from reconciler.state.columnar import MemberColumns
+from reconciler.state.columnar import Column, MemberColumns
 from reconciler.state.database import Database, Row
 from reconciler.state.records import CachedMembership, now
 
 COMPACT_MIN = 50_000
+PIECE = 4 << 20  # bytes of a snapshot column read (and split) at a time
 _KEY = "account = ? AND list_id = ?"
 
 
@@ -48,6 +47,13 @@ class MembershipCache:
             self._replay(members, self._changes(account, list_id))
         as_of = self._db.ts_out_optional(row[1])
         return CachedMembership(members, as_of, len(members), self._db.ts_out(row[2]))
+
+    def exists(self, account: str, list_id: str) -> bool:
+        """Whether a snapshot of the list is cached (without reading it)."""
+        row = self._db.fetch_one(
+            f"SELECT 1 FROM reconciler_membership WHERE {_KEY}", (account, list_id)
+        )
+        return row is not None
 
     def load_columns(self, account: str, list_id: str) -> MemberColumns | None:
         """Like :meth:`load`, as Arrow columns of emails and profile ids (no per-member objects).
@@ -78,18 +84,21 @@ class MembershipCache:
                 emails, ids = columnar.add_rows(emails, ids, ((r[0], r[1]) for r in rows))
         return MemberColumns(emails, ids, as_of, saved_at)
 
-    def _section(
-        self, account: str, list_id: str, offset: int, length: int, count: int
-    ) -> pa.StringArray:
+    def _section(self, account: str, list_id: str, offset: int, length: int, count: int) -> Column:
         """One newline-joined column of the snapshot (``length`` bytes after ``offset``)."""
-        if count == 0:
-            return columnar.empty_strings()
-        text = self._db.read_blob(
-            "reconciler_membership", "snapshot", _KEY, (account, list_id), offset, length
-        )
-        if text is None or len(text) != length:
-            raise codec.damaged("truncated column")
-        return columnar.lines_array(text, count)
+        return columnar.lines_column(self._pieces(account, list_id, offset, length), count)
+
+    def _pieces(
+        self, account: str, list_id: str, offset: int, length: int
+    ) -> Iterator[bytes | bytearray]:
+        for start in range(offset, offset + length, PIECE):
+            size = min(PIECE, offset + length - start)
+            piece = self._db.read_blob(
+                "reconciler_membership", "snapshot", _KEY, (account, list_id), start, size
+            )
+            if piece is None or len(piece) != size:
+                raise codec.damaged("truncated column")
+            yield piece
 
     def save(
         self, account: str, list_id: str, rows: Iterable[tuple[str, str, dt.datetime]]

@@ -1,10 +1,11 @@
 """The membership cache as Arrow columns: a million members without a Python string each.
 
 A snapshot blob (see :mod:`reconciler.state.codec`) holds the emails and the profile ids as
-newline-joined text. Here each column becomes one ``pa.StringArray`` split from the bytes by
-Arrow (no Python string per member), and the change log is
-replayed with Arrow compute: removals by profile id, additions with their email de-duplicated
-(a later row for an email wins, as in the dict form).
+newline-joined text. Here each column becomes a chunked Arrow string array, split by Arrow from
+the bytes as they are read, a piece at a time (no Python string per member, and never the
+whole text and its array at once). The change log is replayed with Arrow compute: removals by
+profile id, additions with their email de-duplicated (a later row for an email wins, as in the
+dict form).
 """
 
 from __future__ import annotations
@@ -13,14 +14,14 @@ import datetime as dt
 import struct
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TypeAlias
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from reconciler.errors import StateError
 from reconciler.state import codec
 
-_MAX_OFFSET = (1 << 31) - 1
+Column: TypeAlias = "pa.ChunkedArray | pa.StringArray"  # strings, in pieces or in one
 
 
 @dataclass(frozen=True)
@@ -31,8 +32,8 @@ class MemberColumns:
     wall time of the last save or update.
     """
 
-    emails: pa.StringArray
-    profile_ids: pa.StringArray
+    emails: Column
+    profile_ids: Column
     as_of: dt.datetime | None
     saved_at: dt.datetime | None = None
 
@@ -46,15 +47,37 @@ class MemberColumns:
         return MemberColumns(emails, ids, self.as_of, self.saved_at)
 
 
-def lines_array(data: memoryview | bytes | bytearray, count: int) -> pa.StringArray:
-    """The ``count`` newline-separated UTF-8 values of ``data`` as one string array.
+def lines_column(pieces: Iterable[bytes | bytearray], count: int) -> Column:
+    """The ``count`` newline-separated UTF-8 values of the concatenated ``pieces``.
 
-    The text is wrapped (no copy) as a one-value string array and split by Arrow's own kernel.
+    Each piece is split up to its last newline; the rest is carried into the next one.
     """
-    if count == 0:
-        return empty_strings()
-    if len(data) > _MAX_OFFSET:
-        raise StateError("the membership cache snapshot is too large (over 2 GiB of text)")
+    chunks: list[pa.Array] = []
+    carry = b""
+    for piece in pieces:
+        data = carry + piece if carry else piece
+        cut = data.rfind(b"\n")
+        if cut < 0:
+            carry = bytes(data)
+            continue
+        chunks.append(split_lines(memoryview(data)[:cut]))
+        carry = bytes(data[cut + 1 :])
+    if count:
+        chunks.append(split_lines(carry))
+    column = pa.chunked_array(chunks, type=pa.string())
+    if len(column) != count:
+        raise codec.damaged("column lengths differ")
+    return column
+
+
+def lines_array(data: bytes | bytearray, count: int) -> Column:
+    """The ``count`` newline-separated UTF-8 values of ``data``."""
+    return lines_column([data] if data else [], count)
+
+
+def split_lines(data: memoryview | bytes) -> pa.StringArray:
+    """The newline-separated values of ``data``: wrapped (no copy) as a one-value string array
+    and split by Arrow's own kernel."""
     offsets = pa.py_buffer(struct.pack("<ii", 0, len(data)))
     whole = pa.StringArray.from_buffers(1, offsets, pa.py_buffer(data))
     try:
@@ -62,19 +85,14 @@ def lines_array(data: memoryview | bytes | bytearray, count: int) -> pa.StringAr
     except pa.ArrowInvalid as exc:
         raise codec.damaged("not UTF-8") from exc
     values: pa.StringArray = pc.split_pattern(whole, pattern="\n").flatten()
-    if len(values) != count:
-        raise codec.damaged("column lengths differ")
     return values
 
 
-def empty_strings() -> pa.StringArray:
-    empty: pa.StringArray = pa.array([], type=pa.string())
-    return empty
+def empty_column() -> Column:
+    return pa.chunked_array([], type=pa.string())
 
 
-def remove_ids(
-    emails: pa.StringArray, ids: pa.StringArray, gone: Sequence[str]
-) -> tuple[pa.StringArray, pa.StringArray]:
+def remove_ids(emails: Column, ids: Column, gone: Sequence[str]) -> tuple[Column, Column]:
     """The columns without the members whose profile id is in ``gone``."""
     if not gone or len(ids) == 0:
         return emails, ids
@@ -84,16 +102,20 @@ def remove_ids(
     return emails.filter(keep), ids.filter(keep)
 
 
-def add_rows(
-    emails: pa.StringArray, ids: pa.StringArray, rows: Iterable[tuple[str, str]]
-) -> tuple[pa.StringArray, pa.StringArray]:
+def add_rows(emails: Column, ids: Column, rows: Iterable[tuple[str, str]]) -> tuple[Column, Column]:
     """The columns with ``rows`` added; an email already present takes the new profile id."""
     latest = dict(rows)
     if not latest:
         return emails, ids
     new_emails = pa.array(list(latest), type=pa.string())
     new_ids = pa.array(list(latest.values()), type=pa.string())
-    keep = pc.invert(pc.is_in(emails, value_set=new_emails))
-    if not pc.all(keep).as_py():
-        emails, ids = emails.filter(keep), ids.filter(keep)
-    return pa.concat_arrays([emails, new_emails]), pa.concat_arrays([ids, new_ids])
+    if len(emails):
+        keep = pc.invert(pc.is_in(emails, value_set=new_emails))
+        if not pc.all(keep).as_py():
+            emails, ids = emails.filter(keep), ids.filter(keep)
+    return _appended(emails, new_emails), _appended(ids, new_ids)
+
+
+def _appended(column: Column, values: pa.StringArray) -> pa.ChunkedArray:
+    chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+    return pa.chunked_array([*chunks, values], type=pa.string())

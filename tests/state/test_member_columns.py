@@ -9,7 +9,7 @@ import pyarrow as pa
 import pytest
 
 from reconciler.errors import StateError
-from reconciler.state import SqlStateBackend
+from reconciler.state import SqlStateBackend, cache
 from reconciler.state.columnar import add_rows, lines_array, remove_ids
 
 from .conftest import RawExecute
@@ -83,3 +83,15 @@ def test_lines_array_checks_its_input() -> None:
         lines_array(b"a\nb", 3)
     with pytest.raises(StateError, match="not UTF-8"):
         lines_array(b"a\n\xff", 2)
+
+
+def test_columns_read_in_small_pieces(
+    backend: SqlStateBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows = members(300)
+    rows.append(("josé@exämple.com", "UNICODE", BASE))  # multi-byte text across piece bounds
+    backend.save_membership("acct", "L1", rows)
+    expected = {e: p for e, p, _ in rows}
+    for piece in (1, 7, 64, 4096):
+        monkeypatch.setattr(cache, "PIECE", piece)
+        assert as_pairs(backend, "L1") == expected
