@@ -15,7 +15,7 @@ from typing import TypeAlias
 import pyarrow as pa
 import pyarrow.compute as pc
 
-SLICE = 100_000
+SLICE = 20_000  # values made Python strings at a time (while hashing in sorted order)
 Strings: TypeAlias = "pa.StringArray | pa.ChunkedArray"  # strings, in one piece or several
 LOOKUP_SLICE = 250_000
 
@@ -43,11 +43,13 @@ class MemberTable:
 
     def digest(self) -> str:
         """Equal to :func:`reconciler.plan.digest.mapping_digest` of :meth:`as_dict`."""
-        order = pc.sort_indices(self.emails)
+        emails = _contiguous(self.emails)
+        order = pc.sort_indices(emails)
         h = hashlib.sha256(f"{len(self)}\n".encode())
-        _hash_joined(h, _taken(self.emails, order))
+        _hash_joined(h, _taken(emails, order))
+        del emails
         h.update(b"\0")
-        _hash_joined(h, _taken(self.profile_ids, order))
+        _hash_joined(h, _taken(_contiguous(self.profile_ids), order))
         return f"{len(self):x}-{h.hexdigest()[:32]}"
 
 
@@ -75,6 +77,13 @@ def missing_from(values: Strings, others: Strings) -> pa.BooleanArray | pa.Chunk
         return none_found
     missing: pa.BooleanArray = pc.invert(found)
     return missing
+
+
+def _contiguous(values: Strings) -> pa.StringArray:
+    """One array (taking rows from a chunked array concatenates it on every take)."""
+    if isinstance(values, pa.ChunkedArray):
+        return values.combine_chunks()
+    return values
 
 
 def _taken(values: Strings, order: pa.Array) -> Iterable[list[str]]:

@@ -86,7 +86,9 @@ class SegmentCollector:
 
     def finish(self, *, materialise: bool = True) -> Collected:
         """Deduplicate (first row wins); with ``materialise``, the emails, fields, fingerprint."""
-        emails = pa.chunked_array(self._emails, type=pa.string())
+        # One contiguous array: taking rows from a chunked one concatenates it on every take.
+        emails = pa.chunked_array(self._emails, type=pa.string()).combine_chunks()
+        self._emails = [emails]
         found = distinct(emails, self.sample_limit)
         summary = Collected(
             rows=self.rows,
@@ -122,7 +124,7 @@ class SegmentCollector:
             fingerprint=_fingerprint(records),
         )
 
-    def _valid_samples(self, emails: pa.ChunkedArray) -> tuple[str, ...]:
+    def _valid_samples(self, emails: pa.StringArray) -> tuple[str, ...]:
         samples: list[str] = []
         for start in range(0, len(emails), SAMPLE_SLICE):
             for email in emails.slice(start, SAMPLE_SLICE).to_pylist():

@@ -28,7 +28,7 @@ class Distinct:
     order: pa.UInt64Array  # the rows in (stable) sorted order
 
 
-def distinct(emails: pa.ChunkedArray, limit: int) -> Distinct:
+def distinct(emails: pa.StringArray, limit: int) -> Distinct:
     """Count the distinct ``emails`` (no nulls) and sample up to ``limit`` repeated ones."""
     order: pa.UInt64Array = pc.sort_indices(emails)
     count = 0
@@ -43,15 +43,14 @@ def distinct(emails: pa.ChunkedArray, limit: int) -> Distinct:
 
 
 def first_rows(
-    emails: pa.ChunkedArray, found: Distinct
+    emails: pa.StringArray, found: Distinct
 ) -> tuple[pa.StringArray, pa.Int64Array | None]:
     """Each distinct email once and the row it first appears in (None: every row, in order).
 
     Without duplicates (the common case) that is simply the emails, in row order.
     """
     if found.count == len(emails):
-        combined: pa.StringArray = emails.combine_chunks()
-        return combined, None
+        return emails, None
     values: list[pa.Array] = []
     rows: list[pa.Array] = []
     for sorted_values, positions, first in _walk(emails, found.order):
@@ -75,16 +74,13 @@ def hash_sum(unique: pa.StringArray) -> int:
 
 
 def _walk(
-    emails: pa.ChunkedArray, order: pa.UInt64Array
+    emails: pa.StringArray, order: pa.UInt64Array
 ) -> Iterator[tuple[pa.StringArray, pa.UInt64Array, pa.BooleanArray]]:
     """Slices of the sorted emails, their rows, and True where a run of equal values starts."""
     previous: str | None = None
     for start in range(0, len(order), SLICE):
         positions: pa.UInt64Array = order.slice(start, SLICE)
-        taken = emails.take(positions)
-        values: pa.StringArray = (
-            taken.combine_chunks() if isinstance(taken, pa.ChunkedArray) else taken
-        )
+        values: pa.StringArray = emails.take(positions)
         same = pc.equal(values.slice(1), values.slice(0, len(values) - 1))
         head = pa.array([previous is not None and values[0].as_py() == previous])
         previous = values[-1].as_py()
