@@ -8,7 +8,7 @@ profile ids to remove) ever becomes Python strings.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TypeAlias
 
@@ -43,13 +43,11 @@ class MemberTable:
 
     def digest(self) -> str:
         """Equal to :func:`reconciler.plan.digest.mapping_digest` of :meth:`as_dict`."""
-        emails = _contiguous(self.emails)
-        order = pc.sort_indices(emails)
+        order = pc.sort_indices(self.emails)
         h = hashlib.sha256(f"{len(self)}\n".encode())
-        _hash_joined(h, _taken(emails, order))
-        del emails
+        _hash_joined(h, _taken(self.emails, order))
         h.update(b"\0")
-        _hash_joined(h, _taken(_contiguous(self.profile_ids), order))
+        _hash_joined(h, _taken(self.profile_ids, order))
         return f"{len(self):x}-{h.hexdigest()[:32]}"
 
 
@@ -79,16 +77,34 @@ def missing_from(values: Strings, others: Strings) -> pa.BooleanArray | pa.Chunk
     return missing
 
 
-def _contiguous(values: Strings) -> pa.StringArray:
-    """One array (taking rows from a chunked array concatenates it on every take)."""
-    if isinstance(values, pa.ChunkedArray):
-        return values.combine_chunks()
-    return values
+def _taken(values: Strings, order: pa.Array) -> Iterator[list[str]]:
+    """``values`` in ``order``, a slice at a time. A chunked column is taken from chunk by
+    chunk: Arrow's take from a chunked string array first concatenates all of it."""
+    chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
+    bounds: list[tuple[pa.StringArray, int, int]] = []
+    start = 0
+    for chunk in chunks:
+        bounds.append((chunk, start, start + len(chunk)))
+        start += len(chunk)
+    for first in range(0, len(order), SLICE):
+        positions = order.slice(first, SLICE)
+        if len(bounds) == 1:
+            yield bounds[0][0].take(positions).to_pylist()
+            continue
+        yield _gathered(positions, bounds)
 
 
-def _taken(values: Strings, order: pa.Array) -> Iterable[list[str]]:
-    for start in range(0, len(order), SLICE):
-        yield values.take(order.slice(start, SLICE)).to_pylist()
+def _gathered(positions: pa.Array, bounds: list[tuple[pa.StringArray, int, int]]) -> list[str]:
+    out: list[str] = [""] * len(positions)
+    for chunk, low, high in bounds:
+        inside = pc.and_(pc.greater_equal(positions, low), pc.less(positions, high))
+        where = pc.indices_nonzero(inside).to_pylist()
+        if not where:
+            continue
+        local = pc.subtract(positions.filter(inside), pa.scalar(low, positions.type))
+        for at, value in zip(where, chunk.take(local).to_pylist(), strict=True):
+            out[at] = value
+    return out
 
 
 def _hash_joined(h: hashlib._Hash, slices: Iterable[list[str]]) -> None:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import itertools
 import random
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 
 from reconciler.models import Connection, Export
@@ -101,3 +103,18 @@ def test_columnar_and_plain_inputs_give_the_same_plan(tmp_path: Path, mode: str)
         assert built.remove_ids[0] == members["user3000@example.com"]
     else:
         assert built.remove == () and built.remove_ids == ()
+
+
+def test_digest_of_chunked_columns_with_unaligned_chunks() -> None:
+    rng = random.Random(9)
+    pairs = {f"u{rng.randrange(10**6)}@example.com": f"P{i}" for i in range(5000)}
+    emails, ids = list(pairs), list(pairs.values())
+
+    def chunked(values: list[str], cuts: list[int]) -> pa.ChunkedArray:
+        bounds = [0, *cuts, len(values)]
+        parts = [values[a:b] for a, b in itertools.pairwise(bounds)]
+        return pa.chunked_array([pa.array(p, type=pa.string()) for p in parts])
+
+    table = MemberTable(chunked(emails, [1, 700, 2500]), chunked(ids, [1999, 2000, 4999]))
+    assert table.digest() == mapping_digest(pairs)
+    assert table.as_dict() == pairs
