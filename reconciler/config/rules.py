@@ -54,15 +54,16 @@ def _local_rules(item: Declared) -> Iterator[Problem]:
 
 
 def _source_rules(item: Declared, source: Source) -> Iterator[Problem]:
-    if (source.files is None) == (source.url is None):
-        has = "both `files` and" if source.files is not None else "neither `files` nor"
-        yield _problem(
-            item,
-            (),
-            codes.SOURCE_SHAPE,
-            f"Source `{source.name}` has {has} `url`",
-            "give exactly one: `files: {table: path}` for local files, or `url:` for a database",
-        )
+    shape = _exactly_one(
+        item,
+        codes.SOURCE_SHAPE,
+        f"Source `{source.name}`",
+        ("files", source.files is not None),
+        ("url", source.url is not None),
+        "give exactly one: `files: {table: path}` for local files, or `url:` for a database",
+    )
+    if shape is not None:
+        yield shape
     elif source.files is not None and not source.files:
         yield _problem(
             item,
@@ -91,15 +92,16 @@ def _url_has_password(url: str) -> bool:
 
 
 def _segment_rules(item: Declared, segment: Segment) -> Iterator[Problem]:
-    if (segment.query is None) == (segment.table is None):
-        has = "both `query` and" if segment.query is not None else "neither `query` nor"
-        yield _problem(
-            item,
-            (),
-            codes.SEGMENT_SHAPE,
-            f"Segment `{segment.name}` has {has} `table`",
-            "give exactly one: `query: SELECT ...` or `table: name`",
-        )
+    shape = _exactly_one(
+        item,
+        codes.SEGMENT_SHAPE,
+        f"Segment `{segment.name}`",
+        ("query", segment.query is not None),
+        ("table", segment.table is not None),
+        "give exactly one: `query: SELECT ...` or `table: name`",
+    )
+    if shape is not None:
+        yield shape
 
 
 def _export_rules(item: Declared, export: Export) -> Iterator[Problem]:
@@ -257,3 +259,18 @@ def _unused_connections(declared: list[Declared], valid: list[Declared]) -> Iter
                 "remove it, or add an Export that uses it",
                 "warning",
             )
+
+
+def _exactly_one(
+    item: Declared,
+    code: str,
+    what: str,
+    first: tuple[str, bool],
+    second: tuple[str, bool],
+    hint: str,
+) -> Problem | None:
+    """A problem when a declaration sets both or neither of two exclusive keys."""
+    if first[1] != second[1]:
+        return None
+    has = f"both `{first[0]}` and" if first[1] else f"neither `{first[0]}` nor"
+    return _problem(item, (), code, f"{what} has {has} `{second[0]}`", hint)
