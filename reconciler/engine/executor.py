@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import TypeVar
 
 from reconciler.emails import mask_email
@@ -21,6 +22,7 @@ from reconciler.plan.model import ExportPlan
 from reconciler.state import ExportRecord, StateBackend
 
 FAILURE_SAMPLES = 10
+_NO_FIELDS: Mapping[str, object] = MappingProxyType({})
 JOB_POLL_SECONDS = 0.5  # unscaled; the client paces polls to the M tier anyway
 T = TypeVar("T")
 
@@ -59,17 +61,19 @@ class ExportOutcome:
 
 def profiles_for(plan: ExportPlan) -> list[ProfileInput]:
     """The profiles to import, each with the fields the export maps besides the email."""
+    get = plan.add_fields.get
     out = []
     for email in plan.add:
-        fields = dict(plan.add_fields.get(email, {}))
-        properties = fields.pop("properties", {})
-        out.append(
-            ProfileInput(
-                email=email,
-                attributes=fields,
-                properties=properties if isinstance(properties, dict) else {},
-            )
-        )
+        fields = get(email)
+        if not fields:
+            out.append(ProfileInput(email, _NO_FIELDS, _NO_FIELDS))
+        elif "properties" not in fields:
+            out.append(ProfileInput(email, fields, _NO_FIELDS))
+        else:
+            properties = fields["properties"]
+            attributes = {k: v for k, v in fields.items() if k != "properties"}
+            custom = properties if isinstance(properties, dict) else _NO_FIELDS
+            out.append(ProfileInput(email, attributes, custom))
     return out
 
 

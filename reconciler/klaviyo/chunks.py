@@ -76,8 +76,9 @@ def _resource(email: str, profile: ProfileInput) -> dict[str, object]:
     if not PROFILE_ATTRIBUTES.issuperset(profile.attributes):
         _unknown(profile)
     attributes: dict[str, object] = {**profile.attributes, "email": email}
-    if profile.properties:
-        attributes["properties"] = dict(profile.properties)
+    properties = profile.properties
+    if properties:
+        attributes["properties"] = properties if type(properties) is dict else dict(properties)
     return {"type": "profile", "attributes": attributes}
 
 

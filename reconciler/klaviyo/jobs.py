@@ -29,7 +29,7 @@ from reconciler.klaviyo.jsonapi import (
 from reconciler.klaviyo.models import ImportFailure, JobResult, JobStatus
 from reconciler.klaviyo.transport.sender import Params, Sender
 
-POLLS_PER_ROUND = 2
+MIN_POLL_FRACTION = 0.1  # the shortest pause between two polls, as a share of the interval
 CLOCK_SKEW = dt.timedelta(seconds=10)
 
 
@@ -54,22 +54,25 @@ class Jobs:
         on_progress: Callable[[JobStatus], None] | None,
         timeout: float | None,
     ) -> list[JobResult]:
-        """Poll the oldest unfinished jobs (a few per round: the M tier allows 150/min)."""
+        """Poll the oldest unfinished job (Klaviyo works through an account's jobs in order);
+        once it is finished, the next one at once. Between polls, sleep until the job should
+        be done at the pace seen so far, at most ``poll_interval``: the wait ends soon after the
+        last job does, with few polls (the M tier allows 150 a minute)."""
         deadline = None if timeout is None else time.monotonic() + timeout
         waiting = list(dict.fromkeys(job_ids))
         finished: dict[str, JobStatus] = {}
+        pace = _Pace(poll_interval / self._scale)
         while waiting:
-            polled = await asyncio.gather(*(self.status(j) for j in waiting[:POLLS_PER_ROUND]))
-            for status in polled:
-                if on_progress is not None:
-                    on_progress(status)
-                if status.finished:
-                    finished[status.job_id] = status
-                    waiting.remove(status.job_id)
-            if waiting and not all(s.finished for s in polled):
-                if deadline is not None and time.monotonic() > deadline:
-                    raise JobTimeoutError(f"{len(waiting)} bulk import job(s) still running")
-                await asyncio.sleep(poll_interval / self._scale)
+            status = await self.status(waiting[0])
+            if on_progress is not None:
+                on_progress(status)
+            if status.finished:
+                finished[status.job_id] = status
+                waiting.pop(0)
+                continue
+            if deadline is not None and time.monotonic() > deadline:
+                raise JobTimeoutError(f"{len(waiting)} bulk import job(s) still running")
+            await asyncio.sleep(pace.pause(status))
         return [await self._result(finished[j]) for j in dict.fromkeys(job_ids)]
 
     async def _result(self, status: JobStatus) -> JobResult:
@@ -137,6 +140,27 @@ class Jobs:
             if url is None:
                 return items
             response = await self._sender.request(endpoint, path, url=url)
+
+
+class _Pace:
+    """How long to wait before polling a job again, from its progress since first seen
+    processing (real seconds: ``longest`` is the scaled poll interval)."""
+
+    def __init__(self, longest: float) -> None:
+        self._longest = longest
+        self._shortest = longest * MIN_POLL_FRACTION
+        self._marks: dict[str, tuple[float, int]] = {}
+
+    def pause(self, status: JobStatus) -> float:
+        done = status.completed + status.failed
+        if done <= 0:
+            return self._longest
+        now = time.monotonic()
+        since, done_then = self._marks.setdefault(status.job_id, (now, done))
+        if now <= since or done <= done_then:
+            return self._longest
+        remaining = (status.total - done) * (now - since) / (done - done_then)
+        return min(self._longest, max(self._shortest, remaining))
 
 
 def job_status(job: dict[str, Any]) -> JobStatus:

@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import httpx
+import orjson
 
 from reconciler.klaviyo.errors import KlaviyoError
 
@@ -19,16 +20,26 @@ _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 
 
 def encode(body: object) -> bytes:
-    """Compact UTF-8 JSON, the exact bytes sent (so sizes can be measured); one shared encoder
-    (``json.dumps`` with options builds a new one per call: a third of a million-profile
-    import's preparation)."""
-    return _ENCODER.encode(body).encode()
+    """Compact UTF-8 JSON, the exact bytes sent (so sizes can be measured).
+
+    orjson encodes a profile about ten times faster than the standard library; values it does
+    not take (integers beyond 64 bits, mapping keys that are not strings) go through the
+    standard encoder, which gives the same compact form."""
+    try:
+        return orjson.dumps(body)
+    except TypeError:
+        return _ENCODER.encode(body).encode()
+
+
+def decode(content: bytes) -> Any:
+    """A response body's JSON (UTF-8, as Klaviyo sends); ValueError if it is not JSON."""
+    return orjson.loads(content)
 
 
 def document(response: httpx.Response, method: str, path: str) -> dict[str, Any]:
     """The response's JSON object, or a KlaviyoError naming the call."""
     try:
-        body = response.json()
+        body = decode(response.content)
     except ValueError:
         body = None
     if not isinstance(body, dict):

@@ -9,12 +9,12 @@ loopback address.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import re
 from types import SimpleNamespace
 from typing import Any
 
+import orjson
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
@@ -201,8 +201,8 @@ async def _read_body(request: Request) -> Any:
             f"Content-Type '{media or '(none)'}' is not supported; send application/vnd.api+json.",
         )
     try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
+        return orjson.loads(raw)
+    except ValueError as exc:
         raise invalid(f"The request body is not valid JSON: {exc}.", pointer="/") from exc
 
 

@@ -8,12 +8,13 @@ job reaches its final state, for the profiles that were processed without error.
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 import time
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
+
+import orjson
 
 from reconciler.sandbox.clock import VirtualClock, utc_now_us
 from reconciler.sandbox.ids import new_ulid
@@ -127,15 +128,21 @@ class JobRunner:
 
 def _process(account: Account, job: BulkJob, chunk: list[PendingProfile]) -> None:
     now = utc_now_us()
+    good: list[PendingProfile] = []
     for pending in chunk:
         failure = _failure_of(pending)
-        if failure is not None:
+        if failure is None:
+            good.append(pending)
+        else:
             job.errors.append(failure)
             job.failed += 1
-            continue
-        assert pending.email is not None
-        job.profile_indexes.append(account.profiles.upsert(pending.email, pending.attributes, now))
-        job.completed += 1
+    profiles = account.profiles
+    indexes = profiles.ensure([p.email for p in good if p.email is not None], now)
+    for pending, index in zip(good, indexes, strict=True):
+        if pending.attributes:
+            profiles.merge(index, pending.attributes, now)
+    job.profile_indexes.extend(indexes)
+    job.completed += len(good)
 
 
 def _finish(account: Account, job: BulkJob, status: str) -> None:
@@ -149,25 +156,20 @@ def _finish(account: Account, job: BulkJob, status: str) -> None:
 
 
 def _failure_of(pending: PendingProfile) -> ImportFailure | None:
-    pointer = f"/data/attributes/profiles/data/{pending.position}"
+    """Why Klaviyo would refuse this profile while processing the job (None: it would not)."""
     phone = pending.attributes.get("phone_number")
     if pending.email is None:
-        return _failure(
-            pending,
-            "missing_email",
-            "The sandbox keys profiles by email; this profile has none.",
-            f"{pointer}/attributes/email",
-        )
-    if phone is not None and not _E164.match(str(phone)):
-        return _failure(
-            pending,
-            "invalid_phone_number",
-            f"'{phone}' is not an E.164 phone number such as +15005550006.",
-            f"{pointer}/attributes/phone_number",
-        )
-    if len(json.dumps(pending.payload)) > MAX_PROFILE_BYTES:
-        return _failure(pending, "profile_too_large", "A profile may hold at most 100 KB.", pointer)
-    return None
+        code, where = "missing_email", "/attributes/email"
+        detail = "The sandbox keys profiles by email; this profile has none."
+    elif phone is not None and not _E164.match(str(phone)):
+        code, where = "invalid_phone_number", "/attributes/phone_number"
+        detail = f"'{phone}' is not an E.164 phone number such as +15005550006."
+    elif len(orjson.dumps(pending.payload)) > MAX_PROFILE_BYTES:
+        code, where, detail = "profile_too_large", "", "A profile may hold at most 100 KB."
+    else:
+        return None
+    pointer = f"/data/attributes/profiles/data/{pending.position}{where}"
+    return _failure(pending, code, detail, pointer)
 
 
 def _failure(pending: PendingProfile, code: str, detail: str, pointer: str) -> ImportFailure:

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+import orjson
 from starlette.responses import Response
 
 from reconciler.sandbox.clock import utc_now_us
@@ -89,7 +90,7 @@ def invalid(detail: str, *, pointer: str | None = None, parameter: str | None = 
 def json_response(
     body: Json, status: int = 200, headers: Mapping[str, str] | None = None
 ) -> Response:
-    content = json.dumps(body, separators=(",", ":")).encode()
+    content = orjson.dumps(body)
     return Response(content, status_code=status, headers=dict(headers or {}), media_type=MEDIA_TYPE)
 
 

@@ -37,6 +37,7 @@ MAX_BULK_PROFILES = 10_000
 _KEPT_ATTRIBUTES = frozenset(PROFILE_FIELDS) - {"email", "created", "updated", "last_event_date"}
 _PROFILE_FILTERS = {"email": frozenset({"equals", "any"}), "id": frozenset({"equals", "any"})}
 _JOB_FILTERS = {"status": frozenset({"equals", "any"})}
+_OBJECT_ATTRIBUTES = frozenset({"properties", "location"})
 _PROFILES = "/data/attributes/profiles/data"
 
 
@@ -98,21 +99,29 @@ def bulk_import_profiles(ctx: RequestContext) -> Response:
 
 
 def _pending(position: int, item: Any) -> PendingProfile:
-    pointer = f"{_PROFILES}/{position}"
-    profile = need_object(item, pointer)
-    need_type(profile, "profile", pointer)
-    attributes = need_object(profile.get("attributes"), f"{pointer}/attributes")
-    if not any(attributes.get(name) for name in ("email", "phone_number", "external_id")):
+    """One profile of a bulk import request, checked (a 400 names the first bad part).
+
+    Hot path (10,000 profiles per request): the pointer is only spelled out for an error."""
+    attributes = item.get("attributes") if isinstance(item, dict) else None
+    if not isinstance(attributes, dict) or item.get("type") != "profile":
+        pointer = f"{_PROFILES}/{position}"
+        need_type(need_object(item, pointer), "profile", pointer)
+        need_object(attributes, f"{pointer}/attributes")
+        raise AssertionError("unreachable: the checks above raise")  # pragma: no cover
+    email = attributes.get("email")
+    if not (email or attributes.get("phone_number") or attributes.get("external_id")):
         raise invalid(
             "A profile needs an email, phone_number or external_id.",
-            pointer=f"{pointer}/attributes",
+            pointer=f"{_PROFILES}/{position}/attributes",
         )
-    for name in ("properties", "location"):
-        if attributes.get(name) is not None and not isinstance(attributes[name], dict):
-            raise invalid(f"'{name}' must be an object.", pointer=f"{pointer}/attributes/{name}")
-    email = attributes.get("email")
-    kept = {k: v for k, v in attributes.items() if k in _KEPT_ATTRIBUTES and v is not None}
-    return PendingProfile(position, quick_normalise(email) if email else None, kept, profile)
+    kept = {}
+    for name, value in attributes.items():
+        if name in _KEPT_ATTRIBUTES and value is not None:
+            if name in _OBJECT_ATTRIBUTES and not isinstance(value, dict):
+                pointer = f"{_PROFILES}/{position}/attributes/{name}"
+                raise invalid(f"'{name}' must be an object.", pointer=pointer)
+            kept[name] = value
+    return PendingProfile(position, quick_normalise(email) if email else None, kept, item)
 
 
 def _reject_bad_emails(items: list[Any], pending: list[PendingProfile]) -> None:

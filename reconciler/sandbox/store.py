@@ -52,17 +52,15 @@ class ProfileStore:
             return list(range(start, start + count))
         return [by_email[email] for email in wanted]
 
-    def upsert(self, email: str, attributes: Mapping[str, Any], now_us: int) -> int:
-        index = self.ensure([email], now_us)[0]
-        if attributes:
-            merged = self.extra.setdefault(index, {})
-            for name, value in attributes.items():
-                if name == "properties" and isinstance(value, dict):
-                    merged.setdefault("properties", {}).update(value)
-                elif value is not None:
-                    merged[name] = value
-            self.updated[index] = now_us
-        return index
+    def merge(self, index: int, attributes: Mapping[str, Any], now_us: int) -> None:
+        """Merge ``attributes`` into profile ``index`` (custom properties key by key)."""
+        merged = self.extra.setdefault(index, {})
+        for name, value in attributes.items():
+            if name == "properties" and isinstance(value, dict):
+                merged.setdefault("properties", {}).update(value)
+            elif value is not None:
+                merged[name] = value
+        self.updated[index] = now_us
 
     def id_of(self, index: int) -> str:
         return self.codec.encode(index, self.created[index] // 1000)

@@ -13,6 +13,7 @@ import pyarrow.compute as pc
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from reconciler import emails as emails_module
 from reconciler.emails import mask_email, mask_emails_in, normalise_email
 from reconciler.sources.normalise import as_string_array, normalise_array
 from reconciler.sources.values import json_value
@@ -50,6 +51,8 @@ CASES = [
     "o'brien@example.ie",
     "{weird}|chars~@example.org",
     "jane@example.com\x00",
+    "ab\n@example.com",  # a newline inside is not the end of the local part
+    "ab@exam\nple.com",
 ]
 
 
@@ -76,6 +79,24 @@ def test_any_text_agrees_with_normalise_email(values: list[str | None]) -> None:
     assert normalise_array(pa.array(values, type=pa.string())).to_pylist() == [
         normalise_email(v) for v in values
     ]
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.one_of(
+        st.text(max_size=40),
+        st.from_regex(r"[a-z0-9._%+!#-]{0,70}@[a-z0-9.-]{0,70}\.[a-z0-9-]{0,5}", fullmatch=True),
+    )
+)
+def test_the_fast_path_accepts_nothing_the_full_check_refuses(value: str) -> None:
+    email = value.strip().lower()
+    if emails_module._PLAIN.fullmatch(email) and len(email) <= emails_module.MAX_EMAIL_LENGTH:
+        local, domain = email.split("@")
+        labels = domain.split(".")
+        assert emails_module._LOCAL.fullmatch(local) and len(local) <= 64
+        assert not (local.startswith(".") or local.endswith(".") or ".." in local)
+        assert len(labels) >= 2 and labels[-1].isalpha() and len(labels[-1]) >= 2
+        assert all(emails_module._LABEL.fullmatch(label) for label in labels)
 
 
 def test_arrow_and_python_trim_the_same_whitespace() -> None:
