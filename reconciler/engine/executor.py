@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -14,6 +15,7 @@ from reconciler.engine.progress import Progress
 from reconciler.engine.stopping import StopSignal
 from reconciler.errors import ReconcilerError
 from reconciler.klaviyo import KlaviyoClient
+from reconciler.klaviyo.bulk import ImportSubmission
 from reconciler.klaviyo.chunks import MAX_PROFILES
 from reconciler.klaviyo.client import MEMBER_CHUNK
 from reconciler.klaviyo.errors import KlaviyoError
@@ -59,11 +61,12 @@ class ExportOutcome:
     error: str | None = None
 
 
-def profiles_for(plan: ExportPlan) -> list[ProfileInput]:
-    """The profiles to import, each with the fields the export maps besides the email."""
+def profiles_for(plan: ExportPlan, emails: Sequence[str] | None = None) -> list[ProfileInput]:
+    """The profiles to import (``emails``: those of the plan's additions; None: all of them),
+    each with the fields the export maps besides the email."""
     get = plan.add_fields.get
     out = []
-    for email in plan.add:
+    for email in plan.add if emails is None else emails:
         fields = get(email)
         if not fields:
             out.append(ProfileInput(email, _NO_FIELDS, _NO_FIELDS))
@@ -145,21 +148,50 @@ async def _submit(
     stop: StopSignal,
     size: int,
 ) -> list[ImportFailure]:
-    """Submit the bulk import jobs slice by slice, recording each job as pending at once."""
+    """Submit the bulk import jobs slice by slice, recording each slice's jobs as pending as
+    soon as they exist. The next slice is encoded while the previous one is on the wire, so
+    neither side waits for the other; after a stop no further slice starts."""
     rejected: list[ImportFailure] = []
     if not plan.add or stop.requested:
         return rejected
-    progress.start(f"{plan.name}: add", len(plan.add))
-    for part in slices(profiles_for(plan), size):
-        if stop.requested:
-            break
-        submitted = await client.bulk_import(plan.list_id, part)
+
+    def record(submitted: ImportSubmission) -> None:
         job_ids = tuple(submitted.job_ids)
         state.record_jobs(plan.account, plan.list_id, job_ids, run_id)
         outcome.job_ids += job_ids
         rejected.extend(submitted.rejected)
-    outcome.pending_jobs = outcome.job_ids
+
+    progress.start(f"{plan.name}: add", len(plan.add))
+    in_flight: list[asyncio.Task[ImportSubmission]] = []
+    try:
+        for emails in slices(plan.add, size):
+            if stop.requested:
+                break
+            part = profiles_for(plan, emails)
+            in_flight.append(asyncio.create_task(client.bulk_import(plan.list_id, part)))
+            if len(in_flight) > 1:
+                record(await in_flight.pop(0))
+        while in_flight:
+            record(await in_flight.pop(0))
+    except Exception:
+        await _settle(in_flight, record)
+        raise
+    except BaseException:
+        for task in in_flight:
+            task.cancel()
+        raise
+    finally:
+        outcome.pending_jobs = outcome.job_ids
     return rejected
+
+
+async def _settle(
+    tasks: list[asyncio.Task[ImportSubmission]], record: Callable[[ImportSubmission], None]
+) -> None:
+    """After a failed slice: let the other one in flight finish and record its jobs."""
+    for result in await asyncio.gather(*tasks, return_exceptions=True):
+        if isinstance(result, ImportSubmission):
+            record(result)
 
 
 async def _wait(

@@ -27,7 +27,7 @@ MAX_PROFILE_BYTES = 100 * 1024
 _E164 = re.compile(r"^\+[1-9]\d{1,14}$")
 
 
-@dataclass
+@dataclass(slots=True)
 class PendingProfile:
     position: int
     email: str | None
@@ -60,10 +60,11 @@ class BulkJob:
     profile_indexes: list[int] = field(default_factory=list)
     errors: list[ImportFailure] = field(default_factory=list)
     queued_at: float = field(default_factory=time.monotonic)
+    total: int = -1
 
-    @property
-    def total(self) -> int:
-        return len(self.pending)
+    def __post_init__(self) -> None:
+        if self.total < 0:
+            self.total = len(self.pending)
 
     @property
     def expires_us(self) -> int:
@@ -153,6 +154,7 @@ def _finish(account: Account, job: BulkJob, status: str) -> None:
             target.add(job.profile_indexes, now)
     job.status = status
     job.completed_us = now
+    job.pending = []  # processed: a million finished profiles need not stay in memory
 
 
 def _failure_of(pending: PendingProfile) -> ImportFailure | None:

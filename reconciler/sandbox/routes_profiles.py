@@ -6,7 +6,7 @@ from typing import Any
 
 from starlette.responses import Response
 
-from reconciler.sandbox.admin import quick_normalise
+from reconciler.emails import normalise_email
 from reconciler.sandbox.bodies import data_of, need_list, need_object, need_string, need_type
 from reconciler.sandbox.clock import utc_now_us
 from reconciler.sandbox.filters import as_strings, parse_filter
@@ -121,7 +121,7 @@ def _pending(position: int, item: Any) -> PendingProfile:
                 pointer = f"{_PROFILES}/{position}/attributes/{name}"
                 raise invalid(f"'{name}' must be an object.", pointer=pointer)
             kept[name] = value
-    return PendingProfile(position, quick_normalise(email) if email else None, kept, item)
+    return PendingProfile(position, normalise_email(email) if email else None, kept, item)
 
 
 def _reject_bad_emails(items: list[Any], pending: list[PendingProfile]) -> None:
