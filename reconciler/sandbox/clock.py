@@ -22,9 +22,20 @@ class VirtualClock:
     def __init__(self, time_scale: float) -> None:
         self.time_scale = time_scale
         self._origin = time.monotonic()
+        self._virtual_at_origin = 0.0
 
     def now(self) -> float:
-        return (time.monotonic() - self._origin) * self.time_scale
+        return self._virtual_at_origin + (time.monotonic() - self._origin) * self.time_scale
+
+    def set_scale(self, time_scale: float) -> None:
+        """Run at ``time_scale`` from now on; virtual time goes on from where it is (rate
+        windows already open keep their counts and end at the same virtual moment)."""
+        if time_scale <= 0:
+            raise ValueError(f"time_scale must be > 0, got {time_scale}")
+        real = time.monotonic()
+        self._virtual_at_origin += (real - self._origin) * self.time_scale
+        self._origin = real
+        self.time_scale = time_scale
 
     def real_seconds(self, virtual_seconds: float) -> float:
         return virtual_seconds / self.time_scale

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from starlette.datastructures import QueryParams
@@ -58,6 +58,12 @@ class SandboxState:
         self.faults = FaultInjector(initial_faults(config))
         self.runner = JobRunner(self.store, self.clock, config.import_rate)
         self.stats = Stats()
+
+    def set_time_scale(self, time_scale: float) -> None:
+        """Change the time scale of a running sandbox (its data, windows and jobs carry on):
+        for example to seed and read at scale 10, then measure an apply in real time."""
+        self.config = replace(self.config, time_scale=time_scale)
+        self.clock.set_scale(time_scale)
 
     def reset(self) -> None:
         """Forget all data, counters, statistics and faults (back to the start-up settings)."""

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 
 from reconciler.sandbox import create_app
+from reconciler.sandbox.config import SandboxError
 from tests.sandbox.helpers import (
     HEADERS,
     KEY,
@@ -127,6 +129,21 @@ async def test_responses_carry_the_time_scale() -> None:
     async with quiet_client(time_scale=42.0) as client:
         response = await client.get("/api/accounts")
         assert response.headers["X-Sandbox-Time-Scale"] == "42"
+
+
+async def test_the_time_scale_can_change_while_running() -> None:
+    app = create_app(quiet_config(time_scale=10.0))
+    sandbox = app.sandbox
+    before = sandbox.clock.now()
+    sandbox.set_time_scale(1.0)
+    assert sandbox.clock.now() >= before  # virtual time goes on, it does not jump back
+    async with client_for(app) as client:
+        response = await client.get("/api/accounts")
+    assert response.headers["X-Sandbox-Time-Scale"] == "1"
+    assert sandbox.runner.clock.time_scale == 1.0
+    with pytest.raises(SandboxError):
+        sandbox.set_time_scale(0)
+    assert sandbox.config.time_scale == 1.0
 
 
 async def test_in_process_app_answers_over_asgi_transport() -> None:
