@@ -98,7 +98,7 @@ def do_read(args: dict[str, Any]) -> dict[str, Any]:
 def do_diff(args: dict[str, Any]) -> dict[str, Any]:
     from tests.benchmarks.diffing import time_diff
 
-    return time_diff(int(args["profiles"]), float(args["churn"]))
+    return time_diff(Path(args["config_dir"]), str(args["export"]), int(args["profiles"]))
 
 
 ACTIONS = {"plan": do_plan, "apply": do_apply, "read": do_read, "diff": do_diff}

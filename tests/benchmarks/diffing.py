@@ -1,60 +1,46 @@
-"""Scenario 5's pure part: the diff of N desired emails against an N-member list, and the seal."""
+"""Scenario 5's pure part: the diff of N desired emails against an N-member list, and the seal.
+
+The inputs are what ``reconciler plan`` diffs: the segment as the source reader returns it
+(read, untimed, from the benchmark's segment file) and the list as Arrow columns of emails and
+profile ids (as the membership cache loads them). Only the plan builder and the seal are timed.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import time
+from pathlib import Path
 from typing import Any
 
-from reconciler.models import Connection, Export, Fields
+import pyarrow as pa
+
+from reconciler.config import load_config
 from reconciler.plan.builder import ListState, build_export_plan
+from reconciler.plan.members import MemberTable
 from reconciler.plan.model import Plan
 from reconciler.plan.planfile import seal
-from reconciler.sources import SegmentData
-from tests.benchmarks.workspace import email
+from reconciler.sources import read_segment
+from tests.benchmarks.workspace import emails
+
+CHUNK = 200_000
 
 
-def _inputs(profiles: int, churn: float) -> tuple[SegmentData, ListState]:
-    shift = int(profiles * churn)
-    desired = frozenset(email(i) for i in range(shift, profiles + shift))
-    properties = {e: {"first_name": "Ann"} for e in desired}
-    segment = SegmentData(
-        segment="all",
-        source="files",
-        columns=("email", "first_name"),
-        rows=len(desired),
-        emails=desired,
-        properties=properties,
-        invalid=0,
-        duplicates=0,
-        invalid_samples=(),
-        duplicate_samples=(),
-        fingerprint="0" * 64,
-    )
-    members = {email(i): f"01PROFILE{i:017d}" for i in range(profiles)}
-    return segment, ListState("acct", "AbC123", "Bench", members)
+def _list_columns(profiles: int) -> MemberTable:
+    """Members 0 .. profiles - 1 with synthetic profile ids, as chunked Arrow columns."""
+    email_chunks, id_chunks = [], []
+    for lo in range(0, profiles, CHUNK):
+        hi = min(lo + CHUNK, profiles)
+        email_chunks.append(pa.array(emails(lo, hi), type=pa.string()))
+        id_chunks.append(pa.array([f"01PROFILE{i:017d}" for i in range(lo, hi)], pa.string()))
+    return MemberTable(pa.chunked_array(email_chunks), pa.chunked_array(id_chunks))
 
 
-def time_diff(profiles: int, churn: float) -> dict[str, Any]:
-    segment, current = _inputs(profiles, churn)
-    export = Export(
-        kind="Export",
-        name="bench",
-        segment="all",
-        connection="klaviyo",
-        list_id="AbC123",
-        fields=Fields(email="email", first_name="first_name"),
-        limits={"max_profiles": 5_000_000, "max_removals": "50%"},  # type: ignore[arg-type]
-    )
-    connection = Connection.model_validate(
-        {
-            "kind": "Connection",
-            "name": "klaviyo",
-            "display_name": "Bench",
-            "api_key": {"env": "BENCH_KLAVIYO_KEY"},
-            "consent": {"accepted": True, "accepted_by": "a@b.co", "accepted_at": "2026-11-20"},
-        }
-    )
+def time_diff(config_dir: Path, export_name: str, profiles: int) -> dict[str, Any]:
+    config = load_config(config_dir)
+    export = config.exports[export_name]
+    connection = config.connections[export.connection]
+    segment = read_segment(config, export, config_dir)
+    current = ListState("acct", export.list_id, "Bench", _list_columns(profiles))
     started = time.perf_counter()
     export_plan = build_export_plan(export, connection, segment, current, config_digest="x")
     diffed = time.perf_counter()

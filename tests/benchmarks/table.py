@@ -9,6 +9,7 @@ from dataclasses import dataclass
 class Row:
     scenario: str
     profiles: int
+    scale: float
     wall: float
     calls: int
     throttled: int
@@ -24,7 +25,17 @@ class Row:
         return (self.measured if self.measured is not None else self.wall) / self.minimum
 
 
-HEADERS = ("scenario", "profiles", "wall s", "API calls", "429s", "min s", "ratio", "peak RSS MB")
+HEADERS = (
+    "scenario",
+    "profiles",
+    "scale",
+    "wall s",
+    "API calls",
+    "429s",
+    "min s",
+    "ratio",
+    "peak RSS MB",
+)
 
 
 def _cells(row: Row) -> tuple[str, ...]:
@@ -32,6 +43,7 @@ def _cells(row: Row) -> tuple[str, ...]:
     return (
         row.scenario,
         f"{row.profiles:,}",
+        f"{row.scale:g}",
         f"{row.wall:.1f}",
         f"{row.calls:,}",
         str(row.throttled),
@@ -41,7 +53,7 @@ def _cells(row: Row) -> tuple[str, ...]:
     )
 
 
-def render(rows: list[Row], scale: float, import_rate: float) -> str:
+def render(rows: list[Row], import_rate: float) -> str:
     """A markdown table, then one note line per row that has one."""
     cells = [HEADERS, *(_cells(r) for r in rows)]
     widths = [max(len(c[i]) for c in cells) for i in range(len(HEADERS))]
@@ -49,7 +61,7 @@ def render(rows: list[Row], scale: float, import_rate: float) -> str:
     def line(values: tuple[str, ...]) -> str:
         return "| " + " | ".join(v.ljust(w) for v, w in zip(values, widths, strict=True)) + " |"
 
-    out = [f"time scale {scale:g}, sandbox import rate {import_rate:,.0f} profiles/s"]
+    out = [f"sandbox import rate {import_rate:,.0f} profiles/s; scale = time scale (1 = real time)"]
     out += [line(HEADERS), "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
     out += [line(c) for c in cells[1:]]
     out += [f"- {r.scenario}: {r.note}" for r in rows if r.note]
