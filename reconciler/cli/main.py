@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from reconciler import __version__
+from reconciler.cli.process import tune_gc
 from reconciler.errors import ConfigError, ReconcilerError
 
 # command name -> "module:attribute"; each module holds one command and its help.
@@ -76,6 +77,7 @@ def cli() -> None:
 
 
 def main() -> None:
+    tune_gc()
     cli(prog_name="reconciler")
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import time
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -26,6 +27,10 @@ class VirtualClock:
 
     def now(self) -> float:
         return self._virtual_at_origin + (time.monotonic() - self._origin) * self.time_scale
+
+    def real_at(self, virtual_seconds: float) -> float:
+        """The ``time.monotonic()`` reading at which virtual time reaches ``virtual_seconds``."""
+        return self._origin + (virtual_seconds - self._virtual_at_origin) / self.time_scale
 
     def set_scale(self, time_scale: float) -> None:
         """Run at ``time_scale`` from now on; virtual time goes on from where it is (rate
@@ -51,6 +56,7 @@ def utc_now_us() -> int:
     return time.time_ns() // 1000
 
 
+@lru_cache(maxsize=65_536)  # members seeded or imported together share their join time
 def iso_from_us(micros: int) -> str:
     """``2026-01-01T00:00:00.123456+00:00``, the form Klaviyo's date-time fields use."""
     moment = EPOCH + timedelta(microseconds=micros)

@@ -9,7 +9,7 @@ from reconciler.sandbox.clock import iso_from_us
 from reconciler.sandbox.jobs import BulkJob, ImportFailure
 from reconciler.sandbox.jsonapi import Json
 from reconciler.sandbox.members import MemberList
-from reconciler.sandbox.store import Account
+from reconciler.sandbox.store import Account, ProfileStore
 
 PROFILE_FIELDS = (
     "email",
@@ -65,29 +65,35 @@ def profile_resource(
     store = account.profiles
     profile_id = store.id_of(index)
     extra: dict[str, Any] = store.extra.get(index, {})
-    attributes: Json = {name: extra.get(name) for name in PROFILE_FIELDS}
-    attributes.update(
-        email=store.emails[index],
-        created=iso_from_us(store.created[index]),
-        updated=iso_from_us(store.updated[index]),
-        location=extra.get("location") or {},
-        properties=extra.get("properties") or {},
-    )
-    required: tuple[str, ...] = ()
+    names = PROFILE_FIELDS if fields is None else [n for n in PROFILE_FIELDS if n in fields]
+    attributes: Json = {name: _attribute(store, index, extra, name) for name in names}
     if joined_us is not None:
         attributes["joined_group_at"] = iso_from_us(joined_us)
-        required = ("joined_group_at",)
     path = f"/api/profiles/{profile_id}"
     return {
         "type": "profile",
         "id": profile_id,
-        "attributes": _sparse(attributes, fields, required),
+        "attributes": attributes,
         "relationships": {
             "lists": {"links": _links(base, f"{path}/relationships/lists/")},
             "segments": {"links": _links(base, f"{path}/relationships/segments/")},
         },
         "links": {"self": f"{base}{path}/"},
     }
+
+
+def _attribute(store: ProfileStore, index: int, extra: dict[str, Any], name: str) -> Any:
+    """One attribute of profile ``index`` (only the requested ones are built: a member page
+    usually asks for email and joined_group_at only)."""
+    if name == "email":
+        return store.emails[index]
+    if name == "created":
+        return iso_from_us(store.created[index])
+    if name == "updated":
+        return iso_from_us(store.updated[index])
+    if name in ("location", "properties"):
+        return extra.get(name) or {}
+    return extra.get(name)
 
 
 def list_resource(

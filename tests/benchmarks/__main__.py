@@ -11,7 +11,7 @@ Scenarios (N = --profiles, 1,000,000 by default):
   4. apply of that 1% churn (N/100 adds, N/100 removes) on the N-member list;
   5. diff of N against N emails (pure builder + plan checksum), and the peak RSS of the whole
      plan process of scenario 2.
-Reads run at --scale (default 10), applies (1 and 4) at --apply-scale (default 1, real time).
+Reads run at --scale (default 5), applies (1 and 4) at --apply-scale (default 1, real time).
 Each measured action runs in a child process (``tests.benchmarks.child``): its peak RSS is its
 own, and it does not share a core with the sandbox, which serves from this process.
 """
@@ -23,6 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from reconciler.cli.process import tune_gc
 from tests.benchmarks.scenarios import SCENARIOS, Bench
 from tests.benchmarks.table import render
 
@@ -38,9 +39,10 @@ def _only(text: str | None) -> set[str]:
 
 
 def main() -> None:
+    tune_gc()  # as the reconciler command does
     parser = argparse.ArgumentParser(prog="python -m tests.benchmarks", description=__doc__)
     parser.add_argument(
-        "--scale", type=float, default=10.0, help="time scale of the reads (1 = real time)"
+        "--scale", type=float, default=5.0, help="time scale of the reads (1 = real time)"
     )
     parser.add_argument(
         "--apply-scale", type=float, default=1.0, help="time scale of the applies (1 and 4)"

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from reconciler.cli.process import tune_gc
 from reconciler.engine.applying import run_apply
 from reconciler.engine.options import RunOptions
 from reconciler.engine.planning import make_plan
@@ -50,8 +51,16 @@ def _summary(plan: Plan | None) -> dict[str, Any]:
     }
 
 
+def _wait_for_start(args: dict[str, Any]) -> None:
+    """Sleep until ``start_at`` (a ``time.monotonic()`` reading: the start of a fresh rate
+    window, which the minimums assume), if given."""
+    if "start_at" in args:
+        time.sleep(max(0.0, float(args["start_at"]) - time.monotonic()))
+
+
 def do_plan(args: dict[str, Any]) -> dict[str, Any]:
     state = open_state(args["state"])
+    _wait_for_start(args)
     started = time.perf_counter()
     plan = asyncio.run(make_plan(_options(args), state))
     return {"wall": time.perf_counter() - started, **_summary(plan)}
@@ -90,6 +99,7 @@ async def _read(args: dict[str, Any]) -> int:
 
 
 def do_read(args: dict[str, Any]) -> dict[str, Any]:
+    _wait_for_start(args)
     started = time.perf_counter()
     members = asyncio.run(_read(args))
     return {"wall": time.perf_counter() - started, "members": members}
@@ -114,6 +124,7 @@ def peak_rss_mb() -> float:
 
 
 def main() -> None:
+    tune_gc()  # as the reconciler command does
     action, raw = sys.argv[1], sys.argv[2]
     result = ACTIONS[action](json.loads(raw))
     result["peak_rss_mb"] = peak_rss_mb()

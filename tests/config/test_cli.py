@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -10,6 +13,7 @@ from click.testing import CliRunner
 
 from reconciler import __version__
 from reconciler.cli.main import cli
+from reconciler.cli.process import GC_THRESHOLDS
 from tests.config.helpers import EXPORTS, VALID
 
 TYPO = """\
@@ -142,3 +146,17 @@ def test_help_lists_validate_and_version_prints() -> None:
     code, output = run("validate", "--help")
     assert code == 0
     assert "--config-dir" in output and "text|json|github" in output
+
+
+def test_the_command_collects_cyclic_garbage_less_often() -> None:
+    script = (
+        "import gc, sys\n"
+        "from reconciler.cli.main import main\n"
+        "sys.argv = ['reconciler', '--version']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print(gc.get_threshold())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == str(GC_THRESHOLDS)
+    assert GC_THRESHOLDS[0] > gc.get_threshold()[0]  # the test process keeps the default

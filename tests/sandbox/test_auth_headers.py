@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import httpx
 import pytest
 
@@ -137,6 +139,8 @@ async def test_the_time_scale_can_change_while_running() -> None:
     before = sandbox.clock.now()
     sandbox.set_time_scale(1.0)
     assert sandbox.clock.now() >= before  # virtual time goes on, it does not jump back
+    ahead = sandbox.clock.now() + 5.0
+    assert abs(sandbox.clock.real_at(ahead) - time.monotonic() - 5.0) < 0.5  # 1 s = 1 s now
     async with client_for(app) as client:
         response = await client.get("/api/accounts")
     assert response.headers["X-Sandbox-Time-Scale"] == "1"
