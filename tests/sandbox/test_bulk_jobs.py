@@ -40,7 +40,7 @@ async def wait_for(client: httpx.AsyncClient, job_id: str, timeout: float = 10.0
 
 
 async def test_job_lifecycle_adds_members_when_complete() -> None:
-    async with quiet_client(time_scale=100.0, import_rate=20_000.0) as client:
+    async with quiet_client(time_scale=100.0, import_rate=1_000.0) as client:
         await seed(client, "Y6nRLr", emails("old", 2))
         accepted = await call(
             client,
