@@ -3,20 +3,25 @@
 The cache (email, profile id, joined_at as of the last read) is an optimisation only: the next
 read asks Klaviyo only for members who joined since, and checks the list's ``profile_count``;
 any mismatch (a removal made outside the reconciler, a lost cache) falls back to a full read.
-The members are held as Arrow columns (:class:`MemberTable`), never as a million Python strings.
+The members are held as Arrow columns (:class:`MemberTable`), never as a million Python strings:
+a full read arrives as columns and is cached from them.
+
+Members without an email (SMS-only profiles) are not in the table, but ``profile_count``
+counts them: the cache records how many the list had, and each read adds those who joined since
+(their join times advance ``as_of`` like anyone's, so none is counted twice).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Awaitable, Iterable
+from collections.abc import Awaitable
 
-from reconciler.klaviyo import KlaviyoClient
-from reconciler.klaviyo.models import Member
+from reconciler.klaviyo import KlaviyoClient, ListMembers
+from reconciler.klaviyo.jsonapi import EPOCH
 from reconciler.plan.builder import ListState
 from reconciler.plan.members import MemberTable
-from reconciler.state import StateBackend
-from reconciler.state.columnar import add_rows, empty_column
+from reconciler.state import MemberSnapshot, StateBackend
+from reconciler.state.columnar import release_unused
 
 
 async def read_list_state(
@@ -41,27 +46,56 @@ async def read_list_state(
             await after
         cached = state.load_member_columns(account, list_id)
     if cached is not None and cached.as_of is not None:
-        newer = await client.read_members(list_id, joined_after=cached.as_of)
-        current = cached.with_added((m.email, m.profile_id) for m in newer)
+        newer = await client.read_member_columns(list_id, joined_after=cached.as_of)
+        current = cached.with_added(_pairs(newer))
+        without_email = cached.without_email + newer.without_email
         del cached
-        if info.profile_count is not None and current.count == info.profile_count:
-            if newer:
+        if info.profile_count is not None and current.count + without_email == info.profile_count:
+            if newer.total:
                 state.update_membership(
-                    account, list_id, added=_rows(newer), removed_profile_ids=()
+                    account,
+                    list_id,
+                    added=_rows(newer),
+                    removed_profile_ids=(),
+                    without_email=newer.without_email,
+                    as_of=_moment(newer.newest_us),
                 )
             table = MemberTable(current.emails, current.profile_ids)
             return ListState(account, list_id, info.name, table, incremental=True)
         del current
-    full = await client.read_members(list_id)
-    state.save_membership(account, list_id, _rows(full))
-    emails, ids = add_rows(empty_column(), empty_column(), _pairs(full))
-    del full
-    return ListState(account, list_id, info.name, MemberTable(emails, ids), incremental=False)
+    if after is not None:
+        await after
+    full = await client.read_member_columns(list_id)
+    state.save_member_columns(
+        account,
+        list_id,
+        MemberSnapshot(
+            full.emails,
+            full.profile_ids,
+            full.joined_us,
+            full.without_email,
+            full.newest_without_email_us,
+        ),
+    )
+    table = MemberTable(full.emails, full.profile_ids)
+    del full  # the join times were for the cache only
+    release_unused()
+    return ListState(account, list_id, info.name, table, incremental=False)
 
 
-def _pairs(members: Iterable[Member]) -> Iterable[tuple[str, str]]:
-    return ((m.email, m.profile_id) for m in members)
+def _pairs(members: ListMembers) -> list[tuple[str, str]]:
+    emails: list[str] = members.emails.to_pylist()
+    ids: list[str] = members.profile_ids.to_pylist()
+    return list(zip(emails, ids, strict=True))
 
 
-def _rows(members: Iterable[Member]) -> list[tuple[str, str, dt.datetime]]:
-    return [(m.email, m.profile_id, m.joined_at) for m in members]
+def _rows(members: ListMembers) -> list[tuple[str, str, dt.datetime]]:
+    moments: list[int] = members.joined_us.to_pylist()
+    return [
+        (e, p, EPOCH + dt.timedelta(microseconds=t))
+        for (e, p), t in zip(_pairs(members), moments, strict=True)
+    ]
+
+
+def _moment(micros: int | None) -> dt.datetime | None:
+    return None if micros is None else EPOCH + dt.timedelta(microseconds=micros)

@@ -9,6 +9,7 @@ from reconciler.klaviyo.models import (
     JobResult,
     JobStatus,
     KlaviyoList,
+    ListMembers,
     Member,
     ProfileInput,
 )
@@ -23,6 +24,7 @@ __all__ = [
     "JobStatus",
     "KlaviyoClient",
     "KlaviyoList",
+    "ListMembers",
     "Member",
     "Pacer",
     "ProfileInput",

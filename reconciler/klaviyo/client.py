@@ -13,6 +13,7 @@ import httpx
 from reconciler.emails import normalise_email
 from reconciler.klaviyo import endpoints as ep
 from reconciler.klaviyo.bulk import BulkImporter, ImportSubmission
+from reconciler.klaviyo.columns import as_members, unique_emails
 from reconciler.klaviyo.errors import KlaviyoConfigError, KlaviyoError
 from reconciler.klaviyo.jobs import Jobs
 from reconciler.klaviyo.jsonapi import (
@@ -33,6 +34,7 @@ from reconciler.klaviyo.models import (
     JobResult,
     JobStatus,
     KlaviyoList,
+    ListMembers,
     Member,
     ProfileInput,
 )
@@ -134,7 +136,28 @@ class KlaviyoClient:
         joined_after: dt.datetime | None = None,
         on_page: Callable[[int], None] | None = None,
     ) -> list[Member]:
-        """Every member (or those who joined after ``joined_after``), read concurrently."""
+        """Every member with an email (or those who joined after ``joined_after``), read
+        concurrently, each profile id once. For small reads: a large one is better read with
+        :meth:`read_member_columns`."""
+        return as_members(await self._read(list_id, joined_after, on_page))
+
+    async def read_member_columns(
+        self,
+        list_id: str,
+        *,
+        joined_after: dt.datetime | None = None,
+        on_page: Callable[[int], None] | None = None,
+    ) -> ListMembers:
+        """Like :meth:`read_members`, as Arrow columns (each profile id and each email once: a
+        later row for an email wins), with the members without an email counted."""
+        return unique_emails(await self._read(list_id, joined_after, on_page))
+
+    async def _read(
+        self,
+        list_id: str,
+        joined_after: dt.datetime | None,
+        on_page: Callable[[int], None] | None,
+    ) -> ListMembers:
         after = to_micros(joined_after) if joined_after is not None else None
         reader = MemberReader(
             self._sender,

@@ -12,6 +12,11 @@ round trip, far below the L tier's 75 pages/s. The reader therefore
    the few members of its current page beyond it.
 
 Members who share one timestamp cannot be split apart: they are read by one cursor.
+
+The ranges' pages are gathered into Arrow arrays some thousands of members at a time
+(:mod:`reconciler.klaviyo.columns`): a million members never exist as Python objects at once.
+Members without an email (SMS-only profiles) are counted apart, by profile id: the list's
+``profile_count`` includes them.
 """
 
 from __future__ import annotations
@@ -23,9 +28,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from reconciler.klaviyo.columns import MemberColumnsBuilder
 from reconciler.klaviyo.endpoints import GET_LIST_PROFILES
 from reconciler.klaviyo.jsonapi import data_list, document, filter_time, next_link, to_micros
-from reconciler.klaviyo.models import Member
+from reconciler.klaviyo.models import ListMembers
 from reconciler.klaviyo.transport.sender import Sender
 
 PAGE_SIZE = 100
@@ -40,15 +46,47 @@ class _Range:
     position: int
     next_url: str | None = None
     seen: int = 0
-    members: list[Member] = field(default_factory=list)
 
     def density(self) -> float | None:
         covered = self.position - self.lo
         return self.seen / covered if self.seen and covered > 0 else None
 
 
+@dataclass
+class Page:
+    """One page's members, parsed lightly: the rows with an email (lower-cased) and the
+    profile ids and join times (µs) of the members without one."""
+
+    emails: list[str] = field(default_factory=list)
+    profile_ids: list[str] = field(default_factory=list)
+    joined_us: list[int] = field(default_factory=list)
+    no_email_ids: list[str] = field(default_factory=list)
+    no_email_joined_us: list[int] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.emails) + len(self.no_email_ids)
+
+    def last_joined(self) -> int | None:
+        """The latest join time on the page (pages come sorted by join time)."""
+        times = [t[-1] for t in (self.joined_us, self.no_email_joined_us) if t]
+        return max(times, default=None)
+
+    def below(self, hi: int) -> Page:
+        """The page without the members who joined at or after ``hi``."""
+        keep = [i for i, t in enumerate(self.joined_us) if t < hi]
+        keep_none = [i for i, t in enumerate(self.no_email_joined_us) if t < hi]
+        return Page(
+            [self.emails[i] for i in keep],
+            [self.profile_ids[i] for i in keep],
+            [self.joined_us[i] for i in keep],
+            [self.no_email_ids[i] for i in keep_none],
+            [self.no_email_joined_us[i] for i in keep_none],
+        )
+
+
 class MemberReader:
-    """One read of one list; ``read()`` returns every member (optionally: joined after X)."""
+    """One read of one list; ``read()`` returns every member (optionally: joined after X) as
+    columns, each profile id once; members without an email are counted, not returned."""
 
     def __init__(
         self,
@@ -70,19 +108,22 @@ class MemberReader:
         self._pending: list[_Range] = []
         self._active: set[int] = set()
         self._changed = asyncio.Event()
+        self._members = MemberColumnsBuilder()
+        self._no_email: dict[str, int] = {}  # profile id -> joined_at (µs), first seen kept
 
-    async def read(self) -> list[Member]:
+    async def read(self) -> ListMembers:
         body = await self._get(self._params("joined_group_at", PAGE_SIZE, None, None))
-        head_members, _ = self._parse(body, None)
-        next_url = next_link(body, self._base_url)
-        if next_url is None or not head_members:
-            return head_members
+        head_page, _ = self._parse(body, None)
+        head = _Range(0, 0, 0, next_link(body, self._base_url), len(head_page))
+        self._take(head_page)
+        first, position = _first_joined(head_page), head_page.last_joined()
+        if head.next_url is None or first is None or position is None:
+            return self._result()
         last_body = await self._get(self._params("-joined_group_at", 1, None, None))
         last, _ = self._parse(last_body, None, report=False)
-        end = to_micros(last[0].joined_at) + 1 if last else to_micros(head_members[-1].joined_at)
-        first_us = to_micros(head_members[0].joined_at)
-        position = to_micros(head_members[-1].joined_at)
-        head = _Range(first_us, end, position, next_url, len(head_members), head_members)
+        last_joined = last.last_joined()
+        end = last_joined + 1 if last_joined is not None else position
+        head.lo, head.hi, head.position = first, end, position
         self._plan_ranges(head, end)
         try:
             async with asyncio.TaskGroup() as group:
@@ -91,7 +132,16 @@ class MemberReader:
         except BaseExceptionGroup as group_error:
             # callers catch KlaviyoError: surface the first worker's error, not the group
             raise group_error.exceptions[0] from None
-        return _unique(r.members for r in sorted(self._ranges, key=lambda r: r.lo))
+        return self._result()
+
+    def _result(self) -> ListMembers:
+        newest = max(self._no_email.values(), default=None)
+        return self._members.finish(len(self._no_email), newest)
+
+    def _take(self, page: Page) -> None:
+        self._members.extend(page.emails, page.profile_ids, page.joined_us)
+        for pid, joined in zip(page.no_email_ids, page.no_email_joined_us, strict=True):
+            self._no_email.setdefault(pid, joined)
 
     def _plan_ranges(self, head: _Range, end: int) -> None:
         span = end - head.position
@@ -156,11 +206,12 @@ class MemberReader:
                 body = await self._get(None, rng.next_url)
             else:
                 return
-            members, truncated = self._parse(body, rng.hi)
-            rng.members.extend(members)
-            rng.seen += len(members)
-            if members:
-                rng.position = max(rng.position, to_micros(members[-1].joined_at))
+            page, truncated = self._parse(body, rng.hi)
+            self._take(page)
+            rng.seen += len(page)
+            last = page.last_joined()
+            if last is not None:
+                rng.position = max(rng.position, last)
             rng.next_url = None if truncated else next_link(body, self._base_url)
             if rng.next_url is None:
                 return
@@ -189,40 +240,45 @@ class MemberReader:
 
     def _parse(
         self, body: dict[str, Any], hi: int | None, *, report: bool = True
-    ) -> tuple[list[Member], bool]:
+    ) -> tuple[Page, bool]:
         """The page's members below ``hi`` (µs), and whether the page went past ``hi``."""
-        members = parse_members(data_list(body))
+        page = parse_page(data_list(body))
         truncated = False
-        if hi is not None and members and to_micros(members[-1].joined_at) >= hi:
-            members = [m for m in members if to_micros(m.joined_at) < hi]
+        last = page.last_joined()
+        if hi is not None and last is not None and last >= hi:
+            page = page.below(hi)
             truncated = True
         if report and self._on_page is not None:
-            self._on_page(len(members))
-        return members, truncated
+            self._on_page(len(page))
+        return page, truncated
 
 
-def parse_members(items: list[dict[str, Any]]) -> list[Member]:
-    """Light parsing on the hot path: no validation beyond what the diff needs."""
-    out: list[Member] = []
-    append = out.append
+def parse_page(items: list[dict[str, Any]]) -> Page:
+    """Light parsing on the hot path: no validation beyond what the diff needs. A member
+    without a join time is skipped; one without an email is kept apart (it still counts)."""
+    page = Page()
+    emails, ids, joined_us = page.emails, page.profile_ids, page.joined_us
     for item in items:
         attrs = item.get("attributes") or {}
-        email = attrs.get("email")
         joined = attrs.get("joined_group_at")
-        if not email or not joined:
+        if not joined:
             continue
-        append(Member(email.strip().lower(), str(item["id"]), _fromiso(joined)))
-    return out
+        email = attrs.get("email")
+        if email:
+            emails.append(email.strip().lower())
+            ids.append(str(item["id"]))
+            joined_us.append(to_micros(_fromiso(joined)))
+        else:
+            page.no_email_ids.append(str(item["id"]))
+            page.no_email_joined_us.append(to_micros(_fromiso(joined)))
+    return page
+
+
+def _first_joined(page: Page) -> int | None:
+    times = [t[0] for t in (page.joined_us, page.no_email_joined_us) if t]
+    return min(times, default=None)
 
 
 def _estimate(rng: _Range, fallback: float) -> float:
     density = rng.density()
     return (rng.hi - rng.position) * (density if density is not None else fallback)
-
-
-def _unique(groups: Any) -> list[Member]:
-    seen: dict[str, Member] = {}
-    for group in groups:
-        for member in group:
-            seen.setdefault(member.profile_id, member)
-    return list(seen.values())

@@ -7,6 +7,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 JobState = Literal["queued", "processing", "complete", "cancelled"]
 FINISHED_STATES: frozenset[str] = frozenset({"complete", "cancelled"})
 
@@ -31,6 +34,45 @@ class Member:
     email: str
     profile_id: str
     joined_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class ListMembers:
+    """A list's members as aligned Arrow columns: emails (lower-cased), profile ids, and
+    ``joined_us`` (when each joined the list: int64 microseconds since the epoch, UTC).
+
+    Members without an email (SMS-only profiles) are not rows: ``without_email`` counts them
+    and ``newest_without_email_us`` is the latest of their join times (None without any).
+    """
+
+    emails: pa.ChunkedArray  # strings
+    profile_ids: pa.ChunkedArray  # strings
+    joined_us: pa.ChunkedArray  # int64
+    without_email: int = 0
+    newest_without_email_us: int | None = None
+
+    @property
+    def count(self) -> int:
+        """Members with an email (rows)."""
+        return len(self.emails)
+
+    @property
+    def total(self) -> int:
+        """Every member read, with or without an email (what ``profile_count`` counts)."""
+        return len(self.emails) + self.without_email
+
+    @property
+    def newest_us(self) -> int | None:
+        """The latest join time of any member read (None for an empty read)."""
+        times = [t for t in (_max(self.joined_us), self.newest_without_email_us) if t is not None]
+        return max(times, default=None)
+
+
+def _max(values: pa.ChunkedArray) -> int | None:
+    if len(values) == 0:
+        return None
+    newest: int = pc.max(values).as_py()
+    return newest
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,8 @@
 
 No authentication, but only loopback clients may call them. When the sandbox has several
 accounts, list endpoints take ``?account=KEY`` (or ``"account"`` in a seed body); the default is
-the first key.
+the first key. A seed body may also ask for ``"without_email": N`` new members that have no
+email (SMS-only profiles: their email is stored empty and never matched).
 """
 
 from __future__ import annotations
@@ -73,8 +74,11 @@ async def _members(sandbox: SandboxState, request: Request, list_id: str) -> Res
         with sandbox.store.lock:
             account = _account(sandbox, request.query_params.get("account"))
             target = _existing_list(account, list_id)
-            emails = sorted(account.profiles.emails[index] for index in target.profiles())
-        return JSONResponse({"emails": emails, "count": len(emails)})
+            members = [account.profiles.emails[index] for index in target.profiles()]
+        emails = sorted(e for e in members if e)
+        return JSONResponse(
+            {"emails": emails, "count": len(emails), "without_email": len(members) - len(emails)}
+        )
     if method not in ("POST", "DELETE"):
         raise AdminError(405, f"{method} is not allowed on {request.url.path}")
     body = await _json(request)
@@ -88,7 +92,9 @@ async def _members(sandbox: SandboxState, request: Request, list_id: str) -> Res
             known = [i for e in emails if (i := account.profiles.by_email.get(e)) is not None]
             return JSONResponse({"list_id": list_id, "removed": target.remove(known, now)})
         target = account.lists.get(list_id) or _new_list(account, list_id, body.get("name"))
-        added = target.add(account.profiles.ensure(emails, now), now)
+        profiles = account.profiles.ensure(emails, now)
+        profiles += _without_email(account, _count(body.get("without_email")), now)
+        added = target.add(profiles, now)
         return JSONResponse({"list_id": list_id, "added": added, "members": target.count})
 
 
@@ -96,6 +102,24 @@ def _new_list(account: Account, list_id: str, name: Any) -> MemberList:
     if not _LIST_ID.match(list_id):
         raise AdminError(400, f"list id '{list_id}' must be letters and digits, like Y6nRLr")
     return account.create_list(str(name or f"Sandbox list {list_id}"), "single_opt_in", list_id)
+
+
+def _count(value: Any) -> int:
+    if value is None:
+        return 0
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 1_000_000:
+        raise AdminError(400, "'without_email' must be a whole number from 0 to 1000000")
+    return value
+
+
+def _without_email(account: Account, count: int, now_us: int) -> list[int]:
+    """``count`` new profiles without an email (stored empty: not in the email index)."""
+    store = account.profiles
+    start = len(store.emails)
+    store.emails.extend([""] * count)
+    store.created.extend([now_us] * count)
+    store.updated.extend([now_us] * count)
+    return list(range(start, start + count))
 
 
 def _existing_list(account: Account, list_id: str) -> MemberList:

@@ -6,7 +6,7 @@ behind the one :class:`StateBackend` interface returned by :func:`open_state`.
 
 from reconciler.state.actor import resolve_actor
 from reconciler.state.backend import SqlStateBackend
-from reconciler.state.columnar import MemberColumns
+from reconciler.state.columnar import MemberColumns, MemberSnapshot
 from reconciler.state.opening import open_state
 from reconciler.state.protocol import MemberRow, StateBackend
 from reconciler.state.records import (
@@ -24,6 +24,7 @@ __all__ = [
     "ExportRecord",
     "MemberColumns",
     "MemberRow",
+    "MemberSnapshot",
     "RunRecord",
     "RunStart",
     "SqlStateBackend",

@@ -9,7 +9,7 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from reconciler.state.cache import MembershipCache
-from reconciler.state.columnar import MemberColumns
+from reconciler.state.columnar import MemberColumns, MemberSnapshot
 from reconciler.state.database import Database
 from reconciler.state.jobs import PendingJobs
 from reconciler.state.journal import Journal
@@ -87,6 +87,9 @@ class SqlStateBackend:
     ) -> None:
         self._cache.save(account, list_id, members)
 
+    def save_member_columns(self, account: str, list_id: str, members: MemberSnapshot) -> None:
+        self._cache.save_columns(account, list_id, members)
+
     def update_membership(
         self,
         account: str,
@@ -94,8 +97,12 @@ class SqlStateBackend:
         *,
         added: Iterable[tuple[str, str, dt.datetime]],
         removed_profile_ids: Iterable[str],
+        without_email: int = 0,
+        as_of: dt.datetime | None = None,
     ) -> None:
-        self._cache.update(account, list_id, added, removed_profile_ids)
+        self._cache.update(
+            account, list_id, added, removed_profile_ids, without_email=without_email, as_of=as_of
+        )
 
     def drop_membership(self, account: str, list_id: str) -> None:
         self._cache.drop(account, list_id)

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 
 from reconciler.errors import StateError
 from reconciler.state import codec, columnar
-from reconciler.state.columnar import Column, MemberColumns
+from reconciler.state.columnar import Column, MemberColumns, MemberSnapshot
 from reconciler.state.database import Database, Row
 from reconciler.state.records import CachedMembership, now
 
@@ -63,12 +63,13 @@ class MembershipCache:
         with self._db.transaction():
             row = self._db.fetch_one(
                 f"SELECT substr(snapshot, 1, {codec.HEADER_SIZE}), length(snapshot), as_of, "
-                f"saved_at FROM reconciler_membership WHERE {_KEY}",
+                f"saved_at, without_email FROM reconciler_membership WHERE {_KEY}",
                 (account, list_id),
             )
             if row is None:
                 return None
             as_of, saved_at = self._db.ts_out_optional(row[2]), self._db.ts_out(row[3])
+            without_email = int(row[4])
             try:
                 count, n_emails, n_ids = codec.sections(bytes(row[0]), int(row[1]))
                 emails = self._section(account, list_id, codec.HEADER_SIZE, n_emails, count)
@@ -82,7 +83,7 @@ class MembershipCache:
                 emails, ids = columnar.remove_ids(emails, ids, [r[1] for r in rows])
             else:
                 emails, ids = columnar.add_rows(emails, ids, ((r[0], r[1]) for r in rows))
-        return MemberColumns(emails, ids, as_of, saved_at)
+        return MemberColumns(emails, ids, as_of, saved_at, without_email)
 
     def _section(self, account: str, list_id: str, offset: int, length: int, count: int) -> Column:
         """One newline-joined column of the snapshot (``length`` bytes after ``offset``)."""
@@ -105,29 +106,52 @@ class MembershipCache:
     ) -> None:
         self._store(account, list_id, codec.collect(rows))
 
+    def save_columns(self, account: str, list_id: str, snapshot: MemberSnapshot) -> None:
+        """Cache a full read from its columns: the snapshot blob is written a piece at a time,
+        never built whole (nor a Python object per member)."""
+        size, pieces = codec.column_pieces(
+            snapshot.emails, snapshot.profile_ids, snapshot.joined_us
+        )
+        as_of = snapshot.as_of
+        with self._db.transaction():
+            self.drop(account, list_id)
+            self._insert(account, list_id, b"", len(snapshot.emails), snapshot.without_email, as_of)
+            self._db.write_blob(
+                "reconciler_membership", "snapshot", _KEY, (account, list_id), size, pieces
+            )
+
     def update(
         self,
         account: str,
         list_id: str,
         added: Iterable[tuple[str, str, dt.datetime]],
         removed_profile_ids: Iterable[str],
+        *,
+        without_email: int = 0,
+        as_of: dt.datetime | None = None,
     ) -> None:
+        """Log added members and removed profile ids; ``without_email`` more members without
+        an email were read, and ``as_of`` is the newest join time read (if later than
+        the cached one, with the rows' own)."""
         new = codec.collect(added)
         gone = list(dict.fromkeys(removed_profile_ids))
-        if not new and not gone:
+        if not new and not gone and not without_email and as_of is None:
             return
         with self._db.transaction():
             row = self._db.fetch_one(
-                f"SELECT change_count, member_count, as_of FROM reconciler_membership WHERE {_KEY}",
+                "SELECT change_count, member_count, as_of, without_email "
+                f"FROM reconciler_membership WHERE {_KEY}",
                 (account, list_id),
             )
             if row is None:
                 return  # no snapshot to build on: a partial cache would mislead
+            newest = _latest([j for _, j in new.values()], self._db.ts_out_optional(row[2]), as_of)
+            counted = int(row[3]) + without_email
             pending = row[0] + len(new) + len(gone)
             if pending > max(COMPACT_MIN, row[1] // 4):
-                self._compact(account, list_id, new, gone)
+                self._compact(account, list_id, new, gone, counted, newest)
             else:
-                self._append(account, list_id, new, gone, self._db.ts_out_optional(row[2]))
+                self._append(account, list_id, new, gone, counted, newest)
 
     def drop(self, account: str, list_id: str) -> None:
         with self._db.transaction():
@@ -136,32 +160,59 @@ class MembershipCache:
             )
             self._db.execute(f"DELETE FROM reconciler_membership WHERE {_KEY}", (account, list_id))
 
-    def _store(self, account: str, list_id: str, members: codec.Members) -> None:
+    def _store(
+        self,
+        account: str,
+        list_id: str,
+        members: codec.Members,
+        without_email: int = 0,
+        as_of: dt.datetime | None = None,
+    ) -> None:
         blob = codec.encode(members)
-        as_of = max((joined for _, joined in members.values()), default=None)
+        newest = _latest([joined for _, joined in members.values()], as_of)
         with self._db.transaction():
             self.drop(account, list_id)
-            self._db.execute(
-                "INSERT INTO reconciler_membership (account, list_id, snapshot, member_count, "
-                "change_count, as_of, saved_at) VALUES (?, ?, ?, ?, 0, ?, ?)",
-                (
-                    account,
-                    list_id,
-                    blob,
-                    len(members),
-                    None if as_of is None else self._db.ts_in(as_of),
-                    self._db.ts_in(now()),
-                ),
-            )
+            self._insert(account, list_id, blob, len(members), without_email, newest)
 
-    def _compact(self, account: str, list_id: str, new: codec.Members, gone: list[str]) -> None:
+    def _insert(
+        self,
+        account: str,
+        list_id: str,
+        blob: bytes,
+        count: int,
+        without_email: int,
+        as_of: dt.datetime | None,
+    ) -> None:
+        self._db.execute(
+            "INSERT INTO reconciler_membership (account, list_id, snapshot, member_count, "
+            "change_count, without_email, as_of, saved_at) VALUES (?, ?, ?, ?, 0, ?, ?, ?)",
+            (
+                account,
+                list_id,
+                blob,
+                count,
+                without_email,
+                None if as_of is None else self._db.ts_in(as_of),
+                self._db.ts_in(now()),
+            ),
+        )
+
+    def _compact(
+        self,
+        account: str,
+        list_id: str,
+        new: codec.Members,
+        gone: list[str],
+        without_email: int,
+        as_of: dt.datetime | None,
+    ) -> None:
         current = self.load(account, list_id)
         if current is None:
             return
         members = current.members
         _remove(members, set(gone), None)
         members.update(new)
-        self._store(account, list_id, members)
+        self._store(account, list_id, members, without_email, as_of)
 
     def _append(
         self,
@@ -169,24 +220,27 @@ class MembershipCache:
         list_id: str,
         new: codec.Members,
         gone: list[str],
-        as_of: dt.datetime | None,
+        without_email: int,
+        newest: dt.datetime | None,
     ) -> None:
         ts_in = self._db.ts_in
-        self._db.executemany(
-            "INSERT INTO reconciler_membership_changes (account, list_id, email, profile_id, "
-            "joined_at) VALUES (?, ?, ?, ?, ?)",
-            [
-                *((account, list_id, None, pid, None) for pid in gone),
-                *((account, list_id, e, pid, ts_in(j)) for e, (pid, j) in new.items()),
-            ],
-        )
-        newest = max([j for _, j in new.values()] + ([as_of] if as_of else []), default=None)
+        rows = [
+            *((account, list_id, None, pid, None) for pid in gone),
+            *((account, list_id, e, pid, ts_in(j)) for e, (pid, j) in new.items()),
+        ]
+        if rows:
+            self._db.executemany(
+                "INSERT INTO reconciler_membership_changes (account, list_id, email, profile_id, "
+                "joined_at) VALUES (?, ?, ?, ?, ?)",
+                rows,
+            )
         self._db.execute(
             "UPDATE reconciler_membership SET change_count = change_count + ?, as_of = ?, "
-            f"saved_at = ? WHERE {_KEY}",
+            f"without_email = ?, saved_at = ? WHERE {_KEY}",
             (
                 len(new) + len(gone),
                 None if newest is None else ts_in(newest),
+                without_email,
                 ts_in(now()),
                 account,
                 list_id,
@@ -221,6 +275,10 @@ class MembershipCache:
                     if old is not None:
                         by_id.pop(old[0], None)
                     by_id[profile_id] = email
+
+
+def _latest(times: list[dt.datetime], *more: dt.datetime | None) -> dt.datetime | None:
+    return max([*times, *(t for t in more if t is not None)], default=None)
 
 
 def _batches(changes: Iterable[Row]) -> list[tuple[str, list[Row]]]:

@@ -21,6 +21,8 @@ import pyarrow.compute as pc
 
 from reconciler.state import codec
 
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
 Column: TypeAlias = "pa.ChunkedArray | pa.StringArray"  # strings, in pieces or in one
 
 
@@ -28,14 +30,16 @@ Column: TypeAlias = "pa.ChunkedArray | pa.StringArray"  # strings, in pieces or 
 class MemberColumns:
     """A list's cached members as two aligned columns (each email once).
 
-    ``as_of`` is the newest ``joined_at`` seen (None for an empty list) and ``saved_at`` the
-    wall time of the last save or update.
+    ``as_of`` is the newest ``joined_at`` seen (None for an empty list), ``saved_at`` the
+    wall time of the last save or update, and ``without_email`` the number of the list's
+    members without an email (not in the columns, but in the list's ``profile_count``).
     """
 
     emails: Column
     profile_ids: Column
     as_of: dt.datetime | None
     saved_at: dt.datetime | None = None
+    without_email: int = 0
 
     @property
     def count(self) -> int:
@@ -44,7 +48,29 @@ class MemberColumns:
     def with_added(self, rows: Iterable[tuple[str, str]]) -> MemberColumns:
         """These columns with ``(email, profile id)`` rows added (a later row for an email wins)."""
         emails, ids = add_rows(self.emails, self.profile_ids, rows)
-        return MemberColumns(emails, ids, self.as_of, self.saved_at)
+        return MemberColumns(emails, ids, self.as_of, self.saved_at, self.without_email)
+
+
+@dataclass(frozen=True)
+class MemberSnapshot:
+    """A full read to cache: aligned columns (each email once) with ``joined_us`` as int64
+    microseconds since the epoch (UTC); the members without an email only counted, with the
+    latest of their join times (they count towards ``as_of``)."""
+
+    emails: Column
+    profile_ids: Column
+    joined_us: pa.Int64Array | pa.ChunkedArray
+    without_email: int = 0
+    newest_without_email_us: int | None = None
+
+    @property
+    def as_of(self) -> dt.datetime | None:
+        """The newest join time of any member (None for an empty list)."""
+        newest = pc.max(self.joined_us).as_py() if len(self.joined_us) else None
+        times = [t for t in (newest, self.newest_without_email_us) if t is not None]
+        if not times:
+            return None
+        return _EPOCH + dt.timedelta(microseconds=max(times))
 
 
 def lines_column(pieces: Iterable[bytes | bytearray], count: int) -> Column:
@@ -86,6 +112,11 @@ def split_lines(data: memoryview | bytes) -> pa.StringArray:
         raise codec.damaged("not UTF-8") from exc
     values: pa.StringArray = pc.split_pattern(whole, pattern="\n").flatten()
     return values
+
+
+def release_unused() -> None:
+    """Hand the memory of freed Arrow buffers back to the system (its allocator keeps it)."""
+    pa.default_memory_pool().release_unused()
 
 
 def empty_column() -> Column:

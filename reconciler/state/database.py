@@ -64,6 +64,23 @@ class Database(ABC):
         )
         return None if row is None else bytes(row[0])
 
+    def write_blob(
+        self,
+        table: str,
+        column: str,
+        where: str,
+        params: Sequence[object],
+        size: int,
+        pieces: Iterable[bytes | memoryview],
+    ) -> None:
+        """Set the blob ``column`` of the rows ``where`` selects to the ``size`` bytes of
+        ``pieces`` (in a transaction of the caller's); a database may write them piece by piece
+        (this default joins them first)."""
+        data = b"".join(pieces)
+        if len(data) != size:
+            raise ValueError(f"blob of {len(data)} bytes, {size} announced")
+        self.execute(f"UPDATE {table} SET {column} = ? WHERE {where}", (data, *params))
+
 
 def chunks(values: Sequence[str], size: int = 500) -> Iterator[Sequence[str]]:
     """``values`` in slices small enough for an ``IN (...)`` list."""

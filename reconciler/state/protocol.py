@@ -8,7 +8,7 @@ from contextlib import AbstractContextManager
 from types import TracebackType
 from typing import Protocol, Self, runtime_checkable
 
-from reconciler.state.columnar import MemberColumns
+from reconciler.state.columnar import MemberColumns, MemberSnapshot
 from reconciler.state.records import CachedMembership, ExportRecord, RunRecord, RunStart
 
 MemberRow = tuple[str, str, dt.datetime]  # (email, profile_id, joined_at)
@@ -40,6 +40,7 @@ class StateBackend(Protocol):
     def has_membership(self, account: str, list_id: str) -> bool: ...
     def load_member_columns(self, account: str, list_id: str) -> MemberColumns | None: ...
     def save_membership(self, account: str, list_id: str, members: Iterable[MemberRow]) -> None: ...
+    def save_member_columns(self, account: str, list_id: str, members: MemberSnapshot) -> None: ...
     def update_membership(
         self,
         account: str,
@@ -47,6 +48,8 @@ class StateBackend(Protocol):
         *,
         added: Iterable[MemberRow],
         removed_profile_ids: Iterable[str],
+        without_email: int = 0,
+        as_of: dt.datetime | None = None,
     ) -> None: ...
     def drop_membership(self, account: str, list_id: str) -> None: ...
 

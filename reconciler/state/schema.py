@@ -159,7 +159,36 @@ def _version_1(dialect: Dialect) -> str:
     return _TABLES.format(**_TYPES[dialect]) + triggers
 
 
-MIGRATIONS = (_version_1,)
+_SQLITE_WITHOUT_EMAIL = """
+CREATE TABLE reconciler_membership_new (
+    account TEXT NOT NULL,
+    list_id TEXT NOT NULL,
+    member_count BIGINT NOT NULL,
+    change_count BIGINT NOT NULL,
+    without_email BIGINT NOT NULL DEFAULT 0,
+    as_of TEXT,
+    saved_at TEXT NOT NULL,
+    snapshot BLOB NOT NULL,  -- last: SQLite reads the columns before it without the blob
+    PRIMARY KEY (account, list_id)
+);
+INSERT INTO reconciler_membership_new
+    (account, list_id, member_count, change_count, as_of, saved_at, snapshot)
+    SELECT account, list_id, member_count, change_count, as_of, saved_at, snapshot
+    FROM reconciler_membership;
+DROP TABLE reconciler_membership;
+ALTER TABLE reconciler_membership_new RENAME TO reconciler_membership;
+"""
+
+
+def _version_2(dialect: Dialect) -> str:
+    """The membership cache counts the list's members without an email (not in the snapshot,
+    but in the list's ``profile_count``). SQLite rebuilds the table to keep the blob last."""
+    if dialect == "sqlite":
+        return _SQLITE_WITHOUT_EMAIL
+    return "ALTER TABLE reconciler_membership ADD COLUMN without_email BIGINT NOT NULL DEFAULT 0;"
+
+
+MIGRATIONS = (_version_1, _version_2)
 VERSION_TABLE = (
     "CREATE TABLE IF NOT EXISTS reconciler_schema_version "
     "(version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"

@@ -102,6 +102,28 @@ class SqliteDatabase(Database):
                 view[start : start + len(piece)] = piece
         return out
 
+    def write_blob(
+        self,
+        table: str,
+        column: str,
+        where: str,
+        params: Sequence[object],
+        size: int,
+        pieces: Iterable[bytes | memoryview],
+    ) -> None:
+        """Incremental blob I/O: a zero-filled blob of ``size`` bytes (which SQLite writes
+        without holding it in memory) is filled a piece at a time."""
+        self.execute(f"UPDATE {table} SET {column} = zeroblob(?) WHERE {where}", (size, *params))
+        for (rowid,) in self.fetch(f"SELECT rowid FROM {table} WHERE {where}", params):
+            written = 0
+            with self._guard(), self._conn.blobopen(table, column, rowid) as blob:
+                for piece in pieces:
+                    blob.write(piece)
+                    written += len(piece)
+            if written != size:
+                raise ValueError(f"blob of {written} bytes, {size} announced")
+            return
+
     @contextmanager
     def _guard(self) -> Iterator[None]:
         if self._closed:
