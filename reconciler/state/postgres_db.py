@@ -23,6 +23,7 @@ from reconciler.errors import StateError
 from reconciler.state.database import Database, Row
 from reconciler.state.records import utc
 
+_BLOB_PART = 16 << 20  # bytes of a blob written at a time
 _SCHEMA_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 
 
@@ -112,6 +113,33 @@ class PostgresDatabase(Database):
         if not isinstance(value, dt.datetime):
             raise StateError(f"expected a timestamp from PostgreSQL, got {type(value).__name__}")
         return utc(value)
+
+    def write_blob(
+        self,
+        table: str,
+        column: str,
+        where: str,
+        params: Sequence[object],
+        size: int,
+        pieces: Iterable[bytes | memoryview],
+    ) -> None:
+        """The blob is appended ``_BLOB_PART`` bytes at a time (a few rewrites of the value,
+        instead of holding all of it, and its copy in the driver, at once)."""
+        self.execute(f"UPDATE {table} SET {column} = ''::bytea WHERE {where}", params)
+        append = f"UPDATE {table} SET {column} = {column} || ? WHERE {where}"
+        part = bytearray()
+        written = 0
+        for piece in pieces:
+            part += piece
+            if len(part) >= _BLOB_PART:
+                self.execute(append, (bytes(part), *params))
+                written += len(part)
+                part.clear()
+        if part or not written:
+            self.execute(append, (bytes(part), *params))
+            written += len(part)
+        if written != size:
+            raise ValueError(f"blob of {written} bytes, {size} announced")
 
     def close(self) -> None:
         self._conn.close()

@@ -9,7 +9,15 @@ import pyarrow as pa
 import pytest
 
 from reconciler.errors import StateError
-from reconciler.state import MemberSnapshot, SqlStateBackend, cache, codec, open_state, schema
+from reconciler.state import (
+    MemberSnapshot,
+    SqlStateBackend,
+    cache,
+    codec,
+    open_state,
+    postgres_db,
+    schema,
+)
 
 from .conftest import RawExecute
 from .test_state_cache import BASE, Row, as_dict, members
@@ -42,7 +50,10 @@ def snapshot(
     )
 
 
-def test_columns_snapshot_is_the_rows_snapshot(backend: SqlStateBackend, raw: RawExecute) -> None:
+def test_columns_snapshot_is_the_rows_snapshot(
+    backend: SqlStateBackend, raw: RawExecute, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(postgres_db, "_BLOB_PART", 1 << 20)  # PostgreSQL: appended in parts
     rows = members(150_000)  # more than one slice of the encoder
     rows.append(("", "EMPTY-EMAIL", BASE))
     rows.append(("josé@exämple.com", "UNICODE", BASE + dt.timedelta(days=3, microseconds=7)))
