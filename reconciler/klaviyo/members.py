@@ -28,8 +28,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import httpx
-
 from reconciler.klaviyo.columns import MemberColumnsBuilder
 from reconciler.klaviyo.endpoints import GET_LIST_PROFILES
 from reconciler.klaviyo.jsonapi import data_list, document, filter_time, next_link, to_micros
@@ -39,7 +37,6 @@ from reconciler.klaviyo.transport.sender import Sender
 PAGE_SIZE = 100
 FIELDS = "email,joined_group_at"
 _fromiso = datetime.fromisoformat
-_READ = httpx.ByteStream(b"")  # stands in for the stream of a response already read
 
 
 @dataclass
@@ -239,11 +236,7 @@ class MemberReader:
 
     async def _get(self, params: dict[str, str | int] | None, url: str | None = None) -> Any:
         response = await self._sender.request(GET_LIST_PROFILES, self._path, params=params, url=url)
-        body = document(response, "GET", self._path)
-        # httpx binds a response and its stream in a reference cycle: the page's bytes would wait
-        # for the cyclic collector (thousands of pages, with the command's GC thresholds)
-        response.stream = _READ
-        return body
+        return document(response, "GET", self._path)
 
     def _parse(
         self, body: dict[str, Any], hi: int | None, *, report: bool = True

@@ -27,6 +27,7 @@ from reconciler.klaviyo.transport.retry import (
     was_maybe_sent,
 )
 
+_READ = httpx.ByteStream(b"")  # stands in for the stream of a response already read
 log = logging.getLogger("reconciler.klaviyo")
 Params = Mapping[str, str | int]
 
@@ -101,6 +102,9 @@ class Sender:
                 return exc
             finally:
                 limiter.done()
+            # httpx binds a response and its (already read) stream in a reference cycle: the
+            # body would wait for the cyclic collector, and the command collects rarely
+            response.stream = _READ
             headers = rate_headers(response)
             if headers and headers.limit in (None, limiter.rate.steady):
                 limiter.observe(ticket, limiter.now(), headers.remaining, headers.reset)
