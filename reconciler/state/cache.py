@@ -23,6 +23,7 @@ from reconciler.state.records import CachedMembership, now
 COMPACT_MIN = 50_000
 PIECE = 4 << 20  # bytes of a snapshot column read (and split) at a time
 _KEY = "account = ? AND list_id = ?"
+_SNAPSHOTS = "reconciler_membership_snapshots"  # the blobs, apart from the counters that change
 
 
 class MembershipCache:
@@ -34,19 +35,24 @@ class MembershipCache:
     def load(self, account: str, list_id: str) -> CachedMembership | None:
         with self._db.transaction():
             row = self._db.fetch_one(
-                f"SELECT snapshot, as_of, saved_at FROM reconciler_membership WHERE {_KEY}",
+                f"SELECT as_of, saved_at FROM reconciler_membership WHERE {_KEY}",
                 (account, list_id),
+            )
+            blob = self._db.fetch_one(
+                f"SELECT snapshot FROM {_SNAPSHOTS} WHERE {_KEY}", (account, list_id)
             )
             if row is None:
                 return None
             try:
-                members = codec.decode(bytes(row[0]))
+                if blob is None:
+                    raise codec.damaged("no snapshot")
+                members = codec.decode(bytes(blob[0]))
             except StateError:
                 self.drop(account, list_id)  # a damaged cache is a missing cache
                 return None
             self._replay(members, self._changes(account, list_id))
-        as_of = self._db.ts_out_optional(row[1])
-        return CachedMembership(members, as_of, len(members), self._db.ts_out(row[2]))
+        as_of = self._db.ts_out_optional(row[0])
+        return CachedMembership(members, as_of, len(members), self._db.ts_out(row[1]))
 
     def exists(self, account: str, list_id: str) -> bool:
         """Whether a snapshot of the list is cached (without reading it)."""
@@ -62,16 +68,22 @@ class MembershipCache:
         """
         with self._db.transaction():
             row = self._db.fetch_one(
-                f"SELECT substr(snapshot, 1, {codec.HEADER_SIZE}), length(snapshot), as_of, "
-                f"saved_at, without_email FROM reconciler_membership WHERE {_KEY}",
+                f"SELECT as_of, saved_at, without_email FROM reconciler_membership WHERE {_KEY}",
+                (account, list_id),
+            )
+            head = self._db.fetch_one(
+                f"SELECT substr(snapshot, 1, {codec.HEADER_SIZE}), length(snapshot) "
+                f"FROM {_SNAPSHOTS} WHERE {_KEY}",
                 (account, list_id),
             )
             if row is None:
                 return None
-            as_of, saved_at = self._db.ts_out_optional(row[2]), self._db.ts_out(row[3])
-            without_email = int(row[4])
+            as_of, saved_at = self._db.ts_out_optional(row[0]), self._db.ts_out(row[1])
+            without_email = int(row[2])
             try:
-                count, n_emails, n_ids = codec.sections(bytes(row[0]), int(row[1]))
+                if head is None:
+                    raise codec.damaged("no snapshot")
+                count, n_emails, n_ids = codec.sections(bytes(head[0]), int(head[1]))
                 emails = self._section(account, list_id, codec.HEADER_SIZE, n_emails, count)
                 ids = self._section(account, list_id, codec.HEADER_SIZE + n_emails, n_ids, count)
             except StateError:
@@ -94,9 +106,8 @@ class MembershipCache:
     ) -> Iterator[bytes | bytearray]:
         for start in range(offset, offset + length, PIECE):
             size = min(PIECE, offset + length - start)
-            piece = self._db.read_blob(
-                "reconciler_membership", "snapshot", _KEY, (account, list_id), start, size
-            )
+            where = (account, list_id)
+            piece = self._db.read_blob(_SNAPSHOTS, "snapshot", _KEY, where, start, size)
             if piece is None or len(piece) != size:
                 raise codec.damaged("truncated column")
             yield piece
@@ -116,9 +127,7 @@ class MembershipCache:
         with self._db.transaction():
             self.drop(account, list_id)
             self._insert(account, list_id, b"", len(snapshot.emails), snapshot.without_email, as_of)
-            self._db.write_blob(
-                "reconciler_membership", "snapshot", _KEY, (account, list_id), size, pieces
-            )
+            self._db.write_blob(_SNAPSHOTS, "snapshot", _KEY, (account, list_id), size, pieces)
 
     def update(
         self,
@@ -158,6 +167,7 @@ class MembershipCache:
             self._db.execute(
                 f"DELETE FROM reconciler_membership_changes WHERE {_KEY}", (account, list_id)
             )
+            self._db.execute(f"DELETE FROM {_SNAPSHOTS} WHERE {_KEY}", (account, list_id))
             self._db.execute(f"DELETE FROM reconciler_membership WHERE {_KEY}", (account, list_id))
 
     def _store(
@@ -184,12 +194,15 @@ class MembershipCache:
         as_of: dt.datetime | None,
     ) -> None:
         self._db.execute(
-            "INSERT INTO reconciler_membership (account, list_id, snapshot, member_count, "
-            "change_count, without_email, as_of, saved_at) VALUES (?, ?, ?, ?, 0, ?, ?, ?)",
+            f"INSERT INTO {_SNAPSHOTS} (account, list_id, snapshot) VALUES (?, ?, ?)",
+            (account, list_id, blob),
+        )
+        self._db.execute(
+            "INSERT INTO reconciler_membership (account, list_id, member_count, "
+            "change_count, without_email, as_of, saved_at) VALUES (?, ?, ?, 0, ?, ?, ?)",
             (
                 account,
                 list_id,
-                blob,
                 count,
                 without_email,
                 None if as_of is None else self._db.ts_in(as_of),

@@ -188,7 +188,51 @@ def _version_2(dialect: Dialect) -> str:
     return "ALTER TABLE reconciler_membership ADD COLUMN without_email BIGINT NOT NULL DEFAULT 0;"
 
 
-MIGRATIONS = (_version_1, _version_2)
+_SNAPSHOTS = """
+CREATE TABLE reconciler_membership_snapshots (
+    account TEXT NOT NULL,
+    list_id TEXT NOT NULL,
+    snapshot {blob} NOT NULL,
+    PRIMARY KEY (account, list_id)
+);
+INSERT INTO reconciler_membership_snapshots (account, list_id, snapshot)
+    SELECT account, list_id, snapshot FROM reconciler_membership;
+"""
+
+_SQLITE_WITHOUT_SNAPSHOT = """
+CREATE TABLE reconciler_membership_new (
+    account TEXT NOT NULL,
+    list_id TEXT NOT NULL,
+    member_count BIGINT NOT NULL,
+    change_count BIGINT NOT NULL,
+    without_email BIGINT NOT NULL DEFAULT 0,
+    as_of TEXT,
+    saved_at TEXT NOT NULL,
+    PRIMARY KEY (account, list_id)
+);
+INSERT INTO reconciler_membership_new
+    (account, list_id, member_count, change_count, without_email, as_of, saved_at)
+    SELECT account, list_id, member_count, change_count, without_email, as_of, saved_at
+    FROM reconciler_membership;
+DROP TABLE reconciler_membership;
+ALTER TABLE reconciler_membership_new RENAME TO reconciler_membership;
+"""
+
+_PG_WITHOUT_SNAPSHOT = """
+ALTER TABLE reconciler_membership_snapshots ALTER COLUMN snapshot SET STORAGE EXTERNAL;
+ALTER TABLE reconciler_membership DROP COLUMN snapshot;
+"""
+
+
+def _version_3(dialect: Dialect) -> str:
+    """The snapshot blob moves to a table of its own: SQLite rewrites a whole row (a million
+    members' blob: ~60 MB) to update any of its columns, and the cache's counters change at
+    every apply."""
+    tail = _SQLITE_WITHOUT_SNAPSHOT if dialect == "sqlite" else _PG_WITHOUT_SNAPSHOT
+    return _SNAPSHOTS.format(**_TYPES[dialect]) + tail
+
+
+MIGRATIONS = (_version_1, _version_2, _version_3)
 VERSION_TABLE = (
     "CREATE TABLE IF NOT EXISTS reconciler_schema_version "
     "(version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"

@@ -13,7 +13,9 @@ from reconciler.state import resolve_actor
 # "j***@example.com", which this does not match).
 FULL_EMAIL = re.compile(r"[A-Za-z0-9._%+-]*[A-Za-z0-9_%+-]{2}@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 # Tables that may hold addresses by design (documented personal data).
-PERSONAL_TABLES = frozenset({"reconciler_membership", "reconciler_membership_changes"})
+PERSONAL_TABLES = frozenset(
+    {"reconciler_membership", "reconciler_membership_snapshots", "reconciler_membership_changes"}
+)
 # Addresses that appear on purpose: who accepted consent in the test configuration, and the
 # operator running the apply (the journal's actor is git's user.email by design; not a profile).
 ALLOWED = frozenset({"jane@contoso.com", resolve_actor(None).lower()})

@@ -58,7 +58,10 @@ def test_empty_missing_and_damaged(backend: SqlStateBackend, raw: RawExecute) ->
     empty = backend.load_member_columns("acct", "EMPTY")
     assert empty is not None and empty.count == 0 and empty.as_of is None
     backend.save_membership("acct", "L1", members(10))
-    raw("UPDATE reconciler_membership SET snapshot = substr(snapshot, 1, 20) WHERE list_id='L1'")
+    raw(
+        "UPDATE reconciler_membership_snapshots SET snapshot = substr(snapshot, 1, 20) "
+        "WHERE list_id='L1'"
+    )
     assert backend.load_member_columns("acct", "L1") is None
     assert raw("SELECT COUNT(*) FROM reconciler_membership WHERE list_id = 'L1'")[0][0] == 0
 

@@ -59,7 +59,7 @@ def test_columns_snapshot_is_the_rows_snapshot(
     rows.append(("josé@exämple.com", "UNICODE", BASE + dt.timedelta(days=3, microseconds=7)))
     backend.save_membership("acct", "ROWS", rows)
     backend.save_member_columns("acct", "COLS", snapshot(rows, pieces=4))
-    blobs = raw("SELECT list_id, snapshot FROM reconciler_membership ORDER BY list_id")
+    blobs = raw("SELECT list_id, snapshot FROM reconciler_membership_snapshots ORDER BY list_id")
     assert [b[0] for b in blobs] == ["COLS", "ROWS"]
     assert isinstance(blobs[0][1], bytes | memoryview) and isinstance(
         blobs[1][1], bytes | memoryview
@@ -160,3 +160,6 @@ def test_a_version_1_cache_survives_the_migration(
         cached = state.load_member_columns("acct", "OLD")
     assert cached is not None and (cached.count, cached.without_email) == (100, 0)
     assert cached.as_of == max(r[2] for r in rows)
+    # the blob lives apart from the counters each apply updates (version 3)
+    moved = "SELECT COUNT(*) FROM reconciler_membership_snapshots WHERE list_id = 'OLD'"
+    assert [tuple(r) for r in raw(moved)] == [(1,)]

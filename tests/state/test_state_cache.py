@@ -122,7 +122,7 @@ def test_datetimes_come_back_aware_utc(backend: SqlStateBackend) -> None:
 
 def test_a_damaged_snapshot_is_a_cache_miss(backend: SqlStateBackend, raw: RawExecute) -> None:
     backend.save_membership("acct", "L1", members(10))
-    raw("UPDATE reconciler_membership SET snapshot = substr(snapshot, 1, 20)")
+    raw("UPDATE reconciler_membership_snapshots SET snapshot = substr(snapshot, 1, 20)")
     assert backend.load_membership("acct", "L1") is None
     assert raw("SELECT COUNT(*) FROM reconciler_membership")[0][0] == 0
 

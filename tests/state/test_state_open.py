@@ -40,7 +40,8 @@ def test_reopening_keeps_data_and_schema_version(state_url: str, raw: RawExecute
         run_id = state.start_run(RunStart("a", None, None, "apply", False))
     with open_state(state_url) as state:
         assert [r.run_id for r in state.list_runs()] == [run_id]
-    assert raw("SELECT version FROM reconciler_schema_version ORDER BY version") == [(1,), (2,)]
+    versions = raw("SELECT version FROM reconciler_schema_version ORDER BY version")
+    assert versions == [(1,), (2,), (3,)]
 
 
 def test_a_newer_schema_is_refused(state_url: str, raw: RawExecute) -> None:
