@@ -8,8 +8,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reconciler.emails import normalise_email
-from reconciler.sandbox.admin import quick_normalise
 from reconciler.sandbox.clock import VirtualClock, iso_from_us, us_from_datetime, whole_seconds
 from reconciler.sandbox.filters import Condition, parse_filter
 from reconciler.sandbox.ids import ProfileIdCodec, new_list_id
@@ -110,18 +108,3 @@ def test_clock_and_time_formats() -> None:
     assert whole_seconds(0.01) == 1 and whole_seconds(2.0) == 2 and whole_seconds(2.1) == 3
     micros = us_from_datetime(datetime(2026, 7, 15, 12, 0, 0, 123456, tzinfo=UTC))
     assert iso_from_us(micros) == "2026-07-15T12:00:00.123456+00:00"
-
-
-@given(
-    st.text(alphabet="aZ9.-_+ ", max_size=8),
-    st.text(alphabet="ab-.1", max_size=12),
-    st.sampled_from(["", "@", "@@"]),
-)
-def test_fast_email_path_agrees_with_normalise_email(local: str, domain: str, extra: str) -> None:
-    text = f"{local}@{domain}{extra}" if extra != "@" else f"{local}{domain}"
-    assert quick_normalise(text) == normalise_email(text)
-
-
-def test_fast_email_path_accepts_plain_addresses() -> None:
-    assert quick_normalise(" Jane.Doe+vip@Mail.Example.COM ") == "jane.doe+vip@mail.example.com"
-    assert quick_normalise("a..b@example.com") is None
