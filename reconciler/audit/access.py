@@ -1,9 +1,11 @@
-"""Access rules: who may change connections, exports and the Access document.
+"""Access rules: who may change connections, exports, the data they send and Access.
 
 * Connections and the Access document may only be changed by ``Access.admins``.
 * An export may be added, changed or removed by ``Access.admins`` when a connection it uses is
   ``usable_by: admins`` (the default), and also by ``Access.contributors`` when every connection
   it uses is ``usable_by: contributors``.
+* A segment or a source decides who is sent: changing one takes the role that the exports fed
+  by it (before or after the change) would take; one that feeds no export is free to change.
 * The rules in force are those of the base (so nobody can promote themselves in the same
   change); without a base Access document the head's is used; with none at all, anyone may
   change anything (and a warning says so).
@@ -17,7 +19,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from reconciler.audit.identity import listed
-from reconciler.audit.tracker import Decl, Key, declarations
+from reconciler.audit.tracker import Decl, Key, declarations, origin_file
 from reconciler.models import Access, Config
 
 Role = Literal["admins", "contributors"]
@@ -55,9 +57,11 @@ class AccessViolation:
     def message(self) -> str:
         c = self.change
         text = f"{self.author} {c.action} {c.describe()}"
+        uses = ", ".join(f"connection {n} (usable_by: {u})" for n, u in c.connections)
         if c.kind == "Export":
-            uses = ", ".join(f"connection {n} (usable_by: {u})" for n, u in c.connections)
             text += f", which uses {uses}"
+        elif c.kind in ("Segment", "Source"):
+            text += f", which feeds exports to {uses}"
         else:
             text += f"; changing {'Access' if c.kind == 'Access' else 'connections'} needs an admin"
         lists = (
@@ -74,7 +78,8 @@ def rules_in_force(base: Config | None, head: Config) -> Access | None:
 
 
 def changed_declarations(base: Config | None, head: Config) -> list[DeclarationChange]:
-    """Connections, exports and Access that differ between ``base`` and ``head``."""
+    """Connections, exports, Access, and the segments and sources feeding exports, that
+    differ between ``base`` and ``head``."""
     before = declarations(base) if base is not None else {}
     after = declarations(head)
     changes: list[DeclarationChange] = []
@@ -83,7 +88,54 @@ def changed_declarations(base: Config | None, head: Config) -> list[DeclarationC
         if old is not None and new is not None and old.dump == new.dump:
             continue
         changes.append(_change(key, old, new, base, head))
+    return changes + _data_changes(base, head)
+
+
+def _data_changes(base: Config | None, head: Config) -> list[DeclarationChange]:
+    """Segments and sources that differ and feed at least one export (in base or head)."""
+    changes: list[DeclarationChange] = []
+    for kind in ("Segment", "Source"):
+        before, after = _data_decls(base, kind), _data_decls(head, kind)
+        for name in sorted(set(before) | set(after)):
+            old, new = before.get(name), after.get(name)
+            if old == new:
+                continue
+            used = _connections_fed(kind, name, base, head)
+            if not used:
+                continue
+            action: Literal["added", "changed", "removed"] = (
+                "added" if old is None else "removed" if new is None else "changed"
+            )
+            file = origin_file(head if new is not None else base or head, kind, name)
+            required: Role = (
+                "contributors" if all(u == "contributors" for _, u in used) else "admins"
+            )
+            changes.append(DeclarationChange(kind, name, action, file, required, used))
     return changes
+
+
+def _data_decls(config: Config | None, kind: str) -> dict[str, object]:
+    if config is None:
+        return {}
+    found = config.segments if kind == "Segment" else config.sources
+    return {name: model.model_dump(mode="json") for name, model in found.items()}
+
+
+def _connections_fed(
+    kind: str, name: str, base: Config | None, head: Config
+) -> tuple[tuple[str, str], ...]:
+    """(connection, usable_by) of every export the segment or source feeds, before or after."""
+    names: set[str] = set()
+    for config in (base, head):
+        if config is None:
+            continue
+        segments = (
+            {name}
+            if kind == "Segment"
+            else {n for n, seg in config.segments.items() if seg.source == name}
+        )
+        names |= {e.connection for e in config.exports.values() if e.segment in segments}
+    return _usable_by(names, base, head)
 
 
 def _change(
@@ -104,8 +156,12 @@ def _change(
 def _connections_used(
     old: Decl | None, new: Decl | None, base: Config | None, head: Config
 ) -> tuple[tuple[str, str], ...]:
-    """(connection, usable_by) of the export before and after; the base's rule wins."""
-    names = {str(d.dump["connection"]) for d in (old, new) if d is not None}
+    """(connection, usable_by) of the export before and after."""
+    return _usable_by({str(d.dump["connection"]) for d in (old, new) if d is not None}, base, head)
+
+
+def _usable_by(names: set[str], base: Config | None, head: Config) -> tuple[tuple[str, str], ...]:
+    """(connection, usable_by) of each of ``names``; the base's rule wins."""
     used = []
     for name in sorted(names):
         conn = (base.connections.get(name) if base else None) or head.connections.get(name)

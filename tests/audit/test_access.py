@@ -134,7 +134,61 @@ def test_without_base_everything_is_added() -> None:
         ("Connection", "klaviyo-marketing"),
         ("Connection", "klaviyo-open"),
         ("Export", "vip-to-klaviyo"),
+        ("Segment", "vip-customers"),
+        ("Source", "profiles"),
     ]
+
+
+def segments(query: str, extra_segment: bool = False) -> str:
+    """A source and segment vip-customers with ``query``; optionally an unused segment too."""
+    text = (
+        "kind: Source\nname: profiles\nfiles: {profiles: data/profiles.csv}\n---\n"
+        f"kind: Segment\nname: vip-customers\nsource: profiles\nquery: {query}\n"
+    )
+    if extra_segment:
+        text += "---\nkind: Segment\nname: unused\nsource: profiles\ntable: profiles\n"
+    return text
+
+
+def with_segments(text: str, *, open_only: bool = False) -> dict[str, str]:
+    out = {**files(), "exports/segments.yaml": text}
+    if open_only:  # only the contributors' export uses the segment
+        out["exports/exports.yaml"] = export(
+            name="open-export", connection_name="klaviyo-open", list_id="OPEN01"
+        )
+    return out
+
+
+def test_changing_a_segment_takes_the_role_of_the_exports_it_feeds() -> None:
+    base = load(with_segments(segments("SELECT * FROM profiles WHERE lifetime_value > 1000")))
+    head = load(with_segments(segments("SELECT * FROM profiles")))
+    assert messages(base, head, "mark@contoso.com") == [
+        "mark@contoso.com changed segment vip-customers (exports/segments.yaml), which feeds "
+        "exports to connection klaviyo-marketing (usable_by: admins), connection klaviyo-open "
+        "(usable_by: contributors); mark@contoso.com is not in Access.admins"
+    ]
+    assert messages(base, head, "jane@contoso.com") == []
+    assert messages(base, head, "eve@contoso.com") != []
+
+
+def test_a_segment_feeding_only_contributors_exports_is_theirs_to_change() -> None:
+    base = load(with_segments(segments("SELECT * FROM profiles"), open_only=True))
+    head = load(with_segments(segments("SELECT * FROM profiles LIMIT 10"), open_only=True))
+    assert messages(base, head, "mark@contoso.com") == []
+    assert len(messages(base, head, "eve@contoso.com")) == 1
+
+
+def test_a_source_change_reaches_the_exports_of_its_segments_and_unused_ones_are_free() -> None:
+    query = "SELECT * FROM profiles"
+    base = load(with_segments(segments(query, extra_segment=True)))
+    moved = segments(query, extra_segment=True).replace("data/profiles.csv", "data/other.csv")
+    head = load(with_segments(moved))
+    found = check_access(base, head, "mark@contoso.com")
+    assert [(v.change.kind, v.change.name, v.change.required) for v in found] == [
+        ("Source", "profiles", "admins")
+    ]
+    unused = segments(query, extra_segment=True).replace("table: profiles", "query: SELECT 1")
+    assert check_access(base, load(with_segments(unused)), "eve@contoso.com") == []
 
 
 # --- against a real repository: base branch, feature branch, authors of changed files ---
