@@ -33,7 +33,12 @@ run_options = [
         metavar="NAME",
         help="Only this export (repeatable). Default: every enabled export.",
     ),
-    click.option("--force", is_flag=True, help="Override tripped safety guards (recorded)."),
+    click.option(
+        "--force",
+        is_flag=True,
+        help="Override tripped safety guards (apply: also the refusal of an older checkout); "
+        "recorded.",
+    ),
     click.option(
         "--refresh", is_flag=True, help="Ignore the membership cache: read every list in full."
     ),

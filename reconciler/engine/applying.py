@@ -19,6 +19,7 @@ from reconciler.engine.executor import (
     record_for,
 )
 from reconciler.engine.options import RunOptions
+from reconciler.engine.ordering import check_not_behind
 from reconciler.engine.planning import plan_exports
 from reconciler.engine.progress import NoProgress, Progress
 from reconciler.engine.selection import select_exports
@@ -75,11 +76,13 @@ def run_apply(
     ``interrupted`` and ApplyInterrupted is raised (exit code 130/143). A second signal, or a
     signal before any change is sent, aborts at once (same error, same journal)."""
     actor = resolve_actor(options.actor)
+    commit = git_commit()
+    check_not_behind(state, commit, force=options.force)
     command = "apply PLANFILE" if saved else ("apply --due" if options.due_only else "apply")
     run_id = state.start_run(
         RunStart(
             actor=actor,
-            commit=git_commit(),
+            commit=commit,
             plan_checksum=saved.checksum if saved else None,
             command=command,
             forced=options.force or bool(saved and saved.forced),

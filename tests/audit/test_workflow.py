@@ -50,8 +50,22 @@ def test_triggers(workflow: dict[Any, Any]) -> None:
     assert on["schedule"] == [{"cron": "*/15 * * * *"}]
 
 
-def test_one_concurrency_group_never_cancelled(workflow: dict[Any, Any]) -> None:
-    assert workflow["concurrency"] == {"group": "reconciler", "cancel-in-progress": False}
+def test_concurrency_per_job_so_nothing_queued_is_dropped(workflow: dict[Any, Any]) -> None:
+    # GitHub keeps one pending run per group and cancels the older one: a scheduled run must
+    # never replace a queued plan of a pull request or a queued apply of main.
+    assert "concurrency" not in workflow
+    jobs = workflow["jobs"]
+    groups = {name: job["concurrency"] for name, job in jobs.items()}
+    assert groups["plan"] == {
+        "group": "reconciler-plan-${{ github.event.pull_request.number }}",
+        "cancel-in-progress": True,
+    }
+    assert groups["apply"] == {"group": "reconciler-apply", "cancel-in-progress": False}
+    assert groups["scheduled"] == {"group": "reconciler-scheduled", "cancel-in-progress": False}
+    # applies and scheduled runs may overlap: they wait for each other's list locks
+    for name in ("apply", "scheduled"):
+        steps = " ".join(str(step.get("run", "")) for step in jobs[name]["steps"])
+        assert "--lock-timeout 1800" in steps
 
 
 def test_minimal_permissions(workflow: dict[Any, Any]) -> None:
