@@ -26,7 +26,9 @@ def encode(body: object) -> bytes:
     not take (integers beyond 64 bits, mapping keys that are not strings) go through the
     standard encoder, which gives the same compact form."""
     try:
-        return orjson.dumps(body)
+        # orjson's bytes keep the 4 KB buffer they were written into: a copy is exact-sized
+        # (200,000 encoded profiles would otherwise hold 800 MB) and costs less than it saves
+        return bytes(memoryview(orjson.dumps(body)))
     except TypeError:
         return _ENCODER.encode(body).encode()
 

@@ -72,6 +72,7 @@ def do_apply(args: dict[str, Any]) -> dict[str, Any]:
 
     def confirm(plan: Plan) -> bool:
         marks["planned"] = time.perf_counter()
+        marks["plan_rss_mb"] = peak_rss_mb()
         return True
 
     started = time.perf_counter()
@@ -82,6 +83,7 @@ def do_apply(args: dict[str, Any]) -> dict[str, Any]:
         "wall": ended - started,
         "plan_seconds": planned - started,
         "apply_seconds": ended - planned,
+        "plan_rss_mb": marks.get("plan_rss_mb", 0.0),
         "outcomes": [o.outcome for o in report.outcomes],
         "added": sum(o.added for o in report.outcomes),
         "removed": sum(o.removed for o in report.outcomes),

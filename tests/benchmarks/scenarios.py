@@ -135,8 +135,8 @@ class Bench:
             minimum=import_seconds(self.n, self.import_rate) / scale,
             measured=report["apply_seconds"],
             rss_mb=report["peak_rss_mb"],
-            note=f"plan {report['plan_seconds']:.1f}s + apply {report['apply_seconds']:.1f}s; "
-            "ratio = apply part / minimum",
+            note=f"plan {report['plan_seconds']:.1f}s ({report['plan_rss_mb']:.0f} MB) + apply "
+            f"{report['apply_seconds']:.1f}s; ratio = apply part / minimum",
         )
 
     def warm_up(self) -> Row:
@@ -210,8 +210,8 @@ class Bench:
             minimum=apply_minimum(self.churn, self.churn, self.import_rate, scale),
             measured=report["apply_seconds"],
             rss_mb=report["peak_rss_mb"],
-            note=f"plan {report['plan_seconds']:.1f}s + apply {report['apply_seconds']:.1f}s; "
-            "ratio = apply part / minimum",
+            note=f"plan {report['plan_seconds']:.1f}s ({report['plan_rss_mb']:.0f} MB) + apply "
+            f"{report['apply_seconds']:.1f}s; ratio = apply part / minimum",
         )
 
     def full_read(self) -> Row:

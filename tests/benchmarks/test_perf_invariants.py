@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import tracemalloc
+
 from reconciler.klaviyo.chunks import iter_split, prepare, prepared, split
+from reconciler.klaviyo.jsonapi import encode
 from reconciler.klaviyo.models import ImportFailure, ProfileInput
 from reconciler.plan.digest import mapping_digest
 from tests.benchmarks.minimums import apply_minimum, import_seconds, read_minimum
@@ -36,3 +39,17 @@ def test_minimums_follow_the_published_limits() -> None:
     assert read_minimum(100_000, 10.0) == 6.3
     # 10,000 removals are 10 calls inside one second; the import of 10,000 takes longer
     assert apply_minimum(10_000, 10_000, 10_000.0, 1.0) == 1.5
+
+
+def test_encoded_profiles_hold_only_their_bytes() -> None:
+    # orjson's output keeps its 4 KB write buffer; two slices of 100,000 profiles in flight
+    # would hold 800 MB. encode() returns exact-sized bytes.
+    profile = {"type": "profile", "attributes": {"email": "ann@example.com", "first_name": "A"}}
+    tracemalloc.start()
+    try:
+        encoded = [encode(profile) for _ in range(2_000)]
+        held, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(encoded[0]) < 100
+    assert held < 2_000 * 400
