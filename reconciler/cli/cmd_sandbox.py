@@ -27,8 +27,8 @@ def _masked(key: str) -> str:
     multiple=True,
     metavar="KEY",
     envvar="SANDBOX_API_KEYS",
-    help=f"An accepted private API key; each key is its own account (repeatable; "
-    f"default '{DEFAULT_KEY}'; env SANDBOX_API_KEYS, space-separated).",
+    help=f"An accepted private API key; each key is its own account, keys joined by a comma "
+    f"share one (repeatable; default '{DEFAULT_KEY}'; env SANDBOX_API_KEYS, space-separated).",
 )
 @click.option(
     "--time-scale",
@@ -94,7 +94,7 @@ def sandbox(
         import_rate=import_rate,
     )
     server = SandboxServer(config, host=host, port=port)
-    keys = ", ".join(_masked(key) for key in config.api_keys)
+    keys = ", ".join("+".join(_masked(key) for key in group) for group in config.accounts)
     click.echo(f"Klaviyo sandbox on {server.base_url} (accounts: {keys})")
     click.echo(
         f"  time scale {time_scale:g}, rate limits {rate_limits}, latency {latency_ms} ms, "

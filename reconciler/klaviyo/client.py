@@ -77,6 +77,7 @@ class KlaviyoClient:
         self.stats = ClientStats()
         self.rejected: list[ImportFailure] = []
         self._pacer = pacer or shared_pacer(self.base_url, self._key.fingerprint, time_scale)
+        self._pacer_per_account = pacer is None  # re-keyed by account once verify_key knows it
         self._http = build_http_client(self.base_url, self._key, transport, max_concurrency)
         policy = RetryPolicy(max_retries=max_retries, time_scale=self.time_scale)
         self._sender = Sender(self._http, self._pacer, policy, self.stats, max_concurrency)
@@ -111,7 +112,12 @@ class KlaviyoClient:
             raise KlaviyoError("GET /api/accounts returned no account for this key")
         contact = attributes(accounts[0]).get("contact_information") or {}
         name = contact.get("organization_name") if isinstance(contact, dict) else None
-        return Account(id=str(accounts[0].get("id")), name=str(name or ""))
+        account = Account(id=str(accounts[0].get("id")), name=str(name or ""))
+        if self._pacer_per_account:
+            # every key of an account shares its rate limits: so do clients of those keys
+            self._pacer = shared_pacer(self.base_url, f"account:{account.id}", self.time_scale)
+            self._sender.use_pacer(self._pacer)
+        return account
 
     async def get_list(self, list_id: str, *, with_count: bool = False) -> KlaviyoList:
         """A list's id and name, and its ``profile_count`` if asked (a stricter rate tier)."""

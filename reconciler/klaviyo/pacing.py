@@ -203,9 +203,10 @@ _REGISTRY: dict[tuple[str, str, float], Pacer] = {}
 _REGISTRY_LOCK = threading.Lock()
 
 
-def shared_pacer(base_url: str, key_fingerprint: str, time_scale: float) -> Pacer:
-    """The process-wide pacer of the account behind a key (by its fingerprint)."""
-    key = (base_url, key_fingerprint, float(time_scale))
+def shared_pacer(base_url: str, owner: str, time_scale: float) -> Pacer:
+    """The process-wide pacer of ``owner``: a key's fingerprint until the account behind it is
+    known, then ``account:<id>`` (all keys of an account share its limits)."""
+    key = (base_url, owner, float(time_scale))
     with _REGISTRY_LOCK:
         found = _REGISTRY.get(key)
         if found is None:

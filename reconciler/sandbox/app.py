@@ -156,7 +156,8 @@ async def _latency(sandbox: SandboxState) -> None:
 
 def _rate_limit(sandbox: SandboxState, route: Route, key: str, request: Request) -> Decision:
     bucket, limit = route.bucket(request.query_params)
-    decision = sandbox.limiter.check(key, bucket, limit)
+    # counted per account: every key of an account shares its limits, as on Klaviyo
+    decision = sandbox.limiter.check(sandbox.store.accounts[key].id, bucket, limit)
     if not decision.allowed:
         with sandbox.stats.lock:
             sandbox.stats.throttled += 1

@@ -47,13 +47,20 @@ class SandboxConfig:
     fault_rate: float = 0.0
     import_rate: float = 10_000.0
 
+    @property
+    def accounts(self) -> tuple[tuple[str, ...], ...]:
+        """The keys of each account: an ``api_keys`` entry ``"pk_a,pk_b"`` is one account with
+        two keys (they share its data and its rate limits, as on Klaviyo)."""
+        return tuple(tuple(entry.split(",")) for entry in self.api_keys)
+
     def __post_init__(self) -> None:
         if not self.api_keys:
             raise SandboxError("the sandbox needs at least one API key")
-        if any(not key or key != key.strip() for key in self.api_keys):
+        keys = [key for group in self.accounts for key in group]
+        if any(not key or key != key.strip() for key in keys):
             raise SandboxError("API keys must be non-empty and carry no surrounding spaces")
-        if len(set(self.api_keys)) != len(self.api_keys):
-            raise SandboxError("API keys must be unique (each key is its own account)")
+        if len(set(keys)) != len(keys):
+            raise SandboxError("API keys must be unique (each entry is its own account)")
         if self.time_scale <= 0:
             raise SandboxError(f"time_scale must be > 0, got {self.time_scale}")
         if self.latency_ms < 0:

@@ -101,24 +101,25 @@ def _unused_id(taken: Mapping[str, object]) -> str:
 
 
 class SandboxStore:
-    """Every account of one sandbox, keyed by API key, in the order the keys were given."""
+    """Every account of one sandbox, keyed by API key, in the order the keys were given; the
+    keys of one account (an entry ``"pk_a,pk_b"``) lead to the same account."""
 
     def __init__(self, api_keys: Iterable[str]) -> None:
         self.lock = threading.RLock()
-        self._keys = tuple(api_keys)
+        self._groups = tuple(tuple(entry.split(",")) for entry in api_keys)
         self.accounts: dict[str, Account] = {}
         self.reset()
 
     def reset(self) -> None:
         with self.lock:
-            self.accounts = {
-                key: Account(key=key, id=_account_id(position))
-                for position, key in enumerate(self._keys)
-            }
+            self.accounts = {}
+            for position, keys in enumerate(self._groups):
+                account = Account(key=keys[0], id=_account_id(position))
+                self.accounts.update(dict.fromkeys(keys, account))
 
     @property
     def default_key(self) -> str:
-        return self._keys[0]
+        return self._groups[0][0]
 
     def account(self, key: str | None) -> Account | None:
         return self.accounts.get(self.default_key if key is None else key)

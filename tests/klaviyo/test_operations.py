@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from urllib.parse import parse_qs
 
+import httpx
 import pytest
 
-from reconciler.klaviyo import ProfileInput
+from reconciler.klaviyo import KlaviyoClient, ProfileInput
 from reconciler.klaviyo.errors import NotFoundError
 from reconciler.klaviyo.transport.http import REVISION
-from tests.klaviyo.support import KEY, admin_call, client_for, emails, sandbox_app, seed
+from tests.klaviyo.support import BASE, KEY, admin_call, client_for, emails, sandbox_app, seed
 
 
 async def test_headers_account_and_list() -> None:
@@ -190,3 +192,24 @@ async def test_members_without_join_filter_only_for_a_small_list() -> None:
         )
     assert len(members) == 42 and newer == []
     assert len(recorder.sent) == 2  # one page each: no range splitting for a small list
+
+
+async def test_keys_of_one_account_share_its_rate_limits() -> None:
+    # Klaviyo counts limits per account, whatever the key: two clients with two keys of one
+    # account must pace together. GET /api/lists/{id} with profile_count allows 15 a minute.
+    app = sandbox_app(api_keys=("pk_team_a,pk_team_b",))
+    await seed(app, "Shr001", emails("s", 3))
+    clients = [
+        KlaviyoClient(key, base_url=BASE, transport=httpx.ASGITransport(app=app), time_scale=60.0)
+        for key in ("pk_team_a", "pk_team_b")
+    ]
+    async with clients[0], clients[1]:
+        accounts = [await c.verify_key() for c in clients]
+        assert accounts[0].id == accounts[1].id
+        counts = await asyncio.gather(
+            *(c.get_list("Shr001", with_count=True) for c in clients for _ in range(10))
+        )
+    assert {found.profile_count for found in counts} == {3}
+    endpoint = "GET /api/lists/{id} [profile_count]"
+    assert [c.stats.for_endpoint(endpoint).throttled for c in clients] == [0, 0]
+    assert sum(c.stats.for_endpoint(endpoint).requests for c in clients) == 20

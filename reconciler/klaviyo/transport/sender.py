@@ -49,6 +49,10 @@ class Sender:
         self.stats = stats
         self._slots = asyncio.Semaphore(max_concurrency)
 
+    def use_pacer(self, pacer: Pacer) -> None:
+        """Pace the following requests with ``pacer`` (the account's, once it is known)."""
+        self._pacer = pacer
+
     async def request(
         self,
         endpoint: Endpoint,
