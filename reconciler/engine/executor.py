@@ -25,7 +25,7 @@ from reconciler.state import ExportRecord, StateBackend
 
 FAILURE_SAMPLES = 10
 _NO_FIELDS: Mapping[str, object] = MappingProxyType({})
-JOB_POLL_SECONDS = 0.5  # unscaled; the client paces polls to the M tier anyway
+JOB_POLL_SECONDS = 0.5  # unscaled: the base of the client's job-poll pace (klaviyo.jobs._Pace)
 T = TypeVar("T")
 
 
