@@ -151,7 +151,8 @@ class _Pace:
     account's jobs are processed is measured between two polls of one job that both saw it
     processing, and carried over to the jobs after it; the work a job has left at that pace is
     then the earliest it can end, so polling then is never early by much and rarely late.
-    Until a pace is known, polls start short and double."""
+    Until a pace is known, polls start short and double; a job that makes no progress between
+    two polls is polled half as often each time."""
 
     def __init__(self, interval: float) -> None:
         self._shortest = interval * MIN_POLL_FRACTION
@@ -159,18 +160,24 @@ class _Pace:
         self._next_blind = self._shortest
         self._rate: float | None = None  # profiles per real second
         self._last: tuple[str, float, int] | None = None  # job, when, profiles done
+        self._pause = self._shortest
 
     def pause(self, status: JobStatus) -> float:
         now = time.monotonic()
         done = status.completed + status.failed
         last, self._last = self._last, (status.job_id, now, done)
-        if last is not None and last[0] == status.job_id and 0 < last[2] < done and now > last[1]:
+        same_job = last is not None and last[0] == status.job_id
+        if same_job and last is not None and 0 < last[2] < done and now > last[1]:
             self._rate = (done - last[2]) / (now - last[1])
         if self._rate is None:
             blind, self._next_blind = self._next_blind, min(self._next_blind * 2, self._longest)
-            return self._shortest * 2 if done > 0 else blind
-        left = (status.total - done) / self._rate
-        return min(self._longest, max(self._shortest, left))
+            pause = self._shortest * 2 if done > 0 else blind
+        elif same_job and last is not None and done == last[2] and done > 0:
+            pause = self._pause * 2  # no progress since the last poll: back off
+        else:
+            pause = (status.total - done) / self._rate
+        self._pause = min(self._longest, max(self._shortest, pause))
+        return self._pause
 
 
 def job_status(job: dict[str, Any]) -> JobStatus:

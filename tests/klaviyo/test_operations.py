@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import itertools
+import time
 from urllib.parse import parse_qs
 
 import httpx
@@ -213,3 +215,23 @@ async def test_keys_of_one_account_share_its_rate_limits() -> None:
     endpoint = "GET /api/lists/{id} [profile_count]"
     assert [c.stats.for_endpoint(endpoint).throttled for c in clients] == [0, 0]
     assert sum(c.stats.for_endpoint(endpoint).requests for c in clients) == 20
+
+
+def test_poll_pace_backs_off_while_a_job_makes_no_progress() -> None:
+    from reconciler.klaviyo.jobs import _Pace
+    from reconciler.klaviyo.models import JobStatus
+
+    def status(done: int, state: str = "processing") -> JobStatus:
+        return JobStatus("job-1", state, 1_000, done, 0)
+
+    pace = _Pace(1.0)  # pauses between 0.1 and 10 s
+    assert pace.pause(status(0, "queued")) == pytest.approx(0.1)  # nothing known: short
+    assert pace.pause(status(0, "queued")) == pytest.approx(0.2)  # then doubling
+    assert pace.pause(status(100)) == pytest.approx(0.2)  # progress, no pace yet
+    time.sleep(0.01)
+    measured = pace.pause(status(200))  # a pace: until the remaining 800 should be done
+    assert 0.1 <= measured <= 10
+    stalled = [pace.pause(status(200)) for _ in range(8)]
+    assert stalled[0] == pytest.approx(min(10, 2 * measured))
+    assert stalled[-1] == pytest.approx(10)  # capped
+    assert all(b >= a for a, b in itertools.pairwise(stalled))
