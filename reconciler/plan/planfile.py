@@ -23,9 +23,12 @@ def plan_checksum(plan: Plan) -> str:
 
     Over the JSON the plan file holds (pydantic's serializer: fields in declaration order, dicts
     in insertion order, both kept by a write and read): a million-email plan takes a fraction of
-    a second, where a sorted-keys ``json.dumps`` of the dumped model took seconds.
+    a second, where a sorted-keys ``json.dumps`` of the dumped model took seconds. The
+    serializer's bytes are hashed as they come (``model_dump_json`` would decode them into a
+    string, and hashing would encode that again: two more copies of a first sync's plan).
     """
-    return hashlib.sha256(plan.model_dump_json(exclude={"checksum"}).encode()).hexdigest()
+    encoded = plan.__pydantic_serializer__.to_json(plan, exclude={"checksum"})
+    return hashlib.sha256(encoded).hexdigest()
 
 
 def seal(plan: Plan) -> Plan:
@@ -38,8 +41,8 @@ def write_plan(plan: Plan, path: Path) -> None:
     sealed = seal(plan) if not plan.checksum else plan
     tmp = path.with_name(path.name + ".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(sealed.model_dump_json())
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(sealed.__pydantic_serializer__.to_json(sealed))
     os.replace(tmp, path)
 
 

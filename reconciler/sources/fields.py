@@ -59,12 +59,15 @@ class ProfileFields(Mapping[str, Mapping[str, object]]):
         order of ``emails``. Only ``emails`` are hashed: a lookup table of a million segment
         emails would cost ~90 MB."""
         wanted = pa.array(emails, type=pa.string())
-        positions = pc.indices_nonzero(pc.is_in(self.emails, value_set=wanted))
-        names = self.emails.take(positions).to_pylist()
+        slots = pc.index_in(self.emails, value_set=wanted)  # each segment email's place in emails
+        known = pc.is_valid(slots)
+        positions = pc.indices_nonzero(known)
         rows = positions if self._rows is None else self._rows.take(positions)
         columns = self._columns(rows)
-        records = {email: _record(columns, i) for i, email in enumerate(names)}
-        return {email: record for email in emails if (record := records.get(email))}
+        placed: list[dict[str, object] | None] = [None] * len(emails)
+        for i, slot in enumerate(slots.filter(known).to_pylist()):
+            placed[slot] = _record(columns, i)
+        return {email: record for email, record in zip(emails, placed, strict=True) if record}
 
     def _columns(
         self, rows: pa.Array | None, start: int = 0, length: int = 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from pathlib import Path
@@ -11,7 +12,7 @@ import pytest
 from reconciler.engine.staleness import check_current
 from reconciler.errors import PlanFileError, StalePlanError
 from reconciler.plan.model import ConfigChange, GuardResult
-from reconciler.plan.planfile import read_plan, write_plan
+from reconciler.plan.planfile import plan_checksum, read_plan, write_plan
 from reconciler.plan.render import MARKDOWN_LIMIT, render_json, render_markdown, render_text
 from tests.plan.factories import export_plan, plan_of
 
@@ -85,6 +86,17 @@ def test_plan_file_round_trip_and_permissions(tmp_path: Path) -> None:
     write_plan(plan, path)
     assert path.stat().st_mode & 0o077 == 0
     assert read_plan(path) == plan
+
+
+def test_the_checksum_is_over_the_plan_file_json_as_before(tmp_path: Path) -> None:
+    # plan files written by earlier versions hashed model_dump_json(): the bytes must not change
+    plan = plan_of(export_plan(adds=50, removes=7), export_plan(name="other", adds=2))
+    expected = hashlib.sha256(plan.model_dump_json(exclude={"checksum"}).encode()).hexdigest()
+    assert plan_checksum(plan) == expected
+    write_plan(plan, tmp_path / "plan.json")
+    written = json.loads((tmp_path / "plan.json").read_text())
+    assert written["checksum"] == expected
+    assert read_plan(tmp_path / "plan.json").checksum == expected
 
 
 def test_tampered_plan_file_is_refused(tmp_path: Path) -> None:
