@@ -35,9 +35,9 @@ async def read_list_state(
 ) -> ListState:
     """The list's members (email -> profile id), and whether the read was incremental.
 
-    With ``after`` (the segment read, running in a thread), a cached list is loaded only once
-    it is done: the two never hold their peak memory at the same time. A full read (no
-    cache) does not wait: it takes far longer than the segment read it overlaps.
+    With ``after`` (the segment read, running in a thread), a cached list is loaded, or a full
+    read started, only once it is done: the two never hold their peak memory at the same time
+    (a full read waits a few seconds of the minutes it takes).
     """
     info = await client.get_list(list_id, with_count=True)
     cached = None
