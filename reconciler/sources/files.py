@@ -101,15 +101,27 @@ def open_files(source: Source, segment: Segment, config_dir: Path) -> Iterator[D
     with ExitStack() as stack:
         connection = stack.enter_context(duckdb.connect(":memory:", config=DUCKDB_CONFIG))
         scratch = stack.enter_context(tempfile.TemporaryDirectory(prefix="reconciler-"))
+        declared: list[Path] = []
         for table, pattern in (source.files or {}).items():
             table_parts(table, segment.name, source.name)
             files = expand(table, pattern, config_dir, segment.name, source.name)
+            declared.extend(files.paths)
             view = _view_sql(files, source, segment.name, Path(scratch))
             try:
                 connection.execute(f"CREATE VIEW {quote(table)} AS {view}")
             except duckdb.Error as exc:
                 raise duckdb_error(exc, segment.name, source.name) from exc
+        _confine(connection, declared, Path(scratch))
         yield DuckDBReader(connection, _segment_query(segment, source), segment.name, source.name)
+
+
+def _confine(connection: duckdb.DuckDBPyConnection, files: list[Path], scratch: Path) -> None:
+    """From now on the connection reads only the source's declared files (and their transcoded
+    copies): a segment query cannot read any other file on the machine, write one, or reach
+    the network."""
+    connection.execute(f"SET allowed_paths = {_list(files)}")
+    connection.execute(f"SET allowed_directories = [{literal(str(scratch) + '/')}]")
+    connection.execute("SET enable_external_access = false")
 
 
 def _segment_query(segment: Segment, source: Source) -> str:

@@ -242,6 +242,20 @@ def test_sql_errors_are_source_errors(tmp_path: Path) -> None:
     assert _read(tmp_path, {"t": "a.csv"}, "SELECT ';' AS x, * FROM t -- all\n;\n").rows == 1
 
 
+def test_a_query_reads_only_the_declared_files(tmp_path: Path) -> None:
+    config_dir = tmp_path / "exports"
+    config_dir.mkdir()
+    (config_dir / "a.csv").write_text("email\na@example.com\n")
+    (config_dir / "undeclared.csv").write_text("email\nhidden@example.com\n")
+    (tmp_path / "outside.csv").write_text("email\nsecret@example.com\n")
+    for other in (tmp_path / "outside.csv", config_dir / "undeclared.csv"):
+        with pytest.raises(SourceError) as caught:
+            _read(config_dir, {"t": "a.csv"}, f"SELECT * FROM read_csv('{other}')")
+        assert "segment 's' (source 'src')" in str(caught.value)
+        assert "@example.com" not in str(caught.value)
+    assert _read(config_dir, {"t": "a.csv"}, "SELECT * FROM t").rows == 1
+
+
 def test_fingerprint_from_duckdb_matches_python(tmp_path: Path) -> None:
     rows = "".join(f"U{i}@example.com\n" for i in range(500)) + "u1@example.com\n"
     (tmp_path / "a.csv").write_text("email\n" + rows)
