@@ -106,7 +106,15 @@ class KlaviyoClient:
 
     async def verify_key(self) -> Account:
         """The account behind the key (GET /api/accounts); AuthError if the key is refused."""
-        body = await self._get(ep.GET_ACCOUNTS, ep.GET_ACCOUNTS.path())
+        if self._pacer_per_account:
+            # the account is not known yet: clients of every key pace this call together (two
+            # keys of one account would otherwise spend its 1-per-second budget at once)
+            unknown = shared_pacer(self.base_url, "account:unknown", self.time_scale)
+            self._sender.use_pacer(unknown)
+        try:
+            body = await self._get(ep.GET_ACCOUNTS, ep.GET_ACCOUNTS.path())
+        finally:
+            self._sender.use_pacer(self._pacer)
         accounts = data_list(body)
         if not accounts:
             raise KlaviyoError("GET /api/accounts returned no account for this key")

@@ -215,6 +215,8 @@ async def test_keys_of_one_account_share_its_rate_limits() -> None:
     endpoint = "GET /api/lists/{id} [profile_count]"
     assert [c.stats.for_endpoint(endpoint).throttled for c in clients] == [0, 0]
     assert sum(c.stats.for_endpoint(endpoint).requests for c in clients) == 20
+    # not even the first calls, made before the clients know they share an account
+    assert [c.stats.for_endpoint("GET /api/accounts").throttled for c in clients] == [0, 0]
 
 
 def test_poll_pace_backs_off_while_a_job_makes_no_progress() -> None:
