@@ -25,6 +25,7 @@ COMMANDS: dict[str, str] = {
     "audit": "reconciler.cli.cmd_audit:audit",
     "lists": "reconciler.cli.cmd_lists:lists",
     "import": "reconciler.cli.cmd_import:import_",
+    "init": "reconciler.cli.cmd_init:init",
 }
 
 
