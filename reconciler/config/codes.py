@@ -38,6 +38,7 @@ MISSING_COLUMNS: Final = "R031"  # validate --sources
 SOURCE_UNREADABLE: Final = "R032"  # validate --sources
 BAD_ENCODING: Final = "R033"
 CSV_DIALECT: Final = "R034"
+SUBSCRIBE_SHAPE: Final = "R040"
 # warnings
 EXPORT_DISABLED: Final = "W001"
 CONNECTION_UNUSED: Final = "W002"
