@@ -12,7 +12,7 @@ from reconciler.config import codes
 from reconciler.config.build import Declared
 from reconciler.config.schemacheck import did_you_mean
 from reconciler.errors import Problem, Severity
-from reconciler.models import Connection, Export, Segment, Source
+from reconciler.models import ConnectionBase, Export, KlaviyoConnection, Segment, Source
 
 LOOPBACK_NAMES = {"localhost", "localhost.localdomain"}
 
@@ -49,7 +49,7 @@ def _local_rules(item: Declared) -> Iterator[Problem]:
         yield from _segment_rules(item, model)
     elif isinstance(model, Export):
         yield from _export_rules(item, model)
-    elif isinstance(model, Connection) and model.base_url is not None:
+    elif isinstance(model, KlaviyoConnection) and model.base_url is not None:
         yield from _base_url_rule(item, model.base_url)
 
 
@@ -188,11 +188,11 @@ def _consent(valid: list[Declared]) -> Iterator[Problem]:
             users.setdefault(item.model.connection, item.model.name)
     for item in valid:
         connection = item.model
-        if isinstance(connection, Connection) and connection.name in users:
+        if isinstance(connection, ConnectionBase) and connection.name in users:
             yield from _consent_of(item, connection, users[connection.name])
 
 
-def _consent_of(item: Declared, connection: Connection, user: str) -> Iterator[Problem]:
+def _consent_of(item: Declared, connection: ConnectionBase, user: str) -> Iterator[Problem]:
     consent = connection.consent
     used = f"connection `{connection.name}` is used by enabled export `{user}`"
     hint = "the data-privacy and compliance terms must be accepted: `consent: {accepted: true, "
@@ -250,7 +250,7 @@ def _unused_connections(declared: list[Declared], valid: list[Declared]) -> Iter
     exports = [item.document.data for item in declared if item.kind == "Export"]
     used = {data.get("connection") for data in exports if isinstance(data, dict)}
     for item in valid:
-        if isinstance(item.model, Connection) and item.model.name not in used:
+        if isinstance(item.model, ConnectionBase) and item.model.name not in used:
             yield _problem(
                 item,
                 ("name",),

@@ -26,6 +26,8 @@ from reconciler.engine.selection import select_exports
 from reconciler.engine.staleness import check_current, exports_of_plan
 from reconciler.engine.stopping import ApplyInterrupted, StopSignal, catch_signals, signal_name
 from reconciler.errors import LockTimeout, PlanError
+from reconciler.models import Export
+from reconciler.outcomes import PROBLEMS, Outcome
 from reconciler.plan.model import ExportPlan, Plan
 from reconciler.state import RunStart, StateBackend, resolve_actor
 
@@ -44,9 +46,7 @@ class ApplyReport:
 
     @property
     def failed(self) -> bool:
-        return self.interrupted_by is not None or any(
-            o.outcome in ("failed", "partial", "blocked", "interrupted") for o in self.outcomes
-        )
+        return self.interrupted_by is not None or any(o.outcome in PROBLEMS for o in self.outcomes)
 
 
 def git_commit() -> str | None:
@@ -91,14 +91,14 @@ def run_apply(
     report = ApplyReport(run_id=run_id, plan=None)
     stop = stop or StopSignal()
     aborted = False
-    outcome = "failed"
+    outcome = Outcome.FAILED
     with catch_signals(stop):
         try:
             run = _Run(state, confirm, progress or NoProgress(), report, actor, stop, slicing)
             asyncio.run(_apply(options, saved, run))
-            outcome = "interrupted" if stop.requested else _run_outcome(report)
+            outcome = Outcome.INTERRUPTED if stop.requested else _run_outcome(report)
         except KeyboardInterrupt:
-            outcome, aborted = "interrupted", True
+            outcome, aborted = Outcome.INTERRUPTED, True
             if not stop.requested:
                 raise
         finally:
@@ -143,15 +143,15 @@ def interruption_message(report: ApplyReport, *, aborted: bool, sending: bool) -
     return "\n".join(lines)
 
 
-def _run_outcome(report: ApplyReport) -> str:
+def _run_outcome(report: ApplyReport) -> Outcome:
     if report.cancelled:
-        return "cancelled"
+        return Outcome.CANCELLED
     kinds = {o.outcome for o in report.outcomes}
-    if not kinds or kinds <= {"succeeded", "unchanged"}:
-        return "succeeded"
-    if kinds <= {"failed", "blocked"}:
-        return "failed"
-    return "partial"
+    if not kinds or kinds <= {Outcome.SUCCEEDED, Outcome.UNCHANGED}:
+        return Outcome.SUCCEEDED
+    if kinds <= {Outcome.FAILED, Outcome.BLOCKED}:
+        return Outcome.FAILED
+    return Outcome.PARTIAL
 
 
 async def _apply(options: RunOptions, saved: Plan | None, run: _Run) -> None:
@@ -190,7 +190,7 @@ def _check_force(saved: Plan, options: RunOptions) -> None:
 
 
 def _lock_lists(
-    exports: list,  # type: ignore[type-arg]
+    exports: list[Export],
     opened: dict[str, OpenConnection],
     state: StateBackend,
     locks: ExitStack,
@@ -203,7 +203,7 @@ def _lock_lists(
     holder = f"{actor} (run {report.run_id[:8]})"
     for export in sorted(exports, key=lambda e: e.list_id):
         conn = opened[export.connection]
-        if conn.client is None:
+        if conn.destination is None:
             held[export.name] = None
             continue
         key = f"{conn.account}/{export.list_id}"
@@ -234,15 +234,17 @@ async def _execute_one(
 ) -> ExportOutcome:
     lock_error = held.get(ep.name)
     if lock_error:
-        return ExportOutcome(ep.name, ep.list_id, outcome="failed", error=lock_error)
+        return ExportOutcome(ep.name, ep.list_id, outcome=Outcome.FAILED, error=lock_error)
     if ep.blocked:
-        return ExportOutcome(ep.name, ep.list_id, outcome="blocked", error="; ".join(ep.reasons))
+        return ExportOutcome(
+            ep.name, ep.list_id, outcome=Outcome.BLOCKED, error="; ".join(ep.reasons)
+        )
     if not ep.has_changes:
-        return ExportOutcome(ep.name, ep.list_id, outcome="unchanged")
+        return ExportOutcome(ep.name, ep.list_id, outcome=Outcome.UNCHANGED)
     if run.stop.requested:
-        return ExportOutcome(ep.name, ep.list_id, outcome="interrupted")
-    client = opened[ep.connection].client
-    assert client is not None
+        return ExportOutcome(ep.name, ep.list_id, outcome=Outcome.INTERRUPTED)
+    destination = opened[ep.connection].destination
+    assert destination is not None
     return await execute_export(
-        client, ep, run.state, run.report.run_id, run.progress, run.stop, run.slicing
+        destination, ep, run.state, run.report.run_id, run.progress, run.stop, run.slicing
     )

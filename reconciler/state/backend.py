@@ -8,6 +8,7 @@ from contextlib import AbstractContextManager
 from types import TracebackType
 from typing import Protocol, Self
 
+from reconciler.outcomes import Outcome
 from reconciler.state.cache import MembershipCache
 from reconciler.state.columnar import MemberColumns, MemberSnapshot
 from reconciler.state.database import Database
@@ -48,7 +49,7 @@ class SqlStateBackend:
     def record_export(self, run_id: str, record: ExportRecord) -> None:
         self._journal.record_export(run_id, record)
 
-    def finish_run(self, run_id: str, outcome: str) -> None:
+    def finish_run(self, run_id: str, outcome: Outcome) -> None:
         self._journal.finish_run(run_id, outcome)
 
     def list_runs(self, *, export: str | None = None, limit: int = 50) -> list[RunRecord]:

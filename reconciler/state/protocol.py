@@ -8,6 +8,7 @@ from contextlib import AbstractContextManager
 from types import TracebackType
 from typing import Protocol, Self, runtime_checkable
 
+from reconciler.outcomes import Outcome
 from reconciler.state.columnar import MemberColumns, MemberSnapshot
 from reconciler.state.records import CachedMembership, ExportRecord, RunRecord, RunStart
 
@@ -21,7 +22,7 @@ class StateBackend(Protocol):
     # journal (append-only)
     def start_run(self, run: RunStart) -> str: ...
     def record_export(self, run_id: str, record: ExportRecord) -> None: ...
-    def finish_run(self, run_id: str, outcome: str) -> None: ...
+    def finish_run(self, run_id: str, outcome: Outcome) -> None: ...
     def list_runs(self, *, export: str | None = None, limit: int = 50) -> list[RunRecord]: ...
     def last_run_of(
         self, export: str, *, outcomes: Sequence[str] = ("succeeded",)
