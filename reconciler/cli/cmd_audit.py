@@ -55,7 +55,7 @@ def audit(
     with ExitStack() as stack:
         journal: RunJournal | None = None
         if state_url is not None or DEFAULT_STATE_FILE.exists():
-            journal = stack.enter_context(open_state(state_url, root=Path(".")))
+            journal = stack.enter_context(open_state(state_url, root=Path("."))).journal
         report = build_audit(config_dir, export=export_name, journal=journal, max_runs=max_runs)
     if journal is None:
         report.notes.append(

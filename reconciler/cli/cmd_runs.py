@@ -44,7 +44,7 @@ def runs(export: str | None, limit: int, fmt: str, state_url: str | None) -> Non
       reconciler runs --format json --state postgresql://ci@db/reconciler
     """
     with open_state(state_url) as state:
-        found = state.list_runs(export=export, limit=limit)
+        found = state.journal.list_runs(export=export, limit=limit)
         where = getattr(state, "description", "the state backend")
     if fmt == "json":
         click.echo(json.dumps([run.as_dict() for run in found], indent=2))
@@ -109,20 +109,20 @@ def force_unlock(list_key: str, yes: bool, state_url: str | None) -> None:
     """
     with open_state(state_url) as state:
         key = _resolve_key(state, list_key)
-        holder = state.lock_holder(key)
+        holder = state.locks.lock_holder(key)
         if holder is None:
             click.echo(f"No live lock on {key}; removing any leftover holder record.")
         elif not yes and not click.confirm(f"Remove the lock on {key} held by {holder}?"):
             click.echo("Left the lock in place.")
             raise SystemExit(1)
-        removed = state.force_unlock(key)
+        removed = state.locks.force_unlock(key)
     click.echo(f"Unlocked {key}." if removed else f"Nothing to unlock for {key}.")
 
 
 def _resolve_key(state: StateBackend, given: str) -> str:
     if "/" in given:
         return given
-    matches = sorted(key for key in state.held_locks() if key.rsplit("/", 1)[-1] == given)
+    matches = sorted(key for key in state.locks.held_locks() if key.rsplit("/", 1)[-1] == given)
     if len(matches) > 1:
         error = StateError(f"list id {given} is locked in several accounts: {', '.join(matches)}")
         error.hint = "name the lock in full as <account>/<list_id>"

@@ -79,7 +79,7 @@ def run_apply(
     commit = git_commit()
     check_not_behind(state, commit, force=options.force)
     command = "apply PLANFILE" if saved else ("apply --due" if options.due_only else "apply")
-    run_id = state.start_run(
+    run_id = state.journal.start_run(
         RunStart(
             actor=actor,
             commit=commit,
@@ -102,7 +102,7 @@ def run_apply(
             if not stop.requested:
                 raise
         finally:
-            state.finish_run(run_id, outcome)
+            state.journal.finish_run(run_id, outcome)
     if stop.signum is not None:
         report.interrupted_by = stop.signum
         message = interruption_message(report, aborted=aborted, sending=stop.sending)
@@ -208,7 +208,7 @@ def _lock_lists(
             continue
         key = f"{conn.account}/{export.list_id}"
         try:
-            locks.enter_context(state.lock_list(key, holder, timeout=options.lock_timeout))
+            locks.enter_context(state.locks.lock_list(key, holder, timeout=options.lock_timeout))
             held[export.name] = None
         except LockTimeout as exc:
             held[export.name] = str(exc)
@@ -224,7 +224,7 @@ async def _execute(
         started = dt.datetime.now(dt.UTC)
         outcome = await _execute_one(ep, opened, held, run)
         run.report.outcomes.append(outcome)
-        run.state.record_export(run.report.run_id, record_for(ep, outcome, started))
+        run.state.journal.record_export(run.report.run_id, record_for(ep, outcome, started))
 
     await asyncio.gather(*(one(ep) for ep in plan.exports))
 

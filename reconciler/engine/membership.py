@@ -41,10 +41,10 @@ async def read_list_state(
     """
     info = await destination.list_info(list_id)
     cached = None
-    if not refresh and state.has_membership(account, list_id):
+    if not refresh and state.cache.exists(account, list_id):
         if after is not None:
             await after
-        cached = state.load_member_columns(account, list_id)
+        cached = state.cache.load_columns(account, list_id)
     if cached is not None and cached.as_of is not None:
         newer = await destination.read_members(list_id, joined_after=cached.as_of)
         current = cached.with_added(_pairs(newer))
@@ -52,7 +52,7 @@ async def read_list_state(
         del cached
         if info.profile_count is not None and current.count + without_email == info.profile_count:
             if newer.total:
-                state.update_membership(
+                state.cache.update(
                     account,
                     list_id,
                     added=_rows(newer),
@@ -66,7 +66,7 @@ async def read_list_state(
     if after is not None:
         await after
     full = await destination.read_members(list_id)
-    state.save_member_columns(
+    state.cache.save_columns(
         account,
         list_id,
         MemberSnapshot(

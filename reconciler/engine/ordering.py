@@ -42,7 +42,7 @@ def check_not_behind(state: StateBackend, commit: str | None, *, force: bool) ->
 
 
 def last_applied_commit(state: StateBackend) -> str | None:
-    for run in state.list_runs(limit=SCANNED_RUNS):
+    for run in state.journal.list_runs(limit=SCANNED_RUNS):
         if run.commit and run.outcome in APPLIED:
             return run.commit
     return None

@@ -123,6 +123,6 @@ async def settle_running_jobs(
 ) -> None:
     """Wait for import jobs still running on the list (from an earlier run or elsewhere):
     their members show in the list only once complete, so planning before would add them twice."""
-    settled = await destination.settle_jobs(list_id, state.pending_jobs(account, list_id))
+    settled = await destination.settle_jobs(list_id, state.jobs.pending(account, list_id))
     if settled:
-        state.finish_jobs(settled)
+        state.jobs.finish(settled)

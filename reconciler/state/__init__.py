@@ -8,7 +8,14 @@ from reconciler.state.actor import resolve_actor
 from reconciler.state.backend import SqlStateBackend
 from reconciler.state.columnar import MemberColumns, MemberSnapshot
 from reconciler.state.opening import open_state
-from reconciler.state.protocol import MemberRow, StateBackend
+from reconciler.state.protocol import (
+    JobLedger,
+    ListLocks,
+    MemberRow,
+    MembershipStore,
+    RunJournal,
+    StateBackend,
+)
 from reconciler.state.records import (
     RUN_OUTCOMES,
     CachedMembership,
@@ -22,9 +29,13 @@ __all__ = [
     "RUN_OUTCOMES",
     "CachedMembership",
     "ExportRecord",
+    "JobLedger",
+    "ListLocks",
     "MemberColumns",
     "MemberRow",
     "MemberSnapshot",
+    "MembershipStore",
+    "RunJournal",
     "RunRecord",
     "RunStart",
     "SqlStateBackend",

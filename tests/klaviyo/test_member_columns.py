@@ -92,7 +92,7 @@ async def test_members_without_email_do_not_force_full_reads(tmp_path: Path) -> 
             fourth = await read_list_state(
                 KlaviyoDestination(client), state, "acct", "Sms001", refresh=False
             )
-        cached = state.load_member_columns("acct", "Sms001")
+        cached = state.cache.load_columns("acct", "Sms001")
     assert [s.incremental for s in (first, second, third, fourth)] == [False, True, True, True]
     assert len(first.members) == len(second.members) == 1_200
     assert len(third.members) == len(fourth.members) == 1_203

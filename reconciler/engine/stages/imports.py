@@ -49,7 +49,7 @@ class SubmitImports:
             return
 
         def record(submitted: ImportSubmission) -> None:
-            ctx.state.record_jobs(plan.account, plan.list_id, submitted.job_ids, ctx.run_id)
+            ctx.state.jobs.record(plan.account, plan.list_id, submitted.job_ids, ctx.run_id)
             outcome.job_ids += submitted.job_ids
             ctx.rejected.extend(submitted.rejected)
 

@@ -23,6 +23,4 @@ class RemoveMembers:
             ctx.outcome.removed += await ctx.destination.remove(
                 plan.list_id, part, lambda n: progress.advance(task, n)
             )
-            ctx.state.update_membership(
-                plan.account, plan.list_id, added=(), removed_profile_ids=part
-            )
+            ctx.state.cache.update(plan.account, plan.list_id, added=(), removed_profile_ids=part)

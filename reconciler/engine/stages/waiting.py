@@ -31,7 +31,7 @@ class WaitForImports:
         results = await ctx.stop.race(waiting)
         if results is None:
             return
-        ctx.state.finish_jobs(outcome.job_ids)
+        ctx.state.jobs.finish(outcome.job_ids)
         outcome.pending_jobs = ()
         _count(outcome, results, ctx.rejected)
 
