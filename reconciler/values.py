@@ -40,11 +40,13 @@ class DestinationFacts:
 
 @dataclass(frozen=True, slots=True)
 class ListInfo:
-    """A list's id and name, and its member count if it was asked for."""
+    """A list's id and name, its member count if it was asked for, and when it was created
+    (if the read said)."""
 
     id: str
     name: str
     profile_count: int | None = None
+    created: dt.datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -46,8 +46,13 @@ class Destination(Protocol):
         """The id of the account the credentials reach (raises if they are refused)."""
         ...
 
-    async def list_info(self, list_id: str) -> ListInfo:
-        """The list's name and member count (DestinationNotFound if there is no such list)."""
+    async def list_info(self, list_id: str, *, with_count: bool = False) -> ListInfo:
+        """The list's name, and its member count if asked (DestinationNotFound if there is
+        no such list)."""
+        ...
+
+    async def account_lists(self, *, with_counts: bool = True) -> list[ListInfo]:
+        """Every list of the account, oldest first (``lists`` and ``import``)."""
         ...
 
     async def read_members(

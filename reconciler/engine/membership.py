@@ -39,7 +39,7 @@ async def read_list_state(
     read started, only once it is done: the two never hold their peak memory at the same time
     (a full read waits a few seconds of the minutes it takes).
     """
-    info = await destination.list_info(list_id)
+    info = await destination.list_info(list_id, with_count=True)
     cached = None
     if not refresh and state.cache.exists(account, list_id):
         if after is not None:

@@ -15,6 +15,7 @@ from reconciler.engine.options import RunOptions
 from reconciler.engine.selection import select_exports
 from reconciler.errors import DestinationNotFound, ReconcilerError
 from reconciler.models import Config, Export
+from reconciler.plan.adoption import with_adoption_note
 from reconciler.plan.builder import build_export_plan, failed_export_plan
 from reconciler.plan.configdiff import config_changes
 from reconciler.plan.digest import json_digest
@@ -107,7 +108,7 @@ async def _plan_export(
         return failed_export_plan(export, message)
     except ReconcilerError as exc:
         return failed_export_plan(export, f"{where}: {exc}")
-    return build_export_plan(
+    plan = build_export_plan(
         export,
         config.connections[export.connection],
         segment,
@@ -116,6 +117,7 @@ async def _plan_export(
         facts=destination.facts,
         force=options.force,
     )
+    return with_adoption_note(plan, state.journal)
 
 
 async def settle_running_jobs(

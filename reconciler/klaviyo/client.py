@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from types import TracebackType
 from typing import Any
 
@@ -27,6 +28,7 @@ from reconciler.klaviyo.jsonapi import (
     quoted_list,
     to_micros,
 )
+from reconciler.klaviyo.lists import AccountList, read_lists
 from reconciler.klaviyo.members import MemberReader
 from reconciler.klaviyo.models import (
     Account,
@@ -130,6 +132,17 @@ class KlaviyoClient:
         params = {"additional-fields[list]": "profile_count"} if with_count else None
         body = await self._get(endpoint, endpoint.path(id=list_id), params)
         return _list_from(data_object(body))
+
+    async def get_lists(self, *, with_counts: bool = True) -> list[AccountList]:
+        """Every list of the account, oldest first, with each one's ``profile_count`` if asked
+        (one GET /api/lists/{id} per list, in the stricter profile_count tier)."""
+        lists = await read_lists(self._sender, self.base_url)
+        if not with_counts:
+            return lists
+        counted = await asyncio.gather(*(self.get_list(a.id, with_count=True) for a in lists))
+        return [
+            replace(a, profile_count=c.profile_count) for a, c in zip(lists, counted, strict=True)
+        ]
 
     async def create_list(self, name: str) -> KlaviyoList:
         """Create a list (not retried if its answer is lost: that could create two lists)."""

@@ -73,8 +73,12 @@ class KlaviyoDestination:
     async def verify(self) -> str:
         return (await self.client.verify_key()).id
 
-    async def list_info(self, list_id: str) -> ListInfo:
-        return await self.client.get_list(list_id, with_count=True)
+    async def list_info(self, list_id: str, *, with_count: bool = False) -> ListInfo:
+        return await self.client.get_list(list_id, with_count=with_count)
+
+    async def account_lists(self, *, with_counts: bool = True) -> list[ListInfo]:
+        found = await self.client.get_lists(with_counts=with_counts)
+        return [ListInfo(a.id, a.name, a.profile_count, a.created) for a in found]
 
     async def read_members(
         self, list_id: str, *, joined_after: dt.datetime | None = None
