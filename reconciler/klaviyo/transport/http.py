@@ -2,26 +2,16 @@
 
 from __future__ import annotations
 
-import ipaddress
-
 import httpx
 
 from reconciler.klaviyo.errors import KlaviyoConfigError
 from reconciler.klaviyo.secret import ApiKey
+from reconciler.loopback import is_loopback
 
 REVISION = "2026-07-15"
 MEDIA_TYPE = "application/vnd.api+json"
 DEFAULT_BASE_URL = "https://a.klaviyo.com"
 TIMEOUT = httpx.Timeout(60.0, connect=15.0)
-
-
-def _is_loopback(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def check_base_url(base_url: str) -> str:
@@ -37,7 +27,7 @@ def check_base_url(base_url: str) -> str:
         )
     if url.query or url.fragment or url.userinfo:
         raise KlaviyoConfigError(f"base URL {base_url!r} must not carry credentials or a query")
-    if url.scheme == "http" and not _is_loopback(url.host):
+    if url.scheme == "http" and not is_loopback(url.host):
         raise KlaviyoConfigError(
             f"base URL {base_url!r} uses plain http to a non-loopback host; the API key would "
             "travel unencrypted",
