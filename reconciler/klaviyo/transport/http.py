@@ -12,6 +12,10 @@ REVISION = "2026-07-15"
 MEDIA_TYPE = "application/vnd.api+json"
 DEFAULT_BASE_URL = "https://a.klaviyo.com"
 TIMEOUT = httpx.Timeout(60.0, connect=15.0)
+# Plain-http requests never go through a proxy (HTTP_PROXY, ALL_PROXY): the proxy would see the
+# API key in clear. https keeps honouring HTTPS_PROXY / NO_PROXY: a proxy only relays the TLS
+# tunnel. (httpx uses the client's own transport for a pattern mounted to None.)
+NO_PROXY_FOR_PLAIN_HTTP: dict[str, httpx.AsyncBaseTransport | None] = {"http://": None}
 
 
 def check_base_url(base_url: str) -> str:
@@ -58,5 +62,6 @@ def build_http_client(
         transport=transport,
         timeout=TIMEOUT,
         limits=limits,
+        mounts=NO_PROXY_FOR_PLAIN_HTTP,
         follow_redirects=False,
     )
