@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
 
@@ -12,10 +11,9 @@ from reconciler.config import codes
 from reconciler.config.build import Declared
 from reconciler.config.schemacheck import did_you_mean
 from reconciler.errors import Problem, Severity
+from reconciler.loopback import is_loopback
 from reconciler.models import ConnectionBase, Export, KlaviyoConnection, Segment, Source
 from reconciler.sources.filesets import text_codec
-
-LOOPBACK_NAMES = {"localhost", "localhost.localdomain"}
 
 
 def _problem(
@@ -172,7 +170,7 @@ def _base_url_rule(item: Declared, base_url: str) -> Iterator[Problem]:
         parts, host = None, ""
     if parts is not None and host and parts.scheme == "https":
         return
-    if parts is not None and host and parts.scheme == "http" and _is_loopback(host):
+    if parts is not None and host and parts.scheme == "http" and is_loopback(host):
         return
     yield _problem(
         item,
@@ -181,15 +179,6 @@ def _base_url_rule(item: Declared, base_url: str) -> Iterator[Problem]:
         "`base_url` must be an https:// URL (plain http only to a loopback address)",
         "use https://a.klaviyo.com (the default) or http://127.0.0.1:PORT for the sandbox",
     )
-
-
-def _is_loopback(host: str) -> bool:
-    if host.lower() in LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _same_list(valid: list[Declared]) -> Iterator[Problem]:
