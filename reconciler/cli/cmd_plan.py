@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from pathlib import Path
 from typing import Any
@@ -13,6 +12,7 @@ from reconciler.cli.options import apply_options, config_dir_option, state_optio
 from reconciler.cli.runner import run_options_from
 from reconciler.engine.access import enforce_access
 from reconciler.engine.planning import make_plan
+from reconciler.engine.stopping import run_stoppable
 from reconciler.plan.model import Plan
 from reconciler.plan.planfile import write_plan
 from reconciler.plan.render import render_json, render_markdown, render_text
@@ -75,7 +75,7 @@ def plan(
     for warning in enforce_access(options):
         click.secho(f"warning: {warning}", fg="yellow", err=True)
     with open_state(options.state_url, root=options.state_root) as state:
-        result = asyncio.run(make_plan(options, state))
+        result = run_stoppable(make_plan(options, state))
     if options.force and any(e.forced_guards for e in result.exports):
         click.secho(
             "WARNING: --force overrides tripped safety guards; this is recorded.",

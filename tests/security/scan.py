@@ -7,7 +7,7 @@ import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
 
-from reconciler.state import resolve_actor
+from reconciler.audit.actor import resolve_actor
 
 # A full address: a local part of two or more characters before the '@' (masked ones look like
 # "j***@example.com", which this does not match).
