@@ -11,13 +11,12 @@ import click
 from reconciler.cli.cmd_plan import render
 from reconciler.cli.options import apply_options, config_dir_option, state_option
 from reconciler.cli.progress import make_progress
-from reconciler.cli.runner import run_options_from
+from reconciler.cli.runner import command_state, run_options_from
 from reconciler.engine.applying import ApplyReport, run_apply
 from reconciler.engine.stopping import Interrupted, StopSignal
 from reconciler.errors import ReconcilerError
 from reconciler.plan.model import Plan
 from reconciler.plan.planfile import read_plan
-from reconciler.state import open_state
 
 
 class ConfirmationNeeded(ReconcilerError):
@@ -81,7 +80,7 @@ def apply(
         raise ConfirmationNeeded("apply needs confirmation and no terminal is attached")
     saved = read_plan(planfile) if planfile else None
     with (
-        open_state(options.state_url, root=options.state_root) as state,
+        command_state(state_url, config_dir, announce=True) as state,
         make_progress() as progress,
     ):
         stop = StopSignal()
