@@ -4,7 +4,6 @@ SQLite (``.reconciler/state.db``) by default, PostgreSQL with a ``postgresql://`
 behind the one :class:`StateBackend` interface returned by :func:`open_state`.
 """
 
-from reconciler.state.actor import resolve_actor
 from reconciler.state.backend import SqlStateBackend
 from reconciler.state.columnar import MemberColumns, MemberSnapshot
 from reconciler.state.opening import open_state
@@ -42,5 +41,4 @@ __all__ = [
     "StateBackend",
     "open_state",
     "redact",
-    "resolve_actor",
 ]
