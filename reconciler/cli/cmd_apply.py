@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from pathlib import Path
 from typing import Any
@@ -9,10 +10,12 @@ from typing import Any
 import click
 
 from reconciler.cli.cmd_plan import render
+from reconciler.cli.notifying import notify_after_apply
 from reconciler.cli.options import apply_options, config_dir_option, state_option
 from reconciler.cli.progress import make_progress
 from reconciler.cli.runner import run_options_from
 from reconciler.engine.applying import ApplyReport, run_apply
+from reconciler.engine.stopping import ApplyInterrupted
 from reconciler.errors import ReconcilerError
 from reconciler.plan.model import Plan
 from reconciler.plan.planfile import read_plan
@@ -73,13 +76,19 @@ def apply(
     if not yes and not sys.stdin.isatty():
         raise ConfirmationNeeded("apply needs confirmation and no terminal is attached")
     saved = read_plan(planfile) if planfile else None
+    started = dt.datetime.now(dt.UTC)
     with (
         open_state(options.state_url, root=options.state_root) as state,
         make_progress() as progress,
     ):
-        report = run_apply(
-            options, state, saved=saved, confirm=_confirm_with(yes), progress=progress
-        )
+        try:
+            report = run_apply(
+                options, state, saved=saved, confirm=_confirm_with(yes), progress=progress
+            )
+        except ApplyInterrupted:
+            notify_after_apply(options, state, None, None, started)
+            raise
+        notify_after_apply(options, state, report.run_id, report.plan, started)
     if report.cancelled:
         click.echo("Cancelled: nothing was applied.")
         sys.exit(1)

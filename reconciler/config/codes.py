@@ -36,6 +36,7 @@ INSECURE_BASE_URL: Final = "R029"
 MULTIPLE_ACCESS: Final = "R030"
 MISSING_COLUMNS: Final = "R031"  # validate --sources
 SOURCE_UNREADABLE: Final = "R032"  # validate --sources
+NOTIFY_VOLUME: Final = "R033"
 # warnings
 EXPORT_DISABLED: Final = "W001"
 CONNECTION_UNUSED: Final = "W002"
@@ -67,6 +68,7 @@ CODES: Final[dict[str, str]] = {
     MULTIPLE_ACCESS: "more than one Access document",
     MISSING_COLUMNS: "`validate --sources`: an export maps a column its segment does not return",
     SOURCE_UNREADABLE: "`validate --sources`: the segment's source cannot be opened or queried",
+    NOTIFY_VOLUME: "a Notification is on `volume` without any volume threshold",
     EXPORT_DISABLED: "warning: an export is disabled (validated, never run)",
     CONNECTION_UNUSED: "warning: no export uses this connection",
 }

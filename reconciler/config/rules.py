@@ -12,7 +12,7 @@ from reconciler.config import codes
 from reconciler.config.build import Declared
 from reconciler.config.schemacheck import did_you_mean
 from reconciler.errors import Problem, Severity
-from reconciler.models import Connection, Export, Segment, Source
+from reconciler.models import Connection, Export, Notification, Segment, Source
 
 LOOPBACK_NAMES = {"localhost", "localhost.localdomain"}
 
@@ -51,6 +51,20 @@ def _local_rules(item: Declared) -> Iterator[Problem]:
         yield from _export_rules(item, model)
     elif isinstance(model, Connection) and model.base_url is not None:
         yield from _base_url_rule(item, model.base_url)
+    elif isinstance(model, Notification):
+        yield from _notification_rules(item, model)
+
+
+def _notification_rules(item: Declared, notification: Notification) -> Iterator[Problem]:
+    volume = notification.volume
+    if "volume" in notification.on and volume.removals is None and volume.adds is None:
+        yield _problem(
+            item,
+            ("on",),
+            codes.NOTIFY_VOLUME,
+            f"Notification `{notification.name}` is on `volume` but sets no volume threshold",
+            'add `volume: {removals: "10%", adds: "50%"}` (a count or a percentage)',
+        )
 
 
 def _source_rules(item: Declared, source: Source) -> Iterator[Problem]:
@@ -228,6 +242,9 @@ def _references(declared: list[Declared], valid: list[Declared]) -> Iterator[Pro
             yield from _reference(item, "connection", "Connection", model.connection, known)
         elif isinstance(model, Segment):
             yield from _reference(item, "source", "Source", model.source, known)
+        elif isinstance(model, Notification):
+            for name in model.exports or ():
+                yield from _reference(item, "exports", "Export", name, known)
 
 
 def _reference(
