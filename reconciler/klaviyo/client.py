@@ -32,7 +32,6 @@ from reconciler.klaviyo.members import MemberReader
 from reconciler.klaviyo.models import (
     Account,
     ClientStats,
-    ImportFailure,
     JobResult,
     JobStatus,
     KlaviyoList,
@@ -77,7 +76,6 @@ class KlaviyoClient:
         self.max_concurrency = max_concurrency
         self.max_retries = max_retries
         self.stats = ClientStats()
-        self.rejected: list[ImportFailure] = []
         self._pacer = pacer or shared_pacer(self.base_url, self._key.fingerprint, time_scale)
         self._pacer_per_account = pacer is None  # re-keyed by account once verify_key knows it
         self._http = build_http_client(self.base_url, self._key, transport, max_concurrency)
@@ -228,13 +226,10 @@ class KlaviyoClient:
                 return found
 
     async def bulk_import(self, list_id: str, profiles: Sequence[ProfileInput]) -> ImportSubmission:
-        """Submit import jobs adding ``profiles`` to the list; returns the job ids (a list that
-        also carries ``.rejected``: profiles refused locally or named by a 400)."""
+        """Submit import jobs adding ``profiles`` to the list: the job ids, and the profiles
+        refused locally or named by a 400."""
         importer = BulkImporter(self._sender, self._jobs, list_id, self.max_retries + 1)
-        try:
-            return await importer.run(profiles)
-        finally:
-            self.rejected = importer.rejected
+        return await importer.run(profiles)
 
     async def wait_for_jobs(
         self,
