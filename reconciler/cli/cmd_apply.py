@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
+from reconciler import api
 from reconciler.cli.cmd_plan import render
-from reconciler.cli.notifying import notify_after_apply
+from reconciler.cli.notifying import echo_delivery
 from reconciler.cli.options import apply_options, config_dir_option, state_option
 from reconciler.cli.progress import make_progress
 from reconciler.cli.runner import run_options_from
-from reconciler.engine.applying import ApplyReport, run_apply
-from reconciler.engine.stopping import ApplyInterrupted
+from reconciler.engine.applying import ApplyReport
 from reconciler.errors import ReconcilerError
 from reconciler.plan.model import Plan
 from reconciler.plan.planfile import read_plan
-from reconciler.state import open_state
 
 
 class ConfirmationNeeded(ReconcilerError):
@@ -76,19 +74,14 @@ def apply(
     if not yes and not sys.stdin.isatty():
         raise ConfirmationNeeded("apply needs confirmation and no terminal is attached")
     saved = read_plan(planfile) if planfile else None
-    started = dt.datetime.now(dt.UTC)
-    with (
-        open_state(options.state_url, root=options.state_root) as state,
-        make_progress() as progress,
-    ):
-        try:
-            report = run_apply(
-                options, state, saved=saved, confirm=_confirm_with(yes), progress=progress
-            )
-        except ApplyInterrupted:
-            notify_after_apply(options, state, None, None, started)
-            raise
-        notify_after_apply(options, state, report.run_id, report.plan, started)
+    with make_progress() as progress:
+        report = api.apply_run(
+            options,
+            saved=saved,
+            confirm=_confirm_with(yes),
+            progress=progress,
+            on_delivery=echo_delivery,
+        )
     if report.cancelled:
         click.echo("Cancelled: nothing was applied.")
         sys.exit(1)
