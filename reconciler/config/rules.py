@@ -12,7 +12,14 @@ from reconciler.config.build import Declared
 from reconciler.config.schemacheck import did_you_mean
 from reconciler.errors import Problem, Severity
 from reconciler.loopback import is_loopback
-from reconciler.models import ConnectionBase, Export, KlaviyoConnection, Segment, Source
+from reconciler.models import (
+    ConnectionBase,
+    Export,
+    KlaviyoConnection,
+    Notification,
+    Segment,
+    Source,
+)
 from reconciler.sources.filesets import text_codec
 
 
@@ -50,6 +57,20 @@ def _local_rules(item: Declared) -> Iterator[Problem]:
         yield from _export_rules(item, model)
     elif isinstance(model, KlaviyoConnection) and model.base_url is not None:
         yield from _base_url_rule(item, model.base_url)
+    elif isinstance(model, Notification):
+        yield from _notification_rules(item, model)
+
+
+def _notification_rules(item: Declared, notification: Notification) -> Iterator[Problem]:
+    volume = notification.volume
+    if "volume" in notification.on and volume.removals is None and volume.adds is None:
+        yield _problem(
+            item,
+            ("on",),
+            codes.NOTIFY_VOLUME,
+            f"Notification `{notification.name}` is on `volume` but sets no volume threshold",
+            'add `volume: {removals: "10%", adds: "50%"}` (a count or a percentage)',
+        )
 
 
 def _source_rules(item: Declared, source: Source) -> Iterator[Problem]:
@@ -248,6 +269,9 @@ def _references(declared: list[Declared], valid: list[Declared]) -> Iterator[Pro
             yield from _reference(item, "connection", "Connection", model.connection, known)
         elif isinstance(model, Segment):
             yield from _reference(item, "source", "Source", model.source, known)
+        elif isinstance(model, Notification):
+            for name in model.exports or ():
+                yield from _reference(item, "exports", "Export", name, known)
 
 
 def _reference(
