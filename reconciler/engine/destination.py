@@ -20,6 +20,7 @@ from typing import Protocol
 from reconciler.klaviyo.destination import open_klaviyo
 from reconciler.models import Connection
 from reconciler.values import (
+    ChannelConsent,
     DestinationFacts,
     DestinationSettings,
     ImportSubmission,
@@ -28,6 +29,7 @@ from reconciler.values import (
     ListInfo,
     ListMembers,
     ProfileInput,
+    Subscription,
 )
 
 
@@ -80,6 +82,18 @@ class Destination(Protocol):
         self, list_id: str, profile_ids: Sequence[str], on_chunk: Callable[[int], None]
     ) -> int:
         """Remove members by profile id (never unsubscribes anyone); how many were sent."""
+        ...
+
+    async def consents(self, emails: Sequence[str]) -> dict[str, dict[str, ChannelConsent]]:
+        """email -> channel ("email", "sms") -> marketing consent, for those of ``emails``
+        that have a profile (the plan of a ``subscribe:`` export asks for its candidates)."""
+        ...
+
+    async def subscribe(
+        self, list_id: str, items: Sequence[Subscription], *, historical: bool
+    ) -> int:
+        """Subscribe ``items`` to their channels and add them to the list (this lifts
+        unsubscribe suppressions: the plan has checked each consent is newer); how many."""
         ...
 
 

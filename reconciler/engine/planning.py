@@ -6,8 +6,11 @@ import asyncio
 import datetime as dt
 from contextlib import AsyncExitStack
 
+import pyarrow as pa
+
 from reconciler.config import load_config
 from reconciler.engine.connections import OpenConnection, open_connections
+from reconciler.engine.consent import plan_subscriptions
 from reconciler.engine.destination import Destination
 from reconciler.engine.gitbase import base_config
 from reconciler.engine.membership import read_list_state
@@ -21,7 +24,7 @@ from reconciler.plan.configdiff import config_changes
 from reconciler.plan.digest import json_digest
 from reconciler.plan.model import ExportPlan, Plan
 from reconciler.plan.planfile import seal
-from reconciler.sources import read_segment
+from reconciler.sources import SegmentData, read_segment
 from reconciler.state import StateBackend
 
 
@@ -100,6 +103,8 @@ async def _plan_export(
             await asyncio.gather(reading, return_exceptions=True)  # no thread left behind
             raise
         segment = await reading
+        sent = _sent(state, conn.account, export, segment)
+        decisions = await plan_subscriptions(export, segment, sent, destination)
     except DestinationNotFound:
         message = (
             f"list {export.list_id} does not exist in the account of connection "
@@ -116,8 +121,19 @@ async def _plan_export(
         config_digest=export_config_digest(config, export),
         facts=destination.facts,
         force=options.force,
+        sent=sent,
+        decisions=decisions,
     )
     return with_adoption_note(plan, state.journal)
+
+
+def _sent(
+    state: StateBackend, account: str, export: Export, segment: SegmentData
+) -> pa.Table | None:
+    """What was last sent to the list's members, when the export needs it."""
+    if not segment.field_digests and export.subscribe is None:
+        return None
+    return state.sent.load(account, export.list_id)
 
 
 async def settle_running_jobs(

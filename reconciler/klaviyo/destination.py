@@ -19,6 +19,7 @@ from reconciler.klaviyo.facts import FACTS, JOB_POLL_SECONDS
 from reconciler.klaviyo.transport.http import DEFAULT_BASE_URL
 from reconciler.models import KlaviyoConnection
 from reconciler.values import (
+    ChannelConsent,
     DestinationFacts,
     DestinationSettings,
     ImportSubmission,
@@ -27,6 +28,7 @@ from reconciler.values import (
     ListInfo,
     ListMembers,
     ProfileInput,
+    Subscription,
 )
 
 
@@ -106,3 +108,11 @@ class KlaviyoDestination:
         self, list_id: str, profile_ids: Sequence[str], on_chunk: Callable[[int], None]
     ) -> int:
         return await self.client.remove_members(list_id, profile_ids, on_chunk=on_chunk)
+
+    async def consents(self, emails: Sequence[str]) -> dict[str, dict[str, ChannelConsent]]:
+        return await self.client.read_consents(emails)
+
+    async def subscribe(
+        self, list_id: str, items: Sequence[Subscription], *, historical: bool
+    ) -> int:
+        return await self.client.subscribe(list_id, items, historical=historical)

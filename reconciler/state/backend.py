@@ -10,6 +10,7 @@ from reconciler.state.database import Database
 from reconciler.state.jobs import PendingJobs
 from reconciler.state.journal import Journal
 from reconciler.state.protocol import ListLocks
+from reconciler.state.sent import SentProfiles
 
 
 class SqlStateBackend:
@@ -23,6 +24,7 @@ class SqlStateBackend:
         self._locks = locks
         self._cache = MembershipCache(db)
         self._jobs = PendingJobs(db)
+        self._sent = SentProfiles(db)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.description}>"
@@ -42,6 +44,10 @@ class SqlStateBackend:
     @property
     def jobs(self) -> PendingJobs:
         return self._jobs
+
+    @property
+    def sent(self) -> SentProfiles:
+        return self._sent
 
     def close(self) -> None:
         self.db.close()

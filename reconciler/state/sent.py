@@ -65,30 +65,33 @@ class SentProfiles:
 
 
 def merged(old: pa.Table | None, sent: pa.Table, *, forget: pa.Array | None = None) -> pa.Table:
-    """``old`` with the rows of ``sent`` replacing those of the same emails (a column ``sent``
-    lacks keeps the old value), and the emails in ``forget`` (members removed) left out."""
+    """``old`` updated with the rows of ``sent``: for an email in both, each column of
+    ``sent`` that is not null wins and the others keep ``old``'s value; emails in ``forget``
+    (members removed) are left out."""
     if old is None or old.num_rows == 0:
         table = sent
     else:
-        keep = pc.invert(pc.is_in(old[EMAIL], value_set=sent[EMAIL]))
-        if forget is not None and len(forget):
-            keep = pc.and_(keep, pc.invert(pc.is_in(old[EMAIL], value_set=forget)))
-        table = _concat(old.filter(keep), _carried(old, sent))
-    if forget is not None and len(forget) and table is sent:
+        names = list(dict.fromkeys([*old.column_names, *sent.column_names]))
+        slots = pc.index_in(sent[EMAIL], value_set=old[EMAIL].combine_chunks())
+        columns = {}
+        for name in names:
+            before = old[name].combine_chunks().take(slots) if name in old.column_names else None
+            if name not in sent.column_names:
+                columns[name] = before if before is not None else _nulls(name, sent.num_rows)
+            elif before is None or name == EMAIL:
+                columns[name] = sent[name].combine_chunks()
+            else:
+                columns[name] = pc.coalesce(sent[name].combine_chunks(), before)
+        updated = pa.table(columns)
+        keep = pc.invert(pc.is_in(old[EMAIL], value_set=sent[EMAIL].combine_chunks()))
+        table = _concat(old.filter(keep), updated)
+    if forget is not None and len(forget):
         table = table.filter(pc.invert(pc.is_in(table[EMAIL], value_set=forget)))
     return table
 
 
-def _carried(old: pa.Table, sent: pa.Table) -> pa.Table:
-    """``sent`` with the columns only ``old`` has, taken from old's rows of the same emails."""
-    missing = [c for c in old.column_names if c not in sent.column_names]
-    if not missing:
-        return sent
-    slots = pc.index_in(sent[EMAIL], value_set=old[EMAIL])
-    for name in missing:
-        column = old[name].combine_chunks().take(slots)
-        sent = sent.append_column(name, column)
-    return sent
+def _nulls(name: str, count: int) -> pa.Array:
+    return pa.nulls(count, pa.bool_() if name.startswith(SUBSCRIBED) else pa.uint64())
 
 
 def _concat(first: pa.Table, second: pa.Table) -> pa.Table:
@@ -98,12 +101,8 @@ def _concat(first: pa.Table, second: pa.Table) -> pa.Table:
 
 def _with(table: pa.Table, names: list[str]) -> pa.Table:
     """``table`` with exactly ``names`` as columns (missing ones null), in that order."""
-    columns = []
-    for name in names:
-        if name in table.column_names:
-            columns.append(table[name])
-        elif name.startswith(SUBSCRIBED):
-            columns.append(pa.nulls(table.num_rows, pa.bool_()))
-        else:
-            columns.append(pa.nulls(table.num_rows, pa.uint64()))
+    columns = [
+        table[name] if name in table.column_names else _nulls(name, table.num_rows)
+        for name in names
+    ]
     return pa.table(dict(zip(names, columns, strict=True)))
