@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from reconciler import __version__
-from reconciler.cli.process import tune_gc
+from reconciler.cli.process import prepare_process
 from reconciler.errors import ConfigError, ReconcilerError
 
 # command name -> "module:attribute"; each module holds one command and its help.
@@ -80,7 +80,7 @@ def cli() -> None:
 
 
 def main() -> None:
-    tune_gc()
+    prepare_process()  # before any command loads pyarrow
     cli(prog_name="reconciler")
 
 
