@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from reconciler.models import Connection, Export
 from reconciler.plan.estimate import apply_estimate
-from reconciler.plan.guards import evaluate_guards
+from reconciler.plan.guards import evaluate_guards, segment_guards
 from reconciler.plan.members import MemberTable, missing_from, string_array
 from reconciler.plan.model import Estimate, ExportPlan, Fingerprints
 from reconciler.sources import SegmentData
@@ -130,5 +130,31 @@ def failed_export_plan(export: Export, message: str) -> ExportPlan:
         connection=export.connection,
         list_id=export.list_id,
         mode=export.mode,
+        error=message,
+    )
+
+
+def unlisted_export_plan(
+    export: Export,
+    connection: Connection,
+    message: str,
+    segment: SegmentData,
+    *,
+    force: bool = False,
+) -> ExportPlan:
+    """An export whose list could not be read: blocked with ``message``, and showing what the
+    segment alone tells (its counts and the guards that need no list)."""
+    desired = len(segment.emails) if segment.email_array is None else len(segment.email_array)
+    return ExportPlan(
+        name=export.name,
+        connection=export.connection,
+        list_id=export.list_id,
+        mode=export.mode,
+        desired=desired,
+        rows=segment.rows,
+        invalid=segment.invalid,
+        duplicates=segment.duplicates,
+        invalid_samples=tuple(segment.invalid_samples),
+        guards=segment_guards(export, connection, desired=desired, force=force),
         error=message,
     )
