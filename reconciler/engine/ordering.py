@@ -11,10 +11,13 @@ from __future__ import annotations
 import subprocess
 
 from reconciler.errors import ReconcilerError
+from reconciler.outcomes import Outcome
 from reconciler.state import StateBackend
 
 # Runs that may have changed lists (blocked and cancelled runs sent nothing).
-APPLIED = frozenset({"succeeded", "partial", "interrupted", "failed", "running"})
+APPLIED = frozenset(
+    {Outcome.SUCCEEDED, Outcome.PARTIAL, Outcome.INTERRUPTED, Outcome.FAILED, Outcome.RUNNING}
+)
 SCANNED_RUNS = 50
 
 
