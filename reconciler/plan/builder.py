@@ -145,16 +145,8 @@ def unlisted_export_plan(
     """An export whose list could not be read: blocked with ``message``, and showing what the
     segment alone tells (its counts and the guards that need no list)."""
     desired = len(segment.emails) if segment.email_array is None else len(segment.email_array)
-    return ExportPlan(
-        name=export.name,
-        connection=export.connection,
-        list_id=export.list_id,
-        mode=export.mode,
-        desired=desired,
-        rows=segment.rows,
-        invalid=segment.invalid,
-        duplicates=segment.duplicates,
-        invalid_samples=tuple(segment.invalid_samples),
-        guards=segment_guards(export, connection, desired=desired, force=force),
-        error=message,
-    )
+    counts: dict[str, object] = {"desired": desired, "rows": segment.rows}
+    counts |= {"invalid": segment.invalid, "duplicates": segment.duplicates}
+    counts["invalid_samples"] = tuple(segment.invalid_samples)
+    guards = segment_guards(export, connection, desired=desired, force=force)
+    return failed_export_plan(export, message).model_copy(update={**counts, "guards": guards})
