@@ -1,8 +1,8 @@
 """Typed errors of the reconciler.
 
 Every error the library raises derives from :class:`ReconcilerError`; the CLI turns the tree
-into one clean message and an exit code (``reconciler.cli.main``, the command group's
-handler). No error message ever contains an API key or a full email address.
+into one clean message and an exit code (``reconciler.cli.errors``). No error message ever
+contains an API key or a full email address.
 
     ReconcilerError
     ├── ConfigError                one or more located problems in the declarations
@@ -15,7 +15,8 @@ handler). No error message ever contains an API key or a full email address.
     │   └── KlaviyoError             (tree in ``reconciler.klaviyo.errors``; its
     │                                NotFoundError is also a DestinationNotFound)
     ├── StateError                 the state backend failed
-    │   └── LockTimeout              a list lock is held by someone else
+    │   ├── LockTimeout              a list lock is held by someone else
+    │   └── StateNotFound (state.opening)  a read-only command named no existing state file
     ├── PlanError                  a plan cannot be built, read or executed
     │   ├── PlanFileError            a plan file is malformed or tampered with
     │   └── StalePlanError           the world changed since the plan was made

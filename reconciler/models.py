@@ -214,12 +214,56 @@ class Access(Declaration):
     )
 
 
+NotifyEvent = Literal["failed", "partial", "blocked", "interrupted", "volume"]
+Threshold = PositiveInt | Annotated[str, Field(pattern=PERCENT_PATTERN)]
+
+
+def _default_events() -> list[NotifyEvent]:
+    return ["failed", "partial", "blocked", "interrupted"]
+
+
+class Volume(Declaration):
+    """When a run's changes are large enough to tell someone (event ``volume``)."""
+
+    removals: Threshold | None = Field(
+        default=None,
+        description="Notify when an export removes more than this: a count, or a percentage of "
+        "the list before the run.",
+    )
+    adds: Threshold | None = Field(
+        default=None,
+        description="Notify when an export adds more than this: a count, or a percentage of "
+        "the list before the run.",
+    )
+
+
+class Notification(Declaration):
+    """A Slack-compatible webhook told after ``apply`` when a run needs attention."""
+
+    kind: Literal["Notification"] = Field(description="Document kind.")
+    name: Name
+    webhook: EnvRef = Field(
+        description="Environment variable holding the webhook URL (a secret: never in the file)."
+    )
+    on: list[NotifyEvent] = Field(
+        default_factory=_default_events,
+        min_length=1,
+        description="Which runs to notify about: failed, partial, blocked, interrupted, and "
+        "volume (changes over the `volume` thresholds).",
+    )
+    volume: Volume = Field(default_factory=Volume, description="Thresholds of the volume event.")
+    exports: list[str] | None = Field(
+        default=None, description="Only runs of these exports (default: every export)."
+    )
+
+
 KINDS: dict[str, TypeAdapter[Declaration]] = {
     "Connection": TypeAdapter(Connection),
     "Source": TypeAdapter(Source),
     "Segment": TypeAdapter(Segment),
     "Export": TypeAdapter(Export),
     "Access": TypeAdapter(Access),
+    "Notification": TypeAdapter(Notification),
 }
 
 
@@ -233,6 +277,7 @@ class Config(BaseModel):
     segments: dict[str, Segment] = Field(default_factory=dict)
     exports: dict[str, Export] = Field(default_factory=dict)
     access: Access | None = None
+    notifications: dict[str, Notification] = Field(default_factory=dict)
     origins: dict[str, str] = Field(
         default_factory=dict,
         description="'Kind/name' -> 'file:line' where the declaration starts.",

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from reconciler.emails import mask_text
+
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 FINISHED_STATES: frozenset[str] = frozenset({"complete", "cancelled"})
 
@@ -99,10 +101,17 @@ class ProfileInput:
 
 @dataclass(frozen=True, slots=True)
 class ImportFailure:
-    """A profile the destination (or the client's own check) refused, with the reason."""
+    """A profile the destination (or the client's own check) refused, with the reason.
+
+    The reason is server text and may quote the profile's address or phone number: it is
+    masked here, where it becomes our value, before any message, journal or rendering sees it.
+    """
 
     email: str
     reason: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "reason", mask_text(self.reason))
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from reconciler.models import (
     ConnectionBase,
     Declaration,
     Export,
+    Notification,
     Segment,
     Source,
 )
@@ -156,6 +157,7 @@ def assemble(declared: list[Declared]) -> Config:
         segments=_typed(groups["Segment"], Segment),
         exports=_typed(groups["Export"], Export),
         access=access,
+        notifications=_typed(groups["Notification"], Notification),
         origins=origins,
     )
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import subprocess
 from collections.abc import Callable
 from contextlib import AsyncExitStack, ExitStack
 from dataclasses import dataclass, field
 
+from reconciler.audit.actor import resolve_actor
+from reconciler.audit.git import head_commit
 from reconciler.config import load_config
 from reconciler.engine.connections import OpenConnection, open_connections
 from reconciler.engine.executor import (
@@ -24,12 +25,12 @@ from reconciler.engine.planning import plan_exports
 from reconciler.engine.progress import NoProgress, Progress
 from reconciler.engine.selection import select_exports
 from reconciler.engine.staleness import check_current, exports_of_plan
-from reconciler.engine.stopping import ApplyInterrupted, StopSignal, catch_signals, signal_name
+from reconciler.engine.stopping import ApplyInterrupted, StopSignal, run_stoppable, signal_name
 from reconciler.errors import LockTimeout, PlanError
 from reconciler.models import Export
 from reconciler.outcomes import PROBLEMS, Outcome
 from reconciler.plan.model import ExportPlan, Plan
-from reconciler.state import RunStart, StateBackend, resolve_actor
+from reconciler.state import RunStart, StateBackend
 
 Confirm = Callable[[Plan], bool]
 
@@ -49,16 +50,6 @@ class ApplyReport:
         return self.interrupted_by is not None or any(o.outcome in PROBLEMS for o in self.outcomes)
 
 
-def git_commit() -> str | None:
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=False
-        )
-    except OSError:
-        return None
-    return out.stdout.strip() or None if out.returncode == 0 else None
-
-
 def run_apply(
     options: RunOptions,
     state: StateBackend,
@@ -75,9 +66,9 @@ def run_apply(
     ``stop.request()`` from elsewhere) stops the apply between batches: the run is journalled
     ``interrupted`` and ApplyInterrupted is raised (exit code 130/143). A second signal, or a
     signal before any change is sent, aborts at once (same error, same journal)."""
-    actor = resolve_actor(options.actor)
-    commit = git_commit()
-    check_not_behind(state, commit, force=options.force)
+    actor = resolve_actor(options.actor, where=options.config_dir)
+    commit = head_commit(options.config_dir)
+    check_not_behind(state, commit, force=options.force, where=options.config_dir)
     command = "apply PLANFILE" if saved else ("apply --due" if options.due_only else "apply")
     run_id = state.journal.start_run(
         RunStart(
@@ -92,17 +83,16 @@ def run_apply(
     stop = stop or StopSignal()
     aborted = False
     outcome = Outcome.FAILED
-    with catch_signals(stop):
-        try:
-            run = _Run(state, confirm, progress or NoProgress(), report, actor, stop, slicing)
-            asyncio.run(_apply(options, saved, run))
-            outcome = Outcome.INTERRUPTED if stop.requested else _run_outcome(report)
-        except KeyboardInterrupt:
-            outcome, aborted = Outcome.INTERRUPTED, True
-            if not stop.requested:
-                raise
-        finally:
-            state.journal.finish_run(run_id, outcome)
+    try:
+        run = _Run(state, confirm, progress or NoProgress(), report, actor, stop, slicing)
+        run_stoppable(_apply(options, saved, run), stop)
+        outcome = Outcome.INTERRUPTED if stop.requested else _run_outcome(report)
+    except KeyboardInterrupt:  # a signal (stopping.Interrupted) before or while planning
+        outcome, aborted = Outcome.INTERRUPTED, True
+        if not stop.requested:
+            raise
+    finally:
+        state.journal.finish_run(run_id, outcome)
     if stop.signum is not None:
         report.interrupted_by = stop.signum
         message = interruption_message(report, aborted=aborted, sending=stop.sending)
@@ -155,7 +145,6 @@ def _run_outcome(report: ApplyReport) -> Outcome:
 
 
 async def _apply(options: RunOptions, saved: Plan | None, run: _Run) -> None:
-    run.stop.bind()
     state, report = run.state, run.report
     config = load_config(options.config_dir)
     if saved is not None:
@@ -167,7 +156,8 @@ async def _apply(options: RunOptions, saved: Plan | None, run: _Run) -> None:
     async with AsyncExitStack() as stack:
         opened = await open_connections(used, options, stack)
         with ExitStack() as locks:
-            held = _lock_lists(exports, opened, state, locks, run.actor, report, options)
+            with run.stop.blocking():  # a signal interrupts the lock wait
+                held = _lock_lists(exports, opened, state, locks, run.actor, report, options)
             plan = await plan_exports(config, exports, opened, options, state)
             if saved is not None:
                 check_current(saved, plan)

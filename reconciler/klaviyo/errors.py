@@ -19,24 +19,16 @@ Klaviyo echoes in error details are masked before they reach a message.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from reconciler.emails import mask_email
+from reconciler.emails import mask_text
 from reconciler.errors import DestinationError, DestinationNotFound
-
-_EMAIL_LIKE = re.compile(r"[^\s\"'<>(),;:\[\]]+@[^\s\"'<>(),;:\[\]]+")
-
-
-def mask_emails_in(text: str) -> str:
-    """Replace every email-looking token of ``text`` by its masked form."""
-    return _EMAIL_LIKE.sub(lambda m: mask_email(m.group(0)), text)
 
 
 @dataclass(frozen=True)
 class ErrorDetail:
-    """One entry of a JSON:API ``errors`` array."""
+    """One entry of a JSON:API ``errors`` array; its server texts are masked on creation."""
 
     status: int | None = None
     code: str = ""
@@ -45,8 +37,12 @@ class ErrorDetail:
     pointer: str | None = None
     parameter: str | None = None
 
+    def __post_init__(self) -> None:
+        for name in ("code", "title", "detail"):
+            object.__setattr__(self, name, mask_text(getattr(self, name)))
+
     def describe(self) -> str:
-        text = mask_emails_in(self.detail or self.title or self.code or "error")
+        text = self.detail or self.title or self.code or "error"
         where = self.pointer or self.parameter
         return f"{text} (at {where})" if where else text
 
@@ -68,7 +64,7 @@ class KlaviyoError(DestinationError):
         self.status = status
         self.hint = hint
         prefix = f"{method} {path}: " if method else ""
-        super().__init__(prefix + mask_emails_in(message))
+        super().__init__(prefix + mask_text(message))
 
 
 class KlaviyoConfigError(KlaviyoError):

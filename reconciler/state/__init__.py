@@ -5,7 +5,6 @@ behind the one :class:`StateBackend` interface returned by :func:`open_state`, w
 four roles: ``journal``, ``locks``, ``cache`` and ``jobs``.
 """
 
-from reconciler.state.actor import resolve_actor
 from reconciler.state.backend import SqlStateBackend
 from reconciler.state.columnar import MemberColumns, MemberSnapshot
 from reconciler.state.opening import open_state
@@ -43,5 +42,4 @@ __all__ = [
     "StateBackend",
     "open_state",
     "redact",
-    "resolve_actor",
 ]

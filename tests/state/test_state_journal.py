@@ -13,7 +13,7 @@ from reconciler.state import ExportRecord, RunStart, SqlStateBackend
 from .conftest import RawExecute
 
 T0 = dt.datetime(2026, 3, 1, 12, 0, 0, 123456, tzinfo=dt.UTC)
-EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+EMAIL = re.compile(r"[\w.+*-]+@[\w-]+(?:\.[\w-]+)+")
 
 
 def record(export: str = "vip", outcome: str = "succeeded", **changes: object) -> ExportRecord:
@@ -154,9 +154,9 @@ def test_no_email_address_is_stored(backend: SqlStateBackend, raw: RawExecute) -
     stored = backend.journal.list_runs()[0]
     assert (
         stored.exports[0].error
-        == "import rejected j***@example.com and <b***@shop.example.org>; retry"
+        == "import rejected j***e@example.com and <b***x@shop.example.org>; retry"
     )
-    assert stored.command == "apply --export j***@example.com"
+    assert stored.command == "apply --export j***e@example.com"
     dump = " ".join(
         str(value)
         for table in ("reconciler_runs", "reconciler_exports")
@@ -164,4 +164,4 @@ def test_no_email_address_is_stored(backend: SqlStateBackend, raw: RawExecute) -
         for value in row
     )
     assert "jane.doe@example.com" not in dump and "bob+x@shop" not in dump
-    assert all("***@" in address for address in EMAIL.findall(dump))
+    assert all("***" in address.split("@")[0] for address in EMAIL.findall(dump))

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from reconciler.audit.actor import resolve_actor
 from reconciler.errors import StateError
-from reconciler.state import RunStart, StateBackend, open_state, resolve_actor
+from reconciler.state import RunStart, StateBackend, open_state
 
 from .conftest import RawExecute, require_postgres
 
