@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from reconciler.klaviyo.facts import FACTS
 from reconciler.plan.builder import ListState, build_export_plan
 from reconciler.plan.members import MemberTable
 from reconciler.plan.model import ExportPlan, Plan
@@ -36,7 +37,7 @@ def _plan(
     if chunked:
         table = MemberTable(pa.chunked_array([table.emails]), pa.chunked_array([table.profile_ids]))
     current = ListState("acct", "AbC123", "L", table)
-    return data, build_export_plan(exp, CONNECTION, data, current, config_digest="c")
+    return data, build_export_plan(exp, CONNECTION, data, current, config_digest="c", facts=FACTS)
 
 
 def test_idn_addresses_are_valid_and_stay_members(tmp_path: Path) -> None:
