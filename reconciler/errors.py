@@ -81,6 +81,11 @@ class SourceError(ReconcilerError):
         super().__init__(f"segment '{segment}' (source '{source}'): {message}")
 
 
+class SourceDeclarationError(SourceError):
+    """A segment could not be read because of its Source: its files, their dialect or encoding
+    (reported at the Source's declaration rather than at an export)."""
+
+
 class StateError(ReconcilerError):
     """The state backend (SQLite or PostgreSQL) failed."""
 

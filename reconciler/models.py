@@ -88,6 +88,18 @@ class Source(Declaration):
         default=None,
         description="Character encoding of CSV files when not UTF-8 (for example latin-1).",
     )
+    delimiter: str | None = Field(
+        default=None,
+        pattern=r"^[^\r\n]$",
+        description='Field separator of CSV files (one character, e.g. ";" or "\\t"); '
+        "default ',' (tab for .tsv).",
+    )
+    quote: str | None = Field(
+        default=None,
+        pattern=r"^[^\r\n]$",
+        description="Quote character of CSV files (one character; doubled inside a quoted "
+        "value); default '\"'.",
+    )
 
 
 class Segment(Declaration):

@@ -24,6 +24,9 @@ COMMANDS: dict[str, str] = {
     "runs": "reconciler.cli.cmd_runs:runs",
     "force-unlock": "reconciler.cli.cmd_runs:force_unlock",
     "audit": "reconciler.cli.cmd_audit:audit",
+    "lists": "reconciler.cli.cmd_lists:lists",
+    "import": "reconciler.cli.cmd_import:import_",
+    "init": "reconciler.cli.cmd_init:init",
 }
 
 

@@ -13,6 +13,7 @@ from reconciler.config.schemacheck import did_you_mean
 from reconciler.errors import Problem, Severity
 from reconciler.loopback import is_loopback
 from reconciler.models import Connection, Export, Segment, Source
+from reconciler.sources.filesets import text_codec
 
 
 def _problem(
@@ -70,6 +71,7 @@ def _source_rules(item: Declared, source: Source) -> Iterator[Problem]:
             "`files` lists no table",
             "map a table name to a file path, e.g. `files: {profiles: data/profiles.csv}`",
         )
+    yield from _source_file_rules(item, source)
     if source.url is not None and _url_has_password(source.url):
         yield _problem(
             item,
@@ -78,6 +80,35 @@ def _source_rules(item: Declared, source: Source) -> Iterator[Problem]:
             "the Source `url` embeds a password",
             "remove it from the URL and add `?password_env=NAME` naming an environment variable",
         )
+
+
+def _source_file_rules(item: Declared, source: Source) -> Iterator[Problem]:
+    """``encoding``, ``delimiter`` and ``quote``: usable, and only where files are read."""
+    if source.encoding is not None and text_codec(source.encoding) is None:
+        yield _problem(
+            item,
+            ("encoding",),
+            codes.BAD_ENCODING,
+            f"`encoding` {source.encoding!r} is not a character set of text files",
+            "use a character set such as utf-8, latin-1, cp1252 or utf-16",
+        )
+    if source.delimiter is not None and source.delimiter == (source.quote or '"'):
+        yield _problem(
+            item,
+            ("delimiter",),
+            codes.CSV_DIALECT,
+            "`delimiter` and `quote` are the same character",
+            'give the separator and the quote character different values, e.g. `delimiter: ";"`',
+        )
+    for key in ("delimiter", "quote"):
+        if source.url is not None and getattr(source, key) is not None:
+            yield _problem(
+                item,
+                (key,),
+                codes.CSV_DIALECT,
+                f"`{key}` applies to CSV files, but this Source reads a database (`url`)",
+                f"remove `{key}`",
+            )
 
 
 def _url_has_password(url: str) -> bool:

@@ -156,7 +156,7 @@ async def _submit(
         return rejected
 
     def record(submitted: ImportSubmission) -> None:
-        job_ids = tuple(submitted.job_ids)
+        job_ids = submitted.job_ids
         state.record_jobs(plan.account, plan.list_id, job_ids, run_id)
         outcome.job_ids += job_ids
         rejected.extend(submitted.rejected)

@@ -15,6 +15,7 @@ from reconciler.engine.selection import select_exports
 from reconciler.errors import ReconcilerError
 from reconciler.klaviyo.errors import KlaviyoError, NotFoundError
 from reconciler.models import Config, Export
+from reconciler.plan.adoption import with_adoption_note
 from reconciler.plan.builder import build_export_plan, failed_export_plan
 from reconciler.plan.configdiff import config_changes
 from reconciler.plan.digest import json_digest
@@ -102,7 +103,7 @@ async def _plan_export(
         return failed_export_plan(export, message)
     except (KlaviyoError, ReconcilerError) as exc:
         return failed_export_plan(export, f"{where}: {exc}")
-    return build_export_plan(
+    plan = build_export_plan(
         export,
         config.connections[export.connection],
         segment,
@@ -110,6 +111,7 @@ async def _plan_export(
         config_digest=export_config_digest(config, export),
         force=options.force,
     )
+    return with_adoption_note(plan, state)
 
 
 async def settle_running_jobs(conn: OpenConnection, list_id: str, state: StateBackend) -> None:

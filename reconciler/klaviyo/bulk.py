@@ -13,6 +13,7 @@ import asyncio
 import datetime as dt
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from reconciler.klaviyo.chunks import Prepared, body_for, check_attributes, iter_split, prepared
 from reconciler.klaviyo.endpoints import CREATE_IMPORT_JOB
@@ -26,16 +27,13 @@ _POINTER = re.compile(r"^/data/attributes/profiles/data/(\d+)(?:/|$)")
 LOOKUPS = 2
 
 
-class ImportSubmission(list[str]):
-    """The ids of the jobs created (it *is* that list) and the profiles rejected on the way."""
+@dataclass(frozen=True)
+class ImportSubmission:
+    """The ids of the jobs one ``bulk_import`` created and the profiles rejected on the way
+    (refused by the client's own check, or named by a 400)."""
 
-    def __init__(self, job_ids: Sequence[str] = (), rejected: Sequence[ImportFailure] = ()):
-        super().__init__(job_ids)
-        self.rejected: list[ImportFailure] = list(rejected)
-
-    @property
-    def job_ids(self) -> list[str]:
-        return list(self)
+    job_ids: tuple[str, ...] = ()
+    rejected: tuple[ImportFailure, ...] = ()
 
 
 class BulkImporter:
@@ -66,12 +64,12 @@ class BulkImporter:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             raise
-        return ImportSubmission([j for j in job_ids if j], self.rejected)
+        return ImportSubmission(tuple(j for j in job_ids if j), tuple(self.rejected))
 
     async def submit(self, chunks: Sequence[list[Prepared]]) -> ImportSubmission:
         """One job per chunk, submitted concurrently (the pacer keeps them in the M tier)."""
         job_ids = await asyncio.gather(*(self._submit(chunk) for chunk in chunks))
-        return ImportSubmission([j for j in job_ids if j], self.rejected)
+        return ImportSubmission(tuple(j for j in job_ids if j), tuple(self.rejected))
 
     async def _submit(self, chunk: list[Prepared]) -> str | None:
         """The job id for ``chunk`` (None if every profile in it was rejected)."""

@@ -42,6 +42,7 @@ class Endpoint:
 
 
 GET_ACCOUNTS = Endpoint("GET", "/api/accounts", XS)
+GET_LISTS = Endpoint("GET", "/api/lists", L)
 GET_LIST = Endpoint("GET", "/api/lists/{id}", L)
 GET_LIST_COUNT = Endpoint("GET", "/api/lists/{id}", PROFILE_COUNT, "profile_count")
 CREATE_LIST = Endpoint("POST", "/api/lists", M)

@@ -100,6 +100,7 @@ def build_export_plan(
             config=config_digest, segment=segment.fingerprint, list=current.digest()
         ),
         incremental=current.incremental,
+        notes=(),
         error=None,
     )
 

@@ -47,6 +47,7 @@ def export_summary(e: ExportPlan) -> dict[str, object]:
         "reasons": e.reasons,
         "forced": e.forced_guards,
         "incremental": e.incremental,
+        "notes": list(e.notes),
         "estimate": {"calls": e.estimate.calls, "seconds": e.estimate.seconds},
     }
 
@@ -102,6 +103,7 @@ def _text_export(e: ExportPlan, style: Style) -> list[str]:
         lines.append(f"  add e.g. {', '.join(samples(e.add))}")
     if e.remove:
         lines.append(f"  remove e.g. {', '.join(samples(e.remove))}")
+    lines.extend(style(f"  note: {note}", fg="yellow") for note in e.notes)
     for reason in e.reasons:
         lines.append(style(f"  BLOCKED: {reason}", fg="red", bold=True))
     for name in e.forced_guards:
@@ -145,7 +147,7 @@ def _markdown_table(plan: Plan) -> str:
 
 
 def _markdown_details(e: ExportPlan) -> list[str]:
-    lines: list[str] = []
+    lines: list[str] = [f"- :information_source: **{e.name}**: {note}" for note in e.notes]
     for reason in e.reasons:
         lines.append(f"- :no_entry: **{e.name}** blocked: {reason}")
     for name in e.forced_guards:
