@@ -10,7 +10,7 @@ import click
 
 from reconciler import __version__
 from reconciler.cli.process import tune_gc
-from reconciler.emails import mask_text
+from reconciler.config.secrets import redact
 from reconciler.errors import ConfigError, ReconcilerError
 
 # command name -> "module:attribute"; each module holds one command and its help.
@@ -64,9 +64,9 @@ class LazyGroup(click.Group):
             click.secho(str(exc), fg="red", err=True)
             sys.exit(exc.exit_code)
         except ReconcilerError as exc:
-            click.secho(f"error: {mask_text(str(exc))}", fg="red", err=True)
+            click.secho(f"error: {redact(str(exc))}", fg="red", err=True)
             if exc.hint:
-                click.echo(f"  hint: {mask_text(exc.hint)}", err=True)
+                click.echo(f"  hint: {redact(exc.hint)}", err=True)
             sys.exit(exc.exit_code)
 
 
