@@ -10,7 +10,7 @@ import click
 
 from reconciler import __version__
 from reconciler.cli.process import tune_gc
-from reconciler.config.secrets import redact
+from reconciler.config.secrets import hide_secrets
 from reconciler.errors import ConfigError, ReconcilerError
 
 # command name -> "module:attribute"; each module holds one command and its help.
@@ -64,9 +64,11 @@ class LazyGroup(click.Group):
             click.secho(str(exc), fg="red", err=True)
             sys.exit(exc.exit_code)
         except ReconcilerError as exc:
-            click.secho(f"error: {redact(str(exc))}", fg="red", err=True)
+            # Personal data is masked where it enters an error (Klaviyo, sources, config); the
+            # operators' git identities in access refusals stay readable. Secrets never show.
+            click.secho(f"error: {hide_secrets(str(exc))}", fg="red", err=True)
             if exc.hint:
-                click.echo(f"  hint: {redact(exc.hint)}", err=True)
+                click.echo(f"  hint: {hide_secrets(exc.hint)}", err=True)
             sys.exit(exc.exit_code)
 
 

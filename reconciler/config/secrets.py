@@ -43,9 +43,14 @@ def hide_passwords(text: str) -> str:
     return _PASSWORD_SETTING.sub(lambda m: f"{m.group(1)}***", text)
 
 
+def hide_secrets(text: str) -> str:
+    """``text`` with private keys and passwords replaced (addresses are left to the masker)."""
+    return hide_passwords(PRIVATE_KEY.sub("pk_***", text))
+
+
 def redact(text: str) -> str:
     """``text`` with private keys and passwords replaced, addresses and phone numbers masked."""
-    return mask_text(hide_passwords(PRIVATE_KEY.sub("pk_***", text)))
+    return mask_text(hide_secrets(text))
 
 
 def safe_value(value: object, field: str = "") -> str:

@@ -11,6 +11,7 @@ from reconciler.engine.options import RunOptions
 from reconciler.errors import ReconcilerError
 from reconciler.klaviyo import KlaviyoClient
 from reconciler.klaviyo.errors import KlaviyoError
+from reconciler.klaviyo.secret import key_problem
 from reconciler.models import Connection
 
 
@@ -34,6 +35,8 @@ def api_key_for(connection: Connection, env: Mapping[str, str]) -> str:
         raise ConnectionUnusable(
             f"environment variable {name} is not set (export {name}=<your Klaviyo private API key>)"
         )
+    if (problem := key_problem(value)) is not None:
+        raise ConnectionUnusable(f"environment variable {name} holds no usable API key: {problem}")
     return value
 
 
