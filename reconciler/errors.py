@@ -86,6 +86,18 @@ class SourceDeclarationError(SourceError):
     (reported at the Source's declaration rather than at an export)."""
 
 
+class DestinationError(ReconcilerError):
+    """A destination (its adapter, e.g. the Klaviyo client) failed or refused a request."""
+
+
+class DestinationNotFound(DestinationError):
+    """The destination has no such list (or job, or account) for these credentials."""
+
+
+class ConnectionUnusable(DestinationError):
+    """A connection cannot be used: a missing key variable, or a setting the adapter refuses."""
+
+
 class StateError(ReconcilerError):
     """The state backend (SQLite or PostgreSQL) failed."""
 

@@ -13,9 +13,10 @@ import httpx
 
 from reconciler.emails import normalise_email
 from reconciler.klaviyo import endpoints as ep
-from reconciler.klaviyo.bulk import BulkImporter, ImportSubmission
+from reconciler.klaviyo.bulk import BulkImporter
 from reconciler.klaviyo.columns import as_members, unique_emails
 from reconciler.klaviyo.errors import KlaviyoConfigError, KlaviyoError
+from reconciler.klaviyo.facts import EMAILS_PER_LOOKUP, MEMBER_CHUNK
 from reconciler.klaviyo.jobs import Jobs
 from reconciler.klaviyo.jsonapi import (
     attributes,
@@ -43,9 +44,7 @@ from reconciler.klaviyo.pacing import Pacer, check_time_scale, shared_pacer
 from reconciler.klaviyo.secret import ApiKey
 from reconciler.klaviyo.transport import RetryPolicy, Sender, build_http_client, check_base_url
 from reconciler.klaviyo.transport.http import DEFAULT_BASE_URL
-
-MEMBER_CHUNK = 1_000
-EMAILS_PER_LOOKUP = 100
+from reconciler.values import ImportSubmission
 
 
 class KlaviyoClient:

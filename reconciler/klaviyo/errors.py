@@ -4,14 +4,14 @@ Every error carries the HTTP method, the path (never the query string, never the
 when Klaviyo answered, the status code and the JSON:API error details. Email addresses that
 Klaviyo echoes in error details are masked before they reach a message.
 
-    KlaviyoError                    (a ReconcilerError)
+    KlaviyoError                    (a DestinationError)
     ├── KlaviyoConfigError          the client cannot be built (e.g. plain http to a remote host)
     ├── JobTimeoutError             bulk import jobs did not finish in the time allowed
     ├── TransportError              no usable answer: connection refused, reset, timed out
     │   └── ResponseLostError       the request may have been processed but its answer was lost
     └── KlaviyoHTTPError            Klaviyo answered with an error status
         ├── AuthError               401 / 403: bad key, revoked key or missing scope
-        ├── NotFoundError           404: no such list, job or account
+        ├── NotFoundError           404: no such list, job or account (a DestinationNotFound)
         ├── ValidationError         400 / 409 / 415 / 422: the request was refused as malformed
         ├── RateLimitedError        429 still returned after every retry
         └── ServerError             5xx (502 is never retried; 503/504 are, a bounded number)
@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from reconciler.emails import mask_text
-from reconciler.errors import ReconcilerError
+from reconciler.errors import DestinationError, DestinationNotFound
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ class ErrorDetail:
         return f"{text} (at {where})" if where else text
 
 
-class KlaviyoError(ReconcilerError):
+class KlaviyoError(DestinationError):
     """Root of every error raised by the Klaviyo client."""
 
     def __init__(
@@ -103,7 +103,7 @@ class AuthError(KlaviyoHTTPError):
     """401/403: the key is wrong, revoked, or lacks a scope the call needs."""
 
 
-class NotFoundError(KlaviyoHTTPError):
+class NotFoundError(KlaviyoHTTPError, DestinationNotFound):
     """404: the list, job or account does not exist for this key."""
 
 

@@ -7,7 +7,7 @@ import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
 
-from reconciler.state import resolve_actor
+from reconciler.audit.actor import resolve_actor
 
 # Anything shaped like an address, written here independently of reconciler.emails and at least
 # as wide as its masker: any local part no address syntax separates (unicode, quoted, upper
