@@ -29,6 +29,7 @@ COMMANDS: dict[str, str] = {
     "lists": "reconciler.cli.cmd_lists:lists",
     "import": "reconciler.cli.cmd_import:import_",
     "init": "reconciler.cli.cmd_init:init",
+    "report": "reconciler.cli.cmd_report:report",
 }
 
 
