@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from reconciler.engine.options import RunOptions
 from reconciler.errors import ReconcilerError
-from reconciler.klaviyo import KlaviyoClient
+from reconciler.klaviyo import KlaviyoClient, PacerRegistry
 from reconciler.klaviyo.errors import KlaviyoError
 from reconciler.models import Connection
 
@@ -40,20 +40,22 @@ def api_key_for(connection: Connection, env: Mapping[str, str]) -> str:
 async def open_connections(
     connections: Mapping[str, Connection], options: RunOptions, stack: AsyncExitStack
 ) -> dict[str, OpenConnection]:
-    """Open and verify a client per connection; a failing one carries its error."""
+    """Open and verify a client per connection; a failing one carries its error. The clients
+    of one run share its pacers (keys of one account share one budget)."""
+    pacers = PacerRegistry()
     opened: dict[str, OpenConnection] = {}
     for name, connection in sorted(connections.items()):
-        opened[name] = await _open_one(connection, options, stack)
+        opened[name] = await _open_one(connection, options, stack, pacers)
     return opened
 
 
 async def _open_one(
-    connection: Connection, options: RunOptions, stack: AsyncExitStack
+    connection: Connection, options: RunOptions, stack: AsyncExitStack, pacers: PacerRegistry
 ) -> OpenConnection:
     try:
         key = api_key_for(connection, options.env)
         base_url = options.base_url or connection.base_url or "https://a.klaviyo.com"
-        client = KlaviyoClient(key, base_url=base_url, time_scale=options.time_scale)
+        client = KlaviyoClient(key, base_url=base_url, time_scale=options.time_scale, pacers=pacers)
         await stack.enter_async_context(client)
         account = await client.verify_key()
     except (KlaviyoError, ConnectionUnusable) as exc:

@@ -13,7 +13,7 @@ from reconciler.klaviyo.models import (
     Member,
     ProfileInput,
 )
-from reconciler.klaviyo.pacing import Pacer
+from reconciler.klaviyo.pacing import Pacer, PacerRegistry
 
 __all__ = [
     "Account",
@@ -27,5 +27,6 @@ __all__ = [
     "ListMembers",
     "Member",
     "Pacer",
+    "PacerRegistry",
     "ProfileInput",
 ]

@@ -10,8 +10,10 @@ from typing import Literal
 import pyarrow as pa
 import pyarrow.compute as pc
 
-JobState = Literal["queued", "processing", "complete", "cancelled"]
-FINISHED_STATES: frozenset[str] = frozenset({"complete", "cancelled"})
+JobState = Literal["queued", "processing", "complete", "cancelled", "gone"]
+# "gone": the server no longer knows the job (404: it expired, or the account was reset)
+GONE = "gone"
+FINISHED_STATES: frozenset[str] = frozenset({"complete", "cancelled", GONE})
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +108,11 @@ class JobStatus:
     def finished(self) -> bool:
         return self.status in FINISHED_STATES
 
+    @property
+    def gone(self) -> bool:
+        """The server no longer knows the job (it expired): what it did cannot be read."""
+        return self.status == GONE
+
 
 @dataclass(frozen=True, slots=True)
 class JobResult:
@@ -115,6 +122,11 @@ class JobResult:
     completed: int
     failed: int
     errors: list[ImportFailure] = field(default_factory=list)
+
+    @property
+    def gone(self) -> bool:
+        """The server no longer knows the job (it expired): what it did cannot be read."""
+        return self.status == GONE
 
 
 @dataclass(slots=True)
