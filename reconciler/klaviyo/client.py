@@ -26,6 +26,7 @@ from reconciler.klaviyo.jsonapi import (
     quoted_list,
     to_micros,
 )
+from reconciler.klaviyo.lists import ListCreator, list_from
 from reconciler.klaviyo.members import MemberReader
 from reconciler.klaviyo.models import (
     Account,
@@ -158,16 +159,12 @@ class KlaviyoClient:
         endpoint = ep.GET_LIST_COUNT if with_count else ep.GET_LIST
         params = {"additional-fields[list]": "profile_count"} if with_count else None
         body = await self._get(endpoint, endpoint.path(id=list_id), params)
-        return _list_from(data_object(body))
+        return list_from(data_object(body))
 
     async def create_list(self, name: str) -> KlaviyoList:
-        """Create a list (not retried if its answer is lost: that could create two lists)."""
-        path = ep.CREATE_LIST.path()
-        payload = {"data": {"type": "list", "attributes": {"name": name}}}
-        response = await self._sender.request(
-            ep.CREATE_LIST, path, body=encode(payload), idempotent=False
-        )
-        return _list_from(data_object(document(response, "POST", path)))
+        """Create a list, once: a create whose answer was lost (dropped, or 503/504/524) is
+        looked up by name and creation time before it is sent again."""
+        return await ListCreator(self._sender, self.max_retries + 1).create(name)
 
     async def read_members(
         self,
@@ -303,13 +300,3 @@ class KlaviyoClient:
     ) -> dict[str, Any]:
         response = await self._sender.request(endpoint, path, params=params)
         return document(response, "GET", path)
-
-
-def _list_from(resource: dict[str, Any]) -> KlaviyoList:
-    attrs = attributes(resource)
-    count = attrs.get("profile_count")
-    return KlaviyoList(
-        id=str(resource.get("id")),
-        name=str(attrs.get("name") or ""),
-        profile_count=int(count) if isinstance(count, int) else None,
-    )
