@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from types import TracebackType
 from typing import Any
 
@@ -12,9 +13,10 @@ import httpx
 
 from reconciler.emails import normalise_email
 from reconciler.klaviyo import endpoints as ep
-from reconciler.klaviyo.bulk import BulkImporter, ImportSubmission
+from reconciler.klaviyo.bulk import BulkImporter
 from reconciler.klaviyo.columns import as_members, unique_emails
 from reconciler.klaviyo.errors import KlaviyoConfigError, KlaviyoError
+from reconciler.klaviyo.facts import EMAILS_PER_LOOKUP, MEMBER_CHUNK
 from reconciler.klaviyo.jobs import Jobs
 from reconciler.klaviyo.jsonapi import (
     attributes,
@@ -26,12 +28,12 @@ from reconciler.klaviyo.jsonapi import (
     quoted_list,
     to_micros,
 )
-from reconciler.klaviyo.lists import ListCreator, list_from
+from reconciler.klaviyo.listcreate import ListCreator, list_from
+from reconciler.klaviyo.lists import AccountList, read_lists
 from reconciler.klaviyo.members import MemberReader
 from reconciler.klaviyo.models import (
     Account,
     ClientStats,
-    ImportFailure,
     JobResult,
     JobStatus,
     KlaviyoList,
@@ -45,9 +47,7 @@ from reconciler.klaviyo.transport import RetryPolicy, Sender, build_http_client,
 from reconciler.klaviyo.transport.http import DEFAULT_BASE_URL
 from reconciler.klaviyo.transport.retry import DEFAULT_MAX_WAIT, DEFAULT_WAIT_BUDGET
 from reconciler.klaviyo.transport.sender import WaitCallback
-
-MEMBER_CHUNK = 1_000
-EMAILS_PER_LOOKUP = 100
+from reconciler.values import ImportSubmission
 
 
 class KlaviyoClient:
@@ -90,7 +90,6 @@ class KlaviyoClient:
         self.max_concurrency = max_concurrency
         self.max_retries = max_retries
         self.stats = ClientStats()
-        self.rejected: list[ImportFailure] = []
         self._pacers = pacers if pacers is not None else PacerRegistry()
         self._pacer = pacer or self._pacers.pacer(self.base_url, self._key.fingerprint, time_scale)
         self._pacer_per_account = pacer is None  # re-keyed by account once verify_key knows it
@@ -160,6 +159,17 @@ class KlaviyoClient:
         params = {"additional-fields[list]": "profile_count"} if with_count else None
         body = await self._get(endpoint, endpoint.path(id=list_id), params)
         return list_from(data_object(body))
+
+    async def get_lists(self, *, with_counts: bool = True) -> list[AccountList]:
+        """Every list of the account, oldest first, with each one's ``profile_count`` if asked
+        (one GET /api/lists/{id} per list, in the stricter profile_count tier)."""
+        lists = await read_lists(self._sender, self.base_url)
+        if not with_counts:
+            return lists
+        counted = await asyncio.gather(*(self.get_list(a.id, with_count=True) for a in lists))
+        return [
+            replace(a, profile_count=c.profile_count) for a, c in zip(lists, counted, strict=True)
+        ]
 
     async def create_list(self, name: str) -> KlaviyoList:
         """Create a list, once: a create whose answer was lost (dropped, or 503/504/524) is
@@ -238,13 +248,10 @@ class KlaviyoClient:
                 return found
 
     async def bulk_import(self, list_id: str, profiles: Sequence[ProfileInput]) -> ImportSubmission:
-        """Submit import jobs adding ``profiles`` to the list; returns the job ids (a list that
-        also carries ``.rejected``: profiles refused locally or named by a 400)."""
+        """Submit import jobs adding ``profiles`` to the list: the job ids, and the profiles
+        refused locally or named by a 400."""
         importer = BulkImporter(self._sender, self._jobs, list_id, self.max_retries + 1)
-        try:
-            return await importer.run(profiles)
-        finally:
-            self.rejected = importer.rejected
+        return await importer.run(profiles)
 
     async def wait_for_jobs(
         self,

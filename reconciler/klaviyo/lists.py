@@ -1,79 +1,50 @@
-"""Creating a list without ever creating two: a create whose answer was lost (a dropped
-connection, or 503/504/524, which can come after the list was made) is looked up by its name
-and creation time before it is sent again."""
+"""Every list of an account (GET /api/lists, 10 per page), paced and paged like every read."""
 
 from __future__ import annotations
 
 import datetime as dt
-import json
-from typing import Any
+from dataclasses import dataclass
 
-from reconciler.klaviyo.endpoints import CREATE_LIST, GET_LISTS
-from reconciler.klaviyo.errors import KlaviyoError, ResponseLostError
-from reconciler.klaviyo.jsonapi import attributes, data_list, data_object, document, encode
-from reconciler.klaviyo.models import KlaviyoList
-from reconciler.klaviyo.transport.sender import Sender
+from reconciler.klaviyo import endpoints as ep
+from reconciler.klaviyo.jsonapi import attributes, data_list, document, next_link, parse_time
+from reconciler.klaviyo.transport import Sender
 
-CLOCK_SKEW = dt.timedelta(seconds=10)
+PAGE_SIZE = 10  # the most GET /api/lists returns per page
 
 
-class ListCreator:
-    """``POST /api/lists``, at most once per list actually created."""
+@dataclass(frozen=True, slots=True)
+class AccountList:
+    """One list of the account; ``profile_count`` is None when it was not asked for."""
 
-    def __init__(self, sender: Sender, max_attempts: int) -> None:
-        self._sender = sender
-        self._max_attempts = max(1, max_attempts)
-
-    async def create(self, name: str) -> KlaviyoList:
-        path = CREATE_LIST.path()
-        payload = {"data": {"type": "list", "attributes": {"name": name}}}
-        since = dt.datetime.now(dt.UTC)
-        for _ in range(self._max_attempts):
-            try:
-                response = await self._sender.request(
-                    CREATE_LIST, path, body=encode(payload), idempotent=False
-                )
-            except ResponseLostError:
-                found = await self.created_since(name, since)
-                if found is not None:
-                    return found
-                continue
-            return list_from(data_object(document(response, "POST", path)))
-        raise KlaviyoError(
-            f"creating the list failed after {self._max_attempts} attempts (no list of that "
-            "name was created)",
-            method="POST",
-            path=path,
-            hint="check Klaviyo's status page, then run again",
-        )
-
-    async def created_since(self, name: str, since: dt.datetime) -> KlaviyoList | None:
-        """The list named ``name`` created since ``since`` (less clock skew), if one is."""
-        after = (since - CLOCK_SKEW).strftime("%Y-%m-%dT%H:%M:%SZ")
-        quoted = json.dumps(name, ensure_ascii=False)
-        params = {
-            "filter": f"equals(name,{quoted}),greater-than(created,{after})",
-            "sort": "-created",
-        }
-        path = GET_LISTS.path()
-        response = await self._sender.request(GET_LISTS, path, params=params)
-        found = [list_from(item) for item in data_list(document(response, "GET", path))]
-        if len(found) > 1:
-            raise KlaviyoError(
-                f"{len(found)} lists with that name were created in the last minutes; the "
-                "client cannot tell which one its lost request made",
-                method="POST",
-                path=CREATE_LIST.path(),
-                hint="keep one of them in Klaviyo (delete the others), then run again",
-            )
-        return found[0] if found else None
+    id: str
+    name: str
+    created: dt.datetime | None
+    profile_count: int | None = None
 
 
-def list_from(resource: dict[str, Any]) -> KlaviyoList:
+async def read_lists(sender: Sender, base_url: str) -> list[AccountList]:
+    """Every list of the account, following ``links.next`` until the last page."""
+    path = ep.GET_LISTS.path()
+    params: dict[str, str | int] = {
+        "fields[list]": "name,created",
+        "sort": "created",
+        "page[size]": PAGE_SIZE,
+    }
+    found: list[AccountList] = []
+    url: str | None = None
+    while True:
+        response = await sender.request(ep.GET_LISTS, path, params=params, url=url)
+        body = document(response, "GET", path)
+        found.extend(_list_of(item) for item in data_list(body))
+        url = next_link(body, base_url)
+        if url is None:
+            return found
+
+
+def _list_of(resource: dict[str, object]) -> AccountList:
     attrs = attributes(resource)
-    count = attrs.get("profile_count")
-    return KlaviyoList(
+    return AccountList(
         id=str(resource.get("id")),
         name=str(attrs.get("name") or ""),
-        profile_count=int(count) if isinstance(count, int) else None,
+        created=parse_time(attrs.get("created")),
     )

@@ -27,24 +27,25 @@ import time
 from multiprocessing.connection import Connection
 
 from reconciler.klaviyo import KlaviyoClient
-from reconciler.plan.estimate import L_TIER, fixed_window_seconds
+from reconciler.klaviyo.facts import FACTS, L
+from reconciler.plan.estimate import fixed_window_seconds
 from reconciler.sandbox import AdminClient, SandboxConfig, SandboxServer
+from reconciler.values import Rate
 
 LIST_ID = "Bench1"
 KEY = "sandbox-key"
 SEED_BATCH = 500
-PAGE_SIZE = 100
 
 
-def theoretical_seconds(members: int, scale: float, steady: int = L_TIER[1]) -> float:
+def theoretical_seconds(members: int, scale: float, steady: int = L.steady) -> float:
     """Earliest end of a read of ``members``: every page call at the earliest moment the fixed
     windows allow (the last call starts at ``fixed_window_seconds``; a burst of calls takes
     one burst window)."""
-    burst = L_TIER[0]
-    pages = max(1, math.ceil(members / PAGE_SIZE))
-    last_start = fixed_window_seconds(pages, burst, steady)
-    tail = (pages - 1) % steady % burst + 1  # calls in the last burst window
-    return (last_start + tail / burst) / scale
+    rate = Rate(L.burst, steady)
+    pages = max(1, math.ceil(members / FACTS.page_size))
+    last_start = fixed_window_seconds(pages, rate)
+    tail = (pages - 1) % rate.steady % rate.burst + 1  # calls in the last burst window
+    return (last_start + tail / rate.burst) / scale
 
 
 def serve(config: SandboxConfig, conn: Connection) -> None:
@@ -80,7 +81,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scale", type=float, default=10.0, help="sandbox time scale")
     parser.add_argument("--members", type=int, default=100_000, help="members in the list")
-    parser.add_argument("--l-steady", type=int, default=L_TIER[1], help="sandbox L-tier steady")
+    parser.add_argument("--l-steady", type=int, default=L.steady, help="sandbox L-tier steady")
     parser.add_argument(
         "--remaining-noise", type=float, default=0.05, help="error of RateLimit-Remaining"
     )
