@@ -16,6 +16,7 @@ from types import TracebackType
 from reconciler.errors import ConnectionUnusable
 from reconciler.klaviyo.client import KlaviyoClient
 from reconciler.klaviyo.facts import FACTS, JOB_POLL_SECONDS
+from reconciler.klaviyo.pacing import PacerRegistry
 from reconciler.klaviyo.secret import key_problem
 from reconciler.klaviyo.transport.http import DEFAULT_BASE_URL
 from reconciler.models import KlaviyoConnection
@@ -29,6 +30,8 @@ from reconciler.values import (
     ListMembers,
     ProfileInput,
 )
+
+PACERS = "klaviyo.pacers"
 
 
 def api_key_for(connection: KlaviyoConnection, settings: DestinationSettings) -> str:
@@ -47,10 +50,22 @@ def api_key_for(connection: KlaviyoConnection, settings: DestinationSettings) ->
 def open_klaviyo(
     connection: KlaviyoConnection, settings: DestinationSettings
 ) -> KlaviyoDestination:
-    """The registry's factory: a client for the connection's key and base URL (not verified)."""
+    """The registry's factory: a client for the connection's key and base URL (not verified),
+    paced with the run's pacers (clients of one account in one run share one budget)."""
     base_url = settings.base_url or connection.base_url or DEFAULT_BASE_URL
     key = api_key_for(connection, settings)
-    return KlaviyoDestination(KlaviyoClient(key, base_url=base_url, time_scale=settings.time_scale))
+    client = KlaviyoClient(
+        key, base_url=base_url, time_scale=settings.time_scale, pacers=run_pacers(settings)
+    )
+    return KlaviyoDestination(client)
+
+
+def run_pacers(settings: DestinationSettings) -> PacerRegistry:
+    """The pacer registry of the run ``settings`` belong to (created on first use)."""
+    found = settings.run_shared.get(PACERS)
+    if not isinstance(found, PacerRegistry):
+        found = settings.run_shared[PACERS] = PacerRegistry()
+    return found
 
 
 class KlaviyoDestination:
