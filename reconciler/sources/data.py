@@ -34,6 +34,9 @@ class SegmentData:
     # email's value, aligned with ``email_array`` (0 for a null value); empty without fields
     field_digests: Mapping[str, pa.UInt64Array] = field(default_factory=dict)
     consent: ConsentColumns | None = None  # with subscribe: the consent of each unique email
+    # Rows the email validator refused, as a list member with that address would be read
+    # (trimmed, lower-cased): mirror mode keeps such members rather than removing them.
+    rejected: pa.StringArray | None = None
 
 
 @dataclass(frozen=True)

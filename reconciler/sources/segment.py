@@ -53,6 +53,7 @@ def read_segment(
         email_array=found.email_array,
         field_digests=found.field_digests,
         consent=found.consent,
+        rejected=found.rejected,
     )
 
 

@@ -48,13 +48,13 @@ def build_stages(plan: ExportPlan) -> list[Stage]:
     if plan.add:
         stages.append(SubmitImports())
     if plan.update:
-        stages.append(SubmitImports(name="update", kind="update"))
+        stages.append(SubmitImports(name="import-update", kind="update"))
     if plan.remove_ids:
         stages.append(RemoveMembers())
     if plan.add:
         stages.append(WaitForImports())
     if plan.update:
-        stages.append(WaitForImports(name="update", kind="update"))
+        stages.append(WaitForImports(name="wait-update", kind="update"))
     if plan.subscribe:
         stages.append(SubscribeProfiles())
     if plan.field_keys or plan.subscribe or plan.already_subscribed:

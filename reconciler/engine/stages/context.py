@@ -15,6 +15,8 @@ from reconciler.state import StateBackend
 from reconciler.values import DestinationFacts, ImportFailure
 
 T = TypeVar("T")
+ADD_TASK = "add"  # the progress task of the imports: submitted, then completed by the jobs
+UPDATE_TASK = "update"  # the same for the imports that re-send changed fields
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,10 @@ class StageContext:
     update_jobs: tuple[str, ...] = ()
     failed_emails: set[str] = field(default_factory=set)  # refused by the destination
     subscribed: list[str] = field(default_factory=list)  # subscribed by this apply
+
+    def task(self, label: str) -> str:
+        """The name of this export's progress task ``label`` (``newsletter: add``)."""
+        return f"{self.plan.name}: {label}"
 
 
 def slices(items: Sequence[T], size: int) -> list[Sequence[T]]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Literal
 
-from reconciler.engine.stages.context import StageContext, slices
+from reconciler.engine.stages.context import ADD_TASK, UPDATE_TASK, StageContext, slices
 from reconciler.plan.model import ExportPlan
 from reconciler.values import ImportSubmission, ProfileInput
 
@@ -49,7 +49,7 @@ class SubmitImports:
     slice is encoded while the previous one is on the wire, so neither side waits for the
     other; after a stop no further slice starts."""
 
-    name: str = "add"
+    name: str = "import"
     kind: Kind = "add"
 
     async def run(self, ctx: StageContext) -> None:
@@ -68,7 +68,7 @@ class SubmitImports:
                 ctx.update_jobs += submitted.job_ids
                 ctx.update_rejected.extend(submitted.rejected)
 
-        ctx.progress.start(f"{plan.name}: {self.name}", len(emails_of_kind))
+        ctx.progress.start(ctx.task(_label(self.kind)), len(emails_of_kind))
         in_flight: list[asyncio.Task[ImportSubmission]] = []
         try:
             for emails in slices(emails_of_kind, ctx.slicing.add_size(ctx.destination.facts)):
@@ -98,3 +98,7 @@ async def _settle(
     for result in await asyncio.gather(*tasks, return_exceptions=True):
         if isinstance(result, ImportSubmission):
             record(result)
+
+
+def _label(kind: Kind) -> str:
+    return ADD_TASK if kind == "add" else UPDATE_TASK

@@ -8,7 +8,7 @@ from typing import Literal
 
 from reconciler.emails import mask_email
 from reconciler.engine.progress import Progress
-from reconciler.engine.stages.context import ExportOutcome, StageContext
+from reconciler.engine.stages.context import ADD_TASK, UPDATE_TASK, ExportOutcome, StageContext
 from reconciler.outcomes import Outcome
 from reconciler.values import ImportFailure, JobResult, JobStatus
 
@@ -21,16 +21,17 @@ class WaitForImports:
     samples; the jobs stop being pending. A stop while waiting leaves the unfinished jobs
     pending in the state."""
 
-    name: str = "add"  # advances the import stage's progress task
+    name: str = "wait"
     kind: Literal["add", "update"] = "add"
 
     async def run(self, ctx: StageContext) -> None:
-        plan, outcome = ctx.plan, ctx.outcome
+        outcome = ctx.outcome
         jobs = ctx.add_jobs if self.kind == "add" else ctx.update_jobs
         rejected = ctx.rejected if self.kind == "add" else ctx.update_rejected
         if not jobs and not rejected:
             return
-        waiting = ctx.destination.wait(jobs, _advancer(f"{plan.name}: {self.name}", ctx.progress))
+        label = ADD_TASK if self.kind == "add" else UPDATE_TASK
+        waiting = ctx.destination.wait(jobs, _advancer(ctx.task(label), ctx.progress))
         results = await ctx.stop.race(waiting)
         if results is None:
             return
