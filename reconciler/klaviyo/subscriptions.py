@@ -52,7 +52,7 @@ async def _read(sender: Sender, base_url: str, emails: Sequence[str]) -> Consent
     path = ep.GET_PROFILES.path()
     params: dict[str, str | int] = {
         "filter": f"any(email,{quoted_list(list(emails))})",
-        "fields[profile]": "email,subscriptions",
+        "fields[profile]": "email",
         "additional-fields[profile]": "subscriptions",
         "page[size]": LOOKUP_SIZE,
     }
