@@ -121,7 +121,7 @@ async def subscribe(
                 ep.SUBSCRIBE_JOB, path, body=encode(subscription_body(list_id, chunk, historical))
             )
         except KlaviyoHTTPError as exc:
-            if exc.status == 403 and not exc.hint:
+            if exc.status == 403:
                 exc.hint = SCOPE_HINT
             raise
         return len(chunk)

@@ -243,10 +243,17 @@ CREATE TABLE reconciler_sent_profiles (
 """
 
 
+_JOURNAL_COUNTS = """
+ALTER TABLE reconciler_exports ADD COLUMN updated BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE reconciler_exports ADD COLUMN subscribed BIGINT NOT NULL DEFAULT 0;
+"""
+
+
 def _version_4(dialect: Dialect) -> str:
     """What was last sent per member of a list (field digests, subscriptions): an Arrow IPC
-    snapshot per list, so that the plan sends only changed fields and subscribes only once."""
-    return _SENT.format(**_TYPES[dialect])
+    snapshot per list, so that the plan sends only changed fields and subscribes only once;
+    the journal counts each export's updated and subscribed profiles."""
+    return _SENT.format(**_TYPES[dialect]) + _JOURNAL_COUNTS
 
 
 MIGRATIONS = (_version_1, _version_2, _version_3, _version_4)

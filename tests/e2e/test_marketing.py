@@ -6,13 +6,16 @@ value with a null); the reconciler must decide who may be subscribed and what to
 
 from __future__ import annotations
 
+import json
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
 
-from tests.e2e.conftest import Harness
-from tests.e2e.workspace import emails
+from reconciler.sandbox import SandboxConfig, SandboxServer
+from tests.e2e.conftest import TIME_SCALE, Harness
+from tests.e2e.workspace import TEST_KEY, Workspace, emails
 
 CONSENTED_AT = "2026-01-15T10:00:00+00:00"
 
@@ -90,6 +93,8 @@ def test_subscribe_exactly_the_consenting_rows_and_skip_a_later_unsubscribe(
         wait_for(lambda email=email: email_consent(harness, email)["consent"] == "SUBSCRIBED")
         assert email_consent(harness, email)["consent_timestamp"].startswith("2026-01-15T10:00")
     assert email_consent(harness, people[1])["consent"] == "UNSUBSCRIBED"
+    runs = json.loads(harness.run("runs", "--format", "json", "--state", str(harness.state)).stdout)
+    assert runs[0]["exports"][0]["subscribed"] == 4  # the journal says what the run did
     for email in people[5:]:
         assert email_consent(harness, email)["consent"] == "NEVER_SUBSCRIBED"
 
@@ -185,3 +190,28 @@ def test_an_add_only_export_over_an_existing_list_sends_its_fields_once(harness:
     assert all(profile(harness, e)["properties"]["ltv"] == 7 for e in people)
     code, plan = harness.plan_json("--detailed-exitcode")
     assert code == 0, plan
+
+
+def test_a_key_without_the_subscription_scope_is_told_which_scope_it_needs(
+    tmp_path: Path,
+) -> None:
+    scopes = ("accounts:read", "lists:write", "profiles:write")
+    config = SandboxConfig(
+        api_keys=(TEST_KEY,), time_scale=TIME_SCALE, key_scopes=((TEST_KEY, scopes),)
+    )
+    with SandboxServer(config) as server:
+        harness = Harness(server=server, workspace=Workspace(tmp_path), state=tmp_path / "s.db")
+        people = emails("scope", 3)
+        harness.workspace.write_rows("scoped", _consent_rows(people, set(people)))
+        harness.workspace.add_export(
+            "scoped",
+            "scoped",
+            "ScoL01",
+            subscribe={"channels": ["email"], "consent_column": "accepts_marketing"},
+        )
+        harness.workspace.write_config()
+        server.admin.seed("ScoL01", [])
+        applied = harness.run("apply", "--yes")
+    assert applied.exit_code == 1
+    assert "subscriptions:write" in applied.output
+    assert "failed" in applied.output
