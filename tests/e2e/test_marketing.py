@@ -118,7 +118,7 @@ def test_without_a_consent_time_any_unsubscribe_is_respected(harness: Harness) -
     )
     harness.workspace.write_config()
     harness.server.admin.seed("SubL02", [])
-    code, plan = harness.plan_json()
+    _, plan = harness.plan_json()
     (export,) = plan["exports"]
     assert export["subscribe"] == 2
     assert list(export["subscribe_skipped"].values()) == [1]
@@ -183,7 +183,7 @@ def test_an_add_only_export_over_an_existing_list_sends_its_fields_once(harness:
         fields={"email": "email", "properties": {"ltv": "ltv"}},
     )
     harness.workspace.write_config()
-    code, plan = harness.plan_json()
+    _, plan = harness.plan_json()
     assert plan["exports"][0]["update"] == 4 and plan["exports"][0]["add"] == 0
     applied = harness.run("apply", "--yes")
     assert applied.exit_code == 0, applied.output
