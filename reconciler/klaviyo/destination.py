@@ -19,7 +19,7 @@ from reconciler.klaviyo.facts import FACTS, JOB_POLL_SECONDS
 from reconciler.klaviyo.pacing import PacerRegistry
 from reconciler.klaviyo.secret import key_problem
 from reconciler.klaviyo.transport.http import DEFAULT_BASE_URL
-from reconciler.models import KlaviyoConnection
+from reconciler.models import Connection, KlaviyoConnection
 from reconciler.values import (
     DestinationFacts,
     DestinationSettings,
@@ -47,11 +47,11 @@ def api_key_for(connection: KlaviyoConnection, settings: DestinationSettings) ->
     return value
 
 
-def open_klaviyo(
-    connection: KlaviyoConnection, settings: DestinationSettings
-) -> KlaviyoDestination:
+def open_klaviyo(connection: Connection, settings: DestinationSettings) -> KlaviyoDestination:
     """The registry's factory: a client for the connection's key and base URL (not verified),
     paced with the run's pacers (clients of one account in one run share one budget)."""
+    if not isinstance(connection, KlaviyoConnection):
+        raise ConnectionUnusable(f"connection '{connection.name}' is not a Klaviyo connection")
     base_url = settings.base_url or connection.base_url or DEFAULT_BASE_URL
     key = api_key_for(connection, settings)
     client = KlaviyoClient(
