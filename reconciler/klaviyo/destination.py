@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Callable, Sequence
-from types import TracebackType
 
 from reconciler.errors import ConnectionUnusable
 from reconciler.klaviyo.client import KlaviyoClient
@@ -69,23 +68,14 @@ def run_pacers(settings: DestinationSettings) -> PacerRegistry:
 
 
 class KlaviyoDestination:
-    """One Klaviyo account over ``client``, as an async context manager (leaving it closes
-    the client)."""
+    """One Klaviyo account over ``client`` (closing it closes the client)."""
 
     facts: DestinationFacts = FACTS
 
     def __init__(self, client: KlaviyoClient) -> None:
         self.client = client
 
-    async def __aenter__(self) -> KlaviyoDestination:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def aclose(self) -> None:
         await self.client.aclose()
 
     async def verify(self) -> str:
