@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Callable, Sequence
-from types import TracebackType
 
 from reconciler.errors import ConnectionUnusable
 from reconciler.klaviyo.client import KlaviyoClient
@@ -19,7 +18,7 @@ from reconciler.klaviyo.facts import FACTS, JOB_POLL_SECONDS
 from reconciler.klaviyo.pacing import PacerRegistry
 from reconciler.klaviyo.secret import key_problem
 from reconciler.klaviyo.transport.http import DEFAULT_BASE_URL
-from reconciler.models import KlaviyoConnection
+from reconciler.models import Connection, KlaviyoConnection
 from reconciler.values import (
     ChannelConsent,
     DestinationFacts,
@@ -49,11 +48,11 @@ def api_key_for(connection: KlaviyoConnection, settings: DestinationSettings) ->
     return value
 
 
-def open_klaviyo(
-    connection: KlaviyoConnection, settings: DestinationSettings
-) -> KlaviyoDestination:
+def open_klaviyo(connection: Connection, settings: DestinationSettings) -> KlaviyoDestination:
     """The registry's factory: a client for the connection's key and base URL (not verified),
     paced with the run's pacers (clients of one account in one run share one budget)."""
+    if not isinstance(connection, KlaviyoConnection):
+        raise ConnectionUnusable(f"connection '{connection.name}' is not a Klaviyo connection")
     base_url = settings.base_url or connection.base_url or DEFAULT_BASE_URL
     key = api_key_for(connection, settings)
     client = KlaviyoClient(
@@ -71,23 +70,14 @@ def run_pacers(settings: DestinationSettings) -> PacerRegistry:
 
 
 class KlaviyoDestination:
-    """One Klaviyo account over ``client``, as an async context manager (leaving it closes
-    the client)."""
+    """One Klaviyo account over ``client`` (closing it closes the client)."""
 
     facts: DestinationFacts = FACTS
 
     def __init__(self, client: KlaviyoClient) -> None:
         self.client = client
 
-    async def __aenter__(self) -> KlaviyoDestination:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def aclose(self) -> None:
         await self.client.aclose()
 
     async def verify(self) -> str:
