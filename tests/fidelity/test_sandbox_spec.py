@@ -199,3 +199,20 @@ async def test_member_pages_carry_subscriptions_when_asked() -> None:
         assert marketing["consent"] == "UNSUBSCRIBED"
         plain = await call(client, "GET", f"/api/lists/{A}/profiles", MEMBERS, 200)
         assert "subscriptions" not in plain["data"][0]["attributes"]
+
+
+async def test_a_quoted_filter_datetime_is_invalid() -> None:
+    """community.klaviyo.com, thread 14473 (a Klaviyo employee): "Datetimes should be
+    specified without quotes"."""
+    async with quiet_client() as client:
+        await seed(client, A, ["ann@example.com"])
+        answer = await call(
+            client,
+            "GET",
+            f"/api/lists/{A}/profiles",
+            MEMBERS,
+            400,
+            params={"filter": 'greater-than(joined_group_at,"2026-01-01T00:00:00Z")'},
+        )
+        assert answer["errors"][0]["source"] == {"parameter": "filter"}
+        assert "unquoted" in answer["errors"][0]["detail"]
