@@ -176,6 +176,29 @@ def test_the_client_and_the_sandbox_can_disagree() -> None:
     assert disagreements
 
 
+def test_the_sandbox_judges_with_code_of_its_own() -> None:
+    """The point of an independent validator: the sandbox never imports the client's code
+    (reconciler.emails, reconciler.klaviyo) to judge what the client sends. (Both now use the
+    email-validator library with deliverability checks off, so today they agree on every
+    address the tests use; they are still two configurations that can drift apart.)"""
+    import ast
+    from pathlib import Path
+
+    import reconciler.sandbox
+
+    package = Path(reconciler.sandbox.__file__).parent
+    imported = set()
+    for path in package.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                imported.add(node.module)
+            elif isinstance(node, ast.Import):
+                imported.update(alias.name for alias in node.names)
+    borrowed = {m for m in imported if m.startswith(("reconciler.emails", "reconciler.klaviyo"))}
+    assert borrowed == set()
+    assert valid_email("ann@example.test") is None  # special-use domains: refused by the sandbox
+
+
 def test_route_scopes_match_the_slices() -> None:
     for route in ROUTES:
         document = json.loads((SLICES / f"{route.operation}.json").read_text())
