@@ -15,12 +15,7 @@ SANDBOX_TIME_SCALE = 60.0
 @pytest.fixture
 def sandbox_config() -> SandboxConfig:
     """Rate limits on, every window and job delay 60 times shorter than Klaviyo's."""
-    # issue 18: the client still sends microsecond join-time filters, which the sandbox now
-    # refuses by default (Klaviyo documents seconds and milliseconds only); pinned to the old,
-    # lenient behaviour until the client rounds them (see /work/coord/sandbox-api.md).
-    return SandboxConfig(
-        api_keys=(SANDBOX_KEY,), time_scale=SANDBOX_TIME_SCALE, datetime_filters="any-iso"
-    )
+    return SandboxConfig(api_keys=(SANDBOX_KEY,), time_scale=SANDBOX_TIME_SCALE)
 
 
 @pytest.fixture

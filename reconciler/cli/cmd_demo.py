@@ -95,9 +95,7 @@ def _run(cfg_dir: Path, work: Path, profiles: int, time_scale: float) -> bool:
         f"{len(config.exports)} export(s)"
     )
     env = {c.api_key.env: DEMO_KEY for c in config.connections.values()}
-    # issue 18: lenient filter date-times until the client sends milliseconds, not microseconds
-    lenient = SandboxConfig(api_keys=(DEMO_KEY,), time_scale=time_scale, datetime_filters="any-iso")
-    with SandboxServer(lenient) as server:
+    with SandboxServer(SandboxConfig(api_keys=(DEMO_KEY,), time_scale=time_scale)) as server:
         _step(f"Sandbox listening on {server.base_url} (rate limits on, time scale {time_scale:g})")
         _seed_lists(server, config, cfg_dir)
         options = RunOptions(
