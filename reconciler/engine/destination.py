@@ -28,6 +28,7 @@ from reconciler.values import (
     ListInfo,
     ListMembers,
     ProfileInput,
+    SettledJobs,
 )
 
 
@@ -61,9 +62,10 @@ class Destination(Protocol):
         """Every member with an email, or those who joined after ``joined_after``."""
         ...
 
-    async def settle_jobs(self, list_id: str, pending: Sequence[str]) -> list[str]:
+    async def settle_jobs(self, list_id: str, pending: Sequence[str]) -> SettledJobs:
         """Wait for the list's running import jobs and the ``pending`` ones recorded by an
-        earlier run; the ids of the jobs now finished."""
+        earlier run (bounded by the run's ``job_timeout``: past it, an error naming the jobs);
+        the ids of the jobs now finished, and of those the destination no longer knows."""
         ...
 
     async def add(self, list_id: str, profiles: Sequence[ProfileInput]) -> ImportSubmission:
