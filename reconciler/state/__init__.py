@@ -8,6 +8,7 @@ from reconciler.state.backend import SqlStateBackend
 from reconciler.state.columnar import MemberColumns, MemberSnapshot
 from reconciler.state.opening import open_state
 from reconciler.state.protocol import (
+    DepartureLedger,
     JobLedger,
     ListLocks,
     MemberRow,
@@ -27,6 +28,7 @@ from reconciler.state.redact import redact
 __all__ = [
     "RUN_OUTCOMES",
     "CachedMembership",
+    "DepartureLedger",
     "ExportRecord",
     "JobLedger",
     "ListLocks",

@@ -42,7 +42,7 @@ def test_reopening_keeps_data_and_schema_version(state_url: str, raw: RawExecute
     with open_state(state_url) as state:
         assert [r.run_id for r in state.journal.list_runs()] == [run_id]
     versions = raw("SELECT version FROM reconciler_schema_version ORDER BY version")
-    assert versions == [(1,), (2,), (3,)]
+    assert versions == [(1,), (2,), (3,), (4,)]
 
 
 def test_a_newer_schema_is_refused(state_url: str, raw: RawExecute) -> None:
