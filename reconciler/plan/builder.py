@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from reconciler.emails import mask_email
 from reconciler.models import Connection, Export
 from reconciler.plan.estimate import apply_estimate
 from reconciler.plan.guards import evaluate_guards
@@ -13,6 +14,8 @@ from reconciler.plan.model import Estimate, ExportPlan, Fingerprints
 from reconciler.sources import SegmentData
 from reconciler.sources.fields import ProfileFields
 from reconciler.values import DestinationFacts
+
+LEFT_SAMPLES = 5
 
 
 @dataclass(frozen=True, init=False)
@@ -24,6 +27,7 @@ class ListState:
     list_name: str
     members: MemberTable
     incremental: bool = False
+    departed: frozenset[str] = frozenset()  # left the list outside the reconciler
 
     def __init__(
         self,
@@ -32,6 +36,7 @@ class ListState:
         list_name: str,
         members: MemberTable | Mapping[str, str],
         incremental: bool = False,
+        departed: frozenset[str] = frozenset(),
     ) -> None:
         table = members if isinstance(members, MemberTable) else MemberTable.from_mapping(members)
         object.__setattr__(self, "account", account)
@@ -39,6 +44,7 @@ class ListState:
         object.__setattr__(self, "list_name", list_name)
         object.__setattr__(self, "members", table)
         object.__setattr__(self, "incremental", incremental)
+        object.__setattr__(self, "departed", departed)
 
     def digest(self) -> str:
         return self.members.digest()
@@ -54,10 +60,15 @@ def build_export_plan(
     facts: DestinationFacts,
     force: bool = False,
 ) -> ExportPlan:
-    """The difference between ``segment`` and ``current``, with guards and an estimate."""
+    """The difference between ``segment`` and ``current``, with guards and an estimate.
+
+    Members who left the list outside the reconciler (``current.departed``) are not added
+    again: the plan names them ("left outside the reconciler") instead."""
     desired = string_array(segment.emails if segment.email_array is None else segment.email_array)
     members = current.members
-    add = sorted(desired.filter(missing_from(desired, members.emails)).to_pylist())
+    missing = sorted(desired.filter(missing_from(desired, members.emails)).to_pylist())
+    left = [e for e in missing if e in current.departed] if current.departed else []
+    add = [e for e in missing if e not in current.departed] if left else missing
     removed: list[str] = []
     remove_ids: list[str] = []
     if export.mode == "mirror":
@@ -89,7 +100,7 @@ def build_export_plan(
         add_fields=_fields_of(add, segment.properties),
         remove=tuple(removed),
         remove_ids=tuple(remove_ids),
-        unchanged=len(desired) - len(add),
+        unchanged=len(desired) - len(missing),
         current=len(members),
         desired=len(desired),
         rows=segment.rows,
@@ -102,6 +113,8 @@ def build_export_plan(
             config=config_digest, segment=segment.fingerprint, list=current.digest()
         ),
         incremental=current.incremental,
+        left_outside=len(left),
+        left_outside_samples=tuple(mask_email(e) for e in left[:LEFT_SAMPLES]),
         notes=(),
         error=None,
     )
