@@ -17,6 +17,7 @@ from reconciler.errors import ConnectionUnusable
 from reconciler.klaviyo.client import KlaviyoClient
 from reconciler.klaviyo.facts import FACTS, JOB_POLL_SECONDS
 from reconciler.klaviyo.pacing import PacerRegistry
+from reconciler.klaviyo.secret import key_problem
 from reconciler.klaviyo.transport.http import DEFAULT_BASE_URL
 from reconciler.models import KlaviyoConnection
 from reconciler.values import (
@@ -42,6 +43,8 @@ def api_key_for(connection: KlaviyoConnection, settings: DestinationSettings) ->
         raise ConnectionUnusable(
             f"environment variable {name} is not set (export {name}=<your Klaviyo private API key>)"
         )
+    if (problem := key_problem(value)) is not None:
+        raise ConnectionUnusable(f"environment variable {name} holds no usable API key: {problem}")
     return value
 
 
