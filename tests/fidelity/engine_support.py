@@ -21,8 +21,6 @@ from tests.e2e.workspace import TEST_KEY, Workspace
 def fidelity_harness(tmp_path: Path, **sandbox: Any) -> Iterator[Harness]:
     """A harness over a fresh sandbox with ``sandbox`` settings (time scale of the harness)."""
     sandbox.setdefault("import_rate", 50_000.0)
-    # the member reader still sends microsecond filters (the reads helper's concern)
-    sandbox.setdefault("datetime_filters", "any-iso")
     config = SandboxConfig(api_keys=(TEST_KEY,), time_scale=TIME_SCALE, **sandbox)
     with SandboxServer(config) as server:
         yield Harness(server=server, workspace=Workspace(tmp_path), state=tmp_path / "state.db")
