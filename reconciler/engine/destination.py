@@ -12,6 +12,7 @@ unknown list, ``ConnectionUnusable`` for credentials that cannot be used).
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Callable, Sequence
 from types import TracebackType
@@ -42,6 +43,12 @@ class Destination(Protocol):
 
     @property
     def facts(self) -> DestinationFacts: ...
+
+    def interrupt_on(self, event: asyncio.Event | None) -> None:
+        """From now on, setting ``event`` ends every wait of the destination at once (a
+        throttled request's Retry-After, pacing, job polls): what it waited to send is not
+        sent, and the call raises a ``DestinationError``."""
+        ...
 
     async def verify(self) -> str:
         """The id of the account the credentials reach (raises if they are refused)."""

@@ -44,7 +44,8 @@ async def execute_export(
             await stage.run(ctx)
     except ReconcilerError as exc:
         outcome.error = str(exc)
-        outcome.outcome = Outcome.FAILED
+        # a stop ends the destination's waits with an error: the export was interrupted
+        outcome.outcome = Outcome.INTERRUPTED if stop.requested else Outcome.FAILED
     else:
         if stop.requested:
             outcome.outcome = Outcome.INTERRUPTED

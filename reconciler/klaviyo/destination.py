@@ -8,6 +8,7 @@ it raises are :class:`~reconciler.errors.DestinationError` subclasses.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import os
 from collections.abc import Callable, Sequence
@@ -93,6 +94,9 @@ class KlaviyoDestination:
         tb: TracebackType | None,
     ) -> None:
         await self.client.aclose()
+
+    def interrupt_on(self, event: asyncio.Event | None) -> None:
+        self.client.interrupt_on(event)
 
     async def verify(self) -> str:
         return (await self.client.verify_key()).id
