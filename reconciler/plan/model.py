@@ -71,6 +71,9 @@ class ExportPlan(Frozen):
     estimate: Estimate = Estimate(calls=0, seconds=0.0)
     fingerprints: Fingerprints | None = None
     incremental: bool = False
+    # segment members who left the list outside the reconciler (not re-added): count, masked
+    left_outside: int = 0
+    left_outside_samples: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     error: str | None = None
     # fields kept current: members whose mapped values changed since they were last sent

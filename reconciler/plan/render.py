@@ -48,6 +48,8 @@ def export_summary(e: ExportPlan) -> dict[str, object]:
         "reasons": e.reasons,
         "forced": e.forced_guards,
         "incremental": e.incremental,
+        "left_outside": e.left_outside,
+        "left_outside_samples": list(e.left_outside_samples),
         "notes": list(e.notes),
         "estimate": {"calls": e.estimate.calls, "seconds": e.estimate.seconds},
         "update": len(e.update),
@@ -132,6 +134,8 @@ def _text_export(e: ExportPlan, style: Style) -> list[str]:
     if e.remove:
         lines.append(f"  remove e.g. {', '.join(samples(e.remove))}")
     lines.extend(f"  {line}" for line in marketing_lines(e))
+    if e.left_outside:
+        lines.append(style(f"  {left_outside_line(e)}", fg="yellow"))
     if e.kept_invalid:
         lines.append(
             style(
@@ -146,6 +150,15 @@ def _text_export(e: ExportPlan, style: Style) -> list[str]:
     for name in e.forced_guards:
         lines.append(style(f"  FORCED: guard {name} overridden with --force", fg="yellow"))
     return lines
+
+
+def left_outside_line(e: ExportPlan) -> str:
+    """The plan's word on segment members who left the list outside the reconciler."""
+    shown = ", ".join(e.left_outside_samples)
+    return (
+        f"{e.left_outside:,} left outside the reconciler (unsubscribed from a campaign, "
+        f"deleted, merged or removed in Klaviyo), not re-added: e.g. {shown}"
+    )
 
 
 def _totals(plan: Plan) -> str:
@@ -192,6 +205,8 @@ def _markdown_table(plan: Plan) -> str:
 
 def _markdown_details(e: ExportPlan) -> list[str]:
     lines: list[str] = [f"- :information_source: **{e.name}**: {note}" for note in e.notes]
+    if e.left_outside:
+        lines.append(f"- :information_source: **{e.name}**: {left_outside_line(e)}")
     for reason in e.reasons:
         lines.append(f"- :no_entry: **{e.name}** blocked: {reason}")
     for name in e.forced_guards:
