@@ -112,8 +112,10 @@ class SegmentCollector:
         if not materialise:
             return summary
         self._emails = []
-        unique, rows = first_rows(emails, found)
-        del emails, found
+        rows = first_rows(emails, found)
+        del found
+        unique = emails if rows is None else emails.take(rows)
+        del emails
         if not self._columns:
             fingerprint = Fingerprint(len(unique), hash_sum(unique)).hexdigest()
             return replace(
