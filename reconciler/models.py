@@ -201,6 +201,12 @@ class Export(Declaration):
     )
     limits: Limits = Field(default_factory=Limits, description="Safety guards.")
     description: str | None = Field(default=None, description="What this export is for.")
+    default_region: str | None = Field(
+        default=None,
+        pattern=r"^[A-Z]{2}$",
+        description="Region (ISO 3166 code, e.g. DE) of fields.phone_number values written "
+        "without a country code; numbers are sent in E.164 form (+491512345678).",
+    )
 
 
 class Access(Declaration):

@@ -38,6 +38,7 @@ MISSING_COLUMNS: Final = "R031"  # validate --sources
 SOURCE_UNREADABLE: Final = "R032"  # validate --sources
 BAD_ENCODING: Final = "R033"
 CSV_DIALECT: Final = "R034"
+UNKNOWN_REGION: Final = "R035"
 NOTIFY_VOLUME: Final = "R035"
 # warnings
 EXPORT_DISABLED: Final = "W001"
@@ -75,6 +76,7 @@ CODES: Final[dict[str, str]] = {
     CSV_DIALECT: "a Source `delimiter` / `quote` is unusable: both the same character, or set "
     "on a `url` source",
     NOTIFY_VOLUME: "a Notification is on `volume` without any volume threshold",
+    UNKNOWN_REGION: "an Export `default_region` is not a region phone numbers are known for",
     EXPORT_DISABLED: "warning: an export is disabled (validated, never run)",
     CONNECTION_UNUSED: "warning: no export uses this connection",
 }

@@ -52,6 +52,8 @@ def read_segment(
         fingerprint=found.fingerprint,
         email_array=found.email_array,
         rejected=found.rejected,
+        invalid_phones=found.invalid_phones,
+        invalid_phone_samples=found.invalid_phone_samples,
     )
 
 
@@ -123,6 +125,7 @@ def export_fields(export: Export, segment: str, source: str, columns: Sequence[s
         email=found["fields.email"],
         attributes={k: found[f"fields.{k}"] for k in export.fields.attribute_columns()},
         properties={k: found[f"fields.properties.{k}"] for k in export.fields.properties},
+        phone_region=export.default_region,
     )
 
 
