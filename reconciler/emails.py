@@ -116,7 +116,7 @@ _MASKED_LOCAL = re.compile(r"[^*]\*{3,5}[^*]?|\**")
 _LOCAL_IN_TEXT = r'(?:"(?:[^"\\\r\n]|\\.)*"|(?<![^\s@"(),:;<>\[\]\\])[^\s@"(),:;<>\[\]\\]+)'
 _DOMAIN_IN_TEXT = r"(?:\[[^\]\s@]*\]|[\w-]+(?:\.[\w-]+)*)"
 _EMAIL_IN_TEXT = re.compile(f"{_LOCAL_IN_TEXT}@{_DOMAIN_IN_TEXT}")
-_QUOTES = "'`"
+_QUOTES = "'`/"  # not part of an address when they lead a token (quotes, a URL's //)
 # Phone numbers: +E.164 (separators allowed), North American 3-3-4 with separators or
 # parentheses, and national forms with a trunk 0; digit counts are checked in _mask_phone.
 _PHONE_IN_TEXT = re.compile(

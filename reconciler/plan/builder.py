@@ -9,7 +9,7 @@ import pyarrow.compute as pc
 
 from reconciler.models import Connection, Export
 from reconciler.plan.estimate import apply_estimate
-from reconciler.plan.guards import evaluate_guards
+from reconciler.plan.guards import evaluate_guards, segment_guards
 from reconciler.plan.members import Mask, MemberTable, missing_from, string_array
 from reconciler.plan.model import Estimate, ExportPlan, Fingerprints
 from reconciler.sources import SegmentData
@@ -148,3 +148,21 @@ def failed_export_plan(export: Export, message: str) -> ExportPlan:
         mode=export.mode,
         error=message,
     )
+
+
+def unlisted_export_plan(
+    export: Export,
+    connection: Connection,
+    message: str,
+    segment: SegmentData,
+    *,
+    force: bool = False,
+) -> ExportPlan:
+    """An export whose list could not be read: blocked with ``message``, and showing what the
+    segment alone tells (its counts and the guards that need no list)."""
+    desired = len(segment.emails) if segment.email_array is None else len(segment.email_array)
+    counts: dict[str, object] = {"desired": desired, "rows": segment.rows}
+    counts |= {"invalid": segment.invalid, "duplicates": segment.duplicates}
+    counts["invalid_samples"] = tuple(segment.invalid_samples)
+    guards = segment_guards(export, connection, desired=desired, force=force)
+    return failed_export_plan(export, message).model_copy(update={**counts, "guards": guards})
