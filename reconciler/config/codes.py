@@ -38,8 +38,8 @@ MISSING_COLUMNS: Final = "R031"  # validate --sources
 SOURCE_UNREADABLE: Final = "R032"  # validate --sources
 BAD_ENCODING: Final = "R033"
 CSV_DIALECT: Final = "R034"
-UNKNOWN_REGION: Final = "R035"
 NOTIFY_VOLUME: Final = "R035"
+UNKNOWN_REGION: Final = "R036"
 # warnings
 EXPORT_DISABLED: Final = "W001"
 CONNECTION_UNUSED: Final = "W002"
