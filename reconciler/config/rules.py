@@ -22,6 +22,7 @@ from reconciler.models import (
     Source,
 )
 from reconciler.sources.filesets import text_codec
+from reconciler.sources.phones import SUPPORTED_REGIONS
 
 
 def _problem(
@@ -160,6 +161,15 @@ def _segment_rules(item: Declared, segment: Segment) -> Iterator[Problem]:
 
 
 def _export_rules(item: Declared, export: Export) -> Iterator[Problem]:
+    region = export.default_region
+    if region is not None and region not in SUPPORTED_REGIONS:
+        yield _problem(
+            item,
+            ("default_region",),
+            codes.UNKNOWN_REGION,
+            f"`default_region` {region!r} is not a region phone numbers are known for",
+            "use an ISO 3166 two-letter code such as DE, FR, GB or US",
+        )
     if export.schedule is not None and not _valid_cron(export.schedule):
         yield _problem(
             item,

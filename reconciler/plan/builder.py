@@ -130,6 +130,8 @@ def build_export_plan(
         duplicates=segment.duplicates,
         invalid_samples=tuple(segment.invalid_samples),
         kept_invalid=kept,
+        invalid_phones=segment.invalid_phones,
+        invalid_phone_samples=segment.invalid_phone_samples,
         guards=tuple(guards),
         estimate=Estimate(calls=calls, seconds=seconds),
         fingerprints=Fingerprints(

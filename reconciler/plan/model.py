@@ -67,6 +67,8 @@ class ExportPlan(Frozen):
     duplicates: int = 0
     invalid_samples: tuple[str, ...] = ()
     kept_invalid: int = 0  # members not removed: the segment holds them, our validator refused
+    invalid_phones: int = 0  # rows whose phone_number was dropped (not a possible number)
+    invalid_phone_samples: tuple[str, ...] = ()  # masked
     guards: tuple[GuardResult, ...] = ()
     estimate: Estimate = Estimate(calls=0, seconds=0.0)
     fingerprints: Fingerprints | None = None

@@ -41,6 +41,7 @@ def export_summary(e: ExportPlan) -> dict[str, object]:
         "unchanged": e.unchanged,
         "invalid": e.invalid,
         "kept_invalid": e.kept_invalid,
+        "invalid_phones": e.invalid_phones,
         "duplicates": e.duplicates,
         "current": e.current,
         "desired": e.desired,
@@ -141,6 +142,15 @@ def _text_export(e: ExportPlan, style: Style) -> list[str]:
             style(
                 f"  kept {e.kept_invalid:,} members whose segment rows have addresses our "
                 "validator refused (not removed; check the invalid rows)",
+                fg="yellow",
+            )
+        )
+    if e.invalid_phones:
+        shown = ", ".join(e.invalid_phone_samples)
+        lines.append(
+            style(
+                f"  {e.invalid_phones:,} phone numbers dropped (not a possible number; the "
+                f"profiles still go without one), e.g. {shown}",
                 fg="yellow",
             )
         )

@@ -54,6 +54,8 @@ def read_segment(
         field_digests=found.field_digests,
         consent=found.consent,
         rejected=found.rejected,
+        invalid_phones=found.invalid_phones,
+        invalid_phone_samples=found.invalid_phone_samples,
     )
 
 
@@ -132,6 +134,7 @@ def export_fields(export: Export, segment: str, source: str, columns: Sequence[s
         properties={k: found[f"fields.properties.{k}"] for k in export.fields.properties},
         consent=found.get("subscribe.consent_column"),
         consented_at=found.get("subscribe.consented_at_column"),
+        phone_region=export.default_region,
     )
 
 
