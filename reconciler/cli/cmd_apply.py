@@ -8,11 +8,13 @@ from typing import Any
 
 import click
 
+from reconciler import api
 from reconciler.cli.cmd_plan import render
+from reconciler.cli.notifying import echo_delivery
 from reconciler.cli.options import apply_options, config_dir_option, state_option
 from reconciler.cli.progress import make_progress
 from reconciler.cli.runner import command_state, run_options_from
-from reconciler.engine.applying import ApplyReport, run_apply
+from reconciler.engine.applying import ApplyReport
 from reconciler.engine.stopping import Interrupted, StopSignal
 from reconciler.errors import ReconcilerError
 from reconciler.plan.model import Plan
@@ -84,12 +86,13 @@ def apply(
         make_progress() as progress,
     ):
         stop = StopSignal()
-        report = run_apply(
+        report = api.apply_run(
             options,
-            state,
             saved=saved,
             confirm=_confirm_with(yes, stop),
             progress=progress,
+            on_delivery=echo_delivery,
+            state=state,
             stop=stop,
         )
     if report.cancelled:

@@ -55,7 +55,8 @@ def audit(
         journal: RunJournal | None = None
         missing = ""
         try:
-            journal = stack.enter_context(command_state(state_url, config_dir, create=False))
+            state = stack.enter_context(command_state(state_url, config_dir, create=False))
+            journal = state.journal
         except StateNotFound as exc:
             missing = str(exc.path)
         report = build_audit(config_dir, export=export_name, journal=journal, max_runs=max_runs)

@@ -8,11 +8,10 @@ from typing import Any
 
 import click
 
+from reconciler import api
 from reconciler.cli.options import apply_options, config_dir_option, state_option
 from reconciler.cli.runner import command_state, run_options_from
 from reconciler.engine.access import enforce_access
-from reconciler.engine.planning import make_plan
-from reconciler.engine.stopping import run_stoppable
 from reconciler.plan.model import Plan
 from reconciler.plan.planfile import write_plan
 from reconciler.plan.render import render_json, render_markdown, render_text
@@ -74,7 +73,7 @@ def plan(
     for warning in enforce_access(options):
         click.secho(f"warning: {warning}", fg="yellow", err=True)
     with command_state(state_url, config_dir, keep_on_failure=False, announce=True) as state:
-        result = run_stoppable(make_plan(options, state))
+        result = api.plan_run(options, state=state)
     if options.force and any(e.forced_guards for e in result.exports):
         click.secho(
             "WARNING: --force overrides tripped safety guards; this is recorded.",

@@ -49,7 +49,7 @@ def runs(export: str | None, limit: int, fmt: str, config_dir: Path, state_url: 
     """
     try:
         with command_state(state_url, config_dir, create=False) as state:
-            found = state.list_runs(export=export, limit=limit)
+            found = state.journal.list_runs(export=export, limit=limit)
             where = state.description
     except StateNotFound as exc:
         found, where = [], f"{exc.path} (no state file yet)"
@@ -117,20 +117,20 @@ def force_unlock(list_key: str, yes: bool, config_dir: Path, state_url: str | No
     """
     with command_state(state_url, config_dir, create=False) as state:
         key = _resolve_key(state, list_key)
-        holder = state.lock_holder(key)
+        holder = state.locks.lock_holder(key)
         if holder is None:
             click.echo(f"No live lock on {key}; removing any leftover holder record.")
         elif not yes and not click.confirm(f"Remove the lock on {key} held by {holder}?"):
             click.echo("Left the lock in place.")
             raise SystemExit(1)
-        removed = state.force_unlock(key)
+        removed = state.locks.force_unlock(key)
     click.echo(f"Unlocked {key}." if removed else f"Nothing to unlock for {key}.")
 
 
 def _resolve_key(state: StateBackend, given: str) -> str:
     if "/" in given:
         return given
-    matches = sorted(key for key in state.held_locks() if key.rsplit("/", 1)[-1] == given)
+    matches = sorted(key for key in state.locks.held_locks() if key.rsplit("/", 1)[-1] == given)
     if len(matches) > 1:
         error = StateError(f"list id {given} is locked in several accounts: {', '.join(matches)}")
         error.hint = "name the lock in full as <account>/<list_id>"

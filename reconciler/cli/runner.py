@@ -14,15 +14,10 @@ from typing import Any
 
 import click
 
-from reconciler.audit.git import find_root
+from reconciler.api import state_root_for
 from reconciler.engine.options import RunOptions
 from reconciler.state import SqlStateBackend, open_state
 from reconciler.state.opening import created_by_opening, remove_created, sqlite_path
-
-
-def state_root_for(config_dir: Path) -> Path:
-    """Where the default state lives: the config's git repository root, else the config dir."""
-    return find_root(config_dir) or config_dir.absolute()
 
 
 def run_options_from(config_dir: Path, state_url: str | None, **values: Any) -> RunOptions:

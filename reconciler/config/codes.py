@@ -38,6 +38,7 @@ MISSING_COLUMNS: Final = "R031"  # validate --sources
 SOURCE_UNREADABLE: Final = "R032"  # validate --sources
 BAD_ENCODING: Final = "R033"
 CSV_DIALECT: Final = "R034"
+NOTIFY_VOLUME: Final = "R035"
 # warnings
 EXPORT_DISABLED: Final = "W001"
 CONNECTION_UNUSED: Final = "W002"
@@ -73,6 +74,7 @@ CODES: Final[dict[str, str]] = {
     "base64 or rot13)",
     CSV_DIALECT: "a Source `delimiter` / `quote` is unusable: both the same character, or set "
     "on a `url` source",
+    NOTIFY_VOLUME: "a Notification is on `volume` without any volume threshold",
     EXPORT_DISABLED: "warning: an export is disabled (validated, never run)",
     CONNECTION_UNUSED: "warning: no export uses this connection",
 }

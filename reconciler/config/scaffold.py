@@ -16,6 +16,7 @@ TEMPLATES: dict[str, str] = {
     "exports/source.yaml": "init/source.yaml",
     "exports/segment.yaml": "init/segment.yaml",
     "exports/export.yaml": "init/export.yaml",
+    "exports/notification.yaml": "init/notification.yaml",
     "exports/data/customers.csv": "init/customers.csv",
     ".github/workflows/reconcile.yml": "github-workflow.yml",
     ".gitignore": "init/gitignore",

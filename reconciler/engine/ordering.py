@@ -12,10 +12,13 @@ from pathlib import Path
 
 from reconciler.audit.git import find_root, is_ancestor
 from reconciler.errors import ReconcilerError
+from reconciler.outcomes import Outcome
 from reconciler.state import StateBackend
 
 # Runs that may have changed lists (blocked and cancelled runs sent nothing).
-APPLIED = frozenset({"succeeded", "partial", "interrupted", "failed", "running"})
+APPLIED = frozenset(
+    {Outcome.SUCCEEDED, Outcome.PARTIAL, Outcome.INTERRUPTED, Outcome.FAILED, Outcome.RUNNING}
+)
 SCANNED_RUNS = 50
 
 
@@ -48,7 +51,7 @@ def check_not_behind(
 
 
 def last_applied_commit(state: StateBackend) -> str | None:
-    for run in state.list_runs(limit=SCANNED_RUNS):
+    for run in state.journal.list_runs(limit=SCANNED_RUNS):
         if run.commit and run.outcome in APPLIED:
             return run.commit
     return None

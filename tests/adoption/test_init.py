@@ -6,11 +6,12 @@ import json
 from pathlib import Path
 
 import jsonschema
-import yaml
 from click.testing import CliRunner
 
 from reconciler.cli.main import cli
-from reconciler.config.scaffold import scaffold_files
+from reconciler.config.scaffold import TEMPLATES, scaffold_files
+from reconciler.config.schema import all_schemas
+from reconciler.config.yamlsafe import parse_documents
 from tests.adoption.conftest import KEY_ENV, Repo
 from tests.conftest import SANDBOX_KEY, SANDBOX_TIME_SCALE
 
@@ -42,6 +43,7 @@ def test_every_example_starts_with_its_schema_line_and_matches_it(tmp_path: Path
     assert [p.name for p in examples] == [
         "connection.yaml",
         "export.yaml",
+        "notification.yaml",
         "segment.yaml",
         "source.yaml",
     ]
@@ -51,7 +53,9 @@ def test_every_example_starts_with_its_schema_line_and_matches_it(tmp_path: Path
         assert first == f"# yaml-language-server: $schema=../schemas/{kind}.schema.json"
         schema_file = (path.parent / first.split("=", 1)[1]).resolve()
         schema = json.loads(schema_file.read_text())
-        document = yaml.safe_load(path.read_text())
+        (parsed,), issues = parse_documents(path.read_text(), path.name)  # YAML 1.2 keys
+        assert not issues
+        document = parsed.data
         jsonschema.validate(document, schema)
         assert document["kind"].lower() == kind
         assert sum(line.lstrip().startswith("#") for line in path.read_text().splitlines()) >= 3
@@ -65,7 +69,7 @@ def test_init_refuses_to_overwrite_and_writes_nothing(tmp_path: Path) -> None:
     assert "Traceback" not in output
     assert (tmp_path / "README.md").read_text() == "mine\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["README.md"]
-    assert len(scaffold_files()) == 14
+    assert len(scaffold_files()) == len(TEMPLATES) + len(all_schemas())
 
 
 def test_an_initialised_repository_plans_against_the_sandbox(repo: Repo) -> None:
