@@ -39,7 +39,8 @@ from reconciler.state.opening import StateNotFound
     type=click.IntRange(0, 100),
     default=5,
     show_default=True,
-    help="How many of the last runs (from the journal) to show per entry.",
+    help="How many of the last runs (from the journal) to show per entry; 0 shows none and "
+    "does not open the journal.",
 )
 @state_option
 def audit(
@@ -55,11 +56,12 @@ def audit(
         journal: RunJournal | None = None
         missing = ""
         try:
-            state = stack.enter_context(command_state(state_url, config_dir, create=False))
-            journal = state.journal
+            if max_runs > 0:
+                state = stack.enter_context(command_state(state_url, config_dir, create=False))
+                journal = state.journal
         except StateNotFound as exc:
             missing = str(exc.path)
         report = build_audit(config_dir, export=export_name, journal=journal, max_runs=max_runs)
-    if journal is None:
+    if journal is None and max_runs > 0:
         report.notes.append(f"no run journal ({missing} does not exist): last runs are not shown")
     click.echo(render_report(report, fmt))

@@ -12,7 +12,14 @@ from reconciler.cli.cmd_apply import summary_lines
 from reconciler.cli.cmd_plan import render
 from reconciler.cli.progress import make_progress
 from reconciler.config import load_config, validate_config
-from reconciler.demo import DEMO_KEY, copy_config, generate_profiles, profile_files, seed_members
+from reconciler.demo import (
+    DEMO_KEY,
+    copy_config,
+    fit_limits,
+    generate_profiles,
+    profile_files,
+    seed_members,
+)
 from reconciler.engine.applying import run_apply
 from reconciler.engine.options import RunOptions
 from reconciler.engine.planning import make_plan
@@ -79,6 +86,8 @@ def demo(config_dir: Path, profiles: int, time_scale: float) -> None:
 
 def _run(cfg_dir: Path, work: Path, profiles: int, time_scale: float) -> bool:
     _step(f"Generating {profiles:,} sample profiles")
+    for note in fit_limits(cfg_dir, profiles):
+        click.echo(note)
     config = load_config(cfg_dir)
     for path in profile_files(config, cfg_dir):
         generate_profiles(path, profiles)

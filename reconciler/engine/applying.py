@@ -19,6 +19,7 @@ from reconciler.engine.executor import (
     execute_export,
     record_for,
 )
+from reconciler.engine.lockwait import wait_for_lock
 from reconciler.engine.options import RunOptions
 from reconciler.engine.ordering import check_not_behind
 from reconciler.engine.planning import plan_exports
@@ -157,8 +158,9 @@ async def _apply(options: RunOptions, saved: Plan | None, run: _Run) -> None:
         opened = await open_connections(used, options, stack)
         with ExitStack() as locks:
             with run.stop.blocking():  # a signal interrupts the lock wait
-                held = _lock_lists(exports, opened, state, locks, run.actor, report, options)
-            plan = await plan_exports(config, exports, opened, options, state)
+                held = _lock_lists(exports, opened, state, locks, run, options)
+            locked_out = {name: error for name, error in held.items() if error}
+            plan = await plan_exports(config, exports, opened, options, state, skip=locked_out)
             if saved is not None:
                 check_current(saved, plan)
             report.plan = plan
@@ -184,13 +186,13 @@ def _lock_lists(
     opened: dict[str, OpenConnection],
     state: StateBackend,
     locks: ExitStack,
-    actor: str,
-    report: ApplyReport,
+    run: _Run,
     options: RunOptions,
 ) -> dict[str, str | None]:
-    """Lock each export's list; an export whose lock times out carries the error instead."""
+    """Lock each export's list; an export whose lock times out carries the error instead (and
+    is not planned: its list is not read)."""
     held: dict[str, str | None] = {}
-    holder = f"{actor} (run {report.run_id[:8]})"
+    holder = f"{run.actor} (run {run.report.run_id[:8]})"
     for export in sorted(exports, key=lambda e: e.list_id):
         conn = opened[export.connection]
         if conn.destination is None:
@@ -198,7 +200,14 @@ def _lock_lists(
             continue
         key = f"{conn.account}/{export.list_id}"
         try:
-            locks.enter_context(state.locks.lock_list(key, holder, timeout=options.lock_timeout))
+            wait_for_lock(
+                state.locks,
+                key,
+                holder,
+                timeout=options.lock_timeout,
+                into=locks,
+                progress=run.progress,
+            )
             held[export.name] = None
         except LockTimeout as exc:
             held[export.name] = str(exc)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from collections.abc import Mapping
 from contextlib import AsyncExitStack
 
 from reconciler.config import load_config
@@ -41,10 +42,19 @@ async def plan_exports(
     opened: dict[str, OpenConnection],
     options: RunOptions,
     state: StateBackend,
+    *,
+    skip: Mapping[str, str] | None = None,
 ) -> Plan:
-    """Plan ``exports`` over already opened connections; a failing export does not stop others."""
+    """Plan ``exports`` over already opened connections; a failing export does not stop others.
+    An export named in ``skip`` is not read: its plan fails with the reason given there."""
+    skip = skip or {}
     plans = await asyncio.gather(
-        *(_plan_export(config, e, opened[e.connection], options, state) for e in exports)
+        *(
+            _skipped(e, skip[e.name])
+            if e.name in skip
+            else _plan_export(config, e, opened[e.connection], options, state)
+            for e in exports
+        )
     )
     base_ref, base = base_config(options)
     plan = Plan(
@@ -56,6 +66,10 @@ async def plan_exports(
         forced=options.force,
     )
     return seal(plan)
+
+
+async def _skipped(export: Export, reason: str) -> ExportPlan:
+    return failed_export_plan(export, reason)
 
 
 def export_config_digest(config: Config, export: Export) -> str:
