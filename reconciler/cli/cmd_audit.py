@@ -11,6 +11,7 @@ from reconciler.audit import audit as build_audit
 from reconciler.audit import render_report
 from reconciler.audit.render import FORMATS
 from reconciler.audit.report import RunJournal
+from reconciler.cli.errors import remember_format
 from reconciler.cli.options import config_dir_option, state_option
 from reconciler.cli.runner import command_state
 from reconciler.state.opening import StateNotFound
@@ -32,6 +33,7 @@ from reconciler.state.opening import StateNotFound
     default="table",
     show_default=True,
     help="Output format.",
+    callback=remember_format,
 )
 @click.option(
     "--runs",

@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from reconciler import api
+from reconciler.cli.errors import remember_format
 from reconciler.cli.options import apply_options, config_dir_option, state_option
 from reconciler.cli.runner import command_state, run_options_from
 from reconciler.engine.access import enforce_access
@@ -48,6 +49,7 @@ def exit_code_for(plan: Plan, detailed: bool) -> int:
     default="text",
     show_default=True,
     help="Output format.",
+    callback=remember_format,
 )
 @click.option(
     "--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes, 0 when none."

@@ -9,6 +9,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from reconciler.cli.errors import remember_format
 from reconciler.cli.options import config_dir_option, state_option
 from reconciler.cli.runner import command_state
 from reconciler.errors import StateError
@@ -32,6 +33,7 @@ from reconciler.state.opening import StateNotFound
     default="table",
     show_default=True,
     help="A table for people, or a JSON list of runs with their export records.",
+    callback=remember_format,
 )
 @config_dir_option
 @state_option

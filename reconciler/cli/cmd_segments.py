@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from reconciler.cli.errors import remember_format
 from reconciler.cli.options import config_dir_option
 from reconciler.sources import SegmentPreview, preview_segment
 
@@ -33,6 +34,7 @@ def segments() -> None:
     default="text",
     show_default=True,
     help="Output format.",
+    callback=remember_format,
 )
 @click.option(
     "--email-column",
