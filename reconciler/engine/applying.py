@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Callable
-from contextlib import AsyncExitStack, ExitStack
+from collections.abc import Callable, Iterator
+from contextlib import AsyncExitStack, ExitStack, contextmanager
 from dataclasses import dataclass, field
 
 from reconciler.audit.actor import resolve_actor
@@ -31,7 +31,7 @@ from reconciler.errors import LockTimeout, PlanError
 from reconciler.models import Export
 from reconciler.outcomes import PROBLEMS, Outcome
 from reconciler.plan.model import ExportPlan, Plan
-from reconciler.state import RunStart, StateBackend
+from reconciler.state import ExportRecord, RunStart, StateBackend
 
 Confirm = Callable[[Plan], bool]
 
@@ -149,8 +149,9 @@ async def _apply(options: RunOptions, saved: Plan | None, run: _Run) -> None:
     state, report = run.state, run.report
     config = load_config(options.config_dir)
     if saved is not None:
-        exports = exports_of_plan(config, saved)
-        _check_force(saved, options)
+        with _journal_refusal(saved, run):
+            exports = exports_of_plan(config, saved)
+            _check_force(saved, options)
     else:
         exports = select_exports(config, options, state)
     used = {e.connection: config.connections[e.connection] for e in exports}
@@ -162,7 +163,8 @@ async def _apply(options: RunOptions, saved: Plan | None, run: _Run) -> None:
             locked_out = {name: error for name, error in held.items() if error}
             plan = await plan_exports(config, exports, opened, options, state, skip=locked_out)
             if saved is not None:
-                check_current(saved, plan)
+                with _journal_refusal(saved, run):
+                    check_current(saved, plan)
             report.plan = plan
             if run.stop.requested:
                 return
@@ -170,6 +172,33 @@ async def _apply(options: RunOptions, saved: Plan | None, run: _Run) -> None:
                 report.cancelled = True
                 return
             await _execute(plan, opened, held, run)
+
+
+@contextmanager
+def _journal_refusal(saved: Plan, run: _Run) -> Iterator[None]:
+    """A refused plan file (stale, or made with --force) is journalled with its reason: one
+    ``blocked`` record per export of the plan, nothing sent."""
+    try:
+        yield
+    except PlanError as exc:
+        now = dt.datetime.now(dt.UTC)
+        for ep in saved.exports:
+            record = ExportRecord(
+                export=ep.name,
+                list_id=ep.list_id,
+                connection=ep.connection,
+                added=0,
+                removed=0,
+                failed=0,
+                job_ids=(),
+                guards_forced=(),
+                started_at=now,
+                finished_at=now,
+                outcome=Outcome.BLOCKED,
+                error=f"plan file refused: {exc}",
+            )
+            run.state.journal.record_export(run.report.run_id, record)
+        raise
 
 
 def _check_force(saved: Plan, options: RunOptions) -> None:
