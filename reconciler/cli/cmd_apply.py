@@ -59,6 +59,15 @@ def summary_lines(report: ApplyReport) -> list[str]:
     return lines
 
 
+def not_due_lines(report: ApplyReport) -> list[str]:
+    """apply --due: one line per export it skipped, with when it is next due."""
+    lines = []
+    for name, next_due in sorted(report.not_due.items()):
+        when = f"{next_due:%Y-%m-%d %H:%M} UTC" if next_due else "unknown"
+        lines.append(f"{name}: skipped, not due (next due {when})")
+    return lines
+
+
 @click.command()
 @click.argument("planfile", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @config_dir_option
@@ -110,8 +119,14 @@ def apply(
             err=True,
         )
     if not report.outcomes:
-        click.echo("Nothing to apply: no export selected.")
+        click.echo(
+            "Nothing to apply: no export is due."
+            if report.not_due
+            else "Nothing to apply: no export selected."
+        )
     for line in summary_lines(report):
+        click.echo(line)
+    for line in not_due_lines(report):
         click.echo(line)
     click.echo(f"Run {report.run_id} recorded.")
     sys.exit(1 if report.failed else 0)

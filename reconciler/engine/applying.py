@@ -24,7 +24,7 @@ from reconciler.engine.options import RunOptions
 from reconciler.engine.ordering import check_not_behind
 from reconciler.engine.planning import plan_exports
 from reconciler.engine.progress import NoProgress, Progress
-from reconciler.engine.selection import select_exports
+from reconciler.engine.selection import selection
 from reconciler.engine.staleness import check_current, exports_of_plan
 from reconciler.engine.stopping import ApplyInterrupted, StopSignal, run_stoppable, signal_name
 from reconciler.errors import LockTimeout, PlanError
@@ -45,6 +45,8 @@ class ApplyReport:
     outcomes: list[ExportOutcome] = field(default_factory=list)
     cancelled: bool = False
     interrupted_by: int | None = None
+    # apply --due: the exports it skipped, and when each is next due (None: unknown)
+    not_due: dict[str, dt.datetime | None] = field(default_factory=dict)
 
     @property
     def failed(self) -> bool:
@@ -148,19 +150,22 @@ def _run_outcome(report: ApplyReport) -> Outcome:
 async def _apply(options: RunOptions, saved: Plan | None, run: _Run) -> None:
     state, report = run.state, run.report
     config = load_config(options.config_dir)
+    broken: dict[str, str] = {}
     if saved is not None:
         with _journal_refusal(saved, run):
             exports = exports_of_plan(config, saved)
             _check_force(saved, options)
     else:
-        exports = select_exports(config, options, state)
+        chosen = selection(config, options, state)
+        exports, broken = chosen.exports, chosen.broken
+        report.not_due = chosen.not_due
     used = {e.connection: config.connections[e.connection] for e in exports}
     async with AsyncExitStack() as stack:
         opened = await open_connections(used, options, stack)
         with ExitStack() as locks:
             with run.stop.blocking():  # a signal interrupts the lock wait
                 held = _lock_lists(exports, opened, state, locks, run, options)
-            locked_out = {name: error for name, error in held.items() if error}
+            locked_out = broken | {name: error for name, error in held.items() if error}
             plan = await plan_exports(config, exports, opened, options, state, skip=locked_out)
             if saved is not None:
                 with _journal_refusal(saved, run):
