@@ -11,6 +11,7 @@ import click
 from reconciler import api
 from reconciler.cli.errors import remember_format
 from reconciler.cli.options import apply_options, config_dir_option, state_option
+from reconciler.cli.progress import make_progress
 from reconciler.cli.runner import command_state, run_options_from
 from reconciler.engine.access import enforce_access
 from reconciler.plan.model import Plan
@@ -74,8 +75,11 @@ def plan(
     options = run_options_from(config_dir, state_url, **values)
     for warning in enforce_access(options):
         click.secho(f"warning: {warning}", fg="yellow", err=True)
-    with command_state(state_url, config_dir, keep_on_failure=False, announce=True) as state:
-        result = api.plan_run(options, state=state)
+    with (
+        command_state(state_url, config_dir, keep_on_failure=False, announce=True) as state,
+        make_progress() as progress,
+    ):
+        result = api.plan_run(options, state=state, progress=progress)
     if options.force and any(e.forced_guards for e in result.exports):
         click.secho(
             "WARNING: --force overrides tripped safety guards; this is recorded.",

@@ -8,7 +8,7 @@ from types import TracebackType
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 
 class BarProgress:
@@ -18,7 +18,7 @@ class BarProgress:
         self._bars = Progress(
             "[progress.description]{task.description}",
             BarColumn(),
-            MofNCompleteColumn(),
+            TextColumn("{task.completed:>9,.0f}/{task.total:,.0f}", style="progress.download"),
             TimeElapsedColumn(),
             console=Console(stderr=True),
         )

@@ -166,7 +166,9 @@ async def _apply(options: RunOptions, saved: Plan | None, run: _Run) -> None:
             with run.stop.blocking():  # a signal interrupts the lock wait
                 held = _lock_lists(exports, opened, state, locks, run, options)
             locked_out = broken | {name: error for name, error in held.items() if error}
-            plan = await plan_exports(config, exports, opened, options, state, skip=locked_out)
+            plan = await plan_exports(
+                config, exports, opened, options, state, skip=locked_out, progress=run.progress
+            )
             if saved is not None:
                 with _journal_refusal(saved, run):
                     check_current(saved, plan)
