@@ -53,6 +53,11 @@ def audit(
     For each declaration: who created it and when, who enabled it, who accepted the
     data-privacy consent (cross-checked with the commit's author), every later change with a
     field-level diff, and the last runs. Needs the full git history (not a shallow clone).
+
+    \b
+    Examples:
+      reconciler audit
+      reconciler audit --export vip-to-klaviyo --format markdown --runs 10
     """
     with ExitStack() as stack:
         journal: RunJournal | None = None

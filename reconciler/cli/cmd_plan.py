@@ -71,7 +71,20 @@ def plan(
     detailed_exitcode: bool,
     **values: Any,
 ) -> None:
-    """Plan the difference between each segment and its Klaviyo list."""
+    """Plan the difference between each segment and its Klaviyo list.
+
+    Reads each enabled export's segment and its Klaviyo list (incrementally from the state's
+    cache when it can), and shows who would be added and removed, the guards that block an
+    export, and the configuration changes since the git base. Nothing is changed anywhere.
+    Exits 0 (1 when an export is blocked; 2 for changes with --detailed-exitcode). Prints the
+    state it uses on stderr.
+
+    \b
+    Examples:
+      reconciler plan
+      reconciler plan --export vip-to-klaviyo --out plan.json
+      reconciler plan --format markdown --base origin/main > comment.md
+    """
     options = run_options_from(config_dir, state_url, **values)
     for warning in enforce_access(options):
         click.secho(f"warning: {warning}", fg="yellow", err=True)

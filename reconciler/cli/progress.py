@@ -47,6 +47,16 @@ class BarProgress:
     def note(self, text: str) -> None:
         self._bars.console.print(text)
 
+    def suspend(self) -> None:
+        """Stop the live bars (before a prompt: a live display redraws over it); the next
+        task starts them again."""
+        if self._started:
+            self._bars.stop()
+            for task in list(self._tasks.values()):
+                self._bars.remove_task(task)
+            self._tasks.clear()
+            self._started = False
+
 
 class LineProgress:
     """Plain progress lines (stderr) at most every few seconds per task, for CI logs."""
@@ -78,6 +88,9 @@ class LineProgress:
 
     def note(self, text: str) -> None:
         click.echo(text, err=True)
+
+    def suspend(self) -> None:
+        return None
 
 
 def make_progress() -> BarProgress | LineProgress:

@@ -103,7 +103,13 @@ async def _plan_export(
     )
     if conn.destination is None:
         await asyncio.gather(reading, return_exceptions=True)
-        return _alongside(config, export, f"{conn.error}; {where} not planned", reading, options)
+        return _alongside(
+            config,
+            export,
+            f"{(conn.error or '').rstrip('.')}; {where} not planned",
+            reading,
+            options,
+        )
     destination = conn.destination
     try:
         try:
