@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from reconciler.cli.cmd_plan import render
+from reconciler.cli.errors import remember_format
 from reconciler.cli.options import config_dir_option, run_options, state_option
 from reconciler.cli.runner import command_state, run_options_from
 from reconciler.engine.adopting import AdoptionError, import_list
@@ -45,6 +46,7 @@ BASE_URL, TIME_SCALE = run_options[3], run_options[4]
     default="text",
     show_default=True,
     help="Format of the first plan (printed on stderr).",
+    callback=remember_format,
 )
 @BASE_URL
 @TIME_SCALE

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from reconciler.cli.errors import remember_format
 from reconciler.cli.options import config_dir_option, run_options
 from reconciler.cli.runner import run_options_from
 from reconciler.engine.adopting import ListsReport, account_lists
@@ -31,6 +32,7 @@ BASE_URL, TIME_SCALE = run_options[3], run_options[4]
     default="table",
     show_default=True,
     help="table for people, json for tools.",
+    callback=remember_format,
 )
 @click.option(
     "--no-counts",

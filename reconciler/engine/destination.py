@@ -53,9 +53,14 @@ class Destination(Protocol):
         ...
 
     async def read_members(
-        self, list_id: str, *, joined_after: dt.datetime | None = None
+        self,
+        list_id: str,
+        *,
+        joined_after: dt.datetime | None = None,
+        on_page: Callable[[int], None] | None = None,
     ) -> values.ListMembers:
-        """Every member with an email, or those who joined after ``joined_after``."""
+        """Every member with an email, or those who joined after ``joined_after``;
+        ``on_page(n)`` after each page of ``n`` members read."""
         ...
 
     async def settle_jobs(self, list_id: str, pending: Sequence[str]) -> values.SettledJobs:

@@ -101,9 +101,15 @@ class KlaviyoDestination:
         return [ListInfo(a.id, a.name, a.profile_count, a.created) for a in found]
 
     async def read_members(
-        self, list_id: str, *, joined_after: dt.datetime | None = None
+        self,
+        list_id: str,
+        *,
+        joined_after: dt.datetime | None = None,
+        on_page: Callable[[int], None] | None = None,
     ) -> ListMembers:
-        return await self.client.read_member_columns(list_id, joined_after=joined_after)
+        return await self.client.read_member_columns(
+            list_id, joined_after=joined_after, on_page=on_page
+        )
 
     async def settle_jobs(self, list_id: str, pending: Sequence[str]) -> SettledJobs:
         running = set(await self.client.running_jobs(list_id))

@@ -6,6 +6,7 @@ None of them contains a full email address: counts, and masked samples at most.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 
 from reconciler.emails import mask_email, mask_text
@@ -14,6 +15,7 @@ from reconciler.plan.model import ConfigChange, ExportPlan, Plan
 MARKDOWN_LIMIT = 60_000
 SAMPLES = 5
 MARKER = "<!-- reconciler-plan -->"
+_SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 
 Style = Callable[..., str]
 TRUNCATED = (
@@ -105,7 +107,7 @@ def render_text(plan: Plan, style: Style = _plain) -> str:
         lines.extend(_text_export(e, style))
         lines.append("")
     if plan.config_changes:
-        base = f" since {plan.base}" if plan.base else ""
+        base = f" since {short_ref(plan.base)}" if plan.base else ""
         lines.append(style(f"Configuration changes{base}:", bold=True))
         lines.extend(f"  {_change_line(c)}" for c in plan.config_changes)
         lines.append("")
@@ -171,6 +173,11 @@ def left_outside_line(e: ExportPlan) -> str:
     )
 
 
+def short_ref(ref: str) -> str:
+    """A commit sha shortened to 12 characters (as git shows it); a branch name as it is."""
+    return ref[:12] if _SHA.fullmatch(ref) else ref
+
+
 def _totals(plan: Plan) -> str:
     adds = sum(len(e.add) for e in plan.exports if not e.blocked)
     removes = sum(len(e.remove) for e in plan.exports if not e.blocked)
@@ -232,7 +239,7 @@ def _markdown_details(e: ExportPlan) -> list[str]:
 def _markdown_changes(plan: Plan) -> list[str]:
     if not plan.config_changes:
         return []
-    base = f" since `{plan.base}`" if plan.base else ""
+    base = f" since `{short_ref(plan.base)}`" if plan.base else ""
     lines = ["", f"### Configuration changes{base}", ""]
     lines.extend(f"- {_change_line(c)}" for c in plan.config_changes)
     return lines
