@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from reconciler import api
+from reconciler.cli import logformat
 from reconciler.cli.cmd_plan import render
 from reconciler.cli.notifying import echo_delivery
 from reconciler.cli.options import apply_options, config_dir_option, state_option
@@ -100,5 +101,6 @@ def apply(
         click.echo("Nothing to apply: no export selected.")
     for line in summary_lines(report):
         click.echo(line)
+    logformat.emit_apply(report)
     click.echo(f"Run {report.run_id} recorded.")
     sys.exit(1 if report.failed else 0)

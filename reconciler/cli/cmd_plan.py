@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from reconciler import api
+from reconciler.cli import logformat
 from reconciler.cli.options import apply_options, config_dir_option, state_option
 from reconciler.cli.runner import run_options_from
 from reconciler.engine.access import enforce_access
@@ -87,4 +88,5 @@ def plan(
             err=True,
         )
     click.echo(render(result, fmt))
+    logformat.emit_plan(result)
     sys.exit(exit_code_for(result, detailed_exitcode))

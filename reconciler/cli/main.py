@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from reconciler import __version__
+from reconciler.cli import logformat
 from reconciler.cli.process import tune_gc
 from reconciler.errors import ConfigError, ReconcilerError
 
@@ -72,12 +73,25 @@ class LazyGroup(click.Group):
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="reconciler")
-def cli() -> None:
+@click.option(
+    "--log-format",
+    type=click.Choice(logformat.FORMATS),
+    default="human",
+    show_default=True,
+    envvar="RECONCILER_LOG_FORMAT",
+    help="json: stderr becomes one JSON object per event (masked), for log aggregators. "
+    "Env RECONCILER_LOG_FORMAT.",
+)
+@click.pass_context
+def cli(ctx: click.Context, log_format: str) -> None:
     """Export customer segments to Klaviyo lists, declared as YAML in git.
 
     Validate the declarations, plan the difference between each segment and its Klaviyo
     list, and apply only that difference, safely and fast.
     """
+    if log_format == "json":
+        original, handler = logformat.use_json_logs()
+        ctx.call_on_close(lambda: logformat.restore(original, handler))
 
 
 def main() -> None:

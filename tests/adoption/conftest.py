@@ -87,7 +87,7 @@ class Repo:
 
     def run(self, *args: str, env: dict[str, str] | None = None) -> Result:
         """The CLI, pointed at this repo, the sandbox and its state."""
-        command = args[0]
+        command = args[2] if args[0] == "--log-format" else args[0]
         extra = ["--config-dir", str(self.config_dir)]
         if command in ("lists", "import", "plan", "apply", "report"):
             extra += ["--base-url", self.server.base_url, "--time-scale", str(SANDBOX_TIME_SCALE)]
