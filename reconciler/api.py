@@ -15,21 +15,22 @@ thin layer over it.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
 import os
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypedDict, Unpack
 
+from reconciler.audit.git import find_root
 from reconciler.config import load_config, validate_config
 from reconciler.engine.applying import ApplyReport, Confirm, run_apply
 from reconciler.engine.options import RunOptions
 from reconciler.engine.planning import make_plan
 from reconciler.engine.progress import Progress
-from reconciler.engine.stopping import ApplyInterrupted
+from reconciler.engine.stopping import ApplyInterrupted, StopSignal, run_stoppable
 from reconciler.errors import Problem, ReconcilerError
 from reconciler.models import Config
 from reconciler.notify import Delivery, notify
@@ -90,6 +91,12 @@ class Validation:
         return [p for p in self.problems if p.severity == "warning"]
 
 
+def state_root_for(config_dir: Path) -> Path:
+    """Where the default state lives: the config's git repository root, else the config dir
+    (never the current directory: the same journal and cache from wherever it is run)."""
+    return find_root(config_dir) or config_dir.absolute()
+
+
 def validate(config_dir: str | Path = "exports", *, sources: bool = False) -> Validation:
     """Check every declaration under ``config_dir`` (and with ``sources``, open each enabled
     export's segment to check its mapped columns exist).
@@ -132,6 +139,7 @@ def options(
         base_url=base_url,
         time_scale=time_scale,
         state_url=state,
+        state_root=state_root_for(Path(config_dir)),
         actor=actor,
         lock_timeout=lock_timeout,
         base_ref=base_ref,
@@ -150,10 +158,13 @@ def plan(config_dir: str | Path = "exports", **settings: Unpack[RunSettings]) ->
     return plan_run(options(config_dir, **settings))
 
 
-def plan_run(run: RunOptions) -> Plan:
-    """:func:`plan` with ready-made options (what the CLI calls)."""
-    with open_state(run.state_url, root=run.state_root) as state:
-        return asyncio.run(make_plan(run, state))
+def plan_run(run: RunOptions, *, state: StateBackend | None = None) -> Plan:
+    """:func:`plan` with ready-made options (what the CLI calls, with the ``state`` it opened).
+    A SIGINT/SIGTERM in the main thread ends it cleanly with ``Interrupted``."""
+    with ExitStack() as stack:
+        if state is None:
+            state = stack.enter_context(open_state(run.state_url, root=run.state_root))
+        return run_stoppable(make_plan(run, state))
 
 
 def apply(
@@ -182,14 +193,21 @@ def apply_run(
     progress: Progress | None = None,
     notify_after: bool = True,
     on_delivery: OnDelivery | None = None,
+    state: StateBackend | None = None,
+    stop: StopSignal | None = None,
 ) -> ApplyReport:
-    """:func:`apply` with ready-made options (what the CLI calls). Each notification's
-    :class:`Delivery` goes to ``on_delivery`` (default: a log warning when it failed)."""
+    """:func:`apply` with ready-made options (what the CLI calls, with the ``state`` it opened
+    and the ``stop`` signal its prompt shares). Each notification's :class:`Delivery` goes to
+    ``on_delivery`` (default: a log warning when it failed)."""
     started = dt.datetime.now(dt.UTC)
     report_delivery = on_delivery or _log_delivery
-    with open_state(run.state_url, root=run.state_root) as state:
+    with ExitStack() as stack:
+        if state is None:
+            state = stack.enter_context(open_state(run.state_url, root=run.state_root))
         try:
-            report = run_apply(run, state, saved=saved, confirm=confirm, progress=progress)
+            report = run_apply(
+                run, state, saved=saved, confirm=confirm, progress=progress, stop=stop
+            )
         except ApplyInterrupted:
             if notify_after:
                 _notify(run, state, None, None, started, report_delivery)
@@ -210,7 +228,9 @@ def _notify(
     try:
         config = load_config(run.config_dir)
         record = (
-            find_run(state.list_runs(limit=20), run_id, since) if config.notifications else None
+            find_run(state.journal.list_runs(limit=20), run_id, since)
+            if config.notifications
+            else None
         )
     except ReconcilerError as exc:
         on_delivery(Delivery("(all)", (), sent=False, problem=str(exc)))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, PositiveInt, Tag, TypeAdapter
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 LIST_ID_PATTERN = r"^[A-Za-z0-9]{6}$"
@@ -46,14 +46,12 @@ class Consent(Declaration):
     )
 
 
-class Connection(Declaration):
-    """A Klaviyo account reached with a private API key."""
+class ConnectionBase(Declaration):
+    """What every connection declares, whatever its destination ``type``."""
 
     kind: Literal["Connection"] = Field(description="Document kind.")
     name: Name
     display_name: str | None = Field(default=None, description="Human-readable label.")
-    type: Literal["klaviyo"] = Field(default="klaviyo", description="Destination type.")
-    api_key: EnvRef = Field(description="Environment variable holding the private API key.")
     usable_by: Literal["admins", "contributors"] = Field(
         default="admins",
         description="Who may add or change exports using this connection: admins only, "
@@ -62,11 +60,34 @@ class Connection(Declaration):
     consent: Consent | None = Field(
         default=None, description="Data-privacy and compliance acknowledgement."
     )
+
+
+class KlaviyoConnection(ConnectionBase):
+    """A Klaviyo account reached with a private API key."""
+
+    type: Literal["klaviyo"] = Field(default="klaviyo", description="Destination type.")
+    api_key: EnvRef = Field(description="Environment variable holding the private API key.")
     base_url: str | None = Field(
         default=None,
         description="API base URL; defaults to https://a.klaviyo.com. Plain http is only "
         "allowed to loopback addresses (the sandbox).",
     )
+
+
+DEFAULT_CONNECTION_TYPE = "klaviyo"
+
+
+def connection_type(value: object) -> str:
+    """The ``type`` of a connection document or model (``klaviyo`` when left out)."""
+    found = value.get("type") if isinstance(value, dict) else getattr(value, "type", None)
+    return found if isinstance(found, str) else DEFAULT_CONNECTION_TYPE
+
+
+# One member per destination type, tagged by ``type``: a new destination adds its model here.
+Connection = Annotated[
+    Annotated[KlaviyoConnection, Tag("klaviyo")],
+    Discriminator(connection_type),
+]
 
 
 class Source(Declaration):
@@ -130,6 +151,11 @@ class Fields(Declaration):
         default_factory=dict,
         description="Custom profile property name -> column.",
     )
+
+    @classmethod
+    def attribute_names(cls) -> tuple[str, ...]:
+        """The profile attributes a column may feed (every field but email and properties)."""
+        return tuple(k for k in cls.model_fields if k not in ("email", "properties"))
 
     def attribute_columns(self) -> dict[str, str]:
         """Klaviyo attribute -> column for every mapped field except email and properties."""
@@ -231,13 +257,13 @@ class Notification(Declaration):
     )
 
 
-KINDS: dict[str, type[Declaration]] = {
-    "Connection": Connection,
-    "Source": Source,
-    "Segment": Segment,
-    "Export": Export,
-    "Access": Access,
-    "Notification": Notification,
+KINDS: dict[str, TypeAdapter[Declaration]] = {
+    "Connection": TypeAdapter(Connection),
+    "Source": TypeAdapter(Source),
+    "Segment": TypeAdapter(Segment),
+    "Export": TypeAdapter(Export),
+    "Access": TypeAdapter(Access),
+    "Notification": TypeAdapter(Notification),
 }
 
 

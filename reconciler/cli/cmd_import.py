@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 from pathlib import Path
 
@@ -10,9 +9,9 @@ import click
 
 from reconciler.cli.cmd_plan import render
 from reconciler.cli.options import config_dir_option, run_options, state_option
-from reconciler.cli.runner import run_options_from
+from reconciler.cli.runner import command_state, run_options_from
 from reconciler.engine.adopting import AdoptionError, import_list
-from reconciler.state import open_state
+from reconciler.engine.stopping import run_stoppable
 
 BASE_URL, TIME_SCALE = run_options[3], run_options[4]
 
@@ -82,8 +81,8 @@ def import_(
     if out is not None and out.exists():
         raise AdoptionError(f"{out} already exists", "choose another --out file or remove it")
     options = run_options_from(config_dir, state_url, base_url=base_url, time_scale=time_scale)
-    with open_state(options.state_url, root=options.state_root) as state:
-        result = asyncio.run(
+    with command_state(state_url, config_dir, announce=True) as state:
+        result = run_stoppable(
             import_list(
                 options,
                 state,

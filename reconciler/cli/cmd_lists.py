@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import click
 from reconciler.cli.options import config_dir_option, run_options
 from reconciler.cli.runner import run_options_from
 from reconciler.engine.adopting import ListsReport, account_lists
+from reconciler.engine.stopping import run_stoppable
 
 BASE_URL, TIME_SCALE = run_options[3], run_options[4]
 
@@ -59,7 +59,7 @@ def lists(
       reconciler lists --connection marketing --format json
     """
     options = run_options_from(config_dir, None, base_url=base_url, time_scale=time_scale)
-    report = asyncio.run(account_lists(options, connection, counts=not no_counts))
+    report = run_stoppable(account_lists(options, connection, counts=not no_counts))
     click.echo(json.dumps(report.as_dict(), indent=2) if fmt == "json" else render_table(report))
 
 

@@ -11,7 +11,7 @@ import click
 from reconciler import api
 from reconciler.cli import logformat
 from reconciler.cli.options import apply_options, config_dir_option, state_option
-from reconciler.cli.runner import run_options_from
+from reconciler.cli.runner import command_state, run_options_from
 from reconciler.engine.access import enforce_access
 from reconciler.plan.model import Plan
 from reconciler.plan.planfile import write_plan
@@ -73,7 +73,8 @@ def plan(
     options = run_options_from(config_dir, state_url, **values)
     for warning in enforce_access(options):
         click.secho(f"warning: {warning}", fg="yellow", err=True)
-    result = api.plan_run(options)
+    with command_state(state_url, config_dir, keep_on_failure=False, announce=True) as state:
+        result = api.plan_run(options, state=state)
     if options.force and any(e.forced_guards for e in result.exports):
         click.secho(
             "WARNING: --force overrides tripped safety guards; this is recorded.",

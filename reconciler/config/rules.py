@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Iterator
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from croniter import croniter
 
 from reconciler.config import codes
 from reconciler.config.build import Declared
 from reconciler.config.schemacheck import did_you_mean
+from reconciler.config.secrets import has_password
 from reconciler.errors import Problem, Severity
-from reconciler.models import Connection, Export, Notification, Segment, Source
+from reconciler.loopback import is_loopback
+from reconciler.models import (
+    ConnectionBase,
+    Export,
+    KlaviyoConnection,
+    Notification,
+    Segment,
+    Source,
+)
 from reconciler.sources.filesets import text_codec
-
-LOOPBACK_NAMES = {"localhost", "localhost.localdomain"}
 
 
 def _problem(
@@ -50,7 +56,7 @@ def _local_rules(item: Declared) -> Iterator[Problem]:
         yield from _segment_rules(item, model)
     elif isinstance(model, Export):
         yield from _export_rules(item, model)
-    elif isinstance(model, Connection) and model.base_url is not None:
+    elif isinstance(model, KlaviyoConnection) and model.base_url is not None:
         yield from _base_url_rule(item, model.base_url)
     elif isinstance(model, Notification):
         yield from _notification_rules(item, model)
@@ -128,6 +134,10 @@ def _source_file_rules(item: Declared, source: Source) -> Iterator[Problem]:
 
 
 def _url_has_password(url: str) -> bool:
+    """A password anywhere in the URL: user info, ``?password=``, or inside the database part
+    (libpq reads a database name holding ``password=...`` or a URL as connection settings)."""
+    if has_password(url) or has_password(unquote(url)):
+        return True
     try:
         parts = urlsplit(url)
         query = parse_qs(parts.query)
@@ -186,7 +196,7 @@ def _base_url_rule(item: Declared, base_url: str) -> Iterator[Problem]:
         parts, host = None, ""
     if parts is not None and host and parts.scheme == "https":
         return
-    if parts is not None and host and parts.scheme == "http" and _is_loopback(host):
+    if parts is not None and host and parts.scheme == "http" and is_loopback(host):
         return
     yield _problem(
         item,
@@ -195,15 +205,6 @@ def _base_url_rule(item: Declared, base_url: str) -> Iterator[Problem]:
         "`base_url` must be an https:// URL (plain http only to a loopback address)",
         "use https://a.klaviyo.com (the default) or http://127.0.0.1:PORT for the sandbox",
     )
-
-
-def _is_loopback(host: str) -> bool:
-    if host.lower() in LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _same_list(valid: list[Declared]) -> Iterator[Problem]:
@@ -233,11 +234,11 @@ def _consent(valid: list[Declared]) -> Iterator[Problem]:
             users.setdefault(item.model.connection, item.model.name)
     for item in valid:
         connection = item.model
-        if isinstance(connection, Connection) and connection.name in users:
+        if isinstance(connection, ConnectionBase) and connection.name in users:
             yield from _consent_of(item, connection, users[connection.name])
 
 
-def _consent_of(item: Declared, connection: Connection, user: str) -> Iterator[Problem]:
+def _consent_of(item: Declared, connection: ConnectionBase, user: str) -> Iterator[Problem]:
     consent = connection.consent
     used = f"connection `{connection.name}` is used by enabled export `{user}`"
     hint = "the data-privacy and compliance terms must be accepted: `consent: {accepted: true, "
@@ -298,7 +299,7 @@ def _unused_connections(declared: list[Declared], valid: list[Declared]) -> Iter
     exports = [item.document.data for item in declared if item.kind == "Export"]
     used = {data.get("connection") for data in exports if isinstance(data, dict)}
     for item in valid:
-        if isinstance(item.model, Connection) and item.model.name not in used:
+        if isinstance(item.model, ConnectionBase) and item.model.name not in used:
             yield _problem(
                 item,
                 ("name",),

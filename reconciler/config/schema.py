@@ -32,9 +32,8 @@ def file_name(kind: str) -> str:
 
 @cache
 def _kind_schema(kind: str) -> str:
-    model = KINDS[kind]
     schema: dict[str, Any] = {"$schema": DRAFT}
-    schema.update(model.model_json_schema(mode="validation"))
+    schema.update(KINDS[kind].json_schema(mode="validation"))
     return json.dumps(schema)
 
 

@@ -18,11 +18,16 @@ import yaml
 
 from reconciler.config import load_config, load_config_from_files
 from reconciler.config.files import display_root, read_config_dir
-from reconciler.engine.connections import ConnectionUnusable, OpenConnection, open_connections
+from reconciler.engine.connections import OpenConnection, open_connections
+from reconciler.engine.destination import Destination
 from reconciler.engine.options import RunOptions
 from reconciler.engine.planning import plan_exports
-from reconciler.errors import ConfigError, ReconcilerError
-from reconciler.klaviyo.errors import NotFoundError
+from reconciler.errors import (
+    ConfigError,
+    ConnectionUnusable,
+    DestinationNotFound,
+    ReconcilerError,
+)
 from reconciler.models import LIST_ID_PATTERN, NAME_PATTERN, Config, Connection
 from reconciler.plan.model import Plan
 from reconciler.sources import preview_segment
@@ -111,9 +116,8 @@ async def account_lists(
     config = load_config(options.config_dir)
     connection = choose_connection(config, connection_name)
     async with AsyncExitStack() as stack:
-        opened = await _open(connection, options, stack)
-        assert opened.client is not None
-        found = await opened.client.get_lists(with_counts=counts)
+        opened, destination = await _open(connection, options, stack)
+        found = await destination.account_lists(with_counts=counts)
     targets: dict[str, list[str]] = {}
     for export in config.exports.values():
         if export.connection == connection.name:
@@ -134,13 +138,14 @@ async def account_lists(
 
 async def _open(
     connection: Connection, options: RunOptions, stack: AsyncExitStack
-) -> OpenConnection:
-    opened = (await open_connections({connection.name: connection}, options, stack))[
-        connection.name
-    ]
-    if opened.client is None:
+) -> tuple[OpenConnection, Destination]:
+    """``connection`` opened, and its verified destination."""
+    opened: OpenConnection = (
+        await open_connections({connection.name: connection}, options, stack)
+    )[connection.name]
+    if opened.destination is None:
         raise ConnectionUnusable(opened.error or f"connection '{connection.name}' is unusable")
-    return opened
+    return opened, opened.destination
 
 
 async def import_list(
@@ -163,11 +168,10 @@ async def import_list(
     connection = choose_connection(config, connection_name)
     preview = preview_segment(config, segment, options.config_dir, email_column=email_column)
     async with AsyncExitStack() as stack:
-        opened = await _open(connection, options, stack)
-        assert opened.client is not None
+        opened, destination = await _open(connection, options, stack)
         try:
-            target = await opened.client.get_list(list_id)
-        except NotFoundError:
+            target = await destination.list_info(list_id)
+        except DestinationNotFound:
             raise AdoptionError(
                 f"list {list_id} does not exist in the account of connection '{connection.name}'",
                 f"run 'reconciler lists --connection {connection.name}' to see its lists",

@@ -1,6 +1,5 @@
 """Async Klaviyo client: paced to the rate tiers, safe retries, concurrent member reads."""
 
-from reconciler.klaviyo.bulk import ImportSubmission
 from reconciler.klaviyo.client import KlaviyoClient
 from reconciler.klaviyo.models import (
     Account,
@@ -13,7 +12,8 @@ from reconciler.klaviyo.models import (
     Member,
     ProfileInput,
 )
-from reconciler.klaviyo.pacing import Pacer
+from reconciler.klaviyo.pacing import Pacer, PacerRegistry
+from reconciler.values import ImportSubmission
 
 __all__ = [
     "Account",
@@ -27,5 +27,6 @@ __all__ = [
     "ListMembers",
     "Member",
     "Pacer",
+    "PacerRegistry",
     "ProfileInput",
 ]

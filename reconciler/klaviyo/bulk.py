@@ -13,7 +13,6 @@ import asyncio
 import datetime as dt
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from reconciler.klaviyo.chunks import Prepared, body_for, check_attributes, iter_split, prepared
 from reconciler.klaviyo.endpoints import CREATE_IMPORT_JOB
@@ -22,18 +21,10 @@ from reconciler.klaviyo.jobs import Jobs
 from reconciler.klaviyo.jsonapi import data_object, document
 from reconciler.klaviyo.models import ImportFailure, ProfileInput
 from reconciler.klaviyo.transport.sender import Sender
+from reconciler.values import ImportSubmission
 
 _POINTER = re.compile(r"^/data/attributes/profiles/data/(\d+)(?:/|$)")
 LOOKUPS = 2
-
-
-@dataclass(frozen=True)
-class ImportSubmission:
-    """The ids of the jobs one ``bulk_import`` created and the profiles rejected on the way
-    (refused by the client's own check, or named by a 400)."""
-
-    job_ids: tuple[str, ...] = ()
-    rejected: tuple[ImportFailure, ...] = ()
 
 
 class BulkImporter:

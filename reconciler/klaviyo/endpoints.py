@@ -1,24 +1,15 @@
-"""The Klaviyo endpoints the client calls, with their rate tiers (see docs/klaviyo-api.md)."""
+"""The Klaviyo endpoints the client calls, with their rate tiers (see facts.py and
+docs/klaviyo-api.md)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from urllib.parse import quote
 
+from reconciler.klaviyo.facts import PROFILE_COUNT, XS, L, M
+from reconciler.values import Rate
 
-@dataclass(frozen=True)
-class Rate:
-    """Allowed requests per burst window (1 s) and per steady window (60 s)."""
-
-    burst: int
-    steady: int
-
-
-XS = Rate(1, 15)
-S = Rate(3, 60)
-M = Rate(10, 150)
-L = Rate(75, 750)
-PROFILE_COUNT = Rate(1, 15)
+__all__ = ["PROFILE_COUNT", "XS", "Endpoint", "L", "M", "Rate"]
 
 
 @dataclass(frozen=True)
@@ -54,3 +45,4 @@ CREATE_IMPORT_JOB = Endpoint("POST", "/api/profile-bulk-import-jobs", M)
 GET_IMPORT_JOBS = Endpoint("GET", "/api/profile-bulk-import-jobs", M)
 GET_IMPORT_JOB = Endpoint("GET", "/api/profile-bulk-import-jobs/{job_id}", M)
 GET_IMPORT_ERRORS = Endpoint("GET", "/api/profile-bulk-import-jobs/{id}/import-errors", M)
+GET_IMPORT_PROFILES = Endpoint("GET", "/api/profile-bulk-import-jobs/{id}/profiles", M)

@@ -30,11 +30,11 @@ from typing import Any
 
 from reconciler.klaviyo.columns import MemberColumnsBuilder
 from reconciler.klaviyo.endpoints import GET_LIST_PROFILES
+from reconciler.klaviyo.facts import PAGE_SIZE
 from reconciler.klaviyo.jsonapi import data_list, document, filter_time, next_link, to_micros
 from reconciler.klaviyo.models import ListMembers
 from reconciler.klaviyo.transport.sender import Sender
 
-PAGE_SIZE = 100
 FIELDS = "email,joined_group_at"
 _fromiso = datetime.fromisoformat
 

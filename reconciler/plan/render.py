@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
-from reconciler.emails import mask_email, mask_emails_in
+from reconciler.emails import mask_email, mask_text
 from reconciler.plan.model import ConfigChange, ExportPlan, Plan
 
 MARKDOWN_LIMIT = 60_000
@@ -40,6 +40,7 @@ def export_summary(e: ExportPlan) -> dict[str, object]:
         "remove": len(e.remove),
         "unchanged": e.unchanged,
         "invalid": e.invalid,
+        "kept_invalid": e.kept_invalid,
         "duplicates": e.duplicates,
         "current": e.current,
         "desired": e.desired,
@@ -60,7 +61,7 @@ def render_json(plan: Plan) -> str:
         "forced": plan.forced,
         "checksum": plan.checksum,
     }
-    return mask_emails_in(json.dumps(body, indent=2))
+    return mask_text(json.dumps(body, indent=2))
 
 
 def _change_line(change: ConfigChange) -> str:
@@ -79,7 +80,7 @@ def render_text(plan: Plan, style: Style = _plain) -> str:
         lines.extend(f"  {_change_line(c)}" for c in plan.config_changes)
         lines.append("")
     lines.append(_totals(plan))
-    return mask_emails_in("\n".join(lines))
+    return mask_text("\n".join(lines))
 
 
 def _text_export(e: ExportPlan, style: Style) -> list[str]:
@@ -103,6 +104,14 @@ def _text_export(e: ExportPlan, style: Style) -> list[str]:
         lines.append(f"  add e.g. {', '.join(samples(e.add))}")
     if e.remove:
         lines.append(f"  remove e.g. {', '.join(samples(e.remove))}")
+    if e.kept_invalid:
+        lines.append(
+            style(
+                f"  kept {e.kept_invalid:,} members whose segment rows have addresses our "
+                "validator refused (not removed; check the invalid rows)",
+                fg="yellow",
+            )
+        )
     lines.extend(style(f"  note: {note}", fg="yellow") for note in e.notes)
     for reason in e.reasons:
         lines.append(style(f"  BLOCKED: {reason}", fg="red", bold=True))
@@ -125,7 +134,7 @@ def render_markdown(plan: Plan, limit: int = MARKDOWN_LIMIT) -> str:
     for e in plan.exports:
         parts.extend(_markdown_details(e))
     parts.extend(_markdown_changes(plan))
-    text = mask_emails_in("\n".join(parts))
+    text = mask_text("\n".join(parts))
     if len(text) > limit:
         cut = text[: limit - 200].rsplit("\n", 1)[0]
         text = cut + TRUNCATED

@@ -16,8 +16,7 @@ from reconciler.config import load_config
 from reconciler.emails import mask_email
 from reconciler.engine.connections import open_connections
 from reconciler.engine.options import RunOptions
-from reconciler.errors import ReconcilerError
-from reconciler.klaviyo.errors import KlaviyoError
+from reconciler.errors import DestinationError, ReconcilerError
 from reconciler.models import Config, Export
 from reconciler.state import StateBackend
 from reconciler.state.records import RunRecord
@@ -87,7 +86,7 @@ def build_dashboard(
         _card(
             config,
             export,
-            state.list_runs(export=export.name, limit=MAX_RUNS),
+            state.journal.list_runs(export=export.name, limit=MAX_RUNS),
             sizes.get(export.name),
             entries.get(export.name, {}),
             moment,
@@ -99,7 +98,7 @@ def build_dashboard(
 
 def _audit(options: RunOptions, state: StateBackend) -> tuple[AuditReport | None, str | None]:
     try:
-        return audit(options.config_dir, journal=state, max_runs=1), None
+        return audit(options.config_dir, journal=state.journal, max_runs=1), None
     except ReconcilerError as exc:
         return None, f"audit trail not available: {exc}"
 
@@ -113,12 +112,12 @@ async def _live_sizes(config: Config, options: RunOptions) -> tuple[dict[str, in
         opened = await open_connections(used, options, stack)
         for export in sorted(exports, key=lambda e: e.name):
             conn = opened[export.connection]
-            if conn.client is None:
+            if conn.destination is None:
                 problems.append(f"list size of {export.name} unknown: {conn.error}")
                 continue
             try:
-                found = await conn.client.get_list(export.list_id, with_count=True)
-            except KlaviyoError as exc:
+                found = await conn.destination.list_info(export.list_id, with_count=True)
+            except DestinationError as exc:
                 problems.append(f"list size of {export.name} unknown: {exc}")
                 continue
             if found.profile_count is not None:
