@@ -16,7 +16,7 @@ from reconciler.config import load_config
 from reconciler.emails import mask_email
 from reconciler.engine.connections import open_connections
 from reconciler.engine.options import RunOptions
-from reconciler.errors import DestinationError, ReconcilerError
+from reconciler.errors import ReconcilerError
 from reconciler.models import Config, Export
 from reconciler.state import StateBackend
 from reconciler.state.records import RunRecord
@@ -117,7 +117,7 @@ async def _live_sizes(config: Config, options: RunOptions) -> tuple[dict[str, in
                 continue
             try:
                 found = await conn.destination.list_info(export.list_id, with_count=True)
-            except DestinationError as exc:
+            except ReconcilerError as exc:
                 problems.append(f"list size of {export.name} unknown: {exc}")
                 continue
             if found.profile_count is not None:
