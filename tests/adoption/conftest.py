@@ -15,7 +15,7 @@ import yaml
 from click.testing import CliRunner, Result
 
 from reconciler.cli.main import cli
-from reconciler.sandbox import SandboxServer
+from reconciler.sandbox import SandboxConfig, SandboxServer
 from tests.conftest import SANDBOX_KEY, SANDBOX_TIME_SCALE
 
 KEY_ENV = "ADOPTION_KLAVIYO_KEY"
@@ -101,6 +101,16 @@ class Repo:
         result = self.run(*args, "--format", "json")
         assert result.exit_code == 0, result.output
         return json.loads(result.stdout)
+
+
+@pytest.fixture
+def sandbox_config() -> SandboxConfig:
+    """The shared sandbox, with the lenient join-time filters the member reader still needs
+    (issue 18: the client sends microseconds until its fix lands; the same pin as the shared
+    fixture of the sandbox branch). Drop this once the client rounds its filters."""
+    return SandboxConfig(
+        api_keys=(SANDBOX_KEY,), time_scale=SANDBOX_TIME_SCALE, datetime_filters="any-iso"
+    )
 
 
 @pytest.fixture
