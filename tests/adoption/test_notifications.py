@@ -169,3 +169,17 @@ def test_event_rules() -> None:
     message = build_message(run_of(more), ["volume"], None)
     assert message["text"].startswith(":chart_with_upwards_trend: reconciler apply succeeded")
     assert "commit abc" in message["text"] and message["reconciler"]["ci_url"] is None
+
+
+def test_attempts_are_bounded(repo: Repo, receiver: Receiver) -> None:
+    repo.seed_list("Ret002", "Retry", addresses("m", 10))
+    repo.write({"none": []}, [export("empty", "none", "Ret002")], [notification()])
+    receiver.statuses[:] = [503] * 10
+    result = repo.run("apply", "--yes", env={HOOK_ENV: receiver.url})
+    assert result.exit_code == 1  # blocked, as without any notification
+    assert len(receiver.bodies) == 3
+    assert "notification alerts was not sent: the webhook answered HTTP 503" in result.stderr
+    receiver.statuses[:] = [404]
+    again = repo.run("apply", "--yes", env={HOOK_ENV: receiver.url})
+    assert len(receiver.bodies) == 4  # a 404 is not retried
+    assert "the webhook answered HTTP 404" in again.stderr
