@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 
 from reconciler.emails import mask_email
-from tests.adoption.conftest import Repo, addresses
+from reconciler.sandbox import SandboxServer
+from tests.adoption.conftest import Repo, addresses, lenient_config
 
 AUTHOR = {
     "GIT_AUTHOR_NAME": "Jane Doe",
@@ -58,9 +59,15 @@ def commit(root: Path, message: str) -> None:
     git(root, "commit", "-q", "-m", message)
 
 
-@pytest.fixture
-def reported(repo: Repo) -> tuple[Repo, Path]:
+@pytest.fixture(scope="module")
+def reported(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Repo, Path]]:
     """Two exports with three runs between them, in a git repository, then the report."""
+    with SandboxServer(lenient_config()) as server:
+        repo = Repo(root=tmp_path_factory.mktemp("report"), server=server)
+        yield repo, make_report(repo)
+
+
+def make_report(repo: Repo) -> Path:
     git(repo.root, "init", "-q", "-b", "main")
     (repo.root / ".gitignore").write_text("state.db*\n*.html\n")
     members = addresses("m", 6)
@@ -81,7 +88,7 @@ def reported(repo: Repo) -> tuple[Repo, Path]:
     result = repo.run("report", "--out", str(out))
     assert result.exit_code == 0, result.output
     assert "Report of 2 export(s) written" in result.stdout
-    return repo, out
+    return out
 
 
 def test_the_page_is_self_contained_and_holds_the_figures(reported: tuple[Repo, Path]) -> None:
