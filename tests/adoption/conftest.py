@@ -17,6 +17,7 @@ from click.testing import CliRunner, Result
 from reconciler.cli.main import cli
 from reconciler.sandbox import SandboxConfig, SandboxServer
 from tests.conftest import SANDBOX_KEY, SANDBOX_TIME_SCALE
+from tests.faults.conftest import fault_sandbox, rig  # noqa: F401 (fixtures of the faults rig)
 
 KEY_ENV = "ADOPTION_KLAVIYO_KEY"
 

@@ -218,3 +218,17 @@ def test_the_rendered_dom_holds_the_figures(reported: tuple[Repo, Path], tmp_pat
     assert "vip-list: list size" in vip and "vip-list: adds and removes per run" in vip
     assert '<desc class="value">8</desc>' in vip  # the chart's last point: 8 members
     assert '<desc class="value">3</desc>' in vip  # first run added 3
+
+
+def test_an_offline_report_asks_klaviyo_nothing(
+    reported: tuple[Repo, Path], tmp_path: Path
+) -> None:
+    repo, _ = reported
+    before = repo.server.admin.stats()["requests"]
+    out = tmp_path / "offline.html"
+    result = repo.run("report", "--offline", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert repo.server.admin.stats()["requests"] == before
+    assert "list sizes were not read from Klaviyo (--offline)" in result.stderr
+    vip = section(out.read_text(), "vip-list")
+    assert ">unknown<" in vip and "<svg" in vip  # the runs still chart (adds and removes)
