@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from reconciler import api
+from reconciler.cli import logformat
 from reconciler.cli.cmd_plan import render
 from reconciler.cli.notifying import echo_delivery
 from reconciler.cli.options import apply_options, config_dir_option, state_option
@@ -144,5 +145,6 @@ def apply(
         click.echo(line)
     for line in not_due_lines(report):
         click.echo(line)
+    logformat.emit_apply(report)
     click.echo(f"Run {report.run_id} recorded.")
     sys.exit(1 if report.failed else 0)
