@@ -75,7 +75,9 @@ class SegmentCollector:
         self._emails: list[pa.Array] = []
         self._rejected: list[pa.Array] = []
         self._columns = {c: ColumnStore() for c in fields.extra_columns()}
-        self._phone = fields.attributes.get("phone_number")
+        # Phone numbers are normalised for an export with a default_region; without one they
+        # go as they are (Klaviyo refuses a number that is not E.164, reported per profile).
+        self._phone = fields.attributes.get("phone_number") if fields.phone_region else None
         self.invalid_phones = 0
         self.invalid_phone_samples: list[str] = []
 
