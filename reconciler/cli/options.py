@@ -63,6 +63,24 @@ run_options = [
         default=None,
         help="Who runs this (default: GITHUB_ACTOR, else git user.email).",
     ),
+    click.option(
+        "--job-timeout",
+        type=click.FloatRange(min=1.0),
+        default=1800.0,
+        show_default=True,
+        metavar="SECONDS",
+        help="How long a plan waits for import jobs already running on a list (another "
+        "integration's, or an interrupted run's); past it that export fails, naming the jobs.",
+    ),
+    click.option(
+        "--max-wait",
+        type=click.FloatRange(min=1.0),
+        default=120.0,
+        show_default=True,
+        metavar="SECONDS",
+        help="The longest single wait before retrying a throttled request, whatever its "
+        "Retry-After; a request that stays throttled fails after a few such waits.",
+    ),
 ]
 
 

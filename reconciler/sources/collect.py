@@ -18,10 +18,11 @@ import pyarrow.compute as pc
 from reconciler.emails import mask_email, rejected_form
 from reconciler.sources.base import Batch, ColumnValues
 from reconciler.sources.columns import ColumnStore
+from reconciler.sources.consent import ConsentColumns
 from reconciler.sources.dedup import distinct, first_rows, hash_sum
 from reconciler.sources.emailset import EmailSet
 from reconciler.sources.fields import ProfileFields
-from reconciler.sources.fingerprint import Fingerprint, field_part
+from reconciler.sources.fingerprint import Fingerprint, field_part, part_digests
 from reconciler.sources.normalise import as_string_array, normalise_array
 from reconciler.sources.phones import mask_phone, normalise_phone
 
@@ -37,9 +38,12 @@ class FieldMap:
     attributes: dict[str, str] = field(default_factory=dict)  # Klaviyo attribute -> column
     properties: dict[str, str] = field(default_factory=dict)  # custom property -> column
     phone_region: str | None = None  # default region of phone numbers without country code
+    consent: str | None = None  # column true for rows that consented (subscribe:)
+    consented_at: str | None = None  # column with the moment of consent
 
     def extra_columns(self) -> list[str]:
         wanted = [*self.attributes.values(), *self.properties.values()]
+        wanted += [c for c in (self.consent, self.consented_at) if c is not None]
         return list(dict.fromkeys(wanted))
 
 
@@ -58,6 +62,9 @@ class Collected:
     email_array: pa.StringArray | None = None
     properties: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
     fingerprint: str = ""
+    # per mapped field key: a 64-bit digest of each unique email's value (0: null)
+    field_digests: Mapping[str, pa.UInt64Array] = field(default_factory=dict)
+    consent: ConsentColumns | None = None
     rejected: pa.StringArray | None = None  # see SegmentData.rejected
     invalid_phones: int = 0
     invalid_phone_samples: tuple[str, ...] = ()
@@ -142,10 +149,15 @@ class SegmentCollector:
         del found
         unique = emails if rows is None else emails.take(rows)
         del emails
-        if not self._columns:
+        consent = self._consent(rows, len(unique))
+        if not self.fields.attributes and not self.fields.properties:
             fingerprint = Fingerprint(len(unique), hash_sum(unique)).hexdigest()
             return replace(
-                summary, emails=EmailSet(unique), email_array=unique, fingerprint=fingerprint
+                summary,
+                emails=EmailSet(unique),
+                email_array=unique,
+                fingerprint=fingerprint,
+                consent=consent,
             )
         records = ProfileFields(
             unique,
@@ -154,12 +166,26 @@ class SegmentCollector:
             {name: self._columns[c] for name, c in self.fields.properties.items()},
         )
         self._columns = {}
+        fingerprint, digests = _fingerprint(records)
         return replace(
             summary,
             emails=EmailSet(unique),
             email_array=unique,
             properties=records,
-            fingerprint=_fingerprint(records),
+            fingerprint=fingerprint,
+            field_digests=digests,
+            consent=consent,
+        )
+
+    def _consent(self, rows: pa.Int64Array | None, count: int) -> ConsentColumns | None:
+        if self.fields.consent is None:
+            return None
+        at = self.fields.consented_at
+        return ConsentColumns(
+            self._columns[self.fields.consent],
+            self._columns[at] if at is not None else None,
+            rows,
+            count,
         )
 
     def _valid_samples(self, emails: pa.StringArray) -> tuple[str, ...]:
@@ -180,11 +206,17 @@ def _unique(arrays: list[pa.Array]) -> pa.StringArray | None:
     return unique
 
 
-def _fingerprint(records: ProfileFields) -> str:
-    """The segment fingerprint from each profile's email and its first row's fields."""
+def _fingerprint(records: ProfileFields) -> tuple[str, dict[str, pa.UInt64Array]]:
+    """The segment fingerprint from each profile's email and its first row's fields, and each
+    field's digests (what the plan compares with the values last sent, to find updates)."""
     fingerprint = Fingerprint()
+    digests: dict[str, list[pa.Array]] = {}
     for start in range(0, len(records), FINGERPRINT_SLICE):
         emails, columns = records.slice_values(start, FINGERPRINT_SLICE)
-        parts = [[field_part(key, v) for v in columns[key]] for key in sorted(columns)]
+        keys = sorted(columns)
+        parts = [[field_part(key, v) for v in columns[key]] for key in keys]
         fingerprint.add(["".join(texts) for texts in zip(emails, *parts, strict=True)])
-    return fingerprint.hexdigest()
+        for key, texts in zip(keys, parts, strict=True):
+            digests.setdefault(key, []).append(part_digests(texts))
+    joined = {key: pa.concat_arrays(arrays) for key, arrays in digests.items()}
+    return fingerprint.hexdigest(), joined
