@@ -31,7 +31,7 @@ def test_an_unexpected_error_is_one_masked_line_and_exit_3(runner: CliRunner) ->
     assert "Traceback" not in result.output
     lines = result.stderr.strip().splitlines()
     assert lines[0] == (
-        "error: unexpected RuntimeError: cannot encode j***@example.com with key pk_***"
+        "error: unexpected RuntimeError: cannot encode j***e@example.com with key pk_***"
     )
     assert "jane.doe" not in result.output and "pk_abcdefghij" not in result.output
     assert "second line" not in result.output
