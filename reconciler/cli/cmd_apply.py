@@ -52,6 +52,8 @@ def summary_lines(report: ApplyReport) -> list[str]:
             f"{o.name} -> {o.list_id}: {o.outcome}; added {o.added:,}, removed {o.removed:,}, "
             f"failed {o.failed:,} in {o.seconds:.1f}s"
         )
+        if o.updated or o.subscribed:
+            line += f"; updated {o.updated:,}, subscribed {o.subscribed:,}"
         lines.append(line)
         lines.extend(f"    failed: {f}" for f in o.failures)
         if o.error:

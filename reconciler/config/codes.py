@@ -39,6 +39,7 @@ SOURCE_UNREADABLE: Final = "R032"  # validate --sources
 BAD_ENCODING: Final = "R033"
 CSV_DIALECT: Final = "R034"
 NOTIFY_VOLUME: Final = "R035"
+SUBSCRIBE_SHAPE: Final = "R040"
 # warnings
 EXPORT_DISABLED: Final = "W001"
 CONNECTION_UNUSED: Final = "W002"
@@ -75,6 +76,8 @@ CODES: Final[dict[str, str]] = {
     CSV_DIALECT: "a Source `delimiter` / `quote` is unusable: both the same character, or set "
     "on a `url` source",
     NOTIFY_VOLUME: "a Notification is on `volume` without any volume threshold",
+    SUBSCRIBE_SHAPE: "`subscribe:` lacks what it needs (consented_at_column for "
+    "historical_import, fields.phone_number for sms)",
     EXPORT_DISABLED: "warning: an export is disabled (validated, never run)",
     CONNECTION_UNUSED: "warning: no export uses this connection",
 }

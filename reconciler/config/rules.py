@@ -168,6 +168,8 @@ def _export_rules(item: Declared, export: Export) -> Iterator[Problem]:
             "`schedule` is not a valid 5-field cron expression",
             'five fields: minute hour day-of-month month day-of-week, e.g. "0 */6 * * *"',
         )
+    if export.subscribe is not None:
+        yield from _subscribe_rules(item, export)
     if not export.enabled:
         yield _problem(
             item,
@@ -176,6 +178,28 @@ def _export_rules(item: Declared, export: Export) -> Iterator[Problem]:
             f"export `{export.name}` is disabled: it is validated but never planned or applied",
             "set `enabled: true` to run it",
             "warning",
+        )
+
+
+def _subscribe_rules(item: Declared, export: Export) -> Iterator[Problem]:
+    subscribe = export.subscribe
+    assert subscribe is not None
+    if subscribe.historical_import and subscribe.consented_at_column is None:
+        yield _problem(
+            item,
+            ("subscribe", "historical_import"),
+            codes.SUBSCRIBE_SHAPE,
+            "`historical_import: true` needs `consented_at_column`: Klaviyo requires the "
+            "moment of consent for a historical import",
+            "add `consented_at_column: <column with the consent time>` to `subscribe:`",
+        )
+    if "sms" in subscribe.channels and export.fields.phone_number is None:
+        yield _problem(
+            item,
+            ("subscribe", "channels"),
+            codes.SUBSCRIBE_SHAPE,
+            "subscribing to `sms` needs a phone number, but `fields.phone_number` is not mapped",
+            "map the phone column: `fields: {phone_number: <column>}`, or drop `sms`",
         )
 
 

@@ -6,8 +6,11 @@ import asyncio
 import datetime as dt
 from contextlib import AsyncExitStack
 
+import pyarrow as pa
+
 from reconciler.config import load_config
 from reconciler.engine.connections import OpenConnection, open_connections
+from reconciler.engine.consent import plan_subscriptions
 from reconciler.engine.destination import Destination
 from reconciler.engine.gitbase import base_config
 from reconciler.engine.membership import read_list_state
@@ -16,12 +19,12 @@ from reconciler.engine.selection import select_exports
 from reconciler.errors import DestinationNotFound, ReconcilerError
 from reconciler.models import Config, Export
 from reconciler.plan.adoption import with_adoption_note
-from reconciler.plan.builder import build_export_plan, failed_export_plan
+from reconciler.plan.builder import build_export_plan, failed_export_plan, unlisted_export_plan
 from reconciler.plan.configdiff import config_changes
 from reconciler.plan.digest import json_digest
 from reconciler.plan.model import ExportPlan, Plan
 from reconciler.plan.planfile import seal
-from reconciler.sources import read_segment
+from reconciler.sources import SegmentData, read_segment
 from reconciler.state import StateBackend
 
 
@@ -78,13 +81,14 @@ async def _plan_export(
     state: StateBackend,
 ) -> ExportPlan:
     where = f"export '{export.name}' (list {export.list_id})"
-    if conn.destination is None:
-        return failed_export_plan(export, f"{conn.error}; {where} not planned")
-    destination = conn.destination
     # The segment is read in a thread while the list is read: the two overlap.
     reading = asyncio.ensure_future(
         asyncio.to_thread(read_segment, config, export, options.config_dir)
     )
+    if conn.destination is None:
+        await asyncio.gather(reading, return_exceptions=True)
+        return _alongside(config, export, f"{conn.error}; {where} not planned", reading, options)
+    destination = conn.destination
     try:
         try:
             await settle_running_jobs(destination, conn.account, export.list_id, state)
@@ -100,14 +104,18 @@ async def _plan_export(
             await asyncio.gather(reading, return_exceptions=True)  # no thread left behind
             raise
         segment = await reading
+        sent = _sent(state, conn.account, export, segment)
+        decisions = await plan_subscriptions(export, segment, sent, destination)
     except DestinationNotFound:
         message = (
             f"list {export.list_id} does not exist in the account of connection "
             f"'{export.connection}'; check list_id of {where}"
         )
-        return failed_export_plan(export, message)
+        return _alongside(config, export, message, reading, options)
     except ReconcilerError as exc:
-        return failed_export_plan(export, f"{where}: {exc}")
+        if reading.done() and reading.exception() is exc:
+            return failed_export_plan(export, f"{where}: {exc}")  # the segment's own problem
+        return _alongside(config, export, f"{where}: {exc}", reading, options)
     plan = build_export_plan(
         export,
         config.connections[export.connection],
@@ -116,8 +124,38 @@ async def _plan_export(
         config_digest=export_config_digest(config, export),
         facts=destination.facts,
         force=options.force,
+        sent=sent,
+        decisions=decisions,
     )
     return with_adoption_note(plan, state.journal)
+
+
+def _sent(
+    state: StateBackend, account: str, export: Export, segment: SegmentData
+) -> pa.Table | None:
+    """What was last sent to the list's members, when the export needs it."""
+    if not segment.field_digests and export.subscribe is None:
+        return None
+    return state.sent.load(account, export.list_id)
+
+
+def _alongside(
+    config: Config,
+    export: Export,
+    message: str,
+    reading: asyncio.Future[SegmentData],
+    options: RunOptions,
+) -> ExportPlan:
+    """A destination problem (``message``) reported with everything the finished segment read
+    shows without the destination: its own error, or its counts and list-free guards."""
+    found = reading.exception()
+    if found is None:
+        connection = config.connections[export.connection]
+        segment = reading.result()
+        return unlisted_export_plan(export, connection, message, segment, force=options.force)
+    if isinstance(found, ReconcilerError):
+        message += f"; export '{export.name}': {found}"
+    return failed_export_plan(export, message)
 
 
 async def settle_running_jobs(

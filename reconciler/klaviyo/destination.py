@@ -11,15 +11,16 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Callable, Sequence
-from types import TracebackType
 
 from reconciler.errors import ConnectionUnusable
 from reconciler.klaviyo.client import KlaviyoClient
 from reconciler.klaviyo.facts import FACTS, JOB_POLL_SECONDS
+from reconciler.klaviyo.pacing import PacerRegistry
 from reconciler.klaviyo.secret import key_problem
 from reconciler.klaviyo.transport.http import DEFAULT_BASE_URL
-from reconciler.models import KlaviyoConnection
+from reconciler.models import Connection, KlaviyoConnection
 from reconciler.values import (
+    ChannelConsent,
     DestinationFacts,
     DestinationSettings,
     ImportSubmission,
@@ -28,7 +29,10 @@ from reconciler.values import (
     ListInfo,
     ListMembers,
     ProfileInput,
+    Subscription,
 )
+
+PACERS = "klaviyo.pacers"
 
 
 def api_key_for(connection: KlaviyoConnection, settings: DestinationSettings) -> str:
@@ -44,33 +48,36 @@ def api_key_for(connection: KlaviyoConnection, settings: DestinationSettings) ->
     return value
 
 
-def open_klaviyo(
-    connection: KlaviyoConnection, settings: DestinationSettings
-) -> KlaviyoDestination:
-    """The registry's factory: a client for the connection's key and base URL (not verified)."""
+def open_klaviyo(connection: Connection, settings: DestinationSettings) -> KlaviyoDestination:
+    """The registry's factory: a client for the connection's key and base URL (not verified),
+    paced with the run's pacers (clients of one account in one run share one budget)."""
+    if not isinstance(connection, KlaviyoConnection):
+        raise ConnectionUnusable(f"connection '{connection.name}' is not a Klaviyo connection")
     base_url = settings.base_url or connection.base_url or DEFAULT_BASE_URL
     key = api_key_for(connection, settings)
-    return KlaviyoDestination(KlaviyoClient(key, base_url=base_url, time_scale=settings.time_scale))
+    client = KlaviyoClient(
+        key, base_url=base_url, time_scale=settings.time_scale, pacers=run_pacers(settings)
+    )
+    return KlaviyoDestination(client)
+
+
+def run_pacers(settings: DestinationSettings) -> PacerRegistry:
+    """The pacer registry of the run ``settings`` belong to (created on first use)."""
+    found = settings.run_shared.get(PACERS)
+    if not isinstance(found, PacerRegistry):
+        found = settings.run_shared[PACERS] = PacerRegistry()
+    return found
 
 
 class KlaviyoDestination:
-    """One Klaviyo account over ``client``, as an async context manager (leaving it closes
-    the client)."""
+    """One Klaviyo account over ``client`` (closing it closes the client)."""
 
     facts: DestinationFacts = FACTS
 
     def __init__(self, client: KlaviyoClient) -> None:
         self.client = client
 
-    async def __aenter__(self) -> KlaviyoDestination:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def aclose(self) -> None:
         await self.client.aclose()
 
     async def verify(self) -> str:
@@ -109,3 +116,11 @@ class KlaviyoDestination:
         self, list_id: str, profile_ids: Sequence[str], on_chunk: Callable[[int], None]
     ) -> int:
         return await self.client.remove_members(list_id, profile_ids, on_chunk=on_chunk)
+
+    async def consents(self, emails: Sequence[str]) -> dict[str, dict[str, ChannelConsent]]:
+        return await self.client.read_consents(emails)
+
+    async def subscribe(
+        self, list_id: str, items: Sequence[Subscription], *, historical: bool
+    ) -> int:
+        return await self.client.subscribe(list_id, items, historical=historical)

@@ -71,10 +71,11 @@ class Page:
         times = [t[-1] for t in (self.joined_us, self.no_email_joined_us) if t]
         return max(times, default=None)
 
-    def below(self, hi: int) -> Page:
-        """The page without the members who joined at or after ``hi``."""
-        keep = [i for i, t in enumerate(self.joined_us) if t < hi]
-        keep_none = [i for i, t in enumerate(self.no_email_joined_us) if t < hi]
+    def below(self, hi: int, lo: int | None = None) -> Page:
+        """The page without the members who joined at or after ``hi`` (or before ``lo``)."""
+        low = -(1 << 62) if lo is None else lo
+        keep = [i for i, t in enumerate(self.joined_us) if low <= t < hi]
+        keep_none = [i for i, t in enumerate(self.no_email_joined_us) if low <= t < hi]
         return Page(
             [self.emails[i] for i in keep],
             [self.profile_ids[i] for i in keep],
@@ -114,6 +115,14 @@ class MemberReader:
     async def read(self) -> ListMembers:
         body = await self._get(self._params("joined_group_at", PAGE_SIZE, None, None))
         head_page, _ = self._parse(body, None)
+        while not (head_page.joined_us or head_page.no_email_joined_us):
+            # an incremental read's first pages may hold only members of ``after``'s own
+            # millisecond (the filter's precision), all read before: follow on past them
+            url = next_link(body, self._base_url)
+            if url is None:
+                break
+            body = await self._get(None, url)
+            head_page, _ = self._parse(body, None)
         head = _Range(0, 0, 0, next_link(body, self._base_url), len(head_page))
         self._take(head_page)
         first, position = _first_joined(head_page), head_page.last_joined()
@@ -206,7 +215,7 @@ class MemberReader:
                 body = await self._get(None, rng.next_url)
             else:
                 return
-            page, truncated = self._parse(body, rng.hi)
+            page, truncated = self._parse(body, rng.hi, lo=rng.lo)
             self._take(page)
             rng.seen += len(page)
             last = page.last_joined()
@@ -224,7 +233,7 @@ class MemberReader:
         elif self._after is not None:
             conditions.append(f"greater-than(joined_group_at,{filter_time(self._after)})")
         if hi is not None:
-            conditions.append(f"less-than(joined_group_at,{filter_time(hi)})")
+            conditions.append(f"less-than(joined_group_at,{filter_time(hi, round_up=True)})")
         params: dict[str, str | int] = {
             "fields[profile]": FIELDS,
             "page[size]": size,
@@ -239,15 +248,21 @@ class MemberReader:
         return document(response, "GET", self._path)
 
     def _parse(
-        self, body: dict[str, Any], hi: int | None, *, report: bool = True
+        self, body: dict[str, Any], hi: int | None, *, lo: int | None = None, report: bool = True
     ) -> tuple[Page, bool]:
-        """The page's members below ``hi`` (µs), and whether the page went past ``hi``."""
+        """The page's members from ``lo`` and below ``hi`` (µs), and whether the page went past
+        ``hi``. The filters are in milliseconds (what Klaviyo documents): a range's pages may
+        hold a few members of its neighbours' sub-millisecond edges, left out here."""
         page = parse_page(data_list(body))
+        if self._after is not None:  # joined after ``after`` (µs), the filter said after its ms
+            lo = max(lo if lo is not None else self._after + 1, self._after + 1)
         truncated = False
         last = page.last_joined()
         if hi is not None and last is not None and last >= hi:
-            page = page.below(hi)
+            page = page.below(hi, lo)
             truncated = True
+        elif lo is not None and min([*page.joined_us, *page.no_email_joined_us], default=lo) < lo:
+            page = page.below(1 << 62, lo)
         if report and self._on_page is not None:
             self._on_page(len(page))
         return page, truncated

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from reconciler.models import Connection, Export
 from reconciler.plan.estimate import apply_estimate
-from reconciler.plan.guards import evaluate_guards
-from reconciler.plan.members import MemberTable, missing_from, string_array
+from reconciler.plan.guards import evaluate_guards, segment_guards
+from reconciler.plan.members import Mask, MemberTable, missing_from, string_array
 from reconciler.plan.model import Estimate, ExportPlan, Fingerprints
+from reconciler.plan.subscriptions import Decisions
+from reconciler.plan.updates import field_updates, sent_digests, with_clears
 from reconciler.sources import SegmentData
 from reconciler.sources.fields import ProfileFields
 from reconciler.values import DestinationFacts
@@ -53,15 +59,31 @@ def build_export_plan(
     config_digest: str,
     facts: DestinationFacts,
     force: bool = False,
+    sent: pa.Table | None = None,
+    decisions: Decisions | None = None,
 ) -> ExportPlan:
-    """The difference between ``segment`` and ``current``, with guards and an estimate."""
+    """The difference between ``segment`` and ``current``, with guards and an estimate.
+
+    ``sent``: what the state says was last sent per member (field digests, subscriptions);
+    ``decisions``: the subscriptions the plan makes (see :mod:`reconciler.plan.subscriptions`).
+    """
     desired = string_array(segment.emails if segment.email_array is None else segment.email_array)
     members = current.members
-    add = sorted(desired.filter(missing_from(desired, members.emails)).to_pylist())
+    missing = missing_from(desired, members.emails)
+    add = sorted(desired.filter(missing).to_pylist())
+    updates = field_updates(
+        desired,
+        _digests(segment, desired),
+        pc.invert(missing),
+        sent,
+        clear=export.null_values == "clear",
+    )
+    del missing
     removed: list[str] = []
     remove_ids: list[str] = []
+    kept = 0
     if export.mode == "mirror":
-        gone = missing_from(members.emails, desired)
+        gone, kept = _not_refused(missing_from(members.emails, desired), members, segment)
         pairs = zip(
             members.emails.filter(gone).to_pylist(),
             members.profile_ids.filter(gone).to_pylist(),
@@ -76,7 +98,8 @@ def build_export_plan(
         removals=len(removed),
         force=force,
     )
-    calls, seconds = apply_estimate(len(add), len(removed), facts)
+    calls, seconds = apply_estimate(len(add) + len(updates.emails), len(removed), facts)
+    chosen = decisions or Decisions()
     # Every value below is built here from trusted inputs: no validation of million-item tuples.
     return ExportPlan.model_construct(
         name=export.name,
@@ -96,6 +119,7 @@ def build_export_plan(
         invalid=segment.invalid,
         duplicates=segment.duplicates,
         invalid_samples=tuple(segment.invalid_samples),
+        kept_invalid=kept,
         guards=tuple(guards),
         estimate=Estimate(calls=calls, seconds=seconds),
         fingerprints=Fingerprints(
@@ -104,7 +128,48 @@ def build_export_plan(
         incremental=current.incremental,
         notes=(),
         error=None,
+        field_keys=tuple(sorted(segment.field_digests)),
+        update=tuple(updates.emails),
+        update_fields=with_clears(_fields_of(updates.emails, segment.properties), updates.clears),
+        updated_fields=updates.per_field,
+        null_values=export.null_values,
+        subscribe=tuple(sorted(chosen.subscribe)),
+        subscribe_channels=chosen.subscribe,
+        subscribe_phones=chosen.phones,
+        subscribe_consented_at=_iso(chosen.consented_at) if _historical(export) else {},
+        historical_import=_historical(export),
+        already_subscribed=chosen.already,
+        subscribe_skipped=chosen.skipped,
+        subscribe_skipped_samples=tuple(chosen.samples),
     )
+
+
+def _digests(segment: SegmentData, desired: pa.StringArray) -> Mapping[str, pa.UInt64Array]:
+    """Each field's digests aligned with ``desired`` (computed again when the segment was
+    given as plain Python values, whose order is not the Arrow read's)."""
+    if segment.email_array is not None or not segment.field_digests:
+        return segment.field_digests
+    emails: list[str] = desired.to_pylist()
+    table = sent_digests(emails, segment.properties, sorted(segment.field_digests))
+    return {key: table[key].combine_chunks() for key in segment.field_digests}
+
+
+def _historical(export: Export) -> bool:
+    return export.subscribe is not None and export.subscribe.historical_import
+
+
+def _iso(moments: Mapping[str, dt.datetime]) -> dict[str, str]:
+    return {email: moment.isoformat() for email, moment in moments.items()}
+
+
+def _not_refused(gone: Mask, members: MemberTable, segment: SegmentData) -> tuple[Mask, int]:
+    """``gone`` without the members whose address is a segment row our validator refused
+    (a list member is never removed only because of our own verdict), and how many those are."""
+    if segment.rejected is None or not len(segment.rejected) or not len(members):
+        return gone, 0
+    refused = pc.invert(missing_from(members.emails, segment.rejected))
+    held = pc.and_(gone, refused)
+    return pc.and_(gone, pc.invert(refused)), int(pc.sum(held).as_py() or 0)
 
 
 def _unzip(pairs: list[tuple[str, str]]) -> tuple[list[str], list[str]]:
@@ -132,3 +197,21 @@ def failed_export_plan(export: Export, message: str) -> ExportPlan:
         mode=export.mode,
         error=message,
     )
+
+
+def unlisted_export_plan(
+    export: Export,
+    connection: Connection,
+    message: str,
+    segment: SegmentData,
+    *,
+    force: bool = False,
+) -> ExportPlan:
+    """An export whose list could not be read: blocked with ``message``, and showing what the
+    segment alone tells (its counts and the guards that need no list)."""
+    desired = len(segment.emails) if segment.email_array is None else len(segment.email_array)
+    counts: dict[str, object] = {"desired": desired, "rows": segment.rows}
+    counts |= {"invalid": segment.invalid, "duplicates": segment.duplicates}
+    counts["invalid_samples"] = tuple(segment.invalid_samples)
+    guards = segment_guards(export, connection, desired=desired, force=force)
+    return failed_export_plan(export, message).model_copy(update={**counts, "guards": guards})

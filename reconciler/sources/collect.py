@@ -15,13 +15,14 @@ from dataclasses import dataclass, field, replace
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from reconciler.emails import mask_email
+from reconciler.emails import mask_email, rejected_form
 from reconciler.sources.base import Batch
 from reconciler.sources.columns import ColumnStore
+from reconciler.sources.consent import ConsentColumns
 from reconciler.sources.dedup import distinct, first_rows, hash_sum
 from reconciler.sources.emailset import EmailSet
 from reconciler.sources.fields import ProfileFields
-from reconciler.sources.fingerprint import Fingerprint, field_part
+from reconciler.sources.fingerprint import Fingerprint, field_part, part_digests
 from reconciler.sources.normalise import as_string_array, normalise_array
 
 SAMPLE_SLICE = 1_000  # samples are looked for among this many emails at a time
@@ -35,9 +36,12 @@ class FieldMap:
     email: str
     attributes: dict[str, str] = field(default_factory=dict)  # Klaviyo attribute -> column
     properties: dict[str, str] = field(default_factory=dict)  # custom property -> column
+    consent: str | None = None  # column true for rows that consented (subscribe:)
+    consented_at: str | None = None  # column with the moment of consent
 
     def extra_columns(self) -> list[str]:
         wanted = [*self.attributes.values(), *self.properties.values()]
+        wanted += [c for c in (self.consent, self.consented_at) if c is not None]
         return list(dict.fromkeys(wanted))
 
 
@@ -56,6 +60,10 @@ class Collected:
     email_array: pa.StringArray | None = None
     properties: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
     fingerprint: str = ""
+    # per mapped field key: a 64-bit digest of each unique email's value (0: null)
+    field_digests: Mapping[str, pa.UInt64Array] = field(default_factory=dict)
+    consent: ConsentColumns | None = None
+    rejected: pa.StringArray | None = None  # see SegmentData.rejected
 
 
 class SegmentCollector:
@@ -68,6 +76,7 @@ class SegmentCollector:
         self.invalid = 0
         self.invalid_samples: list[str] = []
         self._emails: list[pa.Array] = []
+        self._rejected: list[pa.Array] = []
         self._columns = {c: ColumnStore() for c in fields.extra_columns()}
 
     def add(self, batch: Batch) -> None:
@@ -75,14 +84,21 @@ class SegmentCollector:
         normalised = normalise_array(raw)
         self.rows += len(raw)
         self.invalid += normalised.null_count
-        if normalised.null_count and len(self.invalid_samples) < self.sample_limit:
-            bad = raw.filter(pc.is_null(normalised)).slice(0, self.sample_limit)
-            self.invalid_samples.extend(mask_email(v) for v in bad.to_pylist())
-            del self.invalid_samples[self.sample_limit :]
+        if normalised.null_count:
+            self._refused(raw.filter(pc.is_null(normalised)).to_pylist())
         positions = pc.indices_nonzero(pc.is_valid(normalised))
         self._emails.append(normalised.take(positions))
         for column, store in self._columns.items():
             store.add(batch.values(column, positions))
+
+    def _refused(self, values: list[object]) -> None:
+        """Invalid rows: masked samples, and the forms a list member of each would have."""
+        if len(self.invalid_samples) < self.sample_limit:
+            self.invalid_samples.extend(mask_email(v) for v in values[: self.sample_limit])
+            del self.invalid_samples[self.sample_limit :]
+        forms = [form for v in values if (form := rejected_form(v)) is not None]
+        if forms:
+            self._rejected.append(pa.array(forms, type=pa.string()))
 
     def finish(self, *, materialise: bool = True) -> Collected:
         """Deduplicate (first row wins); with ``materialise``, the emails, fields, fingerprint."""
@@ -98,16 +114,22 @@ class SegmentCollector:
             valid_samples=self._valid_samples(emails),
             invalid_samples=tuple(self.invalid_samples),
             duplicate_samples=tuple(mask_email(e) for e in found.repeated),
+            rejected=_unique(self._rejected),
         )
         if not materialise:
             return summary
         self._emails = []
         unique, rows = first_rows(emails, found)
         del emails, found
-        if not self._columns:
+        consent = self._consent(rows, len(unique))
+        if not self.fields.attributes and not self.fields.properties:
             fingerprint = Fingerprint(len(unique), hash_sum(unique)).hexdigest()
             return replace(
-                summary, emails=EmailSet(unique), email_array=unique, fingerprint=fingerprint
+                summary,
+                emails=EmailSet(unique),
+                email_array=unique,
+                fingerprint=fingerprint,
+                consent=consent,
             )
         records = ProfileFields(
             unique,
@@ -116,12 +138,26 @@ class SegmentCollector:
             {name: self._columns[c] for name, c in self.fields.properties.items()},
         )
         self._columns = {}
+        fingerprint, digests = _fingerprint(records)
         return replace(
             summary,
             emails=EmailSet(unique),
             email_array=unique,
             properties=records,
-            fingerprint=_fingerprint(records),
+            fingerprint=fingerprint,
+            field_digests=digests,
+            consent=consent,
+        )
+
+    def _consent(self, rows: pa.Int64Array | None, count: int) -> ConsentColumns | None:
+        if self.fields.consent is None:
+            return None
+        at = self.fields.consented_at
+        return ConsentColumns(
+            self._columns[self.fields.consent],
+            self._columns[at] if at is not None else None,
+            rows,
+            count,
         )
 
     def _valid_samples(self, emails: pa.StringArray) -> tuple[str, ...]:
@@ -135,11 +171,24 @@ class SegmentCollector:
         return tuple(mask_email(e) for e in samples)
 
 
-def _fingerprint(records: ProfileFields) -> str:
-    """The segment fingerprint from each profile's email and its first row's fields."""
+def _unique(arrays: list[pa.Array]) -> pa.StringArray | None:
+    if not arrays:
+        return None
+    unique: pa.StringArray = pc.unique(pa.concat_arrays(arrays))
+    return unique
+
+
+def _fingerprint(records: ProfileFields) -> tuple[str, dict[str, pa.UInt64Array]]:
+    """The segment fingerprint from each profile's email and its first row's fields, and each
+    field's digests (what the plan compares with the values last sent, to find updates)."""
     fingerprint = Fingerprint()
+    digests: dict[str, list[pa.Array]] = {}
     for start in range(0, len(records), FINGERPRINT_SLICE):
         emails, columns = records.slice_values(start, FINGERPRINT_SLICE)
-        parts = [[field_part(key, v) for v in columns[key]] for key in sorted(columns)]
+        keys = sorted(columns)
+        parts = [[field_part(key, v) for v in columns[key]] for key in keys]
         fingerprint.add(["".join(texts) for texts in zip(emails, *parts, strict=True)])
-    return fingerprint.hexdigest()
+        for key, texts in zip(keys, parts, strict=True):
+            digests.setdefault(key, []).append(part_digests(texts))
+    joined = {key: pa.concat_arrays(arrays) for key, arrays in digests.items()}
+    return fingerprint.hexdigest(), joined

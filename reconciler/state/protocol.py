@@ -12,6 +12,8 @@ from contextlib import AbstractContextManager
 from types import TracebackType
 from typing import Protocol, Self, runtime_checkable
 
+import pyarrow as pa
+
 from reconciler.outcomes import Outcome
 from reconciler.state.columnar import MemberColumns, MemberSnapshot
 from reconciler.state.records import CachedMembership, ExportRecord, RunRecord, RunStart
@@ -27,7 +29,7 @@ class RunJournal(Protocol):
     def finish_run(self, run_id: str, outcome: Outcome) -> None: ...
     def list_runs(self, *, export: str | None = None, limit: int = 50) -> list[RunRecord]: ...
     def last_run_of(
-        self, export: str, *, outcomes: Sequence[str] = ("succeeded",)
+        self, export: str, *, outcomes: Sequence[Outcome] = (Outcome.SUCCEEDED,)
     ) -> RunRecord | None: ...
 
 
@@ -71,6 +73,14 @@ class JobLedger(Protocol):
     def finish(self, job_ids: Sequence[str]) -> None: ...
 
 
+class SentStore(Protocol):
+    """What was last sent per member of a list (see :mod:`reconciler.state.sent`)."""
+
+    def load(self, account: str, list_id: str) -> pa.Table | None: ...
+    def save(self, account: str, list_id: str, table: pa.Table) -> None: ...
+    def drop(self, account: str, list_id: str) -> None: ...
+
+
 @runtime_checkable
 class StateBackend(Protocol):
     """The journal, the list locks, the membership cache and the pending import jobs."""
@@ -83,6 +93,8 @@ class StateBackend(Protocol):
     def cache(self) -> MembershipStore: ...
     @property
     def jobs(self) -> JobLedger: ...
+    @property
+    def sent(self) -> SentStore: ...
 
     def close(self) -> None: ...
     def __enter__(self) -> Self: ...
