@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from contextlib import AsyncExitStack
+from contextlib import AsyncExitStack, aclosing
 from dataclasses import dataclass
 
 from reconciler.engine.destination import DESTINATIONS, Destination
@@ -46,7 +46,7 @@ async def _open_one(
         factory = DESTINATIONS.get(connection.type)
         if factory is None:
             raise ConnectionUnusable(f"no destination adapter for type '{connection.type}'")
-        destination = await stack.enter_async_context(factory(connection, settings))
+        destination = await stack.enter_async_context(aclosing(factory(connection, settings)))
         account = await destination.verify()
     except DestinationError as exc:
         message = f"connection '{connection.name}': {exc}"

@@ -20,6 +20,7 @@ from collections.abc import Awaitable
 
 from reconciler.engine.departures import note_departures
 from reconciler.engine.destination import Destination
+from reconciler.engine.progress import NoProgress, Progress
 from reconciler.plan.builder import ListState
 from reconciler.plan.members import MemberTable
 from reconciler.state import MemberSnapshot, StateBackend
@@ -35,12 +36,14 @@ async def read_list_state(
     *,
     refresh: bool,
     after: Awaitable[object] | None = None,
+    progress: Progress | None = None,
 ) -> ListState:
     """The list's members (email -> profile id), and whether the read was incremental.
 
     With ``after`` (the segment read, running in a thread), a cached list is loaded, or a full
     read started, only once it is done: the two never hold their peak memory at the same time
-    (a full read waits a few seconds of the minutes it takes).
+    (a full read waits a few seconds of the minutes it takes). A full read reports its pages to
+    ``progress`` (task ``reading list ID``, out of the list's profile count).
     """
     info = await destination.list_info(list_id, with_count=True)
     cached = None
@@ -75,7 +78,12 @@ async def read_list_state(
         del current
     if after is not None:
         await after
-    full = await destination.read_members(list_id)
+    progress = progress or NoProgress()
+    task = f"reading list {list_id}"
+    progress.start(task, info.profile_count or 0)
+    full = await destination.read_members(
+        list_id, on_page=lambda count: progress.advance(task, count)
+    )
     state.cache.save_columns(
         account,
         list_id,

@@ -44,11 +44,12 @@ from reconciler.klaviyo.models import (
 )
 from reconciler.klaviyo.pacing import Pacer, PacerRegistry, check_time_scale
 from reconciler.klaviyo.secret import ApiKey
+from reconciler.klaviyo.subscriptions import Consents, read_consents, subscribe
 from reconciler.klaviyo.transport import RetryPolicy, Sender, build_http_client, check_base_url
 from reconciler.klaviyo.transport.http import DEFAULT_BASE_URL
 from reconciler.klaviyo.transport.retry import DEFAULT_MAX_WAIT, DEFAULT_WAIT_BUDGET
 from reconciler.klaviyo.transport.sender import WaitCallback
-from reconciler.values import ImportSubmission
+from reconciler.values import ImportSubmission, Subscription
 
 
 class KlaviyoClient:
@@ -253,6 +254,17 @@ class KlaviyoClient:
         refused locally or named by a 400."""
         importer = BulkImporter(self._sender, self._jobs, list_id, self.max_retries + 1)
         return await importer.run(profiles)
+
+    async def read_consents(self, emails: Sequence[str]) -> Consents:
+        """Marketing consent (email, sms) of those of ``emails`` that have a profile."""
+        return await read_consents(self._sender, self.base_url, emails)
+
+    async def subscribe(
+        self, list_id: str, items: Sequence[Subscription], *, historical: bool = False
+    ) -> int:
+        """Subscribe ``items`` (1,000 a job) and add them to the list; how many were sent.
+        This lifts suppressions: only call it for profiles whose consent is newer."""
+        return await subscribe(self._sender, list_id, items, historical=historical)
 
     async def wait_for_jobs(
         self,

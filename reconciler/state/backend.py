@@ -12,6 +12,7 @@ from reconciler.state.departures import Departures
 from reconciler.state.jobs import PendingJobs
 from reconciler.state.journal import Journal
 from reconciler.state.protocol import ListLocks
+from reconciler.state.sent import SentProfiles
 
 
 class SqlStateBackend:
@@ -21,34 +22,15 @@ class SqlStateBackend:
     def __init__(self, db: Database, locks: ListLocks, *, description: str) -> None:
         self.db = db
         self.description = description
-        self._journal = Journal(db)
-        self._locks = locks
-        self._cache = MembershipCache(db)
-        self._jobs = PendingJobs(db)
-        self._departures = Departures(db)
+        self.journal = Journal(db)
+        self.locks = locks
+        self.cache = MembershipCache(db)
+        self.jobs = PendingJobs(db)
+        self.sent = SentProfiles(db)
+        self.departures = Departures(db)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.description}>"
-
-    @property
-    def journal(self) -> Journal:
-        return self._journal
-
-    @property
-    def locks(self) -> ListLocks:
-        return self._locks
-
-    @property
-    def cache(self) -> MembershipCache:
-        return self._cache
-
-    @property
-    def jobs(self) -> PendingJobs:
-        return self._jobs
-
-    @property
-    def departures(self) -> Departures:
-        return self._departures
 
     def close(self) -> None:
         self.db.close()

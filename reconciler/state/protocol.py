@@ -12,6 +12,8 @@ from contextlib import AbstractContextManager
 from types import TracebackType
 from typing import Protocol, Self, runtime_checkable
 
+import pyarrow as pa
+
 from reconciler.outcomes import Outcome
 from reconciler.state.columnar import MemberColumns, MemberSnapshot
 from reconciler.state.records import CachedMembership, ExportRecord, RunRecord, RunStart
@@ -71,6 +73,14 @@ class JobLedger(Protocol):
     def finish(self, job_ids: Sequence[str]) -> None: ...
 
 
+class SentStore(Protocol):
+    """What was last sent per member of a list (see :mod:`reconciler.state.sent`)."""
+
+    def load(self, account: str, list_id: str) -> pa.Table | None: ...
+    def save(self, account: str, list_id: str, table: pa.Table) -> None: ...
+    def drop(self, account: str, list_id: str) -> None: ...
+
+
 class DepartureLedger(Protocol):
     """Members who left a list outside the reconciler, and its imports not yet confirmed."""
 
@@ -99,6 +109,8 @@ class StateBackend(Protocol):
     def cache(self) -> MembershipStore: ...
     @property
     def jobs(self) -> JobLedger: ...
+    @property
+    def sent(self) -> SentStore: ...
     @property
     def departures(self) -> DepartureLedger: ...
 
