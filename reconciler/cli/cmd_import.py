@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from reconciler.cli.cmd_plan import render
+from reconciler.cli.errors import remember_format
 from reconciler.cli.options import (
     base_url_option,
     config_dir_option,
@@ -48,6 +49,7 @@ from reconciler.engine.stopping import run_stoppable
     default="text",
     show_default=True,
     help="Format of the first plan (printed on stderr).",
+    callback=remember_format,
 )
 @base_url_option
 @time_scale_option

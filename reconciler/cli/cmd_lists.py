@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from reconciler.cli.errors import remember_format
 from reconciler.cli.options import base_url_option, config_dir_option, time_scale_option
 from reconciler.cli.runner import run_options_from
 from reconciler.engine.adopting import ListsReport, account_lists
@@ -29,6 +30,7 @@ from reconciler.engine.stopping import run_stoppable
     default="table",
     show_default=True,
     help="table for people, json for tools.",
+    callback=remember_format,
 )
 @click.option(
     "--no-counts",

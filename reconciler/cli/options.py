@@ -22,8 +22,8 @@ state_option = click.option(
     envvar="RECONCILER_STATE",
     default=None,
     help="State backend: a postgresql:// URL or an SQLite path (default: .reconciler/state.db "
-    "at the root of the config's git repository, else in the config directory; a relative "
-    "path is taken from there too; env RECONCILER_STATE).",
+    "at the root of the config's git repository, else in the config directory; env "
+    "RECONCILER_STATE).",
 )
 
 # also used alone by the commands that talk to Klaviyo without planning (lists, import, report)
@@ -66,6 +66,24 @@ run_options = [
         "--actor",
         default=None,
         help="Who runs this (default: GITHUB_ACTOR, else git user.email).",
+    ),
+    click.option(
+        "--job-timeout",
+        type=click.FloatRange(min=1.0),
+        default=1800.0,
+        show_default=True,
+        metavar="SECONDS",
+        help="How long a plan waits for import jobs already running on a list (another "
+        "integration's, or an interrupted run's); past it that export fails, naming the jobs.",
+    ),
+    click.option(
+        "--max-wait",
+        type=click.FloatRange(min=1.0),
+        default=120.0,
+        show_default=True,
+        metavar="SECONDS",
+        help="The longest single wait before retrying a throttled request, whatever its "
+        "Retry-After; a request that stays throttled fails after a few such waits.",
     ),
 ]
 
