@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from reconciler import api
+from reconciler.cli import logformat
 from reconciler.cli.cmd_plan import render
 from reconciler.cli.notifying import echo_delivery
 from reconciler.cli.options import apply_options, config_dir_option, state_option
@@ -53,6 +54,8 @@ def summary_lines(report: ApplyReport) -> list[str]:
             f"{o.name} -> {o.list_id}: {o.outcome}; added {o.added:,}, removed {o.removed:,}, "
             f"failed {o.failed:,} in {o.seconds:.1f}s"
         )
+        if o.updated or o.subscribed:
+            line += f"; updated {o.updated:,}, subscribed {o.subscribed:,}"
         lines.append(line)
         lines.extend(f"    failed: {f}" for f in o.failures)
         if o.error:
@@ -142,5 +145,6 @@ def apply(
         click.echo(line)
     for line in not_due_lines(report):
         click.echo(line)
+    logformat.emit_apply(report)
     click.echo(f"Run {report.run_id} recorded.")
     sys.exit(1 if report.failed else 0)

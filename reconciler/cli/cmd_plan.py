@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from reconciler import api
+from reconciler.cli import logformat
 from reconciler.cli.errors import remember_format
 from reconciler.cli.options import apply_options, config_dir_option, state_option
 from reconciler.cli.progress import make_progress
@@ -107,4 +108,5 @@ def plan(
             err=True,
         )
     click.echo(render(result, fmt))
+    logformat.emit_plan(result)
     sys.exit(exit_code_for(result, detailed_exitcode))

@@ -46,6 +46,8 @@ def run_options_from(config_dir: Path, state_url: str | None, **values: Any) -> 
         lock_timeout=float(values.get("lock_timeout") or 60.0),
         base_ref=values.get("base_ref"),
         due_only=bool(values.get("due")),
+        job_timeout=float(values.get("job_timeout") or 1800.0),
+        max_wait=float(values.get("max_wait") or 120.0),
     )
 
 

@@ -23,6 +23,7 @@ from reconciler.models import (
     Source,
 )
 from reconciler.sources.filesets import text_codec
+from reconciler.sources.phones import SUPPORTED_REGIONS
 
 
 def _problem(
@@ -161,6 +162,15 @@ def _segment_rules(item: Declared, segment: Segment) -> Iterator[Problem]:
 
 
 def _export_rules(item: Declared, export: Export) -> Iterator[Problem]:
+    region = export.default_region
+    if region is not None and region not in SUPPORTED_REGIONS:
+        yield _problem(
+            item,
+            ("default_region",),
+            codes.UNKNOWN_REGION,
+            f"`default_region` {region!r} is not a region phone numbers are known for",
+            "use an ISO 3166 two-letter code such as DE, FR, GB or US",
+        )
     if export.schedule is not None and not _valid_cron(export.schedule):
         yield _problem(
             item,
@@ -178,6 +188,8 @@ def _export_rules(item: Declared, export: Export) -> Iterator[Problem]:
             "check the day of month against the month (February has no 30th); "
             'e.g. "0 0 28 2 *" for February 28th',
         )
+    if export.subscribe is not None:
+        yield from _subscribe_rules(item, export)
     if not export.enabled:
         yield _problem(
             item,
@@ -186,6 +198,28 @@ def _export_rules(item: Declared, export: Export) -> Iterator[Problem]:
             f"export `{export.name}` is disabled: it is validated but never planned or applied",
             "set `enabled: true` to run it",
             "warning",
+        )
+
+
+def _subscribe_rules(item: Declared, export: Export) -> Iterator[Problem]:
+    subscribe = export.subscribe
+    assert subscribe is not None
+    if subscribe.historical_import and subscribe.consented_at_column is None:
+        yield _problem(
+            item,
+            ("subscribe", "historical_import"),
+            codes.SUBSCRIBE_SHAPE,
+            "`historical_import: true` needs `consented_at_column`: Klaviyo requires the "
+            "moment of consent for a historical import",
+            "add `consented_at_column: <column with the consent time>` to `subscribe:`",
+        )
+    if "sms" in subscribe.channels and export.fields.phone_number is None:
+        yield _problem(
+            item,
+            ("subscribe", "channels"),
+            codes.SUBSCRIBE_SHAPE,
+            "subscribing to `sms` needs a phone number, but `fields.phone_number` is not mapped",
+            "map the phone column: `fields: {phone_number: <column>}`, or drop `sms`",
         )
 
 

@@ -254,6 +254,9 @@ async def _execute(
     plan: Plan, opened: dict[str, OpenConnection], held: dict[str, str | None], run: _Run
 ) -> None:
     run.stop.sending = True
+    for conn in opened.values():  # a stop ends any wait at once (a Retry-After of an hour)
+        if conn.destination is not None:
+            conn.destination.interrupt_on(run.stop.event)
 
     async def one(ep: ExportPlan) -> None:
         started = dt.datetime.now(dt.UTC)

@@ -7,8 +7,11 @@ import datetime as dt
 from collections.abc import Mapping
 from contextlib import AsyncExitStack
 
+import pyarrow as pa
+
 from reconciler.config import load_config
 from reconciler.engine.connections import OpenConnection, open_connections
+from reconciler.engine.consent import plan_subscriptions
 from reconciler.engine.destination import Destination
 from reconciler.engine.gitbase import base_config
 from reconciler.engine.membership import read_list_state
@@ -113,7 +116,9 @@ async def _plan_export(
     destination = conn.destination
     try:
         try:
-            await settle_running_jobs(destination, conn.account, export.list_id, state, progress)
+            gone = await settle_running_jobs(
+                destination, conn.account, export.list_id, state, progress
+            )
             current = await read_list_state(
                 destination,
                 state,
@@ -127,6 +132,8 @@ async def _plan_export(
             await asyncio.gather(reading, return_exceptions=True)  # no thread left behind
             raise
         segment = await reading
+        sent = _sent(state, conn.account, export, segment)
+        decisions = await plan_subscriptions(export, segment, sent, destination)
     except DestinationNotFound:
         message = (
             f"list {export.list_id} does not exist in the account of connection "
@@ -136,7 +143,8 @@ async def _plan_export(
     except ReconcilerError as exc:
         if reading.done() and reading.exception() is exc:
             return failed_export_plan(export, f"{where}: {exc}")  # the segment's own problem
-        return _alongside(config, export, f"{where}: {exc}", reading, options)
+        hint = f" (hint: {exc.hint})" if exc.hint else ""
+        return _alongside(config, export, f"{where}: {exc}{hint}", reading, options)
     plan = build_export_plan(
         export,
         config.connections[export.connection],
@@ -145,8 +153,21 @@ async def _plan_export(
         config_digest=export_config_digest(config, export),
         facts=destination.facts,
         force=options.force,
+        sent=sent,
+        decisions=decisions,
     )
+    if gone:
+        plan = plan.model_copy(update={"notes": (*plan.notes, gone_note(gone))})
     return with_adoption_note(plan, state.journal)
+
+
+def _sent(
+    state: StateBackend, account: str, export: Export, segment: SegmentData
+) -> pa.Table | None:
+    """What was last sent to the list's members, when the export needs it."""
+    if not segment.field_digests and export.subscribe is None:
+        return None
+    return state.sent.load(account, export.list_id)
 
 
 def _alongside(
@@ -174,14 +195,25 @@ async def settle_running_jobs(
     list_id: str,
     state: StateBackend,
     progress: Progress | None = None,
-) -> None:
+) -> tuple[str, ...]:
     """Wait for import jobs still running on the list (from an earlier run or elsewhere):
-    their members show in the list only once complete, so planning before would add them twice."""
+    their members show in the list only once complete, so planning before would add them twice.
+    Returns the pending jobs the destination no longer knows (expired): they are dropped from
+    the state like finished ones (what they did shows in the list read that follows)."""
     pending = state.jobs.pending(account, list_id)
     if pending and progress is not None:
         progress.note(
             f"waiting for {len(pending)} import job(s) an earlier run left on list {list_id}"
         )
     settled = await destination.settle_jobs(list_id, pending)
-    if settled:
-        state.jobs.finish(settled)
+    if settled.finished:
+        state.jobs.finish(settled.finished)
+    return settled.gone
+
+
+def gone_note(job_ids: tuple[str, ...]) -> str:
+    shown = ", ".join(job_ids[:5]) + (f" (+{len(job_ids) - 5} more)" if len(job_ids) > 5 else "")
+    return (
+        f"{len(job_ids)} pending import job(s) no longer known to the destination (expired): "
+        f"{shown}; dropped from the state, the list as read now shows what they did"
+    )

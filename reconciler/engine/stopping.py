@@ -71,6 +71,11 @@ class StopSignal:
     def requested(self) -> bool:
         return self.signum is not None
 
+    @property
+    def event(self) -> asyncio.Event | None:
+        """Set once a stop is requested (after :meth:`bind`): destinations end their waits on it."""
+        return self._event
+
     def request(self, signum: int = signal.SIGINT) -> None:
         """Ask the run to stop (safe to call from a signal handler or another thread)."""
         if self.signum is None:

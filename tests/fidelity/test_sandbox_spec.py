@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from reconciler.emails import normalise_email
 from reconciler.sandbox import create_app
 from reconciler.sandbox.emails import valid_email
 from reconciler.sandbox.routing import ROUTES
@@ -159,6 +160,22 @@ async def test_the_sandbox_judges_emails_on_its_own(address: str) -> None:
         assert error["errors"][0]["source"]["pointer"].endswith("/1/attributes/email")
 
 
+def test_the_client_and_the_sandbox_can_disagree() -> None:
+    """The point of an independent validator: a test can show the client sending what the
+    server refuses (or refusing what the server takes)."""
+    disagreements = [
+        address
+        for address in (
+            "ann@example.test",
+            "ünïcode@example.de",
+            "\u212aelvin@example.com",  # Kelvin sign: lower-cases to a plain k
+            "\u0130stanbul@example.com",
+        )
+        if (normalise_email(address) is None) != (valid_email(address) is None)
+    ]
+    assert disagreements
+
+
 def test_the_sandbox_judges_with_code_of_its_own() -> None:
     """The point of an independent validator: the sandbox never imports the client's code
     (reconciler.emails, reconciler.klaviyo) to judge what the client sends. (Both now use the
@@ -205,3 +222,20 @@ async def test_member_pages_carry_subscriptions_when_asked() -> None:
         assert marketing["consent"] == "UNSUBSCRIBED"
         plain = await call(client, "GET", f"/api/lists/{A}/profiles", MEMBERS, 200)
         assert "subscriptions" not in plain["data"][0]["attributes"]
+
+
+async def test_a_quoted_filter_datetime_is_invalid() -> None:
+    """community.klaviyo.com, thread 14473 (a Klaviyo employee): "Datetimes should be
+    specified without quotes"."""
+    async with quiet_client() as client:
+        await seed(client, A, ["ann@example.com"])
+        answer = await call(
+            client,
+            "GET",
+            f"/api/lists/{A}/profiles",
+            MEMBERS,
+            400,
+            params={"filter": 'greater-than(joined_group_at,"2026-01-01T00:00:00Z")'},
+        )
+        assert answer["errors"][0]["source"] == {"parameter": "filter"}
+        assert "unquoted" in answer["errors"][0]["detail"]
