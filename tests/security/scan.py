@@ -19,9 +19,15 @@ FULL_EMAIL = re.compile(
 MASKED_LOCAL = re.compile(r".\*{3,5}[^*]?|\**")
 # A phone number in E.164 form (separators allowed): masked ones keep only the last two digits.
 PHONE = re.compile(r"(?<![\w*+])\+\d(?:[\s.-]?\d){6,14}(?![\w*])")
-# Tables that may hold addresses by design (documented personal data).
+# Tables that may hold addresses by design (documented personal data; reconciler_sent_profiles
+# holds what was last sent per member, see reconciler/state/sent.py).
 PERSONAL_TABLES = frozenset(
-    {"reconciler_membership", "reconciler_membership_snapshots", "reconciler_membership_changes"}
+    {
+        "reconciler_membership",
+        "reconciler_membership_snapshots",
+        "reconciler_membership_changes",
+        "reconciler_sent_profiles",
+    }
 )
 # Addresses that appear on purpose: who accepted consent in the test configuration, and the
 # operator running the apply (the journal's actor is git's user.email by design; not a profile).
