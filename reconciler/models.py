@@ -240,6 +240,12 @@ class Export(Declaration):
         "in Klaviyo); clear: they are sent as null and clear the profile's value.",
     )
     description: str | None = Field(default=None, description="What this export is for.")
+    default_region: str | None = Field(
+        default=None,
+        pattern=r"^[A-Z]{2}$",
+        description="Region (ISO 3166 code, e.g. DE) of fields.phone_number values written "
+        "without a country code; numbers are sent in E.164 form (+491512345678).",
+    )
 
 
 class Access(Declaration):

@@ -165,6 +165,15 @@ class JobResult:
         return self.status == GONE
 
 
+@dataclass(frozen=True, slots=True)
+class SettledJobs:
+    """Import jobs a plan waited for: the ids now finished (``gone`` among them: the ones the
+    destination no longer knows, e.g. expired; what they did shows in the list read)."""
+
+    finished: tuple[str, ...] = ()
+    gone: tuple[str, ...] = ()
+
+
 @dataclass(frozen=True)
 class DestinationSettings:
     """What a run tells every adapter it opens: the environment the credentials come from,
@@ -177,6 +186,8 @@ class DestinationSettings:
     env: Mapping[str, str] = field(default_factory=dict)
     base_url: str | None = None
     time_scale: float = 1.0
+    job_timeout: float | None = None  # seconds to wait for import jobs started elsewhere
+    max_wait: float = 120.0  # seconds: the longest single wait before a retry
     run_shared: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
 
 

@@ -25,8 +25,13 @@ async def open_connections(
     connections: Mapping[str, Connection], options: RunOptions, stack: AsyncExitStack
 ) -> dict[str, OpenConnection]:
     """Open and verify a destination per connection; a failing one carries its error."""
+    # one settings object per run: the adapters of this run share what it holds (pacers)
     settings = DestinationSettings(
-        env=options.env, base_url=options.base_url, time_scale=options.time_scale
+        env=options.env,
+        base_url=options.base_url,
+        time_scale=options.time_scale,
+        job_timeout=options.job_timeout,
+        max_wait=options.max_wait,
     )
     opened: dict[str, OpenConnection] = {}
     for name, connection in sorted(connections.items()):

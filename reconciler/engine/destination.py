@@ -12,6 +12,7 @@ unknown list, ``ConnectionUnusable`` for credentials that cannot be used).
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Callable, Sequence
 from typing import Protocol
@@ -32,6 +33,12 @@ class Destination(Protocol):
     @property
     def facts(self) -> values.DestinationFacts: ...
 
+    def interrupt_on(self, event: asyncio.Event | None) -> None:
+        """From now on, setting ``event`` ends every wait of the destination at once (a
+        throttled request's Retry-After, pacing, job polls): what it waited to send is not
+        sent, and the call raises a ``DestinationError``."""
+        ...
+
     async def verify(self) -> str:
         """The id of the account the credentials reach (raises if they are refused)."""
         ...
@@ -46,14 +53,20 @@ class Destination(Protocol):
         ...
 
     async def read_members(
-        self, list_id: str, *, joined_after: dt.datetime | None = None
+        self,
+        list_id: str,
+        *,
+        joined_after: dt.datetime | None = None,
+        on_page: Callable[[int], None] | None = None,
     ) -> values.ListMembers:
-        """Every member with an email, or those who joined after ``joined_after``."""
+        """Every member with an email, or those who joined after ``joined_after``;
+        ``on_page(n)`` after each page of ``n`` members read."""
         ...
 
-    async def settle_jobs(self, list_id: str, pending: Sequence[str]) -> list[str]:
+    async def settle_jobs(self, list_id: str, pending: Sequence[str]) -> values.SettledJobs:
         """Wait for the list's running import jobs and the ``pending`` ones recorded by an
-        earlier run; the ids of the jobs now finished."""
+        earlier run (bounded by the run's ``job_timeout``: past it, an error naming the jobs);
+        the ids of the jobs now finished, and of those the destination no longer knows."""
         ...
 
     async def add(

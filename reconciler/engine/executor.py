@@ -45,7 +45,8 @@ async def execute_export(
     except ReconcilerError as exc:
         hint = getattr(exc, "hint", "")
         outcome.error = f"{exc}; hint: {hint}" if hint else str(exc)
-        outcome.outcome = Outcome.FAILED
+        # a stop ends the destination's waits with an error: the export was interrupted
+        outcome.outcome = Outcome.INTERRUPTED if stop.requested else Outcome.FAILED
     else:
         if stop.requested:
             outcome.outcome = Outcome.INTERRUPTED

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from types import TracebackType
@@ -15,7 +16,7 @@ from reconciler.emails import normalise_email
 from reconciler.klaviyo import endpoints as ep
 from reconciler.klaviyo.bulk import BulkImporter
 from reconciler.klaviyo.columns import as_members, unique_emails
-from reconciler.klaviyo.errors import KlaviyoConfigError, KlaviyoError
+from reconciler.klaviyo.errors import KlaviyoConfigError, KlaviyoError, ValidationError
 from reconciler.klaviyo.facts import EMAILS_PER_LOOKUP, MEMBER_CHUNK
 from reconciler.klaviyo.jobs import Jobs
 from reconciler.klaviyo.jsonapi import (
@@ -287,7 +288,9 @@ class KlaviyoClient:
         profile_ids: Sequence[str],
         on_chunk: Callable[[int], None] | None = None,
     ) -> int:
-        """Remove members by profile id, 1,000 per call, calls concurrent (M tier)."""
+        """Remove members by profile id, 1,000 per call, calls concurrent (M tier). An id
+        Klaviyo no longer knows (the profile was merged into another, or deleted, since the
+        list was read) is skipped, not an error: that member has left the list already."""
         return await self._relationships(ep.REMOVE_FROM_LIST, list_id, profile_ids, on_chunk)
 
     async def add_members(self, list_id: str, profile_ids: Sequence[str]) -> int:
@@ -305,8 +308,20 @@ class KlaviyoClient:
         path = endpoint.path(id=list_id)
 
         async def send(chunk: list[str]) -> int:
-            payload = {"data": [{"type": "profile", "id": pid} for pid in chunk]}
-            await self._sender.request(endpoint, path, body=encode(payload))
+            sent = chunk
+            while sent:
+                payload = {"data": [{"type": "profile", "id": pid} for pid in sent]}
+                try:
+                    await self._sender.request(endpoint, path, body=encode(payload))
+                    break
+                except ValidationError as exc:
+                    # profiles merged away or deleted since the list was read: their ids are
+                    # gone (a merged address lives on under the other profile's id); the 400
+                    # names each by pointer, the rest of the chunk is sent again
+                    vanished = _named_ids(exc, sent)
+                    if not vanished or endpoint is not ep.REMOVE_FROM_LIST:
+                        raise
+                    sent = [pid for pid in sent if pid not in vanished]
             if on_chunk is not None:
                 on_chunk(len(chunk))
             return len(chunk)
@@ -319,3 +334,16 @@ class KlaviyoClient:
     ) -> dict[str, Any]:
         response = await self._sender.request(endpoint, path, params=params)
         return document(response, "GET", path)
+
+
+_ID_POINTER = re.compile(r"^/data/(\d+)/id$")
+
+
+def _named_ids(error: ValidationError, sent: Sequence[str]) -> set[str]:
+    """The profile ids of ``sent`` that a 400 names by ``source.pointer`` (``/data/<i>/id``)."""
+    named: set[str] = set()
+    for detail in error.errors:
+        found = _ID_POINTER.match(detail.pointer or "")
+        if found and int(found.group(1)) < len(sent):
+            named.add(sent[int(found.group(1))])
+    return named

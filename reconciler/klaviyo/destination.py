@@ -8,6 +8,7 @@ it raises are :class:`~reconciler.errors.DestinationError` subclasses.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import os
 from collections.abc import Callable, Sequence
@@ -29,6 +30,7 @@ from reconciler.values import (
     ListInfo,
     ListMembers,
     ProfileInput,
+    SettledJobs,
     Subscription,
 )
 
@@ -56,9 +58,13 @@ def open_klaviyo(connection: Connection, settings: DestinationSettings) -> Klavi
     base_url = settings.base_url or connection.base_url or DEFAULT_BASE_URL
     key = api_key_for(connection, settings)
     client = KlaviyoClient(
-        key, base_url=base_url, time_scale=settings.time_scale, pacers=run_pacers(settings)
+        key,
+        base_url=base_url,
+        time_scale=settings.time_scale,
+        pacers=run_pacers(settings),
+        max_wait=settings.max_wait,
     )
-    return KlaviyoDestination(client)
+    return KlaviyoDestination(client, job_timeout=settings.job_timeout)
 
 
 def run_pacers(settings: DestinationSettings) -> PacerRegistry:
@@ -74,11 +80,15 @@ class KlaviyoDestination:
 
     facts: DestinationFacts = FACTS
 
-    def __init__(self, client: KlaviyoClient) -> None:
+    def __init__(self, client: KlaviyoClient, *, job_timeout: float | None = None) -> None:
         self.client = client
+        self.job_timeout = job_timeout
 
     async def aclose(self) -> None:
         await self.client.aclose()
+
+    def interrupt_on(self, event: asyncio.Event | None) -> None:
+        self.client.interrupt_on(event)
 
     async def verify(self) -> str:
         return (await self.client.verify_key()).id
@@ -91,16 +101,26 @@ class KlaviyoDestination:
         return [ListInfo(a.id, a.name, a.profile_count, a.created) for a in found]
 
     async def read_members(
-        self, list_id: str, *, joined_after: dt.datetime | None = None
+        self,
+        list_id: str,
+        *,
+        joined_after: dt.datetime | None = None,
+        on_page: Callable[[int], None] | None = None,
     ) -> ListMembers:
-        return await self.client.read_member_columns(list_id, joined_after=joined_after)
+        return await self.client.read_member_columns(
+            list_id, joined_after=joined_after, on_page=on_page
+        )
 
-    async def settle_jobs(self, list_id: str, pending: Sequence[str]) -> list[str]:
+    async def settle_jobs(self, list_id: str, pending: Sequence[str]) -> SettledJobs:
         running = set(await self.client.running_jobs(list_id))
         running.update(pending)
-        if running:
-            await self.client.wait_for_jobs(sorted(running))
-        return sorted(running)
+        if not running:
+            return SettledJobs()
+        results = await self.client.wait_for_jobs(sorted(running), timeout=self.job_timeout)
+        return SettledJobs(
+            finished=tuple(r.job_id for r in results),
+            gone=tuple(r.job_id for r in results if r.gone),
+        )
 
     async def add(self, list_id: str, profiles: Sequence[ProfileInput]) -> ImportSubmission:
         return await self.client.bulk_import(list_id, profiles)

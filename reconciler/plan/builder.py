@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from reconciler.emails import mask_email
 from reconciler.models import Connection, Export
 from reconciler.plan.estimate import apply_estimate
 from reconciler.plan.guards import evaluate_guards, segment_guards
@@ -20,6 +21,8 @@ from reconciler.sources import SegmentData
 from reconciler.sources.fields import ProfileFields
 from reconciler.values import DestinationFacts
 
+LEFT_SAMPLES = 5
+
 
 @dataclass(frozen=True, init=False)
 class ListState:
@@ -30,6 +33,7 @@ class ListState:
     list_name: str
     members: MemberTable
     incremental: bool = False
+    departed: frozenset[str] = frozenset()  # left the list outside the reconciler
 
     def __init__(
         self,
@@ -38,6 +42,7 @@ class ListState:
         list_name: str,
         members: MemberTable | Mapping[str, str],
         incremental: bool = False,
+        departed: frozenset[str] = frozenset(),
     ) -> None:
         table = members if isinstance(members, MemberTable) else MemberTable.from_mapping(members)
         object.__setattr__(self, "account", account)
@@ -45,6 +50,7 @@ class ListState:
         object.__setattr__(self, "list_name", list_name)
         object.__setattr__(self, "members", table)
         object.__setattr__(self, "incremental", incremental)
+        object.__setattr__(self, "departed", departed)
 
     def digest(self) -> str:
         return self.members.digest()
@@ -61,24 +67,40 @@ def build_export_plan(
     force: bool = False,
     sent: pa.Table | None = None,
     decisions: Decisions | None = None,
+    readded: frozenset[str] = frozenset(),
+    readd_departed: bool = False,
 ) -> ExportPlan:
     """The difference between ``segment`` and ``current``, with guards and an estimate.
 
     ``sent``: what the state says was last sent per member (field digests, subscriptions);
     ``decisions``: the subscriptions the plan makes (see :mod:`reconciler.plan.subscriptions`).
+    Members who left the list outside the reconciler (``current.departed``) are not added
+    again: the plan names them ("left outside the reconciler") instead; with
+    ``external_removals: readd`` (or ``readd_departed``) they are added again, once: those in
+    ``readded`` (re-added before, and gone again) stay out.
     """
     desired = string_array(segment.emails if segment.email_array is None else segment.email_array)
     members = current.members
-    missing = missing_from(desired, members.emails)
-    add = sorted(desired.filter(missing).to_pylist())
+    missing_mask = missing_from(desired, members.emails)
+    missing = sorted(desired.filter(missing_mask).to_pylist())
+    left = [e for e in missing if e in current.departed] if current.departed else []
+    readd: list[str] = []
+    if left and (readd_departed or export.external_removals == "readd"):
+        readd = [e for e in left if e not in readded]  # once: one who left again stays out
+        left = [e for e in left if e in readded]
+    add = (
+        [e for e in missing if e not in current.departed or e in set(readd)]
+        if left or readd
+        else missing
+    )
     updates = field_updates(
         desired,
         _digests(segment, desired),
-        pc.invert(missing),
+        pc.invert(missing_mask),
         sent,
         clear=export.null_values == "clear",
     )
-    del missing
+    del missing_mask
     removed: list[str] = []
     remove_ids: list[str] = []
     kept = 0
@@ -112,7 +134,7 @@ def build_export_plan(
         add_fields=_fields_of(add, segment.properties),
         remove=tuple(removed),
         remove_ids=tuple(remove_ids),
-        unchanged=len(desired) - len(add),
+        unchanged=len(desired) - len(missing),
         current=len(members),
         desired=len(desired),
         rows=segment.rows,
@@ -120,12 +142,17 @@ def build_export_plan(
         duplicates=segment.duplicates,
         invalid_samples=tuple(segment.invalid_samples),
         kept_invalid=kept,
+        invalid_phones=segment.invalid_phones,
+        invalid_phone_samples=segment.invalid_phone_samples,
         guards=tuple(guards),
         estimate=Estimate(calls=calls, seconds=seconds),
         fingerprints=Fingerprints(
             config=config_digest, segment=segment.fingerprint, list=current.digest()
         ),
         incremental=current.incremental,
+        left_outside=len(left),
+        readd=tuple(readd),
+        left_outside_samples=tuple(mask_email(e) for e in left[:LEFT_SAMPLES]),
         notes=(),
         error=None,
         field_keys=tuple(sorted(segment.field_digests)),

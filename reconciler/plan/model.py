@@ -67,10 +67,16 @@ class ExportPlan(Frozen):
     duplicates: int = 0
     invalid_samples: tuple[str, ...] = ()
     kept_invalid: int = 0  # members not removed: the segment holds them, our validator refused
+    invalid_phones: int = 0  # rows whose phone_number was dropped (not a possible number)
+    invalid_phone_samples: tuple[str, ...] = ()  # masked
     guards: tuple[GuardResult, ...] = ()
     estimate: Estimate = Estimate(calls=0, seconds=0.0)
     fingerprints: Fingerprints | None = None
     incremental: bool = False
+    # segment members who left the list outside the reconciler (not re-added): count, masked
+    left_outside: int = 0
+    readd: tuple[str, ...] = ()  # of ``add``: members who left outside, re-added (once)
+    left_outside_samples: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     error: str | None = None
     # fields kept current: members whose mapped values changed since they were last sent

@@ -6,6 +6,7 @@ None of them contains a full email address: counts, and masked samples at most.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 
 from reconciler.emails import mask_email, mask_text
@@ -14,6 +15,7 @@ from reconciler.plan.model import ConfigChange, ExportPlan, Plan
 MARKDOWN_LIMIT = 60_000
 SAMPLES = 5
 MARKER = "<!-- reconciler-plan -->"
+_SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 
 Style = Callable[..., str]
 TRUNCATED = (
@@ -41,6 +43,7 @@ def export_summary(e: ExportPlan) -> dict[str, object]:
         "unchanged": e.unchanged,
         "invalid": e.invalid,
         "kept_invalid": e.kept_invalid,
+        "invalid_phones": e.invalid_phones,
         "duplicates": e.duplicates,
         "current": e.current,
         "desired": e.desired,
@@ -48,6 +51,9 @@ def export_summary(e: ExportPlan) -> dict[str, object]:
         "reasons": e.reasons,
         "forced": e.forced_guards,
         "incremental": e.incremental,
+        "left_outside": e.left_outside,
+        "readd": len(e.readd),
+        "left_outside_samples": list(e.left_outside_samples),
         "notes": list(e.notes),
         "estimate": {"calls": e.estimate.calls, "seconds": e.estimate.seconds},
         "update": len(e.update),
@@ -102,7 +108,7 @@ def render_text(plan: Plan, style: Style = _plain) -> str:
         lines.extend(_text_export(e, style))
         lines.append("")
     if plan.config_changes:
-        base = f" since {plan.base}" if plan.base else ""
+        base = f" since {short_ref(plan.base)}" if plan.base else ""
         lines.append(style(f"Configuration changes{base}:", bold=True))
         lines.extend(f"  {_change_line(c)}" for c in plan.config_changes)
         lines.append("")
@@ -132,11 +138,27 @@ def _text_export(e: ExportPlan, style: Style) -> list[str]:
     if e.remove:
         lines.append(f"  remove e.g. {', '.join(samples(e.remove))}")
     lines.extend(f"  {line}" for line in marketing_lines(e))
+    if e.left_outside:
+        lines.append(style(f"  {left_outside_line(e)}", fg="yellow"))
+    if e.readd:
+        lines.append(
+            f"  {len(e.readd):,} of the adds left the list outside the reconciler and are "
+            f"re-added once (external_removals: readd): e.g. {', '.join(samples(e.readd))}"
+        )
     if e.kept_invalid:
         lines.append(
             style(
                 f"  kept {e.kept_invalid:,} members whose segment rows have addresses our "
                 "validator refused (not removed; check the invalid rows)",
+                fg="yellow",
+            )
+        )
+    if e.invalid_phones:
+        shown = ", ".join(e.invalid_phone_samples)
+        lines.append(
+            style(
+                f"  {e.invalid_phones:,} phone numbers dropped (not a possible number; the "
+                f"profiles still go without one), e.g. {shown}",
                 fg="yellow",
             )
         )
@@ -146,6 +168,20 @@ def _text_export(e: ExportPlan, style: Style) -> list[str]:
     for name in e.forced_guards:
         lines.append(style(f"  FORCED: guard {name} overridden with --force", fg="yellow"))
     return lines
+
+
+def left_outside_line(e: ExportPlan) -> str:
+    """The plan's word on segment members who left the list outside the reconciler."""
+    shown = ", ".join(e.left_outside_samples)
+    return (
+        f"{e.left_outside:,} left outside the reconciler (unsubscribed from a campaign, "
+        f"deleted, merged or removed in Klaviyo), not re-added: e.g. {shown}"
+    )
+
+
+def short_ref(ref: str) -> str:
+    """A commit sha shortened to 12 characters (as git shows it); a branch name as it is."""
+    return ref[:12] if _SHA.fullmatch(ref) else ref
 
 
 def _totals(plan: Plan) -> str:
@@ -192,6 +228,8 @@ def _markdown_table(plan: Plan) -> str:
 
 def _markdown_details(e: ExportPlan) -> list[str]:
     lines: list[str] = [f"- :information_source: **{e.name}**: {note}" for note in e.notes]
+    if e.left_outside:
+        lines.append(f"- :information_source: **{e.name}**: {left_outside_line(e)}")
     for reason in e.reasons:
         lines.append(f"- :no_entry: **{e.name}** blocked: {reason}")
     for name in e.forced_guards:
@@ -207,7 +245,7 @@ def _markdown_details(e: ExportPlan) -> list[str]:
 def _markdown_changes(plan: Plan) -> list[str]:
     if not plan.config_changes:
         return []
-    base = f" since `{plan.base}`" if plan.base else ""
+    base = f" since `{short_ref(plan.base)}`" if plan.base else ""
     lines = ["", f"### Configuration changes{base}", ""]
     lines.extend(f"- {_change_line(c)}" for c in plan.config_changes)
     return lines

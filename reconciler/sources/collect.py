@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from reconciler.emails import mask_email, rejected_form
-from reconciler.sources.base import Batch
+from reconciler.sources.base import Batch, ColumnValues
 from reconciler.sources.columns import ColumnStore
 from reconciler.sources.consent import ConsentColumns
 from reconciler.sources.dedup import distinct, first_rows, hash_sum
@@ -24,6 +24,7 @@ from reconciler.sources.emailset import EmailSet
 from reconciler.sources.fields import ProfileFields
 from reconciler.sources.fingerprint import Fingerprint, field_part, part_digests
 from reconciler.sources.normalise import as_string_array, normalise_array
+from reconciler.sources.phones import mask_phone, normalise_phone
 
 SAMPLE_SLICE = 1_000  # samples are looked for among this many emails at a time
 FINGERPRINT_SLICE = 25_000  # profile texts are built and hashed this many at a time
@@ -36,6 +37,7 @@ class FieldMap:
     email: str
     attributes: dict[str, str] = field(default_factory=dict)  # Klaviyo attribute -> column
     properties: dict[str, str] = field(default_factory=dict)  # custom property -> column
+    phone_region: str | None = None  # default region of phone numbers without country code
     consent: str | None = None  # column true for rows that consented (subscribe:)
     consented_at: str | None = None  # column with the moment of consent
 
@@ -64,6 +66,8 @@ class Collected:
     field_digests: Mapping[str, pa.UInt64Array] = field(default_factory=dict)
     consent: ConsentColumns | None = None
     rejected: pa.StringArray | None = None  # see SegmentData.rejected
+    invalid_phones: int = 0
+    invalid_phone_samples: tuple[str, ...] = ()
 
 
 class SegmentCollector:
@@ -78,6 +82,11 @@ class SegmentCollector:
         self._emails: list[pa.Array] = []
         self._rejected: list[pa.Array] = []
         self._columns = {c: ColumnStore() for c in fields.extra_columns()}
+        # Phone numbers are normalised for an export with a default_region; without one they
+        # go as they are (Klaviyo refuses a number that is not E.164, reported per profile).
+        self._phone = fields.attributes.get("phone_number") if fields.phone_region else None
+        self.invalid_phones = 0
+        self.invalid_phone_samples: list[str] = []
 
     def add(self, batch: Batch) -> None:
         raw = as_string_array(batch.emails())
@@ -89,7 +98,22 @@ class SegmentCollector:
         positions = pc.indices_nonzero(pc.is_valid(normalised))
         self._emails.append(normalised.take(positions))
         for column, store in self._columns.items():
-            store.add(batch.values(column, positions))
+            values = batch.values(column, positions)
+            store.add(self._phones(values) if column == self._phone else values)
+
+    def _phones(self, values: ColumnValues) -> list[object]:
+        """The phone numbers in E.164 form; a value that is no possible number becomes null."""
+        raw = values if isinstance(values, list) else values.to_pylist()
+        region = self.fields.phone_region
+        phones: list[object] = []
+        for value in raw:
+            phone = normalise_phone(value, region)
+            if phone is None and value is not None and str(value).strip():
+                self.invalid_phones += 1
+                if len(self.invalid_phone_samples) < self.sample_limit:
+                    self.invalid_phone_samples.append(mask_phone(value))
+            phones.append(phone)
+        return phones
 
     def _refused(self, values: list[object]) -> None:
         """Invalid rows: masked samples, and the forms a list member of each would have."""
@@ -115,12 +139,16 @@ class SegmentCollector:
             invalid_samples=tuple(self.invalid_samples),
             duplicate_samples=tuple(mask_email(e) for e in found.repeated),
             rejected=_unique(self._rejected),
+            invalid_phones=self.invalid_phones,
+            invalid_phone_samples=tuple(self.invalid_phone_samples),
         )
         if not materialise:
             return summary
         self._emails = []
-        unique, rows = first_rows(emails, found)
-        del emails, found
+        rows = first_rows(emails, found)
+        del found
+        unique = emails if rows is None else emails.take(rows)
+        del emails
         consent = self._consent(rows, len(unique))
         if not self.fields.attributes and not self.fields.properties:
             fingerprint = Fingerprint(len(unique), hash_sum(unique)).hexdigest()

@@ -37,6 +37,9 @@ class SegmentData:
     # Rows the email validator refused, as a list member with that address would be read
     # (trimmed, lower-cased): mirror mode keeps such members rather than removing them.
     rejected: pa.StringArray | None = None
+    # Rows whose fields.phone_number is no possible number (dropped from their profile).
+    invalid_phones: int = 0
+    invalid_phone_samples: tuple[str, ...] = ()  # masked, at most 5
 
 
 @dataclass(frozen=True)

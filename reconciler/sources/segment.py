@@ -54,6 +54,8 @@ def read_segment(
         field_digests=found.field_digests,
         consent=found.consent,
         rejected=found.rejected,
+        invalid_phones=found.invalid_phones,
+        invalid_phone_samples=found.invalid_phone_samples,
     )
 
 
@@ -130,6 +132,7 @@ def export_fields(export: Export, segment: str, source: str, columns: Sequence[s
         email=found["fields.email"],
         attributes={k: found[f"fields.{k}"] for k in export.fields.attribute_columns()},
         properties={k: found[f"fields.properties.{k}"] for k in export.fields.properties},
+        phone_region=export.default_region,
         consent=found.get("subscribe.consent_column"),
         consented_at=found.get("subscribe.consented_at_column"),
     )

@@ -1,4 +1,5 @@
-"""The state backend: journal, locks, membership cache and pending jobs over one database."""
+"""The state backend: journal, locks, membership cache, pending jobs and departed members over
+one database."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Self
 
 from reconciler.state.cache import MembershipCache
 from reconciler.state.database import Database
+from reconciler.state.departures import Departures
 from reconciler.state.jobs import PendingJobs
 from reconciler.state.journal import Journal
 from reconciler.state.protocol import ListLocks
@@ -25,6 +27,7 @@ class SqlStateBackend:
         self.cache = MembershipCache(db)
         self.jobs = PendingJobs(db)
         self.sent = SentProfiles(db)
+        self.departures = Departures(db)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.description}>"

@@ -40,6 +40,23 @@ class WaitForImports:
         ctx.failed_emails.update(f.email for r in results for f in r.errors)
         ctx.failed_emails.update(f.email for f in rejected)
         _count(outcome, results, rejected, self.kind)
+        if self.kind == "add":
+            _record_imported(ctx, results)
+
+
+def _record_imported(ctx: StageContext, results: list[JobResult]) -> None:
+    """The addresses the jobs added, for the next read to check they stayed (one that is
+    missing then left outside the reconciler). Nothing is recorded if a job did not complete
+    (which of its profiles it added cannot be known) or a stop cut the submission short."""
+    if ctx.stop.requested or any(r.status != "complete" for r in results):
+        return
+    refused = {f.email for r in results for f in r.errors} | {f.email for f in ctx.rejected}
+    added = [e for e in ctx.plan.add if e not in refused] if refused else list(ctx.plan.add)
+    plan = ctx.plan
+    ctx.state.departures.record_imported(plan.account, plan.list_id, ctx.run_id, added)
+    if plan.readd:
+        readded = [e for e in plan.readd if e not in refused]
+        ctx.state.departures.mark_readded(plan.account, plan.list_id, readded)
 
 
 def _advancer(task: str, progress: Progress) -> Callable[[JobStatus], None]:
