@@ -180,6 +180,7 @@ class KlaviyoClient:
             joined_after=after,
             on_page=on_page,
             workers=self.max_concurrency,
+            burst_rate=ep.GET_LIST_PROFILES.rate.burst * self.time_scale,
         )
         return await reader.read()
 
