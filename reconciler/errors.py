@@ -81,6 +81,23 @@ class SourceError(ReconcilerError):
         super().__init__(f"segment '{segment}' (source '{source}'): {message}")
 
 
+class SourceDeclarationError(SourceError):
+    """A segment could not be read because of its Source: its files, their dialect or encoding
+    (reported at the Source's declaration rather than at an export)."""
+
+
+class DestinationError(ReconcilerError):
+    """A destination (its adapter, e.g. the Klaviyo client) failed or refused a request."""
+
+
+class DestinationNotFound(DestinationError):
+    """The destination has no such list (or job, or account) for these credentials."""
+
+
+class ConnectionUnusable(DestinationError):
+    """A connection cannot be used: a missing key variable, or a setting the adapter refuses."""
+
+
 class StateError(ReconcilerError):
     """The state backend (SQLite or PostgreSQL) failed."""
 

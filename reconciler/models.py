@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, PositiveInt, Tag, TypeAdapter
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 LIST_ID_PATTERN = r"^[A-Za-z0-9]{6}$"
@@ -46,14 +46,12 @@ class Consent(Declaration):
     )
 
 
-class Connection(Declaration):
-    """A Klaviyo account reached with a private API key."""
+class ConnectionBase(Declaration):
+    """What every connection declares, whatever its destination ``type``."""
 
     kind: Literal["Connection"] = Field(description="Document kind.")
     name: Name
     display_name: str | None = Field(default=None, description="Human-readable label.")
-    type: Literal["klaviyo"] = Field(default="klaviyo", description="Destination type.")
-    api_key: EnvRef = Field(description="Environment variable holding the private API key.")
     usable_by: Literal["admins", "contributors"] = Field(
         default="admins",
         description="Who may add or change exports using this connection: admins only, "
@@ -62,11 +60,34 @@ class Connection(Declaration):
     consent: Consent | None = Field(
         default=None, description="Data-privacy and compliance acknowledgement."
     )
+
+
+class KlaviyoConnection(ConnectionBase):
+    """A Klaviyo account reached with a private API key."""
+
+    type: Literal["klaviyo"] = Field(default="klaviyo", description="Destination type.")
+    api_key: EnvRef = Field(description="Environment variable holding the private API key.")
     base_url: str | None = Field(
         default=None,
         description="API base URL; defaults to https://a.klaviyo.com. Plain http is only "
         "allowed to loopback addresses (the sandbox).",
     )
+
+
+DEFAULT_CONNECTION_TYPE = "klaviyo"
+
+
+def connection_type(value: object) -> str:
+    """The ``type`` of a connection document or model (``klaviyo`` when left out)."""
+    found = value.get("type") if isinstance(value, dict) else getattr(value, "type", None)
+    return found if isinstance(found, str) else DEFAULT_CONNECTION_TYPE
+
+
+# One member per destination type, tagged by ``type``: a new destination adds its model here.
+Connection = Annotated[
+    Annotated[KlaviyoConnection, Tag("klaviyo")],
+    Discriminator(connection_type),
+]
 
 
 class Source(Declaration):
@@ -87,6 +108,18 @@ class Source(Declaration):
     encoding: str | None = Field(
         default=None,
         description="Character encoding of CSV files when not UTF-8 (for example latin-1).",
+    )
+    delimiter: str | None = Field(
+        default=None,
+        pattern=r"^[^\r\n]$",
+        description='Field separator of CSV files (one character, e.g. ";" or "\\t"); '
+        "default ',' (tab for .tsv).",
+    )
+    quote: str | None = Field(
+        default=None,
+        pattern=r"^[^\r\n]$",
+        description="Quote character of CSV files (one character; doubled inside a quoted "
+        "value); default '\"'.",
     )
 
 
@@ -118,6 +151,11 @@ class Fields(Declaration):
         default_factory=dict,
         description="Custom profile property name -> column.",
     )
+
+    @classmethod
+    def attribute_names(cls) -> tuple[str, ...]:
+        """The profile attributes a column may feed (every field but email and properties)."""
+        return tuple(k for k in cls.model_fields if k not in ("email", "properties"))
 
     def attribute_columns(self) -> dict[str, str]:
         """Klaviyo attribute -> column for every mapped field except email and properties."""
@@ -176,12 +214,56 @@ class Access(Declaration):
     )
 
 
-KINDS: dict[str, type[Declaration]] = {
-    "Connection": Connection,
-    "Source": Source,
-    "Segment": Segment,
-    "Export": Export,
-    "Access": Access,
+NotifyEvent = Literal["failed", "partial", "blocked", "interrupted", "volume"]
+Threshold = PositiveInt | Annotated[str, Field(pattern=PERCENT_PATTERN)]
+
+
+def _default_events() -> list[NotifyEvent]:
+    return ["failed", "partial", "blocked", "interrupted"]
+
+
+class Volume(Declaration):
+    """When a run's changes are large enough to tell someone (event ``volume``)."""
+
+    removals: Threshold | None = Field(
+        default=None,
+        description="Notify when an export removes more than this: a count, or a percentage of "
+        "the list before the run.",
+    )
+    adds: Threshold | None = Field(
+        default=None,
+        description="Notify when an export adds more than this: a count, or a percentage of "
+        "the list before the run.",
+    )
+
+
+class Notification(Declaration):
+    """A Slack-compatible webhook told after ``apply`` when a run needs attention."""
+
+    kind: Literal["Notification"] = Field(description="Document kind.")
+    name: Name
+    webhook: EnvRef = Field(
+        description="Environment variable holding the webhook URL (a secret: never in the file)."
+    )
+    on: list[NotifyEvent] = Field(
+        default_factory=_default_events,
+        min_length=1,
+        description="Which runs to notify about: failed, partial, blocked, interrupted, and "
+        "volume (changes over the `volume` thresholds).",
+    )
+    volume: Volume = Field(default_factory=Volume, description="Thresholds of the volume event.")
+    exports: list[str] | None = Field(
+        default=None, description="Only runs of these exports (default: every export)."
+    )
+
+
+KINDS: dict[str, TypeAdapter[Declaration]] = {
+    "Connection": TypeAdapter(Connection),
+    "Source": TypeAdapter(Source),
+    "Segment": TypeAdapter(Segment),
+    "Export": TypeAdapter(Export),
+    "Access": TypeAdapter(Access),
+    "Notification": TypeAdapter(Notification),
 }
 
 
@@ -195,6 +277,7 @@ class Config(BaseModel):
     segments: dict[str, Segment] = Field(default_factory=dict)
     exports: dict[str, Export] = Field(default_factory=dict)
     access: Access | None = None
+    notifications: dict[str, Notification] = Field(default_factory=dict)
     origins: dict[str, str] = Field(
         default_factory=dict,
         description="'Kind/name' -> 'file:line' where the declaration starts.",

@@ -1,7 +1,10 @@
 """A thin, typed layer over the ``git`` command line: history, trees and blobs.
 
-Every function takes the repository's top directory and raises :class:`GitError` (or
-:class:`NotAGitRepository`) with a message that says what failed and how to fix it.
+Every git call of the reconciler goes through this module. Functions take the repository's
+top directory (see :func:`repo_root`: the repository that holds ``--config-dir``, never the
+current directory's by accident) and raise :class:`GitError` (or :class:`NotAGitRepository`) with
+a message that says what failed and how to fix it; the ``find_*``/``head_commit``/``is_ancestor``
+look-ups return None/False instead, for callers that work outside git too.
 """
 
 from __future__ import annotations
@@ -62,11 +65,16 @@ def run_git(repo: Path, *args: str, stdin: bytes | None = None) -> bytes:
     return done.stdout
 
 
-def repo_root(path: Path) -> Path:
-    """The top directory of the git work tree holding ``path`` (or its nearest existing parent)."""
+def _existing_dir(path: Path) -> Path:
     start = path.absolute()
     while not start.is_dir() and start != start.parent:
         start = start.parent
+    return start
+
+
+def repo_root(path: Path) -> Path:
+    """The top directory of the git work tree holding ``path`` (or its nearest existing parent)."""
+    start = _existing_dir(path)
     try:
         out = run_git(start, "rev-parse", "--show-toplevel")
     except GitError as exc:
@@ -207,3 +215,36 @@ def dirty_paths(repo: Path, under: str) -> list[str]:
         if entry[0] in "RC":
             paths.append(next(entries, ""))
     return [p for p in paths if p]
+
+
+def find_root(path: Path) -> Path | None:
+    """:func:`repo_root`, or None when ``path`` is not inside a git work tree (or git is
+    missing)."""
+    try:
+        return repo_root(path)
+    except GitError:
+        return None
+
+
+def head_commit(path: Path) -> str | None:
+    """The full sha of HEAD in the repository holding ``path``; None outside git or before the
+    first commit."""
+    root = find_root(path)
+    if root is None or not has_commits(root):
+        return None
+    return resolve(root, "HEAD")
+
+
+def is_ancestor(repo: Path, older: str, newer: str) -> bool:
+    """True when git knows both commits and ``older`` is an ancestor of ``newer`` (a shallow
+    clone without ``newer`` cannot tell: False)."""
+    try:
+        run_git(repo, "merge-base", "--is-ancestor", older, newer)
+    except GitError:
+        return False
+    return True
+
+
+def user_email(path: Path) -> str | None:
+    """``git config user.email`` as seen from ``path`` (its repository's, else the global one)."""
+    return config_user_email(_existing_dir(path))

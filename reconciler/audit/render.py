@@ -1,4 +1,8 @@
-"""Renderings of an audit report: text table, JSON and markdown (returned, never printed)."""
+"""Renderings of an audit report: text table, JSON and markdown (returned, never printed).
+
+Configuration values and commit subjects pass through the masker (a segment query may name a
+customer); authors and ``accepted_by`` are the operators' git identities and stay readable.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from reconciler.audit.report import AuditReport
+from reconciler.emails import mask_text
 
 FORMATS = ("table", "json", "markdown")
 SUMMARY_COLUMNS = ("KIND", "NAME", "STATUS", "CREATED", "ENABLED", "CONSENT", "CHANGES", "LAST RUN")
@@ -15,14 +20,35 @@ SUMMARY_COLUMNS = ("KIND", "NAME", "STATUS", "CREATED", "ENABLED", "CONSENT", "C
 def render_report(report: AuditReport, fmt: str) -> str:
     """The report as ``table``, ``json`` or ``markdown`` text."""
     if fmt == "json":
-        return json.dumps(report.as_dict(), indent=2, default=str)
+        return json.dumps(_masked_values(report.as_dict()), indent=2, default=str)
     if fmt == "markdown":
         return render_markdown(report)
     return render_table(report)
 
 
 def _value(value: Any) -> str:
-    return json.dumps(value, default=str, ensure_ascii=False)
+    return json.dumps(_masked(value), default=str, ensure_ascii=False)
+
+
+def _masked(value: Any) -> Any:
+    if isinstance(value, str):
+        return mask_text(value)
+    if isinstance(value, list | tuple):
+        return [_masked(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _masked(v) for k, v in value.items()}
+    return value
+
+
+def _masked_values(report: dict[str, Any]) -> dict[str, Any]:
+    """The JSON report with every change's values and subject masked (in place)."""
+    for entry in report.get("entries") or []:
+        for change in entry.get("changes") or []:
+            change["subject"] = mask_text(str(change.get("subject", "")))
+            for field in change.get("fields") or []:
+                for side in ("old", "new"):
+                    field[side] = _masked(field.get(side))
+    return report
 
 
 def _who(by: Any, at: Any) -> str:
@@ -87,7 +113,7 @@ def _table(header: Sequence[str], rows: list[list[str]]) -> list[str]:
 def _change_lines(change: dict[str, Any]) -> list[str]:
     head = (
         f"    {change['date'][:10]} {change['commit'][:10]} {change['author']}: "
-        f"{change['action']} — {change['subject']}"
+        f"{change['action']} — {mask_text(change['subject'])}"
     )
     fields = [
         f"      {f['path']}: {_value(f['old'])} -> {_value(f['new'])}" for f in change["fields"]

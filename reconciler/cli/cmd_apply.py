@@ -8,15 +8,17 @@ from typing import Any
 
 import click
 
+from reconciler import api
 from reconciler.cli.cmd_plan import render
+from reconciler.cli.notifying import echo_delivery
 from reconciler.cli.options import apply_options, config_dir_option, state_option
 from reconciler.cli.progress import make_progress
-from reconciler.cli.runner import run_options_from
-from reconciler.engine.applying import ApplyReport, run_apply
+from reconciler.cli.runner import command_state, run_options_from
+from reconciler.engine.applying import ApplyReport
+from reconciler.engine.stopping import Interrupted, StopSignal
 from reconciler.errors import ReconcilerError
 from reconciler.plan.model import Plan
 from reconciler.plan.planfile import read_plan
-from reconciler.state import open_state
 
 
 class ConfirmationNeeded(ReconcilerError):
@@ -25,14 +27,20 @@ class ConfirmationNeeded(ReconcilerError):
     hint = "pass --yes to apply without a prompt (CI), or run it in a terminal"
 
 
-def _confirm_with(yes: bool) -> Any:
+def _confirm_with(yes: bool, stop: StopSignal) -> Any:
     def confirm(plan: Plan) -> bool:
         if yes:
             return True
         if not sys.stdin.isatty():
             raise ConfirmationNeeded("apply needs confirmation and no terminal is attached")
-        click.echo(render(plan, "text"))
-        return click.confirm("Apply these changes?", default=False)
+        with stop.blocking():  # Ctrl-C at the prompt interrupts it at once
+            click.echo(render(plan, "text"))
+            try:
+                return click.confirm("Apply these changes?", default=False)
+            except click.Abort:
+                if stop.signum is not None:
+                    raise Interrupted(stop.signum) from None
+                return False  # end of input (Ctrl-D): nothing is applied
 
     return confirm
 
@@ -74,11 +82,18 @@ def apply(
         raise ConfirmationNeeded("apply needs confirmation and no terminal is attached")
     saved = read_plan(planfile) if planfile else None
     with (
-        open_state(options.state_url, root=options.state_root) as state,
+        command_state(state_url, config_dir, announce=True) as state,
         make_progress() as progress,
     ):
-        report = run_apply(
-            options, state, saved=saved, confirm=_confirm_with(yes), progress=progress
+        stop = StopSignal()
+        report = api.apply_run(
+            options,
+            saved=saved,
+            confirm=_confirm_with(yes, stop),
+            progress=progress,
+            on_delivery=echo_delivery,
+            state=state,
+            stop=stop,
         )
     if report.cancelled:
         click.echo("Cancelled: nothing was applied.")

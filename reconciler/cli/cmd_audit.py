@@ -12,9 +12,8 @@ from reconciler.audit import render_report
 from reconciler.audit.render import FORMATS
 from reconciler.audit.report import RunJournal
 from reconciler.cli.options import config_dir_option, state_option
-from reconciler.state import open_state
-
-DEFAULT_STATE_FILE = Path(".reconciler") / "state.db"
+from reconciler.cli.runner import command_state
+from reconciler.state.opening import StateNotFound
 
 
 @click.command()
@@ -54,12 +53,13 @@ def audit(
     """
     with ExitStack() as stack:
         journal: RunJournal | None = None
-        if state_url is not None or DEFAULT_STATE_FILE.exists():
-            journal = stack.enter_context(open_state(state_url, root=Path(".")))
+        missing = ""
+        try:
+            state = stack.enter_context(command_state(state_url, config_dir, create=False))
+            journal = state.journal
+        except StateNotFound as exc:
+            missing = str(exc.path)
         report = build_audit(config_dir, export=export_name, journal=journal, max_runs=max_runs)
     if journal is None:
-        report.notes.append(
-            f"no run journal ({DEFAULT_STATE_FILE} does not exist and --state is not set): "
-            "last runs are not shown"
-        )
+        report.notes.append(f"no run journal ({missing} does not exist): last runs are not shown")
     click.echo(render_report(report, fmt))

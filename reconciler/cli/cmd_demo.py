@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 import tempfile
 from pathlib import Path
@@ -17,6 +16,7 @@ from reconciler.demo import DEMO_KEY, copy_config, generate_profiles, profile_fi
 from reconciler.engine.applying import run_apply
 from reconciler.engine.options import RunOptions
 from reconciler.engine.planning import make_plan
+from reconciler.engine.stopping import run_stoppable
 from reconciler.errors import ReconcilerError
 from reconciler.models import Config, Export
 from reconciler.sandbox import SandboxConfig, SandboxServer
@@ -121,14 +121,14 @@ def _plan_apply_plan(
 ) -> bool:
     with open_state(options.state_url, root=options.state_root) as state:
         _step("Plan")
-        click.echo(render(asyncio.run(make_plan(options, state)), "text"))
+        click.echo(render(run_stoppable(make_plan(options, state)), "text"))
         _step("Apply")
         with make_progress() as progress:
             report = run_apply(options, state, progress=progress)
         for line in summary_lines(report):
             click.echo(line)
         _step("Plan again (expect no changes)")
-        again = asyncio.run(make_plan(options, state))
+        again = run_stoppable(make_plan(options, state))
         click.echo(render(again, "text"))
     converged = all(_matches(server, config, e, cfg_dir) for e in config.enabled_exports())
     _step("Summary")

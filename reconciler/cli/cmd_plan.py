@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
+from reconciler import api
 from reconciler.cli.options import apply_options, config_dir_option, state_option
-from reconciler.cli.runner import run_options_from
+from reconciler.cli.runner import command_state, run_options_from
 from reconciler.engine.access import enforce_access
-from reconciler.engine.planning import make_plan
 from reconciler.plan.model import Plan
 from reconciler.plan.planfile import write_plan
 from reconciler.plan.render import render_json, render_markdown, render_text
-from reconciler.state import open_state
 
 
 def render(plan: Plan, fmt: str) -> str:
@@ -74,8 +72,8 @@ def plan(
     options = run_options_from(config_dir, state_url, **values)
     for warning in enforce_access(options):
         click.secho(f"warning: {warning}", fg="yellow", err=True)
-    with open_state(options.state_url, root=options.state_root) as state:
-        result = asyncio.run(make_plan(options, state))
+    with command_state(state_url, config_dir, keep_on_failure=False, announce=True) as state:
+        result = api.plan_run(options, state=state)
     if options.force and any(e.forced_guards for e in result.exports):
         click.secho(
             "WARNING: --force overrides tripped safety guards; this is recorded.",

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import click
 from rich.console import Console
 from rich.table import Table
 
-from reconciler.cli.options import state_option
+from reconciler.cli.options import config_dir_option, state_option
+from reconciler.cli.runner import command_state
 from reconciler.errors import StateError
-from reconciler.state import ExportRecord, RunRecord, StateBackend, open_state
+from reconciler.state import ExportRecord, RunRecord, StateBackend
+from reconciler.state.opening import StateNotFound
 
 
 @click.command()
@@ -30,8 +33,9 @@ from reconciler.state import ExportRecord, RunRecord, StateBackend, open_state
     show_default=True,
     help="A table for people, or a JSON list of runs with their export records.",
 )
+@config_dir_option
 @state_option
-def runs(export: str | None, limit: int, fmt: str, state_url: str | None) -> None:
+def runs(export: str | None, limit: int, fmt: str, config_dir: Path, state_url: str | None) -> None:
     """List past applies from the journal.
 
     Who ran each apply, when, at which commit, and per export the added, removed and failed
@@ -43,9 +47,12 @@ def runs(export: str | None, limit: int, fmt: str, state_url: str | None) -> Non
       reconciler runs --export vip-to-klaviyo --limit 5
       reconciler runs --format json --state postgresql://ci@db/reconciler
     """
-    with open_state(state_url) as state:
-        found = state.list_runs(export=export, limit=limit)
-        where = getattr(state, "description", "the state backend")
+    try:
+        with command_state(state_url, config_dir, create=False) as state:
+            found = state.journal.list_runs(export=export, limit=limit)
+            where = state.description
+    except StateNotFound as exc:
+        found, where = [], f"{exc.path} (no state file yet)"
     if fmt == "json":
         click.echo(json.dumps([run.as_dict() for run in found], indent=2))
     elif not found:
@@ -92,8 +99,9 @@ def _export_line(record: ExportRecord) -> str:
 @click.command("force-unlock")
 @click.argument("list_key", metavar="LIST")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@config_dir_option
 @state_option
-def force_unlock(list_key: str, yes: bool, state_url: str | None) -> None:
+def force_unlock(list_key: str, yes: bool, config_dir: Path, state_url: str | None) -> None:
     """Remove a stale lock on a list.
 
     LIST is "<account>/<list_id>" as printed in the lock error; a bare list id works when
@@ -107,22 +115,22 @@ def force_unlock(list_key: str, yes: bool, state_url: str | None) -> None:
       reconciler force-unlock acme/Y6nRLr
       reconciler force-unlock Y6nRLr --yes --state postgresql://ci@db/reconciler
     """
-    with open_state(state_url) as state:
+    with command_state(state_url, config_dir, create=False) as state:
         key = _resolve_key(state, list_key)
-        holder = state.lock_holder(key)
+        holder = state.locks.lock_holder(key)
         if holder is None:
             click.echo(f"No live lock on {key}; removing any leftover holder record.")
         elif not yes and not click.confirm(f"Remove the lock on {key} held by {holder}?"):
             click.echo("Left the lock in place.")
             raise SystemExit(1)
-        removed = state.force_unlock(key)
+        removed = state.locks.force_unlock(key)
     click.echo(f"Unlocked {key}." if removed else f"Nothing to unlock for {key}.")
 
 
 def _resolve_key(state: StateBackend, given: str) -> str:
     if "/" in given:
         return given
-    matches = sorted(key for key in state.held_locks() if key.rsplit("/", 1)[-1] == given)
+    matches = sorted(key for key in state.locks.held_locks() if key.rsplit("/", 1)[-1] == given)
     if len(matches) > 1:
         error = StateError(f"list id {given} is locked in several accounts: {', '.join(matches)}")
         error.hint = "name the lock in full as <account>/<list_id>"

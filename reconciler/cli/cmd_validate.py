@@ -8,8 +8,8 @@ from pathlib import Path
 
 import click
 
+from reconciler import api
 from reconciler.cli.options import config_dir_option
-from reconciler.config import validate_config
 from reconciler.errors import Problem
 from reconciler.models import Config
 
@@ -48,13 +48,8 @@ def validate(config_dir: Path, output_format: str, check_sources: bool) -> None:
       reconciler validate --format json > problems.json
       reconciler validate --sources        # also check mapped columns exist
     """
-    config, problems = validate_config(config_dir)
-    if config is not None and check_sources:
-        from reconciler.engine.columns import column_problems  # opens sources: only if asked
-
-        problems = problems + column_problems(config, config_dir)
-        if any(p.severity == "error" for p in problems):
-            config = None
+    result = api.validate(config_dir, sources=check_sources)
+    config, problems = result.config, result.problems
     if output_format == "json":
         click.echo(json.dumps([p.as_dict() for p in problems], indent=2))
     elif output_format == "github":

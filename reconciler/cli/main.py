@@ -1,16 +1,19 @@
-"""The ``reconciler`` command group: lazy command loading and the one error handler."""
+"""The ``reconciler`` command group: lazy command loading, process set-up, the error handler."""
 
 from __future__ import annotations
 
 import importlib
+import signal
 import sys
+from types import FrameType
 from typing import Any
 
 import click
 
 from reconciler import __version__
+from reconciler.cli.errors import DEBUG_KEY, fail, handled
 from reconciler.cli.process import tune_gc
-from reconciler.errors import ConfigError, ReconcilerError
+from reconciler.engine.stopping import Interrupted
 
 # command name -> "module:attribute"; each module holds one command and its help.
 COMMANDS: dict[str, str] = {
@@ -23,6 +26,9 @@ COMMANDS: dict[str, str] = {
     "runs": "reconciler.cli.cmd_runs:runs",
     "force-unlock": "reconciler.cli.cmd_runs:force_unlock",
     "audit": "reconciler.cli.cmd_audit:audit",
+    "lists": "reconciler.cli.cmd_lists:lists",
+    "import": "reconciler.cli.cmd_import:import_",
+    "init": "reconciler.cli.cmd_init:init",
 }
 
 
@@ -52,22 +58,26 @@ class LazyGroup(click.Group):
         return command
 
     def invoke(self, ctx: click.Context) -> Any:
-        try:
+        with handled(ctx):
             return super().invoke(ctx)
-        except ConfigError as exc:
-            for problem in exc.problems:
-                click.echo(problem.render(), err=True)
-            click.secho(str(exc), fg="red", err=True)
-            sys.exit(exc.exit_code)
-        except ReconcilerError as exc:
-            click.secho(f"error: {exc}", fg="red", err=True)
-            if exc.hint:
-                click.echo(f"  hint: {exc.hint}", err=True)
-            sys.exit(exc.exit_code)
+
+
+def _remember_debug(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
+    ctx.meta[DEBUG_KEY] = value
+    return value
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="reconciler")
+@click.option(
+    "--debug",
+    is_flag=True,
+    is_eager=True,
+    expose_value=False,
+    envvar="RECONCILER_DEBUG",
+    callback=_remember_debug,
+    help="Show the full traceback of an unexpected error instead of a one-line message.",
+)
 def cli() -> None:
     """Export customer segments to Klaviyo lists, declared as YAML in git.
 
@@ -76,9 +86,29 @@ def cli() -> None:
     """
 
 
+def _on_signal(signum: int, frame: FrameType | None) -> None:
+    raise Interrupted(signum)
+
+
 def main() -> None:
+    """The console entry point: a signal outside a running command ends it with one line."""
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, _on_signal)
     tune_gc()
-    cli(prog_name="reconciler")
+    try:
+        cli.main(prog_name="reconciler", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.Abort as exc:  # Ctrl-C or end of input outside a command's own handler
+        if isinstance(exc.__context__, KeyboardInterrupt):
+            fail(exc.__context__)
+        click.echo("Aborted.", err=True)
+        sys.exit(1)
+    except KeyboardInterrupt as exc:
+        fail(exc)
 
 
 if __name__ == "__main__":

@@ -21,8 +21,9 @@ state_option = click.option(
     "state_url",
     envvar="RECONCILER_STATE",
     default=None,
-    help="State backend: a postgresql:// URL or an SQLite path "
-    "(default .reconciler/state.db; env RECONCILER_STATE).",
+    help="State backend: a postgresql:// URL or an SQLite path (default: .reconciler/state.db "
+    "at the root of the config's git repository, else in the config directory; a relative "
+    "path is taken from there too; env RECONCILER_STATE).",
 )
 
 run_options = [

@@ -16,9 +16,10 @@ from reconciler.models import (
     KINDS,
     Access,
     Config,
-    Connection,
+    ConnectionBase,
     Declaration,
     Export,
+    Notification,
     Segment,
     Source,
 )
@@ -57,7 +58,7 @@ def declare(document: YamlDocument) -> tuple[Declared | None, list[Problem]]:
     if problems:
         return Declared(kind, name, document, None), problems
     try:
-        model = KINDS[kind].model_validate(data)
+        model = KINDS[kind].validate_python(data)
     except ValidationError as exc:
         return Declared(kind, name, document, None), _pydantic_problems(document, exc)
     return Declared(kind, name, document, model), []
@@ -151,11 +152,12 @@ def assemble(declared: list[Declared]) -> Config:
             groups[item.kind][item.name] = item.model
             origins[item.label] = item.origin
     return Config(
-        connections=_typed(groups["Connection"], Connection),
+        connections=_typed(groups["Connection"], ConnectionBase),
         sources=_typed(groups["Source"], Source),
         segments=_typed(groups["Segment"], Segment),
         exports=_typed(groups["Export"], Export),
         access=access,
+        notifications=_typed(groups["Notification"], Notification),
         origins=origins,
     )
 

@@ -36,6 +36,9 @@ INSECURE_BASE_URL: Final = "R029"
 MULTIPLE_ACCESS: Final = "R030"
 MISSING_COLUMNS: Final = "R031"  # validate --sources
 SOURCE_UNREADABLE: Final = "R032"  # validate --sources
+BAD_ENCODING: Final = "R033"
+CSV_DIALECT: Final = "R034"
+NOTIFY_VOLUME: Final = "R035"
 # warnings
 EXPORT_DISABLED: Final = "W001"
 CONNECTION_UNUSED: Final = "W002"
@@ -67,6 +70,11 @@ CODES: Final[dict[str, str]] = {
     MULTIPLE_ACCESS: "more than one Access document",
     MISSING_COLUMNS: "`validate --sources`: an export maps a column its segment does not return",
     SOURCE_UNREADABLE: "`validate --sources`: the segment's source cannot be opened or queried",
+    BAD_ENCODING: "a Source `encoding` is not a character set (unknown, or a codec such as "
+    "base64 or rot13)",
+    CSV_DIALECT: "a Source `delimiter` / `quote` is unusable: both the same character, or set "
+    "on a `url` source",
+    NOTIFY_VOLUME: "a Notification is on `volume` without any volume threshold",
     EXPORT_DISABLED: "warning: an export is disabled (validated, never run)",
     CONNECTION_UNUSED: "warning: no export uses this connection",
 }

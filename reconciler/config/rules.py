@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
 
@@ -12,9 +11,16 @@ from reconciler.config import codes
 from reconciler.config.build import Declared
 from reconciler.config.schemacheck import did_you_mean
 from reconciler.errors import Problem, Severity
-from reconciler.models import Connection, Export, Segment, Source
-
-LOOPBACK_NAMES = {"localhost", "localhost.localdomain"}
+from reconciler.loopback import is_loopback
+from reconciler.models import (
+    ConnectionBase,
+    Export,
+    KlaviyoConnection,
+    Notification,
+    Segment,
+    Source,
+)
+from reconciler.sources.filesets import text_codec
 
 
 def _problem(
@@ -49,8 +55,22 @@ def _local_rules(item: Declared) -> Iterator[Problem]:
         yield from _segment_rules(item, model)
     elif isinstance(model, Export):
         yield from _export_rules(item, model)
-    elif isinstance(model, Connection) and model.base_url is not None:
+    elif isinstance(model, KlaviyoConnection) and model.base_url is not None:
         yield from _base_url_rule(item, model.base_url)
+    elif isinstance(model, Notification):
+        yield from _notification_rules(item, model)
+
+
+def _notification_rules(item: Declared, notification: Notification) -> Iterator[Problem]:
+    volume = notification.volume
+    if "volume" in notification.on and volume.removals is None and volume.adds is None:
+        yield _problem(
+            item,
+            ("on",),
+            codes.NOTIFY_VOLUME,
+            f"Notification `{notification.name}` is on `volume` but sets no volume threshold",
+            'add `volume: {removals: "10%", adds: "50%"}` (a count or a percentage)',
+        )
 
 
 def _source_rules(item: Declared, source: Source) -> Iterator[Problem]:
@@ -72,6 +92,7 @@ def _source_rules(item: Declared, source: Source) -> Iterator[Problem]:
             "`files` lists no table",
             "map a table name to a file path, e.g. `files: {profiles: data/profiles.csv}`",
         )
+    yield from _source_file_rules(item, source)
     if source.url is not None and _url_has_password(source.url):
         yield _problem(
             item,
@@ -80,6 +101,35 @@ def _source_rules(item: Declared, source: Source) -> Iterator[Problem]:
             "the Source `url` embeds a password",
             "remove it from the URL and add `?password_env=NAME` naming an environment variable",
         )
+
+
+def _source_file_rules(item: Declared, source: Source) -> Iterator[Problem]:
+    """``encoding``, ``delimiter`` and ``quote``: usable, and only where files are read."""
+    if source.encoding is not None and text_codec(source.encoding) is None:
+        yield _problem(
+            item,
+            ("encoding",),
+            codes.BAD_ENCODING,
+            f"`encoding` {source.encoding!r} is not a character set of text files",
+            "use a character set such as utf-8, latin-1, cp1252 or utf-16",
+        )
+    if source.delimiter is not None and source.delimiter == (source.quote or '"'):
+        yield _problem(
+            item,
+            ("delimiter",),
+            codes.CSV_DIALECT,
+            "`delimiter` and `quote` are the same character",
+            'give the separator and the quote character different values, e.g. `delimiter: ";"`',
+        )
+    for key in ("delimiter", "quote"):
+        if source.url is not None and getattr(source, key) is not None:
+            yield _problem(
+                item,
+                (key,),
+                codes.CSV_DIALECT,
+                f"`{key}` applies to CSV files, but this Source reads a database (`url`)",
+                f"remove `{key}`",
+            )
 
 
 def _url_has_password(url: str) -> bool:
@@ -141,7 +191,7 @@ def _base_url_rule(item: Declared, base_url: str) -> Iterator[Problem]:
         parts, host = None, ""
     if parts is not None and host and parts.scheme == "https":
         return
-    if parts is not None and host and parts.scheme == "http" and _is_loopback(host):
+    if parts is not None and host and parts.scheme == "http" and is_loopback(host):
         return
     yield _problem(
         item,
@@ -150,15 +200,6 @@ def _base_url_rule(item: Declared, base_url: str) -> Iterator[Problem]:
         "`base_url` must be an https:// URL (plain http only to a loopback address)",
         "use https://a.klaviyo.com (the default) or http://127.0.0.1:PORT for the sandbox",
     )
-
-
-def _is_loopback(host: str) -> bool:
-    if host.lower() in LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _same_list(valid: list[Declared]) -> Iterator[Problem]:
@@ -188,11 +229,11 @@ def _consent(valid: list[Declared]) -> Iterator[Problem]:
             users.setdefault(item.model.connection, item.model.name)
     for item in valid:
         connection = item.model
-        if isinstance(connection, Connection) and connection.name in users:
+        if isinstance(connection, ConnectionBase) and connection.name in users:
             yield from _consent_of(item, connection, users[connection.name])
 
 
-def _consent_of(item: Declared, connection: Connection, user: str) -> Iterator[Problem]:
+def _consent_of(item: Declared, connection: ConnectionBase, user: str) -> Iterator[Problem]:
     consent = connection.consent
     used = f"connection `{connection.name}` is used by enabled export `{user}`"
     hint = "the data-privacy and compliance terms must be accepted: `consent: {accepted: true, "
@@ -228,6 +269,9 @@ def _references(declared: list[Declared], valid: list[Declared]) -> Iterator[Pro
             yield from _reference(item, "connection", "Connection", model.connection, known)
         elif isinstance(model, Segment):
             yield from _reference(item, "source", "Source", model.source, known)
+        elif isinstance(model, Notification):
+            for name in model.exports or ():
+                yield from _reference(item, "exports", "Export", name, known)
 
 
 def _reference(
@@ -250,7 +294,7 @@ def _unused_connections(declared: list[Declared], valid: list[Declared]) -> Iter
     exports = [item.document.data for item in declared if item.kind == "Export"]
     used = {data.get("connection") for data in exports if isinstance(data, dict)}
     for item in valid:
-        if isinstance(item.model, Connection) and item.model.name not in used:
+        if isinstance(item.model, ConnectionBase) and item.model.name not in used:
             yield _problem(
                 item,
                 ("name",),

@@ -15,14 +15,14 @@ from typing import Annotated, Any
 
 from pydantic import Field, TypeAdapter
 
-from reconciler.models import KINDS, Access, Connection, Export, Segment, Source
+from reconciler.models import KINDS, Access, Connection, Export, Notification, Segment, Source
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schemas"
 COMBINED = "reconciler.schema.json"
 
 AnyDeclaration = Annotated[
-    Connection | Source | Segment | Export | Access, Field(discriminator="kind")
+    Connection | Source | Segment | Export | Access | Notification, Field(discriminator="kind")
 ]
 
 
@@ -32,9 +32,8 @@ def file_name(kind: str) -> str:
 
 @cache
 def _kind_schema(kind: str) -> str:
-    model = KINDS[kind]
     schema: dict[str, Any] = {"$schema": DRAFT}
-    schema.update(model.model_json_schema(mode="validation"))
+    schema.update(KINDS[kind].json_schema(mode="validation"))
     return json.dumps(schema)
 
 

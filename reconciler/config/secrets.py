@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import re
 
-from reconciler.emails import mask_email
+from reconciler.emails import mask_text
 
 # A Klaviyo private API key: ``pk_`` then at least 20 letters/digits (real ones: 34 hex digits).
 PRIVATE_KEY = re.compile(r"pk_[A-Za-z0-9]{20,}")
-_EMAIL = re.compile(r"[A-Za-z0-9!#$%&*+/=?^_{|}~.-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 _SECRET_WORDS = ("api_key", "password", "secret", "token", "url")
 MAX_ECHO = 40
 
@@ -28,9 +27,8 @@ def looks_secret(value: str) -> bool:
 
 
 def redact(text: str) -> str:
-    """``text`` with private keys replaced and email addresses masked."""
-    text = PRIVATE_KEY.sub("pk_***", text)
-    return _EMAIL.sub(lambda m: mask_email(m.group(0)), text)
+    """``text`` with private keys replaced, email addresses and phone numbers masked."""
+    return mask_text(PRIVATE_KEY.sub("pk_***", text))
 
 
 def safe_value(value: object, field: str = "") -> str:

@@ -89,6 +89,16 @@ class AliasNode(Node):
         self.target = target
 
 
+def _word_key(node: Node) -> bool:
+    """A plain key that YAML 1.1 alone reads as a boolean (on, off, yes, no)."""
+    return (
+        isinstance(node, ScalarNode)
+        and not node.style  # plain (libyaml says "", the Python parser None)
+        and node.tag == f"{_TAG}bool"
+        and str(node.value).lower() in ("on", "off", "yes", "no", "y", "n")
+    )
+
+
 def _resolve(node: Node) -> Node:
     return node.target if isinstance(node, AliasNode) else node
 
@@ -250,6 +260,8 @@ class _Walker:
 
     def _key(self, key_node: Node, path: PathKey) -> str | None:
         key_node = _resolve(key_node)
+        if _word_key(key_node):
+            return str(key_node.value)  # as YAML 1.2 reads it: `on:` of a Notification
         value = self._scalar(key_node) if isinstance(key_node, ScalarNode) else None
         if isinstance(value, str):
             return value

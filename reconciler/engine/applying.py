@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import subprocess
 from collections.abc import Callable
 from contextlib import AsyncExitStack, ExitStack
 from dataclasses import dataclass, field
 
+from reconciler.audit.actor import resolve_actor
+from reconciler.audit.git import head_commit
 from reconciler.config import load_config
 from reconciler.engine.connections import OpenConnection, open_connections
 from reconciler.engine.executor import (
@@ -24,10 +25,12 @@ from reconciler.engine.planning import plan_exports
 from reconciler.engine.progress import NoProgress, Progress
 from reconciler.engine.selection import select_exports
 from reconciler.engine.staleness import check_current, exports_of_plan
-from reconciler.engine.stopping import ApplyInterrupted, StopSignal, catch_signals, signal_name
+from reconciler.engine.stopping import ApplyInterrupted, StopSignal, run_stoppable, signal_name
 from reconciler.errors import LockTimeout, PlanError
+from reconciler.models import Export
+from reconciler.outcomes import PROBLEMS, Outcome
 from reconciler.plan.model import ExportPlan, Plan
-from reconciler.state import RunStart, StateBackend, resolve_actor
+from reconciler.state import RunStart, StateBackend
 
 Confirm = Callable[[Plan], bool]
 
@@ -44,19 +47,7 @@ class ApplyReport:
 
     @property
     def failed(self) -> bool:
-        return self.interrupted_by is not None or any(
-            o.outcome in ("failed", "partial", "blocked", "interrupted") for o in self.outcomes
-        )
-
-
-def git_commit() -> str | None:
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=False
-        )
-    except OSError:
-        return None
-    return out.stdout.strip() or None if out.returncode == 0 else None
+        return self.interrupted_by is not None or any(o.outcome in PROBLEMS for o in self.outcomes)
 
 
 def run_apply(
@@ -75,11 +66,11 @@ def run_apply(
     ``stop.request()`` from elsewhere) stops the apply between batches: the run is journalled
     ``interrupted`` and ApplyInterrupted is raised (exit code 130/143). A second signal, or a
     signal before any change is sent, aborts at once (same error, same journal)."""
-    actor = resolve_actor(options.actor)
-    commit = git_commit()
-    check_not_behind(state, commit, force=options.force)
+    actor = resolve_actor(options.actor, where=options.config_dir)
+    commit = head_commit(options.config_dir)
+    check_not_behind(state, commit, force=options.force, where=options.config_dir)
     command = "apply PLANFILE" if saved else ("apply --due" if options.due_only else "apply")
-    run_id = state.start_run(
+    run_id = state.journal.start_run(
         RunStart(
             actor=actor,
             commit=commit,
@@ -91,18 +82,17 @@ def run_apply(
     report = ApplyReport(run_id=run_id, plan=None)
     stop = stop or StopSignal()
     aborted = False
-    outcome = "failed"
-    with catch_signals(stop):
-        try:
-            run = _Run(state, confirm, progress or NoProgress(), report, actor, stop, slicing)
-            asyncio.run(_apply(options, saved, run))
-            outcome = "interrupted" if stop.requested else _run_outcome(report)
-        except KeyboardInterrupt:
-            outcome, aborted = "interrupted", True
-            if not stop.requested:
-                raise
-        finally:
-            state.finish_run(run_id, outcome)
+    outcome = Outcome.FAILED
+    try:
+        run = _Run(state, confirm, progress or NoProgress(), report, actor, stop, slicing)
+        run_stoppable(_apply(options, saved, run), stop)
+        outcome = Outcome.INTERRUPTED if stop.requested else _run_outcome(report)
+    except KeyboardInterrupt:  # a signal (stopping.Interrupted) before or while planning
+        outcome, aborted = Outcome.INTERRUPTED, True
+        if not stop.requested:
+            raise
+    finally:
+        state.journal.finish_run(run_id, outcome)
     if stop.signum is not None:
         report.interrupted_by = stop.signum
         message = interruption_message(report, aborted=aborted, sending=stop.sending)
@@ -143,19 +133,18 @@ def interruption_message(report: ApplyReport, *, aborted: bool, sending: bool) -
     return "\n".join(lines)
 
 
-def _run_outcome(report: ApplyReport) -> str:
+def _run_outcome(report: ApplyReport) -> Outcome:
     if report.cancelled:
-        return "cancelled"
+        return Outcome.CANCELLED
     kinds = {o.outcome for o in report.outcomes}
-    if not kinds or kinds <= {"succeeded", "unchanged"}:
-        return "succeeded"
-    if kinds <= {"failed", "blocked"}:
-        return "failed"
-    return "partial"
+    if not kinds or kinds <= {Outcome.SUCCEEDED, Outcome.UNCHANGED}:
+        return Outcome.SUCCEEDED
+    if kinds <= {Outcome.FAILED, Outcome.BLOCKED}:
+        return Outcome.FAILED
+    return Outcome.PARTIAL
 
 
 async def _apply(options: RunOptions, saved: Plan | None, run: _Run) -> None:
-    run.stop.bind()
     state, report = run.state, run.report
     config = load_config(options.config_dir)
     if saved is not None:
@@ -167,7 +156,8 @@ async def _apply(options: RunOptions, saved: Plan | None, run: _Run) -> None:
     async with AsyncExitStack() as stack:
         opened = await open_connections(used, options, stack)
         with ExitStack() as locks:
-            held = _lock_lists(exports, opened, state, locks, run.actor, report, options)
+            with run.stop.blocking():  # a signal interrupts the lock wait
+                held = _lock_lists(exports, opened, state, locks, run.actor, report, options)
             plan = await plan_exports(config, exports, opened, options, state)
             if saved is not None:
                 check_current(saved, plan)
@@ -190,7 +180,7 @@ def _check_force(saved: Plan, options: RunOptions) -> None:
 
 
 def _lock_lists(
-    exports: list,  # type: ignore[type-arg]
+    exports: list[Export],
     opened: dict[str, OpenConnection],
     state: StateBackend,
     locks: ExitStack,
@@ -203,12 +193,12 @@ def _lock_lists(
     holder = f"{actor} (run {report.run_id[:8]})"
     for export in sorted(exports, key=lambda e: e.list_id):
         conn = opened[export.connection]
-        if conn.client is None:
+        if conn.destination is None:
             held[export.name] = None
             continue
         key = f"{conn.account}/{export.list_id}"
         try:
-            locks.enter_context(state.lock_list(key, holder, timeout=options.lock_timeout))
+            locks.enter_context(state.locks.lock_list(key, holder, timeout=options.lock_timeout))
             held[export.name] = None
         except LockTimeout as exc:
             held[export.name] = str(exc)
@@ -224,7 +214,7 @@ async def _execute(
         started = dt.datetime.now(dt.UTC)
         outcome = await _execute_one(ep, opened, held, run)
         run.report.outcomes.append(outcome)
-        run.state.record_export(run.report.run_id, record_for(ep, outcome, started))
+        run.state.journal.record_export(run.report.run_id, record_for(ep, outcome, started))
 
     await asyncio.gather(*(one(ep) for ep in plan.exports))
 
@@ -234,15 +224,17 @@ async def _execute_one(
 ) -> ExportOutcome:
     lock_error = held.get(ep.name)
     if lock_error:
-        return ExportOutcome(ep.name, ep.list_id, outcome="failed", error=lock_error)
+        return ExportOutcome(ep.name, ep.list_id, outcome=Outcome.FAILED, error=lock_error)
     if ep.blocked:
-        return ExportOutcome(ep.name, ep.list_id, outcome="blocked", error="; ".join(ep.reasons))
+        return ExportOutcome(
+            ep.name, ep.list_id, outcome=Outcome.BLOCKED, error="; ".join(ep.reasons)
+        )
     if not ep.has_changes:
-        return ExportOutcome(ep.name, ep.list_id, outcome="unchanged")
+        return ExportOutcome(ep.name, ep.list_id, outcome=Outcome.UNCHANGED)
     if run.stop.requested:
-        return ExportOutcome(ep.name, ep.list_id, outcome="interrupted")
-    client = opened[ep.connection].client
-    assert client is not None
+        return ExportOutcome(ep.name, ep.list_id, outcome=Outcome.INTERRUPTED)
+    destination = opened[ep.connection].destination
+    assert destination is not None
     return await execute_export(
-        client, ep, run.state, run.report.run_id, run.progress, run.stop, run.slicing
+        destination, ep, run.state, run.report.run_id, run.progress, run.stop, run.slicing
     )

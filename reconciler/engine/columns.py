@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from reconciler.config.codes import MISSING_COLUMNS, SOURCE_UNREADABLE
-from reconciler.errors import Problem, SourceError
+from reconciler.errors import Problem, SourceDeclarationError, SourceError
 from reconciler.models import Config, Export
 from reconciler.sources import open_reader
 from reconciler.sources.segment import export_fields
@@ -29,6 +29,8 @@ def _check(config: Config, export: Export, config_dir: Path) -> Problem | None:
     try:
         with open_reader(source, segment, config_dir) as reader:
             columns = reader.columns
+    except SourceDeclarationError as exc:  # the files, dialect or encoding of the Source
+        return _located(config, export, SOURCE_UNREADABLE, str(exc), exc.hint, source.name)
     except SourceError as exc:
         return _located(config, export, SOURCE_UNREADABLE, str(exc), exc.hint)
     try:
@@ -38,8 +40,11 @@ def _check(config: Config, export: Export, config_dir: Path) -> Problem | None:
     return None
 
 
-def _located(config: Config, export: Export, code: str, message: str, hint: str) -> Problem:
-    origin = config.origins.get(f"Export/{export.name}", ":1")
+def _located(
+    config: Config, export: Export, code: str, message: str, hint: str, source: str = ""
+) -> Problem:
+    label = f"Source/{source}" if source else f"Export/{export.name}"
+    origin = config.origins.get(label, ":1")
     path, _, line = origin.rpartition(":")
     return Problem(
         file=path or "?",

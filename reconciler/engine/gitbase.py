@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 from reconciler.audit import config_at_ref, default_base
+from reconciler.audit.git import find_root
 from reconciler.engine.options import RunOptions
 from reconciler.errors import ReconcilerError
 from reconciler.models import Config
@@ -17,21 +17,12 @@ class BaseRefError(ReconcilerError):
 
 def repo_root(path: Path) -> Path | None:
     """The top of the git work tree holding ``path``, or None outside git."""
-    try:
-        out = subprocess.run(
-            ["git", "-C", str(path), "rev-parse", "--show-toplevel"],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-    except OSError:
-        return None
-    return Path(out.stdout.strip()) if out.returncode == 0 else None
+    return find_root(path)
 
 
 def base_config(options: RunOptions) -> tuple[str | None, Config | None]:
     """(base ref, config at that ref); (None, None) when there is no base to compare with."""
-    root = repo_root(options.config_dir if options.config_dir.exists() else Path("."))
+    root = repo_root(options.config_dir)
     if root is None:
         if options.base_ref:
             raise BaseRefError(f"--base {options.base_ref}: {options.config_dir} is not in git")

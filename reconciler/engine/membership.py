@@ -16,16 +16,16 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Awaitable
 
-from reconciler.klaviyo import KlaviyoClient, ListMembers
-from reconciler.klaviyo.jsonapi import EPOCH
+from reconciler.engine.destination import Destination
 from reconciler.plan.builder import ListState
 from reconciler.plan.members import MemberTable
 from reconciler.state import MemberSnapshot, StateBackend
 from reconciler.state.columnar import release_unused
+from reconciler.values import EPOCH, ListMembers
 
 
 async def read_list_state(
-    client: KlaviyoClient,
+    destination: Destination,
     state: StateBackend,
     account: str,
     list_id: str,
@@ -39,20 +39,20 @@ async def read_list_state(
     read started, only once it is done: the two never hold their peak memory at the same time
     (a full read waits a few seconds of the minutes it takes).
     """
-    info = await client.get_list(list_id, with_count=True)
+    info = await destination.list_info(list_id, with_count=True)
     cached = None
-    if not refresh and state.has_membership(account, list_id):
+    if not refresh and state.cache.exists(account, list_id):
         if after is not None:
             await after
-        cached = state.load_member_columns(account, list_id)
+        cached = state.cache.load_columns(account, list_id)
     if cached is not None and cached.as_of is not None:
-        newer = await client.read_member_columns(list_id, joined_after=cached.as_of)
+        newer = await destination.read_members(list_id, joined_after=cached.as_of)
         current = cached.with_added(_pairs(newer))
         without_email = cached.without_email + newer.without_email
         del cached
         if info.profile_count is not None and current.count + without_email == info.profile_count:
             if newer.total:
-                state.update_membership(
+                state.cache.update(
                     account,
                     list_id,
                     added=_rows(newer),
@@ -65,8 +65,8 @@ async def read_list_state(
         del current
     if after is not None:
         await after
-    full = await client.read_member_columns(list_id)
-    state.save_member_columns(
+    full = await destination.read_members(list_id)
+    state.cache.save_columns(
         account,
         list_id,
         MemberSnapshot(

@@ -8,8 +8,9 @@ ancestor of the last applied one, the apply stops before changing anything.
 
 from __future__ import annotations
 
-import subprocess
+from pathlib import Path
 
+from reconciler.audit.git import find_root, is_ancestor
 from reconciler.errors import ReconcilerError
 from reconciler.state import StateBackend
 
@@ -32,31 +33,22 @@ class BehindError(ReconcilerError):
         )
 
 
-def check_not_behind(state: StateBackend, commit: str | None, *, force: bool) -> None:
-    """Raise BehindError if ``commit`` is a strict ancestor of the last applied commit."""
+def check_not_behind(
+    state: StateBackend, commit: str | None, *, force: bool, where: Path | None = None
+) -> None:
+    """Raise BehindError if ``commit`` is a strict ancestor of the last applied commit, as
+    known to the repository holding ``where`` (the config directory; default the current
+    directory)."""
     if commit is None or force:
         return
     last = last_applied_commit(state)
-    if last is not None and last != commit and _is_ancestor(commit, last):
+    repo = find_root(where or Path("."))
+    if last is not None and last != commit and repo and is_ancestor(repo, commit, last):
         raise BehindError(commit, last)
 
 
 def last_applied_commit(state: StateBackend) -> str | None:
-    for run in state.list_runs(limit=SCANNED_RUNS):
+    for run in state.journal.list_runs(limit=SCANNED_RUNS):
         if run.commit and run.outcome in APPLIED:
             return run.commit
     return None
-
-
-def _is_ancestor(older: str, newer: str) -> bool:
-    """True when git knows both commits and ``older`` is an ancestor of ``newer`` (a shallow
-    clone without ``newer`` cannot tell: False)."""
-    try:
-        done = subprocess.run(
-            ["git", "merge-base", "--is-ancestor", older, newer],
-            capture_output=True,
-            check=False,
-        )
-    except OSError:
-        return False
-    return done.returncode == 0

@@ -8,13 +8,14 @@ from contextlib import AsyncExitStack
 
 from reconciler.config import load_config
 from reconciler.engine.connections import OpenConnection, open_connections
+from reconciler.engine.destination import Destination
 from reconciler.engine.gitbase import base_config
 from reconciler.engine.membership import read_list_state
 from reconciler.engine.options import RunOptions
 from reconciler.engine.selection import select_exports
-from reconciler.errors import ReconcilerError
-from reconciler.klaviyo.errors import KlaviyoError, NotFoundError
+from reconciler.errors import DestinationNotFound, ReconcilerError
 from reconciler.models import Config, Export
+from reconciler.plan.adoption import with_adoption_note
 from reconciler.plan.builder import build_export_plan, failed_export_plan
 from reconciler.plan.configdiff import config_changes
 from reconciler.plan.digest import json_digest
@@ -77,47 +78,53 @@ async def _plan_export(
     state: StateBackend,
 ) -> ExportPlan:
     where = f"export '{export.name}' (list {export.list_id})"
-    if conn.client is None:
+    if conn.destination is None:
         return failed_export_plan(export, f"{conn.error}; {where} not planned")
-    client = conn.client
+    destination = conn.destination
     # The segment is read in a thread while the list is read: the two overlap.
     reading = asyncio.ensure_future(
         asyncio.to_thread(read_segment, config, export, options.config_dir)
     )
     try:
         try:
-            await settle_running_jobs(conn, export.list_id, state)
+            await settle_running_jobs(destination, conn.account, export.list_id, state)
             current = await read_list_state(
-                client, state, conn.account, export.list_id, refresh=options.refresh, after=reading
+                destination,
+                state,
+                conn.account,
+                export.list_id,
+                refresh=options.refresh,
+                after=reading,
             )
         except BaseException:
             await asyncio.gather(reading, return_exceptions=True)  # no thread left behind
             raise
         segment = await reading
-    except NotFoundError:
+    except DestinationNotFound:
         message = (
             f"list {export.list_id} does not exist in the account of connection "
             f"'{export.connection}'; check list_id of {where}"
         )
         return failed_export_plan(export, message)
-    except (KlaviyoError, ReconcilerError) as exc:
+    except ReconcilerError as exc:
         return failed_export_plan(export, f"{where}: {exc}")
-    return build_export_plan(
+    plan = build_export_plan(
         export,
         config.connections[export.connection],
         segment,
         current,
         config_digest=export_config_digest(config, export),
+        facts=destination.facts,
         force=options.force,
     )
+    return with_adoption_note(plan, state.journal)
 
 
-async def settle_running_jobs(conn: OpenConnection, list_id: str, state: StateBackend) -> None:
-    """Wait for bulk import jobs still running on the list (from an earlier run or elsewhere):
+async def settle_running_jobs(
+    destination: Destination, account: str, list_id: str, state: StateBackend
+) -> None:
+    """Wait for import jobs still running on the list (from an earlier run or elsewhere):
     their members show in the list only once complete, so planning before would add them twice."""
-    assert conn.client is not None
-    running = set(await conn.client.running_jobs(list_id))
-    running.update(state.pending_jobs(conn.account, list_id))
-    if running:
-        await conn.client.wait_for_jobs(sorted(running))
-        state.finish_jobs(sorted(running))
+    settled = await destination.settle_jobs(list_id, state.jobs.pending(account, list_id))
+    if settled:
+        state.jobs.finish(settled)

@@ -31,7 +31,7 @@ def select_exports(config: Config, options: RunOptions, state: StateBackend) -> 
     now = dt.datetime.now(dt.UTC)
     due = []
     for export in chosen:
-        last = state.last_run_of(export.name)
+        last = state.journal.last_run_of(export.name)
         if is_due(export, last.started_at if last else None, now):
             due.append(export)
     return due

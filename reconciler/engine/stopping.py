@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import signal
 import threading
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from types import FrameType
 from typing import Any, TypeVar
 
@@ -43,6 +43,15 @@ class ApplyInterrupted(ReconcilerError):
         self.exit_code = 128 + signum
 
 
+class Interrupted(KeyboardInterrupt):
+    """A signal stopped the command (outside the graceful stop of an apply's sending phase);
+    the CLI prints one line and exits 128 + the signal number."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
 class StopSignal:
     """Set once when a stop is requested; awaitable inside the event loop that checks it."""
 
@@ -51,8 +60,12 @@ class StopSignal:
         # True once changes are being sent: before that a signal aborts at once (nothing to
         # finish), after it the first signal lets the batch in flight finish.
         self.sending = False
+        # > 0 while the loop's thread is inside a blocking call (a prompt, a lock wait) that a
+        # signal must interrupt by raising: cancelling the task would wait for it to return.
+        self._blocking = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._event: asyncio.Event | None = None
+        self._task: asyncio.Task[Any] | None = None
 
     @property
     def requested(self) -> bool:
@@ -67,11 +80,34 @@ class StopSignal:
             loop.call_soon_threadsafe(event.set)
 
     def bind(self) -> None:
-        """Attach to the running event loop (call first thing inside it)."""
+        """Attach to the running event loop and its current task (call first thing inside)."""
         self._loop = asyncio.get_running_loop()
         self._event = asyncio.Event()
+        self._task = asyncio.current_task()
         if self.requested:
             self._event.set()
+
+    @contextlib.contextmanager
+    def blocking(self) -> Iterator[None]:
+        """Mark a blocking call in the loop's thread: a signal inside raises Interrupted."""
+        self._blocking += 1
+        try:
+            yield
+        finally:
+            self._blocking -= 1
+
+    @property
+    def in_blocking_call(self) -> bool:
+        return self._blocking > 0
+
+    def abort(self) -> bool:
+        """Cancel the bound task (at its next await); False when no loop is running it."""
+        loop, task = self._loop, self._task
+        if loop is None or task is None or loop.is_closed() or not loop.is_running():
+            return False
+        task.cancel()
+        loop.call_soon_threadsafe(lambda: None)  # wake the loop up if it is waiting
+        return True
 
     async def race(self, awaitable: Awaitable[T]) -> T | None:
         """``awaitable``'s result, or None (having cancelled it) if a stop comes first."""
@@ -83,9 +119,10 @@ class StopSignal:
             await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
         finally:
             waiter.cancel()
-        if task.done():
+            if not task.done():
+                task.cancel()
+        if not task.cancelled() and task.done():
             return task.result()
-        task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
         return None
@@ -93,9 +130,11 @@ class StopSignal:
 
 @contextlib.contextmanager
 def catch_signals(stop: StopSignal) -> Iterator[None]:
-    """While inside: a SIGINT/SIGTERM calls ``stop.request``; it also raises KeyboardInterrupt
-    (abort at once) if it is the second one, or if no change is being sent yet. Does nothing
-    outside the main thread."""
+    """While inside, a SIGINT/SIGTERM calls ``stop.request``. It also aborts at once if it is
+    the second one, or if no change is being sent yet: inside a blocking call by raising
+    :class:`Interrupted` there; in the event loop by cancelling the bound task (so every
+    ``async with`` closes its connections in the loop, and nothing is left pending); outside
+    the loop by raising Interrupted. Does nothing outside the main thread."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -103,15 +142,42 @@ def catch_signals(stop: StopSignal) -> Iterator[None]:
     def handle(signum: int, frame: FrameType | None) -> None:
         second = stop.requested
         stop.request(signum)
+        if stop.in_blocking_call:
+            raise Interrupted(signum)
         if second or not stop.sending:
-            _restore(previous)
-            raise KeyboardInterrupt
+            if stop.abort() or second:
+                return  # a second signal outside the loop: the first one's stop goes on
+            raise Interrupted(signum)
 
     previous = {sig: signal.signal(sig, handle) for sig in HANDLED}
     try:
         yield
     finally:
         _restore(previous)
+
+
+def run_stoppable(main: Coroutine[Any, Any, T], stop: StopSignal | None = None) -> T:
+    """``asyncio.run(main)`` where a SIGINT/SIGTERM (see :func:`catch_signals`) ends it
+    cleanly: every task is cancelled and finished inside the loop, then :class:`Interrupted`
+    is raised. With ``stop.sending`` set by ``main``, the first signal only sets the flag."""
+    stop = stop or StopSignal()
+
+    async def bound() -> T:
+        stop.bind()
+        return await main
+
+    with catch_signals(stop):
+        try:
+            result = asyncio.run(bound())
+        except asyncio.CancelledError:
+            if stop.signum is None:
+                raise
+            raise Interrupted(stop.signum) from None
+        finally:
+            main.close()  # never started when a signal came before the loop ran it
+    if stop.signum is not None and not stop.sending:
+        raise Interrupted(stop.signum)  # the signal came as the loop was closing
+    return result
 
 
 Handler = Callable[[int, FrameType | None], Any] | int | None

@@ -1,6 +1,5 @@
 """Async Klaviyo client: paced to the rate tiers, safe retries, concurrent member reads."""
 
-from reconciler.klaviyo.bulk import ImportSubmission
 from reconciler.klaviyo.client import KlaviyoClient
 from reconciler.klaviyo.models import (
     Account,
@@ -14,6 +13,7 @@ from reconciler.klaviyo.models import (
     ProfileInput,
 )
 from reconciler.klaviyo.pacing import Pacer
+from reconciler.values import ImportSubmission
 
 __all__ = [
     "Account",

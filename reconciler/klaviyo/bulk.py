@@ -21,21 +21,10 @@ from reconciler.klaviyo.jobs import Jobs
 from reconciler.klaviyo.jsonapi import data_object, document
 from reconciler.klaviyo.models import ImportFailure, ProfileInput
 from reconciler.klaviyo.transport.sender import Sender
+from reconciler.values import ImportSubmission
 
 _POINTER = re.compile(r"^/data/attributes/profiles/data/(\d+)(?:/|$)")
 LOOKUPS = 2
-
-
-class ImportSubmission(list[str]):
-    """The ids of the jobs created (it *is* that list) and the profiles rejected on the way."""
-
-    def __init__(self, job_ids: Sequence[str] = (), rejected: Sequence[ImportFailure] = ()):
-        super().__init__(job_ids)
-        self.rejected: list[ImportFailure] = list(rejected)
-
-    @property
-    def job_ids(self) -> list[str]:
-        return list(self)
 
 
 class BulkImporter:
@@ -66,12 +55,12 @@ class BulkImporter:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             raise
-        return ImportSubmission([j for j in job_ids if j], self.rejected)
+        return ImportSubmission(tuple(j for j in job_ids if j), tuple(self.rejected))
 
     async def submit(self, chunks: Sequence[list[Prepared]]) -> ImportSubmission:
         """One job per chunk, submitted concurrently (the pacer keeps them in the M tier)."""
         job_ids = await asyncio.gather(*(self._submit(chunk) for chunk in chunks))
-        return ImportSubmission([j for j in job_ids if j], self.rejected)
+        return ImportSubmission(tuple(j for j in job_ids if j), tuple(self.rejected))
 
     async def _submit(self, chunk: list[Prepared]) -> str | None:
         """The job id for ``chunk`` (None if every profile in it was rejected)."""

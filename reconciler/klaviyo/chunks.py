@@ -9,25 +9,15 @@ from dataclasses import dataclass
 
 from reconciler.emails import normalise_email
 from reconciler.klaviyo.errors import KlaviyoConfigError
+from reconciler.klaviyo.facts import (
+    MAX_BODY_BYTES,
+    MAX_PROFILE_BYTES,
+    MAX_PROFILES,
+    PROFILE_ATTRIBUTES,
+)
 from reconciler.klaviyo.jsonapi import encode
 from reconciler.klaviyo.models import ImportFailure, ProfileInput
 
-MAX_PROFILES = 10_000
-MAX_BODY_BYTES = 5_000_000
-MAX_PROFILE_BYTES = 100_000
-PROFILE_ATTRIBUTES = frozenset(
-    {
-        "phone_number",
-        "external_id",
-        "first_name",
-        "last_name",
-        "organization",
-        "locale",
-        "title",
-        "image",
-        "location",
-    }
-)
 _PREFIX = b'{"data":{"type":"profile-bulk-import-job","attributes":{"profiles":{"data":['
 
 

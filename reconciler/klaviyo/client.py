@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from types import TracebackType
 from typing import Any
 
@@ -12,9 +13,10 @@ import httpx
 
 from reconciler.emails import normalise_email
 from reconciler.klaviyo import endpoints as ep
-from reconciler.klaviyo.bulk import BulkImporter, ImportSubmission
+from reconciler.klaviyo.bulk import BulkImporter
 from reconciler.klaviyo.columns import as_members, unique_emails
 from reconciler.klaviyo.errors import KlaviyoConfigError, KlaviyoError
+from reconciler.klaviyo.facts import EMAILS_PER_LOOKUP, MEMBER_CHUNK
 from reconciler.klaviyo.jobs import Jobs
 from reconciler.klaviyo.jsonapi import (
     attributes,
@@ -26,11 +28,11 @@ from reconciler.klaviyo.jsonapi import (
     quoted_list,
     to_micros,
 )
+from reconciler.klaviyo.lists import AccountList, read_lists
 from reconciler.klaviyo.members import MemberReader
 from reconciler.klaviyo.models import (
     Account,
     ClientStats,
-    ImportFailure,
     JobResult,
     JobStatus,
     KlaviyoList,
@@ -42,9 +44,7 @@ from reconciler.klaviyo.pacing import Pacer, check_time_scale, shared_pacer
 from reconciler.klaviyo.secret import ApiKey
 from reconciler.klaviyo.transport import RetryPolicy, Sender, build_http_client, check_base_url
 from reconciler.klaviyo.transport.http import DEFAULT_BASE_URL
-
-MEMBER_CHUNK = 1_000
-EMAILS_PER_LOOKUP = 100
+from reconciler.values import ImportSubmission
 
 
 class KlaviyoClient:
@@ -75,7 +75,6 @@ class KlaviyoClient:
         self.max_concurrency = max_concurrency
         self.max_retries = max_retries
         self.stats = ClientStats()
-        self.rejected: list[ImportFailure] = []
         self._pacer = pacer or shared_pacer(self.base_url, self._key.fingerprint, time_scale)
         self._pacer_per_account = pacer is None  # re-keyed by account once verify_key knows it
         self._http = build_http_client(self.base_url, self._key, transport, max_concurrency)
@@ -133,6 +132,17 @@ class KlaviyoClient:
         params = {"additional-fields[list]": "profile_count"} if with_count else None
         body = await self._get(endpoint, endpoint.path(id=list_id), params)
         return _list_from(data_object(body))
+
+    async def get_lists(self, *, with_counts: bool = True) -> list[AccountList]:
+        """Every list of the account, oldest first, with each one's ``profile_count`` if asked
+        (one GET /api/lists/{id} per list, in the stricter profile_count tier)."""
+        lists = await read_lists(self._sender, self.base_url)
+        if not with_counts:
+            return lists
+        counted = await asyncio.gather(*(self.get_list(a.id, with_count=True) for a in lists))
+        return [
+            replace(a, profile_count=c.profile_count) for a, c in zip(lists, counted, strict=True)
+        ]
 
     async def create_list(self, name: str) -> KlaviyoList:
         """Create a list (not retried if its answer is lost: that could create two lists)."""
@@ -216,13 +226,10 @@ class KlaviyoClient:
                 return found
 
     async def bulk_import(self, list_id: str, profiles: Sequence[ProfileInput]) -> ImportSubmission:
-        """Submit import jobs adding ``profiles`` to the list; returns the job ids (a list that
-        also carries ``.rejected``: profiles refused locally or named by a 400)."""
+        """Submit import jobs adding ``profiles`` to the list: the job ids, and the profiles
+        refused locally or named by a 400."""
         importer = BulkImporter(self._sender, self._jobs, list_id, self.max_retries + 1)
-        try:
-            return await importer.run(profiles)
-        finally:
-            self.rejected = importer.rejected
+        return await importer.run(profiles)
 
     async def wait_for_jobs(
         self,

@@ -23,8 +23,8 @@ from typing import Literal
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from reconciler.klaviyo.jsonapi import EPOCH
 from reconciler.klaviyo.models import ListMembers, Member
+from reconciler.values import EPOCH
 
 CHUNK = 32_768  # members held as Python values before they become Arrow arrays
 SLICE = 65_536  # values checked for repeats at a time

@@ -1,24 +1,15 @@
-"""The Klaviyo endpoints the client calls, with their rate tiers (see docs/klaviyo-api.md)."""
+"""The Klaviyo endpoints the client calls, with their rate tiers (see facts.py and
+docs/klaviyo-api.md)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from urllib.parse import quote
 
+from reconciler.klaviyo.facts import PROFILE_COUNT, XS, L, M
+from reconciler.values import Rate
 
-@dataclass(frozen=True)
-class Rate:
-    """Allowed requests per burst window (1 s) and per steady window (60 s)."""
-
-    burst: int
-    steady: int
-
-
-XS = Rate(1, 15)
-S = Rate(3, 60)
-M = Rate(10, 150)
-L = Rate(75, 750)
-PROFILE_COUNT = Rate(1, 15)
+__all__ = ["PROFILE_COUNT", "XS", "Endpoint", "L", "M", "Rate"]
 
 
 @dataclass(frozen=True)
@@ -42,6 +33,7 @@ class Endpoint:
 
 
 GET_ACCOUNTS = Endpoint("GET", "/api/accounts", XS)
+GET_LISTS = Endpoint("GET", "/api/lists", L)
 GET_LIST = Endpoint("GET", "/api/lists/{id}", L)
 GET_LIST_COUNT = Endpoint("GET", "/api/lists/{id}", PROFILE_COUNT, "profile_count")
 CREATE_LIST = Endpoint("POST", "/api/lists", M)

@@ -4,14 +4,14 @@ Every error carries the HTTP method, the path (never the query string, never the
 when Klaviyo answered, the status code and the JSON:API error details. Email addresses that
 Klaviyo echoes in error details are masked before they reach a message.
 
-    KlaviyoError                    (a ReconcilerError)
+    KlaviyoError                    (a DestinationError)
     ├── KlaviyoConfigError          the client cannot be built (e.g. plain http to a remote host)
     ├── JobTimeoutError             bulk import jobs did not finish in the time allowed
     ├── TransportError              no usable answer: connection refused, reset, timed out
     │   └── ResponseLostError       the request may have been processed but its answer was lost
     └── KlaviyoHTTPError            Klaviyo answered with an error status
         ├── AuthError               401 / 403: bad key, revoked key or missing scope
-        ├── NotFoundError           404: no such list, job or account
+        ├── NotFoundError           404: no such list, job or account (a DestinationNotFound)
         ├── ValidationError         400 / 409 / 415 / 422: the request was refused as malformed
         ├── RateLimitedError        429 still returned after every retry
         └── ServerError             5xx (502 is never retried; 503/504 are, a bounded number)
@@ -19,24 +19,16 @@ Klaviyo echoes in error details are masked before they reach a message.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from reconciler.emails import mask_email
-from reconciler.errors import ReconcilerError
-
-_EMAIL_LIKE = re.compile(r"[^\s\"'<>(),;:\[\]]+@[^\s\"'<>(),;:\[\]]+")
-
-
-def mask_emails_in(text: str) -> str:
-    """Replace every email-looking token of ``text`` by its masked form."""
-    return _EMAIL_LIKE.sub(lambda m: mask_email(m.group(0)), text)
+from reconciler.emails import mask_text
+from reconciler.errors import DestinationError, DestinationNotFound
 
 
 @dataclass(frozen=True)
 class ErrorDetail:
-    """One entry of a JSON:API ``errors`` array."""
+    """One entry of a JSON:API ``errors`` array; its server texts are masked on creation."""
 
     status: int | None = None
     code: str = ""
@@ -45,13 +37,17 @@ class ErrorDetail:
     pointer: str | None = None
     parameter: str | None = None
 
+    def __post_init__(self) -> None:
+        for name in ("code", "title", "detail"):
+            object.__setattr__(self, name, mask_text(getattr(self, name)))
+
     def describe(self) -> str:
-        text = mask_emails_in(self.detail or self.title or self.code or "error")
+        text = self.detail or self.title or self.code or "error"
         where = self.pointer or self.parameter
         return f"{text} (at {where})" if where else text
 
 
-class KlaviyoError(ReconcilerError):
+class KlaviyoError(DestinationError):
     """Root of every error raised by the Klaviyo client."""
 
     def __init__(
@@ -68,7 +64,7 @@ class KlaviyoError(ReconcilerError):
         self.status = status
         self.hint = hint
         prefix = f"{method} {path}: " if method else ""
-        super().__init__(prefix + mask_emails_in(message))
+        super().__init__(prefix + mask_text(message))
 
 
 class KlaviyoConfigError(KlaviyoError):
@@ -107,7 +103,7 @@ class AuthError(KlaviyoHTTPError):
     """401/403: the key is wrong, revoked, or lacks a scope the call needs."""
 
 
-class NotFoundError(KlaviyoHTTPError):
+class NotFoundError(KlaviyoHTTPError, DestinationNotFound):
     """404: the list, job or account does not exist for this key."""
 
 

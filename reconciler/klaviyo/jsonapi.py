@@ -11,8 +11,8 @@ import httpx
 import orjson
 
 from reconciler.klaviyo.errors import KlaviyoError
+from reconciler.values import EPOCH
 
-EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _MICRO = dt.timedelta(microseconds=1)
 
 

@@ -33,12 +33,12 @@ from typing import Any
 
 from reconciler.klaviyo.columns import MemberColumnsBuilder
 from reconciler.klaviyo.endpoints import GET_LIST_PROFILES
+from reconciler.klaviyo.facts import PAGE_SIZE
 from reconciler.klaviyo.jsonapi import data_list, document, filter_time, next_link
 from reconciler.klaviyo.models import ListMembers
 from reconciler.klaviyo.ranges import NEG, POS, Chain, Rows, Segment, parse_rows, whole_list
 from reconciler.klaviyo.transport.sender import Sender
 
-PAGE_SIZE = 100
 FIELDS = "email,joined_group_at"
 IN_FLIGHT_MARGIN = 1.25  # chains per request the burst rate allows during one round trip
 ROUND_TRIPS_KEPT = 32  # the shortest of the latest round trips is the latency (no pacing wait)

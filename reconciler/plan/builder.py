@@ -12,6 +12,7 @@ from reconciler.plan.members import MemberTable, missing_from, string_array
 from reconciler.plan.model import Estimate, ExportPlan, Fingerprints
 from reconciler.sources import SegmentData
 from reconciler.sources.fields import ProfileFields
+from reconciler.values import DestinationFacts
 
 
 @dataclass(frozen=True, init=False)
@@ -50,6 +51,7 @@ def build_export_plan(
     current: ListState,
     *,
     config_digest: str,
+    facts: DestinationFacts,
     force: bool = False,
 ) -> ExportPlan:
     """The difference between ``segment`` and ``current``, with guards and an estimate."""
@@ -74,7 +76,7 @@ def build_export_plan(
         removals=len(removed),
         force=force,
     )
-    calls, seconds = apply_estimate(len(add), len(removed))
+    calls, seconds = apply_estimate(len(add), len(removed), facts)
     # Every value below is built here from trusted inputs: no validation of million-item tuples.
     return ExportPlan.model_construct(
         name=export.name,
@@ -100,6 +102,7 @@ def build_export_plan(
             config=config_digest, segment=segment.fingerprint, list=current.digest()
         ),
         incremental=current.incremental,
+        notes=(),
         error=None,
     )
 

@@ -70,6 +70,7 @@ class ExportPlan(Frozen):
     estimate: Estimate = Estimate(calls=0, seconds=0.0)
     fingerprints: Fingerprints | None = None
     incremental: bool = False
+    notes: tuple[str, ...] = ()
     error: str | None = None
 
     @property

@@ -1,13 +1,18 @@
 """Plan files: the complete plan as JSON with a checksum over its content.
 
-A plan file holds email addresses (personal data): it is written readable by its owner only.
+A plan file holds email addresses (personal data): it is written readable by its owner only,
+through a temporary file created exclusively (0600) next to it and renamed over it; a symbolic
+link is never written through. Reading accepts only a regular file and at most 1 GiB of it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+import stat
+import tempfile
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -37,22 +42,63 @@ def seal(plan: Plan) -> Plan:
 
 
 def write_plan(plan: Plan, path: Path) -> None:
-    """Write ``plan`` (sealed) to ``path``, owner-readable only, atomically."""
+    """Write ``plan`` (sealed) to ``path``, owner-readable only, atomically.
+
+    The content goes to a new file (``O_EXCL``, mode 0600, a random name in the target's
+    directory: a leftover or planted temporary file is never reused), then replaces ``path``.
+    """
     sealed = seal(plan) if not plan.checksum else plan
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(sealed.__pydantic_serializer__.to_json(sealed))
-    os.replace(tmp, path)
+    _check_target(path)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise PlanFileError(f"{path}: cannot write the plan file ({exc.strerror})") from None
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(sealed.__pydantic_serializer__.to_json(sealed))
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise PlanFileError(f"{path}: cannot write the plan file ({exc.strerror})") from None
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+
+
+def _check_target(path: Path) -> None:
+    if path.is_symlink():
+        raise PlanFileError(
+            f"{path}: is a symbolic link; a plan file is never written through one "
+            "(give --out a path that is not a link)"
+        )
+    if path.exists() and not path.is_file():
+        raise PlanFileError(f"{path}: exists and is not a regular file")
+
+
+def _read_bounded(path: Path) -> bytes:
+    """The bytes of ``path`` if it is a regular file of at most the limit (no FIFO, no device)."""
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+    with open(os.open(path, flags), "rb") as fh:  # non-blocking: opening a FIFO cannot hang
+        info = os.fstat(fh.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise PlanFileError(
+                f"{path}: not a regular file; a plan file is what 'reconciler plan --out' wrote"
+            )
+        if info.st_size > MAX_PLAN_FILE_BYTES:
+            raise PlanFileError(
+                f"{path}: plan file is {info.st_size:,} bytes, over the 1 GiB limit"
+            )
+        data = fh.read(MAX_PLAN_FILE_BYTES + 1)  # the file may have grown since fstat
+    if len(data) > MAX_PLAN_FILE_BYTES:
+        raise PlanFileError(f"{path}: plan file is over the 1 GiB limit")
+    return data
 
 
 def read_plan(path: Path) -> Plan:
     """Read and verify a plan file; raises PlanFileError when unreadable or tampered with."""
     try:
-        size = path.stat().st_size
-        if size > MAX_PLAN_FILE_BYTES:
-            raise PlanFileError(f"{path}: plan file is {size:,} bytes, over the 1 GiB limit")
-        raw = json.loads(path.read_bytes())
+        raw = json.loads(_read_bounded(path))
     except PlanFileError:
         raise
     except (OSError, ValueError, RecursionError) as exc:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
-from reconciler.emails import mask_email, mask_emails_in
+from reconciler.emails import mask_email, mask_text
 from reconciler.plan.model import ConfigChange, ExportPlan, Plan
 
 MARKDOWN_LIMIT = 60_000
@@ -47,6 +47,7 @@ def export_summary(e: ExportPlan) -> dict[str, object]:
         "reasons": e.reasons,
         "forced": e.forced_guards,
         "incremental": e.incremental,
+        "notes": list(e.notes),
         "estimate": {"calls": e.estimate.calls, "seconds": e.estimate.seconds},
     }
 
@@ -59,7 +60,7 @@ def render_json(plan: Plan) -> str:
         "forced": plan.forced,
         "checksum": plan.checksum,
     }
-    return mask_emails_in(json.dumps(body, indent=2))
+    return mask_text(json.dumps(body, indent=2))
 
 
 def _change_line(change: ConfigChange) -> str:
@@ -78,7 +79,7 @@ def render_text(plan: Plan, style: Style = _plain) -> str:
         lines.extend(f"  {_change_line(c)}" for c in plan.config_changes)
         lines.append("")
     lines.append(_totals(plan))
-    return mask_emails_in("\n".join(lines))
+    return mask_text("\n".join(lines))
 
 
 def _text_export(e: ExportPlan, style: Style) -> list[str]:
@@ -102,6 +103,7 @@ def _text_export(e: ExportPlan, style: Style) -> list[str]:
         lines.append(f"  add e.g. {', '.join(samples(e.add))}")
     if e.remove:
         lines.append(f"  remove e.g. {', '.join(samples(e.remove))}")
+    lines.extend(style(f"  note: {note}", fg="yellow") for note in e.notes)
     for reason in e.reasons:
         lines.append(style(f"  BLOCKED: {reason}", fg="red", bold=True))
     for name in e.forced_guards:
@@ -123,7 +125,7 @@ def render_markdown(plan: Plan, limit: int = MARKDOWN_LIMIT) -> str:
     for e in plan.exports:
         parts.extend(_markdown_details(e))
     parts.extend(_markdown_changes(plan))
-    text = mask_emails_in("\n".join(parts))
+    text = mask_text("\n".join(parts))
     if len(text) > limit:
         cut = text[: limit - 200].rsplit("\n", 1)[0]
         text = cut + TRUNCATED
@@ -145,7 +147,7 @@ def _markdown_table(plan: Plan) -> str:
 
 
 def _markdown_details(e: ExportPlan) -> list[str]:
-    lines: list[str] = []
+    lines: list[str] = [f"- :information_source: **{e.name}**: {note}" for note in e.notes]
     for reason in e.reasons:
         lines.append(f"- :no_entry: **{e.name}** blocked: {reason}")
     for name in e.forced_guards:

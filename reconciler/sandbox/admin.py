@@ -1,4 +1,5 @@
-"""Admin endpoints under ``/_sandbox/``: seed and read lists, faults, statistics, reset.
+"""Admin endpoints under ``/_sandbox/``: seed and read lists, faults, statistics, reset, and
+the changes Klaviyo makes by itself (unsubscribes, deletions, merges; see ``admin_profiles``).
 
 No authentication, but only loopback clients may call them. When the sandbox has several
 accounts, list endpoints take ``?account=KEY`` (or ``"account"`` in a seed body); the default is
@@ -8,7 +9,6 @@ email (SMS-only profiles: their email is stored empty and never matched).
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
@@ -16,7 +16,14 @@ from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from reconciler.emails import mask_email, normalise_email
+from reconciler.sandbox.admin_common import (
+    AdminError,
+    account_of,
+    emails_of,
+    existing_list,
+    read_json,
+)
+from reconciler.sandbox.admin_profiles import profile_admin, remove_suppressed
 from reconciler.sandbox.clock import utc_now_us
 from reconciler.sandbox.faults import FaultSettings
 from reconciler.sandbox.members import MemberList
@@ -24,14 +31,9 @@ from reconciler.sandbox.state import SandboxState
 from reconciler.sandbox.store import Account
 
 _LIST_PATH = re.compile(r"^/_sandbox/lists/(?P<id>[^/]+)/members$")
+_REMOVE_SUPPRESSED = re.compile(r"^/_sandbox/lists/(?P<id>[^/]+)/remove-suppressed$")
 _LIST_ID = re.compile(r"^[A-Za-z0-9]{1,64}$")
 _LOOPBACK = ("127.", "::1", "localhost", "testclient")
-
-
-class AdminError(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 async def handle_admin(sandbox: SandboxState, request: Request, path: str) -> Response:
@@ -47,8 +49,19 @@ async def _dispatch(sandbox: SandboxState, request: Request, path: str) -> Respo
     found = _LIST_PATH.match(path)
     if found is not None:
         return await _members(sandbox, request, found["id"])
+    found = _REMOVE_SUPPRESSED.match(path)
+    if found is not None and method == "POST":
+        body = await read_json(request)
+        with sandbox.store.lock:
+            account = account_of(
+                sandbox, body.get("account") or request.query_params.get("account")
+            )
+            target = existing_list(account, found["id"])
+            return JSONResponse(remove_suppressed(account, target))
+    if path.startswith("/_sandbox/profiles"):
+        return await profile_admin(sandbox, request, path)
     if path == "/_sandbox/faults" and method == "PUT":
-        settings = _fault_settings(await _json(request))
+        settings = _fault_settings(await read_json(request))
         sandbox.faults.replace(settings)
         return JSONResponse(settings.model_dump(mode="json"))
     if path == "/_sandbox/faults" and method == "GET":
@@ -67,8 +80,8 @@ async def _members(sandbox: SandboxState, request: Request, list_id: str) -> Res
     method = request.method
     if method == "GET":
         with sandbox.store.lock:
-            account = _account(sandbox, request.query_params.get("account"))
-            target = _existing_list(account, list_id)
+            account = account_of(sandbox, request.query_params.get("account"))
+            target = existing_list(account, list_id)
             members = [account.profiles.emails[index] for index in target.profiles()]
         emails = sorted(e for e in members if e)
         return JSONResponse(
@@ -76,14 +89,14 @@ async def _members(sandbox: SandboxState, request: Request, list_id: str) -> Res
         )
     if method not in ("POST", "DELETE"):
         raise AdminError(405, f"{method} is not allowed on {request.url.path}")
-    body = await _json(request)
-    emails = _emails(body)
+    body = await read_json(request)
+    emails = emails_of(body)
     key = body.get("account") or request.query_params.get("account")
     now = utc_now_us()
     with sandbox.store.lock:
-        account = _account(sandbox, key)
+        account = account_of(sandbox, key)
         if method == "DELETE":
-            target = _existing_list(account, list_id)
+            target = existing_list(account, list_id)
             known = [i for e in emails if (i := account.profiles.by_email.get(e)) is not None]
             return JSONResponse({"list_id": list_id, "removed": target.remove(known, now)})
         target = account.lists.get(list_id) or _new_list(account, list_id, body.get("name"))
@@ -117,37 +130,6 @@ def _without_email(account: Account, count: int, now_us: int) -> list[int]:
     return list(range(start, start + count))
 
 
-def _existing_list(account: Account, list_id: str) -> MemberList:
-    target = account.lists.get(list_id)
-    if target is None:
-        raise AdminError(404, f"list {list_id} does not exist in this account")
-    return target
-
-
-def _account(sandbox: SandboxState, key: Any) -> Account:
-    account = sandbox.store.account(key if isinstance(key, str) and key else None)
-    if account is None:
-        raise AdminError(404, "unknown account: pass one of the sandbox's API keys as 'account'")
-    return account
-
-
-def _emails(body: dict[str, Any]) -> list[str]:
-    raw = body.get("emails")
-    if not isinstance(raw, list):
-        raise AdminError(400, 'send {"emails": [...]} (a JSON array of email addresses)')
-    emails: list[str] = []
-    bad: list[str] = []
-    for value in raw:
-        email = normalise_email(value)
-        if email is None:
-            bad.append(mask_email(value))
-        else:
-            emails.append(email)
-    if bad:
-        raise AdminError(400, f"{len(bad)} invalid email address(es), e.g. {', '.join(bad[:3])}")
-    return emails
-
-
 def _fault_settings(body: dict[str, Any]) -> FaultSettings:
     try:
         return FaultSettings.model_validate(body)
@@ -157,19 +139,6 @@ def _fault_settings(body: dict[str, Any]) -> FaultSettings:
             for error in exc.errors()
         )
         raise AdminError(400, f"invalid fault settings: {problems}") from exc
-
-
-async def _json(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    if not raw.strip():
-        return {}
-    try:
-        body = json.loads(raw)
-    except ValueError as exc:
-        raise AdminError(400, f"the body is not valid JSON: {exc}") from exc
-    if not isinstance(body, dict):
-        raise AdminError(400, "the body must be a JSON object")
-    return body
 
 
 def _require_loopback(request: Request) -> None:

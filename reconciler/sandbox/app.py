@@ -1,9 +1,10 @@
 """The sandbox ASGI application: the checks every API request passes, then its handler.
 
-Order per API request: route (404/405), auth (401/403), ``revision`` (400), latency, rate limit
-(429), body size (413), content type (415), JSON (400), injected faults, handler; then maybe a
-dropped response. Admin requests under ``/_sandbox/`` skip auth and limits but must come from a
-loopback address.
+Order per API request: route (404/405), auth (401/403, or 400 with ``auth_errors="legacy"``),
+scopes (403), ``revision`` (400), latency, rate limit (429), body size (413), content type (415),
+JSON (400), injected faults, handler; then maybe an after-effect (the request was carried out,
+the answer is a 504/524 or nothing) or a dropped response. Admin requests under ``/_sandbox/``
+skip auth and limits but must come from a loopback address.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from dataclasses import replace
+from datetime import date
 from types import SimpleNamespace
 from typing import Any
 
@@ -20,15 +23,20 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from reconciler.sandbox.admin import handle_admin
-from reconciler.sandbox.config import SandboxConfig
+from reconciler.sandbox.config import EARLY_REVISIONS, NEWEST_REVISION, SandboxConfig
+from reconciler.sandbox.faults import DROP
 from reconciler.sandbox.jsonapi import ApiError, invalid
-from reconciler.sandbox.ratelimit import Decision
+from reconciler.sandbox.ratelimit import Decision, Limit
 from reconciler.sandbox.routing import Route, match
 from reconciler.sandbox.state import RequestContext, SandboxState
 from reconciler.sandbox.transport import drop_connection
 
 MAX_BODY = 5 * 1024 * 1024
-_REVISION = re.compile(r"^\d{4}-\d{2}-\d{2}(\.[a-z]+)?$")
+_REVISION = re.compile(r"^(\d{4}-\d{2}-\d{2})(\.[a-z]+)?$")
+_CLOUDFLARE_524 = (
+    "<!DOCTYPE html><html><head><title>a.klaviyo.com | 524: A timeout occurred</title></head>"
+    "<body><h1>A timeout occurred</h1><p>Error code 524</p></body></html>"
+)
 _BODY_TYPES = ("application/vnd.api+json", "application/json")
 _AUTH_SCHEME = "klaviyo-api-key"
 _log = logging.getLogger(__name__)
@@ -81,6 +89,7 @@ class SandboxApp:
         decision: Decision | None = None
         try:
             key = _authenticate(sandbox, request)
+            _check_scopes(sandbox, route, key)
             _check_revision(request)
             await _latency(sandbox)
             decision = _rate_limit(sandbox, route, key, request)
@@ -92,10 +101,16 @@ class SandboxApp:
             _log.error("internal error in %s: %s", route.endpoint, type(exc).__name__)
             detail = f"Internal sandbox error ({type(exc).__name__})."
             response = ApiError(500, "error", detail).response()
+        if response.status_code < 300:
+            effect = sandbox.faults.after_effect(route.endpoint)
+            if effect == DROP:
+                return None
+            if isinstance(effect, int):
+                return _fault_response(sandbox, effect)
         if sandbox.faults.should_drop(route.endpoint):
             return None
         if decision is not None and decision.allowed:
-            response.headers.update(_limit_headers(decision))
+            response.headers.update(_limit_headers(sandbox, decision))
         return response
 
     def _handle(
@@ -104,7 +119,7 @@ class SandboxApp:
         sandbox = self.sandbox
         status = sandbox.faults.error_status(route.endpoint)
         if status is not None:
-            raise _injected(sandbox, status)
+            return _fault_response(sandbox, status)
         base = f"{request.url.scheme}://{request.url.netloc}"
         with sandbox.store.lock:
             account = sandbox.store.accounts[key]
@@ -127,6 +142,10 @@ def _authenticate(sandbox: SandboxState, request: Request) -> str:
     header = request.headers.get("authorization", "").strip()
     scheme, _, key = header.partition(" ")
     if not header or scheme.lower() != _AUTH_SCHEME or not key.strip():
+        if sandbox.config.auth_errors == "legacy":  # older docs: 400 for a malformed key
+            raise invalid(
+                "Missing or malformed API key: send 'Authorization: Klaviyo-API-Key <key>'."
+            )
         raise ApiError(
             401,
             "not_authenticated",
@@ -138,14 +157,42 @@ def _authenticate(sandbox: SandboxState, request: Request) -> str:
     return key
 
 
+def _check_scopes(sandbox: SandboxState, route: Route, key: str) -> None:
+    granted = sandbox.config.scopes_of(key)
+    if granted is None:
+        return
+    # a write scope includes reading (Klaviyo's key settings offer "Read" or "Full" access)
+    held = granted | {scope.replace(":write", ":read") for scope in granted}
+    if not set(route.scopes) <= held:
+        raise ApiError(
+            403, "permission_denied", "You do not have permission to perform this action."
+        )
+
+
 def _check_revision(request: Request) -> None:
     revision = request.headers.get("revision")
     if revision is None:
         raise invalid(
             "The 'revision' header is required (for example 2026-07-15).", parameter="revision"
         )
-    if not _REVISION.match(revision.strip()):
+    found = _REVISION.match(revision.strip())
+    if found is None:
         raise invalid(f"'{revision}' is not a valid revision (YYYY-MM-DD).", parameter="revision")
+    if not _published(found[1]):
+        raise invalid(
+            f"'{revision}' is not a valid revision; the newest is {NEWEST_REVISION}.",
+            parameter="revision",
+        )
+
+
+def _published(revision: str) -> bool:
+    try:
+        day = date.fromisoformat(revision)
+    except ValueError:
+        return False
+    if revision in EARLY_REVISIONS:
+        return True
+    return day.day == 15 and "2023-06-15" <= revision <= NEWEST_REVISION
 
 
 async def _latency(sandbox: SandboxState) -> None:
@@ -156,6 +203,8 @@ async def _latency(sandbox: SandboxState) -> None:
 
 def _rate_limit(sandbox: SandboxState, route: Route, key: str, request: Request) -> Decision:
     bucket, limit = route.bucket(request.query_params)
+    if limit.tier.name == "L" and limit.tier.steady != sandbox.config.l_steady:
+        limit = Limit(replace(limit.tier, steady=sandbox.config.l_steady), limit.daily)
     # counted per account: every key of an account shares its limits, as on Klaviyo
     decision = sandbox.limiter.check(sandbox.store.accounts[key].id, bucket, limit)
     if not decision.allowed:
@@ -172,12 +221,17 @@ def _throttled(seconds: int, *, with_header: bool) -> ApiError:
     return ApiError(429, "throttled", detail, headers=headers)
 
 
-def _injected(sandbox: SandboxState, status: int) -> ApiError:
+def _fault_response(sandbox: SandboxState, status: int) -> Response:
+    """An injected error: Klaviyo's JSON:API error, or for 524 the HTML page Cloudflare sends
+    when the origin took too long (it never reaches Klaviyo's API layer)."""
+    if status == 524:
+        return Response(_CLOUDFLARE_524, status_code=524, media_type="text/html")
     with_header = sandbox.faults.settings.retry_after
     if status == 429:
-        return _throttled(1, with_header=with_header)
+        return _throttled(1, with_header=with_header).response()
     headers = {"Retry-After": "1"} if with_header and status == 503 else {}
-    return ApiError(status, "sandbox_fault", f"Injected fault: HTTP {status}.", headers=headers)
+    error = ApiError(status, "sandbox_fault", f"Injected fault: HTTP {status}.", headers=headers)
+    return error.response()
 
 
 async def _read_body(request: Request) -> Any:
@@ -211,10 +265,17 @@ def _too_large() -> ApiError:
     return ApiError(413, "payload_too_large", "The request body exceeds the 5 MB limit.")
 
 
-def _limit_headers(decision: Decision) -> dict[str, str]:
+def _limit_headers(sandbox: SandboxState, decision: Decision) -> dict[str, str]:
+    """The steady window's headers; ``Remaining`` is "approximate" (Klaviyo's rate-limit guide):
+    off by up to ``remaining_noise`` of the limit, either way."""
+    remaining = decision.remaining
+    noise = sandbox.config.remaining_noise
+    if noise:
+        spread = round(noise * decision.limit)
+        remaining = min(decision.limit, max(0, remaining + sandbox.noise.randint(-spread, spread)))
     return {
         "RateLimit-Limit": str(decision.limit),
-        "RateLimit-Remaining": str(decision.remaining),
+        "RateLimit-Remaining": str(remaining),
         "RateLimit-Reset": str(decision.reset),
     }
 

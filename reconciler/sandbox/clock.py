@@ -58,9 +58,11 @@ def utc_now_us() -> int:
 
 @lru_cache(maxsize=65_536)  # members seeded or imported together share their join time
 def iso_from_us(micros: int) -> str:
-    """``2026-01-01T00:00:00.123456+00:00``, the form Klaviyo's date-time fields use."""
+    """``2026-01-01T00:00:00.123456+00:00``, or ``2026-01-01T00:00:00+00:00`` on a whole second:
+    the forms of the spec's examples and descriptions (``YYYY-MM-DDTHH:MM:SS.mmmmmm``, offset
+    ``+00:00``). A client must parse both; a fixed-width parser breaks on whole seconds."""
     moment = EPOCH + timedelta(microseconds=micros)
-    return moment.isoformat(timespec="microseconds")
+    return moment.isoformat()
 
 
 def us_from_datetime(moment: datetime) -> int:

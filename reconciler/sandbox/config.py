@@ -8,6 +8,16 @@ from reconciler.errors import ReconcilerError
 
 DEFAULT_KEY = "sandbox-key"
 DEFAULT_STATUSES = (429, 500, 503)
+SLICE_REVISION = "2026-07-15"  # the revision of the OpenAPI slices the sandbox implements
+# The newest revision Klaviyo has published that the sandbox knows of (the official SDK v25 sends
+# it; developers.klaviyo.com lists it as current stable). Revisions are release dates, since 2023
+# always the 15th; a few early ones were not. A revision Klaviyo never published is refused
+# ("the revision passed in must be a valid revision", API versioning and deprecation policy).
+NEWEST_REVISION = "2026-10-15"
+EARLY_REVISIONS = frozenset({"2022-10-17", "2023-01-24", "2023-02-22"})
+JOB_TTL = 7 * 86_400.0  # virtual seconds a bulk import job can be read after it was created
+AUTH_ERRORS = ("current", "legacy")
+DATETIME_FILTERS = ("documented", "any-iso")
 
 
 class SandboxError(ReconcilerError):
@@ -46,6 +56,22 @@ class SandboxConfig:
     latency_ms: int = 0
     fault_rate: float = 0.0
     import_rate: float = 10_000.0
+    job_ttl: float = JOB_TTL
+    l_steady: int = L.steady
+    remaining_noise: float = 0.05
+    noise_seed: int | None = None
+    count_lag: float = 0.0
+    auth_errors: str = "current"
+    datetime_filters: str = "documented"
+    double_opt_in: tuple[str, ...] = ()
+    key_scopes: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def scopes_of(self, key: str) -> frozenset[str] | None:
+        """The scopes granted to ``key``; None: every scope (a full-access key)."""
+        for named, scopes in self.key_scopes:
+            if named == key:
+                return frozenset(scopes)
+        return None
 
     @property
     def accounts(self) -> tuple[tuple[str, ...], ...]:
@@ -69,3 +95,25 @@ class SandboxConfig:
             raise SandboxError(f"fault_rate must be between 0 and 1, got {self.fault_rate}")
         if self.import_rate <= 0:
             raise SandboxError(f"import_rate must be > 0, got {self.import_rate}")
+        self._check_fidelity_settings(set(keys))
+
+    def _check_fidelity_settings(self, keys: set[str]) -> None:
+        if self.job_ttl <= 0:
+            raise SandboxError(f"job_ttl must be > 0 seconds, got {self.job_ttl}")
+        if self.l_steady < 1:
+            raise SandboxError(f"l_steady must be >= 1 request per minute, got {self.l_steady}")
+        if not 0.0 <= self.remaining_noise < 1.0:
+            raise SandboxError(f"remaining_noise must be in [0, 1), got {self.remaining_noise}")
+        if self.count_lag < 0:
+            raise SandboxError(f"count_lag must be >= 0 seconds, got {self.count_lag}")
+        if self.auth_errors not in AUTH_ERRORS:
+            raise SandboxError(
+                f"auth_errors must be one of {AUTH_ERRORS}, got {self.auth_errors!r}"
+            )
+        if self.datetime_filters not in DATETIME_FILTERS:
+            raise SandboxError(
+                f"datetime_filters must be one of {DATETIME_FILTERS}, got {self.datetime_filters!r}"
+            )
+        unknown = sorted({key for key, _ in self.key_scopes} - keys)
+        if unknown:
+            raise SandboxError(f"key_scopes names keys the sandbox does not have: {len(unknown)}")

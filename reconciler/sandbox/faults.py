@@ -1,15 +1,20 @@
-"""The fault switch: latency, injected error statuses, dropped responses, a failing bulk job."""
+"""The fault switch: latency, injected error statuses, dropped responses, a failing bulk job,
+and writes that took effect and were then answered with an error (or no answer at all)."""
 
 from __future__ import annotations
 
 import random
 import threading
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from reconciler.sandbox.config import DEFAULT_STATUSES
 
-INJECTABLE = frozenset({400, 401, 403, 404, 409, 429, 500, 502, 503, 504})
+INJECTABLE = frozenset({400, 401, 403, 404, 409, 429, 500, 502, 503, 504, 524})
+AFTER_EFFECT = frozenset({500, 502, 503, 504, 524})
+DROP = "drop"
+AfterEffect = int | Literal["drop"]
 
 
 class FaultSettings(BaseModel):
@@ -26,6 +31,19 @@ class FaultSettings(BaseModel):
     seed: int | None = None
     max_injections: int | None = Field(None, ge=0)
     endpoints: tuple[str, ...] | None = None
+    after_effect_rate: float = Field(0.0, ge=0.0, le=1.0)
+    after_effect_statuses: tuple[AfterEffect, ...] = (504, 524)
+
+    @field_validator("after_effect_statuses")
+    @classmethod
+    def _known_after_effects(cls, value: tuple[AfterEffect, ...]) -> tuple[AfterEffect, ...]:
+        if not value:
+            raise ValueError('give at least one status (or "drop")')
+        unknown = sorted(str(v) for v in value if v != DROP and v not in AFTER_EFFECT)
+        if unknown:
+            choices = [*sorted(AFTER_EFFECT), DROP]
+            raise ValueError(f"cannot answer a done write with {unknown}; choose from {choices}")
+        return value
 
     @field_validator("statuses")
     @classmethod
@@ -45,6 +63,7 @@ class FaultInjector:
         self._lock = threading.Lock()
         self.injected = 0
         self.dropped = 0
+        self.after_effects = 0
         self._budget_used = 0
         self.settings = settings
         self._random = random.Random(settings.seed)
@@ -74,6 +93,19 @@ class FaultInjector:
             self._budget_used += 1
             self.dropped += 1
             return True
+
+    def after_effect(self, endpoint: str) -> AfterEffect | None:
+        """For a request that was carried out: a status (or ``"drop"``) to answer with instead
+        of its success, or None to answer normally."""
+        settings = self.settings
+        if settings.after_effect_rate == 0.0:
+            return None  # draw nothing: seeded sequences of the other faults stay as they were
+        with self._lock:
+            if not self._applies(endpoint) or self._random.random() >= settings.after_effect_rate:
+                return None
+            self._budget_used += 1
+            self.after_effects += 1
+            return self._random.choice(settings.after_effect_statuses)
 
     def take_job_failure(self) -> bool:
         """True once after ``fail_next_bulk_job`` was set: that job ends cancelled."""

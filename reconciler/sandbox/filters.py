@@ -2,10 +2,16 @@
 
 Values are double- or single-quoted strings, lists ``[...]``, unquoted ISO 8601 date-times,
 numbers, ``true``/``false`` and ``null``. Every syntax error becomes a 400 naming ``filter``.
+
+Date-times are accepted in the forms Klaviyo documents ("Acceptable date and timestamp formats
+for profile and event properties" and "Datetimes" on developers.klaviyo.com): a date, or a date
+and time to the second or millisecond, ``T`` or a space between them, optionally ``Z`` or an
+offset such as ``+03:00``, letters upper-case. ``documented=False`` accepts any ISO 8601 text.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -14,6 +20,13 @@ from typing import Any
 from reconciler.sandbox.jsonapi import ApiError, invalid
 
 _STOP = ",)]"
+_DOCUMENTED = re.compile(
+    r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}:\d{2}(?:\.\d{3})?(?:Z|[+-]\d{2}:\d{2})?)?", re.ASCII
+)
+
+
+class Unquoted(str):
+    """An unquoted filter value (a date-time literal), kept as written."""
 
 
 @dataclass(frozen=True)
@@ -38,11 +51,17 @@ def parse_filter(text: str, allowed: Mapping[str, frozenset[str]]) -> list[Condi
     return conditions
 
 
-def as_datetime(value: Any) -> datetime:
-    """A filter value as an aware datetime (accepts datetimes and ISO 8601 strings)."""
+def as_datetime(value: Any, field: str = "", *, documented: bool = True) -> datetime:
+    """A filter value as an aware datetime; with ``documented``, only in Klaviyo's forms."""
     if isinstance(value, datetime):
         return value
-    parsed = _parse_datetime(value) if isinstance(value, str) else None
+    text = value if isinstance(value, str) else ""
+    if documented and not _DOCUMENTED.fullmatch(text):
+        raise _error(
+            f"'{value}' is not a date-time Klaviyo accepts for {field or 'this field'} "
+            "(use YYYY-MM-DDTHH:MM:SS, optionally .mmm, Z or +HH:MM)"
+        )
+    parsed = _parse_datetime(text)
     if parsed is None:
         raise _error(f"'{value}' is not an ISO 8601 date-time")
     return parsed
@@ -53,7 +72,7 @@ def as_strings(condition: Condition) -> list[str]:
     values = condition.value if isinstance(condition.value, list) else [condition.value]
     if condition.op == "any" and not isinstance(condition.value, list):
         raise _error(f'any({condition.field},...) needs a list such as ["a","b"]')
-    if not all(isinstance(value, str) for value in values):
+    if not all(isinstance(value, str) and not isinstance(value, Unquoted) for value in values):
         raise _error(f"{condition.field} values must be quoted strings")
     return [str(value) for value in values]
 
@@ -159,10 +178,9 @@ class _Parser:
                 return convert(raw)
             except ValueError:
                 pass
-        parsed = _parse_datetime(raw)
-        if parsed is None:
+        if _parse_datetime(raw) is None:
             raise _error(f"'{raw}' must be quoted (strings) or be an ISO 8601 date-time")
-        return parsed
+        return Unquoted(raw)
 
     def _peek(self) -> str:
         self._skip_spaces()

@@ -2,7 +2,10 @@
 
 Each account has one FIFO worker that processes profiles in chunks at ``import_rate`` profiles
 per virtual second, yielding to the event loop between chunks. List membership changes when a
-job reaches its final state, for the profiles that were processed without error.
+job reaches its final state, for the profiles that were processed without error. A row whose
+identifiers (email, phone number, external id) point at two different profiles is an import
+error of its own (Klaviyo keys profiles by each identifier; it does not merge them silently).
+With a count lag, ``profile_count`` shows a finished job's change only that much later.
 """
 
 from __future__ import annotations
@@ -22,7 +25,6 @@ from reconciler.sandbox.store import Account, SandboxStore
 
 CHUNK = 500
 QUEUE_DELAY = 0.5  # virtual seconds a job stays queued
-EXPIRY_US = 7 * 86_400 * 1_000_000
 MAX_PROFILE_BYTES = 100 * 1024
 _E164 = re.compile(r"^\+[1-9]\d{1,14}$")
 
@@ -33,6 +35,8 @@ class PendingProfile:
     email: str | None
     attributes: dict[str, Any]
     payload: dict[str, Any]
+    phone: str | None = None
+    external: str | None = None
 
 
 @dataclass
@@ -61,6 +65,7 @@ class BulkJob:
     errors: list[ImportFailure] = field(default_factory=list)
     queued_at: float = field(default_factory=time.monotonic)
     total: int = -1
+    ttl_us: int = 7 * 86_400 * 1_000_000
 
     def __post_init__(self) -> None:
         if self.total < 0:
@@ -68,16 +73,22 @@ class BulkJob:
 
     @property
     def expires_us(self) -> int:
-        return self.created_us + EXPIRY_US
+        return self.created_us + self.ttl_us
+
+    def expired(self, now_us: int) -> bool:
+        return now_us >= self.expires_us
 
 
 class JobRunner:
     """Owns the per-account queues and the asyncio tasks that drain them."""
 
-    def __init__(self, store: SandboxStore, clock: VirtualClock, import_rate: float) -> None:
+    def __init__(
+        self, store: SandboxStore, clock: VirtualClock, import_rate: float, count_lag: float = 0.0
+    ) -> None:
         self.store = store
         self.clock = clock
         self.import_rate = import_rate
+        self.count_lag = count_lag  # virtual seconds
         self._queues: dict[str, deque[BulkJob]] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._generation = 0
@@ -89,6 +100,11 @@ class JobRunner:
         task = self._tasks.get(account.key)
         if task is None or task.done() or task.get_loop() is not loop:
             self._tasks[account.key] = loop.create_task(self._drain(account, self._generation))
+
+    @property
+    def generation(self) -> int:
+        """Changes on every reset: work scheduled before a reset checks it and gives up."""
+        return self._generation
 
     def reset(self) -> None:
         """Forget every queue; running workers notice the new generation and stop."""
@@ -124,34 +140,81 @@ class JobRunner:
             await asyncio.sleep(max(0.0, started + done / real_rate - time.monotonic()))
         if generation == self._generation:
             with self.store.lock:
-                _finish(account, job, "cancelled" if job.cancel_halfway else "complete")
+                lag = self.clock.real_seconds(self.count_lag)
+                _finish(account, job, "cancelled" if job.cancel_halfway else "complete", lag)
 
 
 def _process(account: Account, job: BulkJob, chunk: list[PendingProfile]) -> None:
     now = utc_now_us()
-    good: list[PendingProfile] = []
+    by_email: list[PendingProfile] = []  # the common case, done in one batch
+    keyed: list[PendingProfile] = []  # rows with a phone number or external id
     for pending in chunk:
         failure = _failure_of(pending)
-        if failure is None:
-            good.append(pending)
+        if failure is not None:
+            _fail(job, failure)
+        elif pending.phone is None and pending.external is None:
+            by_email.append(pending)
         else:
-            job.errors.append(failure)
-            job.failed += 1
+            keyed.append(pending)
     profiles = account.profiles
-    indexes = profiles.ensure([p.email for p in good if p.email is not None], now)
-    for pending, index in zip(good, indexes, strict=True):
+    indexes = profiles.ensure([p.email for p in by_email if p.email is not None], now)
+    for pending, index in zip(by_email, indexes, strict=True):
         if pending.attributes:
             profiles.merge(index, pending.attributes, now)
     job.profile_indexes.extend(indexes)
-    job.completed += len(good)
+    job.completed += len(by_email)
+    for pending in keyed:
+        upserted = _upsert_keyed(account, pending, now)
+        if upserted is None:
+            _fail(job, _conflict(pending))
+            continue
+        job.profile_indexes.append(upserted)
+        job.completed += 1
 
 
-def _finish(account: Account, job: BulkJob, status: str) -> None:
+def _fail(job: BulkJob, failure: ImportFailure) -> None:
+    job.errors.append(failure)
+    job.failed += 1
+
+
+def _upsert_keyed(account: Account, pending: PendingProfile, now_us: int) -> int | None:
+    """The profile this row creates or updates; None when its identifiers name two profiles."""
+    profiles = account.profiles
+    owners = profiles.owners(pending.email, pending.phone, pending.external)
+    if len(owners) > 1:
+        return None
+    index = owners.pop() if owners else profiles.new(now_us)
+    profiles.identify(index, pending.email, pending.phone, pending.external)
+    profiles.merge(index, pending.attributes, now_us)
+    return index
+
+
+def _conflict(pending: PendingProfile) -> ImportFailure:
+    given = [
+        name
+        for name, value in (
+            ("email", pending.email),
+            ("phone_number", pending.phone),
+            ("external_id", pending.external),
+        )
+        if value is not None
+    ]
+    detail = (
+        f"The identifiers of this profile ({', '.join(given)}) belong to different profiles; "
+        "it was not imported."
+    )
+    pointer = f"/data/attributes/profiles/data/{pending.position}/attributes"
+    return _failure(pending, "duplicate_profile", detail, pointer)
+
+
+def _finish(account: Account, job: BulkJob, status: str, count_lag: float = 0.0) -> None:
     now = utc_now_us()
     for list_id in job.list_ids:
         target = account.lists.get(list_id)
         if target is not None:
-            target.add(job.profile_indexes, now)
+            added = target.add(job.profile_indexes, now)
+            if count_lag > 0 and added:
+                target.lag_count(added, time.monotonic() + count_lag)
     job.status = status
     job.completed_us = now
     job.pending = []  # processed: a million finished profiles need not stay in memory
@@ -159,11 +222,8 @@ def _finish(account: Account, job: BulkJob, status: str) -> None:
 
 def _failure_of(pending: PendingProfile) -> ImportFailure | None:
     """Why Klaviyo would refuse this profile while processing the job (None: it would not)."""
-    phone = pending.attributes.get("phone_number")
-    if pending.email is None:
-        code, where = "missing_email", "/attributes/email"
-        detail = "The sandbox keys profiles by email; this profile has none."
-    elif phone is not None and not _E164.match(str(phone)):
+    phone = pending.phone
+    if phone is not None and not _E164.match(phone):
         code, where = "invalid_phone_number", "/attributes/phone_number"
         detail = f"'{phone}' is not an E.164 phone number such as +15005550006."
     elif len(orjson.dumps(pending.payload)) > MAX_PROFILE_BYTES:

@@ -8,6 +8,7 @@ sequence number, so they survive compaction.
 
 from __future__ import annotations
 
+import time
 from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator
@@ -40,10 +41,21 @@ class MemberList:
     joined: array[int] = field(default_factory=lambda: array("q"))
     slot_of: dict[int, int] = field(default_factory=dict)
     next_seq: int = 0
+    lagging: list[tuple[float, int]] = field(default_factory=list)  # (visible at, members added)
 
     @property
     def count(self) -> int:
         return len(self.slot_of)
+
+    def lag_count(self, added: int, visible_at: float) -> None:
+        """``profile_count`` shows ``added`` new members only from ``visible_at`` (monotonic)."""
+        self.lagging.append((visible_at, added))
+
+    def reported_count(self) -> int:
+        """``profile_count`` as Klaviyo reports it: eventually consistent with the members."""
+        now = time.monotonic()
+        self.lagging = [entry for entry in self.lagging if entry[0] > now]
+        return max(0, self.count - sum(added for _, added in self.lagging))
 
     def __contains__(self, profile: int) -> bool:
         return profile in self.slot_of

@@ -6,6 +6,7 @@ from collections.abc import Collection
 from typing import Any
 
 from reconciler.sandbox.clock import iso_from_us
+from reconciler.sandbox.consent import empty_view
 from reconciler.sandbox.jobs import BulkJob, ImportFailure
 from reconciler.sandbox.jsonapi import Json
 from reconciler.sandbox.members import MemberList
@@ -61,6 +62,8 @@ def profile_resource(
     index: int,
     fields: Collection[str] | None = None,
     joined_us: int | None = None,
+    *,
+    subscriptions: bool = False,
 ) -> Json:
     store = account.profiles
     profile_id = store.id_of(index)
@@ -69,6 +72,9 @@ def profile_resource(
     attributes: Json = {name: _attribute(store, index, extra, name) for name in names}
     if joined_us is not None:
         attributes["joined_group_at"] = iso_from_us(joined_us)
+    if subscriptions:
+        consent = store.consent.get(index)
+        attributes["subscriptions"] = consent.view() if consent else empty_view()
     path = f"/api/profiles/{profile_id}"
     return {
         "type": "profile",
@@ -86,7 +92,7 @@ def _attribute(store: ProfileStore, index: int, extra: dict[str, Any], name: str
     """One attribute of profile ``index`` (only the requested ones are built: a member page
     usually asks for email and joined_group_at only)."""
     if name == "email":
-        return store.emails[index]
+        return store.emails[index] or None
     if name == "created":
         return iso_from_us(store.created[index])
     if name == "updated":
@@ -106,7 +112,7 @@ def list_resource(
         "opt_in_process": target.opt_in_process,
     }
     if count:
-        attributes["profile_count"] = target.count
+        attributes["profile_count"] = target.reported_count()
     path = f"/api/lists/{target.id}"
     return {
         "type": "list",
@@ -121,7 +127,11 @@ def list_resource(
     }
 
 
-def job_resource(base: str, job: BulkJob, fields: Collection[str] | None = None) -> Json:
+def job_resource(
+    base: str, job: BulkJob, fields: Collection[str] | None = None, *, with_lists: bool = True
+) -> Json:
+    """A job; its list relationship carries ``data`` only ``with_lists`` (the collection
+    endpoint has no ``include`` parameter, so it offers links only)."""
     attributes: Json = {
         "status": job.status,
         "created_at": iso_from_us(job.created_us),
@@ -138,15 +148,19 @@ def job_resource(base: str, job: BulkJob, fields: Collection[str] | None = None)
         "id": job.id,
         "attributes": _sparse(attributes, fields, _REQUIRED_JOB_FIELDS),
         "relationships": {
-            "lists": {
-                "data": [{"type": "list", "id": list_id} for list_id in job.list_ids],
-                "links": _links(base, f"{path}/relationships/lists/"),
-            },
+            "lists": _job_lists(base, path, job, with_lists),
             "profiles": {"links": _links(base, f"{path}/relationships/profiles/")},
             "import-errors": {"links": {"related": f"{base}{path}/import-errors/"}},
         },
         "links": {"self": f"{base}{path}/"},
     }
+
+
+def _job_lists(base: str, path: str, job: BulkJob, with_lists: bool) -> Json:
+    lists: Json = {"links": _links(base, f"{path}/relationships/lists/")}
+    if with_lists:
+        lists["data"] = [{"type": "list", "id": list_id} for list_id in job.list_ids]
+    return lists
 
 
 def import_error_resource(failure: ImportFailure) -> Json:

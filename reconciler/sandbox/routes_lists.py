@@ -84,13 +84,21 @@ def _list_matches(item: MemberList, ctx: RequestContext) -> bool:
     raw = ctx.query.get("filter")
     if raw is None:
         return True
-    return all(_list_condition(item, condition) for condition in parse_filter(raw, _LIST_FILTERS))
+    documented = documented_datetimes(ctx)
+    return all(
+        _list_condition(item, condition, documented)
+        for condition in parse_filter(raw, _LIST_FILTERS)
+    )
 
 
-def _list_condition(item: MemberList, condition: Condition) -> bool:
+def documented_datetimes(ctx: RequestContext) -> bool:
+    return ctx.state.config.datetime_filters == "documented"
+
+
+def _list_condition(item: MemberList, condition: Condition, documented: bool) -> bool:
     if condition.field in ("name", "id"):
         return getattr(item, condition.field) in as_strings(condition)
-    moment = us_from_datetime(as_datetime(condition.value))
+    moment = us_from_datetime(as_datetime(condition.value, condition.field, documented=documented))
     return getattr(item, f"{condition.field}_us") > moment  # type: ignore[no-any-return]
 
 
@@ -135,7 +143,8 @@ def member_query(ctx: RequestContext) -> MemberQuery:
             chosen = frozenset(index for index in wanted if index is not None)
             profiles = chosen if profiles is None else profiles & chosen
             continue
-        moment = us_from_datetime(as_datetime(condition.value))
+        parsed = as_datetime(condition.value, condition.field, documented=documented_datetimes(ctx))
+        moment = us_from_datetime(parsed)
         bound = {
             "greater-than": moment + 1,
             "greater-or-equal": moment,

@@ -6,9 +6,9 @@ from typing import Any
 
 from starlette.responses import Response
 
-from reconciler.emails import normalise_email
 from reconciler.sandbox.bodies import data_of, need_list, need_object, need_string, need_type
 from reconciler.sandbox.clock import utc_now_us
+from reconciler.sandbox.emails import checked_email
 from reconciler.sandbox.filters import as_strings, parse_filter
 from reconciler.sandbox.ids import new_ulid
 from reconciler.sandbox.jobs import BulkJob, PendingProfile
@@ -35,22 +35,35 @@ from reconciler.sandbox.state import RequestContext
 
 MAX_BULK_PROFILES = 10_000
 _KEPT_ATTRIBUTES = frozenset(PROFILE_FIELDS) - {"email", "created", "updated", "last_event_date"}
-_PROFILE_FILTERS = {"email": frozenset({"equals", "any"}), "id": frozenset({"equals", "any"})}
+_PROFILE_FILTERS = {
+    name: frozenset({"equals", "any"}) for name in ("email", "id", "phone_number", "external_id")
+}
 _JOB_FILTERS = {"status": frozenset({"equals", "any"})}
 _OBJECT_ATTRIBUTES = frozenset({"properties", "location"})
+_ADDITIONAL = frozenset({"subscriptions", "predictive_analytics"})
 _PROFILES = "/data/attributes/profiles/data"
 
 
 def get_profiles(ctx: RequestContext) -> Response:
     fields = csv_param(ctx.query, "fields[profile]", frozenset(PROFILE_FIELDS) | {"id"})
+    extra = csv_param(ctx.query, "additional-fields[profile]", _ADDITIONAL) or []
     size = page_size(ctx.query, default=20, maximum=100)
     start = decode_cursor(ctx.query.get("page[cursor]")) or 0
     chosen = _filtered_profiles(ctx)
     store = ctx.account.profiles
     candidates = range(start, len(store)) if chosen is None else [i for i in chosen if i >= start]
-    page = list(candidates[: size + 1])
+    page: list[int] = []
+    for index in candidates:
+        if store.alive(index):
+            page.append(index)
+            if len(page) > size:
+                break
     following = page.pop() if len(page) > size else None
-    data = [profile_resource(ctx.base, ctx.account, index, fields) for index in page]
+    with_subscriptions = "subscriptions" in extra
+    data = [
+        profile_resource(ctx.base, ctx.account, i, fields, subscriptions=with_subscriptions)
+        for i in page
+    ]
     links = page_links(ctx.url, ctx.base + "/api/profiles/", ctx.query, following)
     return json_response({"data": data, "links": links})
 
@@ -61,9 +74,15 @@ def _filtered_profiles(ctx: RequestContext) -> list[int] | None:
         return None
     chosen: set[int] | None = None
     store = ctx.account.profiles
+    lookups = {
+        "email": store.find,
+        "id": store.index_of,
+        "phone_number": store.find_phone,
+        "external_id": store.find_external,
+    }
     for condition in parse_filter(raw, _PROFILE_FILTERS):
         values = as_strings(condition)
-        lookup = store.find if condition.field == "email" else store.index_of
+        lookup = lookups[condition.field]
         found = {index for value in values if (index := lookup(value)) is not None}
         chosen = found if chosen is None else chosen & found
     return sorted(chosen or ())
@@ -83,12 +102,14 @@ def bulk_import_profiles(ctx: RequestContext) -> Response:
     pending = [_pending(position, item) for position, item in enumerate(items)]
     _reject_bad_emails(items, pending)
     list_ids = _list_ids(ctx, resource.get("relationships"))
+    config = ctx.state.config
     job = BulkJob(
         new_ulid(utc_now_us() // 1000),
         utc_now_us(),
         list_ids,
         pending,
         cancel_halfway=ctx.state.faults.take_job_failure(),
+        ttl_us=round(config.job_ttl / config.time_scale * 1_000_000),  # scaled, like jobs
     )
     ctx.account.jobs[job.id] = job
     ctx.state.runner.submit(ctx.account, job)
@@ -109,7 +130,9 @@ def _pending(position: int, item: Any) -> PendingProfile:
         need_object(attributes, f"{pointer}/attributes")
         raise AssertionError("unreachable: the checks above raise")  # pragma: no cover
     email = attributes.get("email")
-    if not (email or attributes.get("phone_number") or attributes.get("external_id")):
+    phone = attributes.get("phone_number")
+    external = attributes.get("external_id")
+    if not (email or phone or external):
         raise invalid(
             "A profile needs an email, phone_number or external_id.",
             pointer=f"{_PROFILES}/{position}/attributes",
@@ -121,7 +144,14 @@ def _pending(position: int, item: Any) -> PendingProfile:
                 pointer = f"{_PROFILES}/{position}/attributes/{name}"
                 raise invalid(f"'{name}' must be an object.", pointer=pointer)
             kept[name] = value
-    return PendingProfile(position, normalise_email(email) if email else None, kept, item)
+    return PendingProfile(
+        position,
+        checked_email(email) if email else None,
+        kept,
+        item,
+        str(phone).strip() if phone else None,
+        str(external) if external else None,
+    )
 
 
 def _reject_bad_emails(items: list[Any], pending: list[PendingProfile]) -> None:
@@ -165,6 +195,9 @@ def _list_ids(ctx: RequestContext, relationships: Any) -> list[str]:
 def _the_job(ctx: RequestContext) -> BulkJob:
     job_id = ctx.params.get("job_id") or ctx.params["id"]
     job = ctx.account.jobs.get(job_id)
+    if job is not None and job.expired(utc_now_us()):
+        del ctx.account.jobs[job_id]  # past expires_at a job cannot be read any more
+        job = None
     if job is None:
         raise ApiError(404, "not_found", f"A bulk import job with id {job_id} does not exist.")
     return job
@@ -176,7 +209,8 @@ def get_bulk_import_profiles_jobs(ctx: RequestContext) -> Response:
     sort = ctx.query.get("sort", "created_at")
     if sort not in ("created_at", "-created_at"):
         raise invalid(f"Cannot sort by '{sort}'; use created_at or -created_at.", parameter="sort")
-    jobs = list(ctx.account.jobs.values())
+    now = utc_now_us()
+    jobs = [job for job in ctx.account.jobs.values() if not job.expired(now)]
     raw = ctx.query.get("filter")
     for condition in parse_filter(raw, _JOB_FILTERS) if raw is not None else []:
         statuses = set(as_strings(condition))
@@ -185,7 +219,8 @@ def get_bulk_import_profiles_jobs(ctx: RequestContext) -> Response:
         jobs.reverse()
     start = decode_cursor(ctx.query.get("page[cursor]")) or 0
     following = start + size if start + size < len(jobs) else None
-    data = [job_resource(ctx.base, job, fields) for job in jobs[start : start + size]]
+    page = jobs[start : start + size]
+    data = [job_resource(ctx.base, job, fields, with_lists=False) for job in page]
     links = page_links(ctx.url, ctx.base + "/api/profile-bulk-import-jobs/", ctx.query, following)
     return json_response({"data": data, "links": links})
 
@@ -194,8 +229,10 @@ def get_bulk_import_profiles_job(ctx: RequestContext) -> Response:
     fields = csv_param(ctx.query, "fields[profile-bulk-import-job]", frozenset(JOB_FIELDS) | {"id"})
     include = csv_param(ctx.query, "include", frozenset({"lists"})) or []
     job = _the_job(ctx)
-    body: Json = {"data": job_resource(ctx.base, job, fields), "links": {"self": ctx.url}}
-    if "lists" in include:
+    with_lists = "lists" in include
+    data = job_resource(ctx.base, job, fields, with_lists=with_lists)
+    body: Json = {"data": data, "links": {"self": ctx.url}}
+    if with_lists:
         lists = [ctx.account.lists[i] for i in job.list_ids if i in ctx.account.lists]
         body["included"] = [list_resource(ctx.base, item) for item in lists]
     return json_response(body)

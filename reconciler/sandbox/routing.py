@@ -10,6 +10,7 @@ from starlette.responses import Response
 
 from reconciler.sandbox import routes_lists as lists
 from reconciler.sandbox import routes_profiles as profiles
+from reconciler.sandbox import routes_subscriptions as subscriptions
 from reconciler.sandbox.config import LIST_CREATIONS_PER_DAY, XS, L, M, Tier
 from reconciler.sandbox.ratelimit import Limit
 from reconciler.sandbox.state import RequestContext
@@ -34,6 +35,7 @@ class Route:
     handler: Handler
     limit: Limit
     variants: tuple[Variant, ...] = ()
+    scopes: tuple[str, ...] = ()  # the slice's x-klaviyo-scopes
     pattern: re.Pattern[str] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -59,9 +61,23 @@ def _tier(tier: Tier) -> Limit:
 _PREDICTIVE = Variant("additional-fields[profile]", "predictive_analytics", _tier(M))
 
 ROUTES: tuple[Route, ...] = (
-    Route("GET", "/api/accounts", "get_accounts", lists.get_accounts, _tier(XS)),
-    Route("GET", "/api/lists", "get_lists", lists.get_lists, _tier(L)),
-    Route("POST", "/api/lists", "create_list", lists.create_list, Limit(M, LIST_CREATIONS_PER_DAY)),
+    Route(
+        "GET",
+        "/api/accounts",
+        "get_accounts",
+        lists.get_accounts,
+        _tier(XS),
+        scopes=("accounts:read",),
+    ),
+    Route("GET", "/api/lists", "get_lists", lists.get_lists, _tier(L), scopes=("lists:read",)),
+    Route(
+        "POST",
+        "/api/lists",
+        "create_list",
+        lists.create_list,
+        Limit(M, LIST_CREATIONS_PER_DAY),
+        scopes=("lists:write",),
+    ),
     Route(
         "GET",
         "/api/lists/{id}",
@@ -69,6 +85,7 @@ ROUTES: tuple[Route, ...] = (
         lists.get_list,
         _tier(L),
         (Variant("additional-fields[list]", "profile_count", _tier(XS)),),
+        scopes=("lists:read",),
     ),
     Route(
         "GET",
@@ -77,6 +94,7 @@ ROUTES: tuple[Route, ...] = (
         lists.get_profiles_for_list,
         _tier(L),
         (_PREDICTIVE,),
+        scopes=("lists:read", "profiles:read"),
     ),
     Route(
         "GET",
@@ -85,6 +103,7 @@ ROUTES: tuple[Route, ...] = (
         lists.get_profile_ids_for_list,
         _tier(L),
         (_PREDICTIVE,),
+        scopes=("lists:read", "profiles:read"),
     ),
     Route(
         "POST",
@@ -92,6 +111,7 @@ ROUTES: tuple[Route, ...] = (
         "add_profiles_to_list",
         lists.add_profiles_to_list,
         _tier(M),
+        scopes=("lists:write", "profiles:write"),
     ),
     Route(
         "DELETE",
@@ -99,14 +119,24 @@ ROUTES: tuple[Route, ...] = (
         "remove_profiles_from_list",
         lists.remove_profiles_from_list,
         _tier(M),
+        scopes=("lists:write", "profiles:write"),
     ),
-    Route("GET", "/api/profiles", "get_profiles", profiles.get_profiles, _tier(L), (_PREDICTIVE,)),
+    Route(
+        "GET",
+        "/api/profiles",
+        "get_profiles",
+        profiles.get_profiles,
+        _tier(L),
+        (_PREDICTIVE,),
+        scopes=("profiles:read",),
+    ),
     Route(
         "POST",
         "/api/profile-bulk-import-jobs",
         "bulk_import_profiles",
         profiles.bulk_import_profiles,
         _tier(M),
+        scopes=("lists:write", "profiles:write"),
     ),
     Route(
         "GET",
@@ -114,6 +144,7 @@ ROUTES: tuple[Route, ...] = (
         "get_bulk_import_profiles_jobs",
         profiles.get_bulk_import_profiles_jobs,
         _tier(M),
+        scopes=("lists:read", "profiles:read"),
     ),
     Route(
         "GET",
@@ -121,6 +152,7 @@ ROUTES: tuple[Route, ...] = (
         "get_bulk_import_profiles_job",
         profiles.get_bulk_import_profiles_job,
         _tier(M),
+        scopes=("lists:read", "profiles:read"),
     ),
     Route(
         "GET",
@@ -128,6 +160,15 @@ ROUTES: tuple[Route, ...] = (
         "get_errors_for_bulk_import_profiles_job",
         profiles.get_errors_for_bulk_import_profiles_job,
         _tier(M),
+        scopes=("profiles:read",),
+    ),
+    Route(
+        "POST",
+        "/api/profile-subscription-bulk-create-jobs",
+        "bulk_subscribe_profiles",
+        subscriptions.bulk_subscribe_profiles,
+        _tier(L),
+        scopes=("lists:write", "profiles:write", "subscriptions:write"),
     ),
 )
 

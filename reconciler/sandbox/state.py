@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import threading
 from collections import Counter
 from dataclasses import dataclass, field, replace
@@ -23,6 +24,8 @@ class Stats:
     throttled: int = 0
     bulk_profiles_received: int = 0
     bulk_jobs: int = 0
+    subscription_jobs: int = 0
+    subscriptions_pending: int = 0  # subscription jobs accepted and not yet carried out
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def count(self, endpoint: str) -> None:
@@ -38,6 +41,9 @@ class Stats:
                 "bulk_jobs": self.bulk_jobs,
                 "faults_injected": faults.injected,
                 "responses_dropped": faults.dropped,
+                "after_effects": faults.after_effects,
+                "subscription_jobs": self.subscription_jobs,
+                "subscriptions_pending": self.subscriptions_pending,
             }
 
 
@@ -56,8 +62,9 @@ class SandboxState:
         self.store = SandboxStore(config.api_keys)
         self.limiter = RateLimiter(self.clock, enabled=config.rate_limits)
         self.faults = FaultInjector(initial_faults(config))
-        self.runner = JobRunner(self.store, self.clock, config.import_rate)
+        self.runner = JobRunner(self.store, self.clock, config.import_rate, config.count_lag)
         self.stats = Stats()
+        self.noise = random.Random(config.noise_seed)
 
     def set_time_scale(self, time_scale: float) -> None:
         """Change the time scale of a running sandbox (its data, windows and jobs carry on):

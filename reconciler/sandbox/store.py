@@ -1,8 +1,11 @@
-"""In-memory accounts: profiles unique by email, lists and bulk jobs.
+"""In-memory accounts: profiles, lists and bulk jobs.
 
 One :class:`Account` per API key. Profiles are integers internally (index into arrays), their
 public ids are derived by :class:`~reconciler.sandbox.ids.ProfileIdCodec`, so a million profiles
-cost a few arrays and one dict. All mutation happens under :attr:`SandboxStore.lock`.
+cost a few arrays and one dict. A profile is found by any of its identifiers (email, phone
+number, external id), each unique in an account, as Klaviyo keys profiles. A deleted (or merged
+away) profile keeps its index but loses its id and identifiers. All mutation happens under
+:attr:`SandboxStore.lock`.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ from itertools import repeat
 from typing import TYPE_CHECKING, Any
 
 from reconciler.sandbox.clock import utc_now_us
+from reconciler.sandbox.consent import Consent
+from reconciler.sandbox.emails import email_key
 from reconciler.sandbox.ids import ProfileIdCodec, new_list_id
 from reconciler.sandbox.members import MemberList
 
@@ -22,8 +27,7 @@ if TYPE_CHECKING:
     from reconciler.sandbox.jobs import BulkJob
 
 
-def email_key(email: str) -> str:
-    return email.strip().lower()
+IDENTIFIERS = ("email", "phone_number", "external_id")
 
 
 @dataclass
@@ -33,7 +37,11 @@ class ProfileStore:
     created: array[int] = field(default_factory=lambda: array("q"))
     updated: array[int] = field(default_factory=lambda: array("q"))
     by_email: dict[str, int] = field(default_factory=dict)
+    by_phone: dict[str, int] = field(default_factory=dict)
+    by_external: dict[str, int] = field(default_factory=dict)
     extra: dict[int, dict[str, Any]] = field(default_factory=dict)
+    consent: dict[int, Consent] = field(default_factory=dict)
+    deleted: set[int] = field(default_factory=set)
 
     def __len__(self) -> int:
         return len(self.emails)
@@ -52,15 +60,86 @@ class ProfileStore:
             return list(range(start, start + count))
         return [by_email[email] for email in wanted]
 
+    def new(self, now_us: int) -> int:
+        """A new profile without an email (phone number or external id only)."""
+        self.emails.append("")
+        self.created.append(now_us)
+        self.updated.append(now_us)
+        return len(self.emails) - 1
+
     def merge(self, index: int, attributes: Mapping[str, Any], now_us: int) -> None:
-        """Merge ``attributes`` into profile ``index`` (custom properties key by key)."""
+        """Merge ``attributes`` into profile ``index`` (custom properties key by key).
+
+        A null never clears a value (Klaviyo's bulk import guide: "does not support setting
+        fields to null to clear them"); identifiers are set with :meth:`identify`."""
         merged = self.extra.setdefault(index, {})
         for name, value in attributes.items():
+            if value is None or name in IDENTIFIERS:
+                continue
             if name == "properties" and isinstance(value, dict):
-                merged.setdefault("properties", {}).update(value)
-            elif value is not None:
+                kept = merged.setdefault("properties", {})
+                kept.update((key, item) for key, item in value.items() if item is not None)
+            elif name == "location" and isinstance(value, dict):
+                kept = merged.setdefault("location", {})
+                kept.update((key, item) for key, item in value.items() if item is not None)
+            else:
                 merged[name] = value
         self.updated[index] = now_us
+
+    def identify(
+        self, index: int, email: str | None, phone: str | None, external: str | None
+    ) -> None:
+        """Give profile ``index`` these identifiers (None: keep its own); the caller made sure
+        no other profile holds them."""
+        if email is not None and self.emails[index] != email:
+            self.by_email.pop(self.emails[index], None)
+            self.emails[index] = email
+            self.by_email[email] = index
+        extra = self.extra.setdefault(index, {}) if phone or external else None
+        for value, name, index_map in (
+            (phone, "phone_number", self.by_phone),
+            (external, "external_id", self.by_external),
+        ):
+            if value is None or extra is None or extra.get(name) == value:
+                continue
+            old = extra.get(name)
+            if old is not None:
+                index_map.pop(old, None)
+            extra[name] = value
+            index_map[value] = index
+
+    def owners(self, email: str | None, phone: str | None, external: str | None) -> set[int]:
+        """The profiles these identifiers point at (two or more: a conflict)."""
+        found = set()
+        for value, index_map in (
+            (email, self.by_email),
+            (phone, self.by_phone),
+            (external, self.by_external),
+        ):
+            if value is not None and (index := index_map.get(value)) is not None:
+                found.add(index)
+        return found
+
+    def delete(self, index: int) -> None:
+        """Forget profile ``index``: its id, identifiers, fields and consent are gone."""
+        if index in self.deleted:
+            return
+        self.by_email.pop(self.emails[index], None)
+        extra = self.extra.pop(index, {})
+        self.by_phone.pop(extra.get("phone_number", ""), None)
+        self.by_external.pop(extra.get("external_id", ""), None)
+        self.consent.pop(index, None)
+        self.emails[index] = ""
+        self.deleted.add(index)
+
+    def alive(self, index: int) -> bool:
+        return index not in self.deleted
+
+    def consent_of(self, index: int) -> Consent:
+        found = self.consent.get(index)
+        if found is None:
+            found = self.consent[index] = Consent()
+        return found
 
     def id_of(self, index: int) -> str:
         return self.codec.encode(index, self.created[index] // 1000)
@@ -72,10 +151,16 @@ class ProfileStore:
         index, created_ms = decoded
         if index >= len(self.emails) or self.created[index] // 1000 != created_ms:
             return None
-        return index
+        return None if index in self.deleted else index
 
     def find(self, email: str) -> int | None:
         return self.by_email.get(email_key(email))
+
+    def find_phone(self, phone: str) -> int | None:
+        return self.by_phone.get(phone.strip())
+
+    def find_external(self, external_id: str) -> int | None:
+        return self.by_external.get(external_id)
 
 
 @dataclass

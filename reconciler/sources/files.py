@@ -20,16 +20,16 @@ from reconciler.emails import mask_emails_in
 from reconciler.errors import SourceError
 from reconciler.models import Segment, Source
 from reconciler.sources.base import Batch, table_parts
+from reconciler.sources.csvfiles import check_dialect, read_csv_sql, row_limit_error
 from reconciler.sources.filesets import NATIVE_ENCODINGS, FileSet, codec_name, expand, transcode
 
 T = TypeVar("T")
 _FILE_IN_ERROR = re.compile(r"^\s*file\s*=\s*(.+?)\s*$", re.MULTILINE)
 _STOP_LINES = ("Possible Solution", "Possible fixes", "The search space", "file =", "LINE ")
 _MAX_MESSAGE_LINES = 2
-# One DuckDB thread and a 4 MiB CSV buffer keep a million-row read well under 300 MB: the
-# query streams, so more threads mostly add buffers, not speed, to a single scan.
+# One DuckDB thread and a 4 MiB CSV buffer (csvfiles.CSV_BUFFER_BYTES) keep a million-row read
+# well under 300 MB: the query streams, so more threads mostly add buffers, not speed.
 DUCKDB_CONFIG: dict[str, str | bool | int | float | list[str]] = {"threads": 1}
-CSV_BUFFER_BYTES = 4 * 1024 * 1024
 
 
 def quote(identifier: str) -> str:
@@ -170,14 +170,13 @@ def _view_sql(files: FileSet, source: Source, segment: str, scratch: Path) -> st
             transcode(p, codec, scratch / f"{i}-{p.name}", segment, source.name)
             for i, p in enumerate(paths)
         ]
+        codec = "utf-8"
     elif NATIVE_ENCODINGS[codec] is not None:
         options = f", encoding = {literal(str(NATIVE_ENCODINGS[codec]))}"
-    delimiter = literal("\t" if files.format == "tsv" else ",")
-    return (
-        f"SELECT * FROM read_csv({_list(paths)}, header = true, skip = 0, "
-        f"buffer_size = {CSV_BUFFER_BYTES}, delim = {delimiter}, "
-        f"quote = '\"', escape = '\"', union_by_name = true{options})"
-    )
+    delimiter = source.delimiter or ("\t" if files.format == "tsv" else ",")
+    quote_char = source.quote or '"'
+    check_dialect(paths, delimiter, quote_char, codec, segment, source.name)
+    return read_csv_sql(_list(paths), delimiter, quote_char, options)
 
 
 def _list(paths: Sequence[Path]) -> str:
@@ -188,6 +187,8 @@ def duckdb_error(exc: Exception, segment: str, source: str) -> SourceError:
     """A short, masked SourceError from a DuckDB error, naming the file when DuckDB does."""
     text = str(exc)
     found = _FILE_IN_ERROR.search(text)
+    if "Maximum line size" in text:
+        return row_limit_error(found.group(1) if found else None, segment, source)
     lines = []
     for line in (raw.strip() for raw in text.splitlines()):
         if line.startswith(_STOP_LINES):
@@ -200,8 +201,8 @@ def duckdb_error(exc: Exception, segment: str, source: str) -> SourceError:
         message += f" (file {found.group(1)})"
     if "CSV" in text:
         hint = (
-            "fix the file: CSV files need a header row, ',' separators (tab for .tsv) and "
-            "double quotes around values holding separators, quotes or newlines"
+            "fix the file: CSV files need a header row, the source's delimiter: (',' by "
+            "default, tab for .tsv) and quotes around values holding it, quotes or newlines"
         )
     if "invalid unicode" in text.lower():
         which = f"file {found.group(1)}" if found else "a file"

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, TextIO
 
-from reconciler.errors import SourceError
+from reconciler.errors import SourceDeclarationError
 
 Format = Literal["csv", "tsv", "parquet", "json"]
 _COMPRESSION = (".gz", ".zst")
@@ -48,7 +48,7 @@ def expand(table: str, pattern: str, config_dir: Path, segment: str, source: str
     else:
         paths = (full,) if full.exists() else ()
     if not paths:
-        raise SourceError(
+        raise SourceDeclarationError(
             segment,
             source,
             f"no file matches {pattern!r} (table '{table}', looked in {config_dir})",
@@ -59,7 +59,7 @@ def expand(table: str, pattern: str, config_dir: Path, segment: str, source: str
         _check_readable(path, segment, source)
     formats = {file_format(p, segment, source) for p in paths}
     if len(formats) > 1:
-        raise SourceError(
+        raise SourceDeclarationError(
             segment,
             source,
             f"{pattern!r} (table '{table}') mixes formats: {', '.join(sorted(formats))}",
@@ -74,7 +74,7 @@ def file_format(path: Path, segment: str, source: str) -> Format:
         name = name.removesuffix(suffix)
     found = _FORMATS.get(os.path.splitext(name)[1])
     if found is None:
-        raise SourceError(
+        raise SourceDeclarationError(
             segment,
             source,
             f"cannot tell the format of file {path}",
@@ -85,27 +85,46 @@ def file_format(path: Path, segment: str, source: str) -> Format:
 
 def _check_readable(path: Path, segment: str, source: str) -> None:
     if path.is_dir():
-        raise SourceError(segment, source, f"{path} is a directory, not a file")
+        raise SourceDeclarationError(segment, source, f"{path} is a directory, not a file")
     try:
         with path.open("rb") as handle:
             handle.read(1)
     except OSError as exc:
-        raise SourceError(
+        raise SourceDeclarationError(
             segment, source, f"cannot read file {path}: {exc.strerror or exc}"
         ) from exc
 
 
+# Text codecs Python has that are not character sets of a file (they transform text, or fail).
+_NOT_CHARSETS = frozenset(
+    {"idna", "punycode", "undefined", "unicode-escape", "raw-unicode-escape", "charmap"}
+)
+
+
+def text_codec(encoding: str | None) -> str | None:
+    """Python's canonical name of the character set ``encoding`` (UTF-8 when unset), or None
+    when it is unknown or not a character set (``base64``, ``rot13``, ``zlib``, ``idna``...)."""
+    try:
+        info = codecs.lookup(encoding or "utf-8")
+    except (LookupError, ValueError, TypeError):
+        return None
+    if not getattr(info, "_is_text_encoding", True) or info.name in _NOT_CHARSETS:
+        return None
+    return info.name
+
+
 def codec_name(encoding: str | None, segment: str, source: str) -> str:
     """Python's canonical name of ``encoding`` (UTF-8 when unset)."""
-    try:
-        return codecs.lookup(encoding or "utf-8").name
-    except LookupError as exc:
-        raise SourceError(
+    found = text_codec(encoding)
+    if found is None:
+        raise SourceDeclarationError(
             segment,
             source,
-            f"unknown encoding {encoding!r}",
-            hint="use a standard name such as utf-8, latin-1, cp1252 or utf-16",
-        ) from exc
+            f"unknown encoding {encoding!r}: not a character set of text files",
+            hint=f"fix encoding: of source '{source}': a character set such as utf-8, "
+            "latin-1, cp1252 or utf-16",
+        )
+    return found
 
 
 def transcode(path: Path, codec: str, target: Path, segment: str, source: str) -> Path:
@@ -119,7 +138,7 @@ def transcode(path: Path, codec: str, target: Path, segment: str, source: str) -
         ):
             shutil.copyfileobj(reader, writer, 1 << 20)
     except UnicodeDecodeError as exc:
-        raise SourceError(
+        raise SourceDeclarationError(
             segment,
             source,
             f"file {path} is not valid {codec} ({exc.reason})",

@@ -23,6 +23,12 @@ from reconciler.emails import mask_emails_in
 from reconciler.errors import SourceError
 from reconciler.models import Segment, Source
 from reconciler.sources.base import Batch, strip_query, table_parts
+from reconciler.sources.sqlite import (
+    REFUSED_HINT,
+    allow_reads_only,
+    database_file,
+    read_only_engine,
+)
 
 T = TypeVar("T")
 PASSWORD_ENV = "password_env"
@@ -89,10 +95,16 @@ class SqlReader:
 def open_sql(source: Source, segment: Segment, config_dir: Path) -> Iterator[SqlReader]:
     """Connect, start the segment's query on a server-side cursor, yield its reader."""
     url = engine_url(source, segment.name, config_dir)
-    engine = _engine(url, segment.name, source.name)
+    sqlite = url.get_backend_name() == "sqlite"
+    if sqlite:
+        engine = read_only_engine(database_file(url, config_dir, segment.name, source.name))
+    else:
+        engine = _engine(url, segment.name, source.name)
     try:
         with _connect(engine, url, segment.name, source.name) as connection:
             query = _segment_query(segment, source, engine)
+            if sqlite:
+                allow_reads_only(connection)
             result = _execute(connection, query, segment.name, source.name)
             yield SqlReader(result, segment.name, source.name)
     finally:
@@ -193,11 +205,15 @@ def _execute(connection: Connection, query: str, segment: str, source: str) -> C
     try:
         result = streaming.exec_driver_sql(query)
     except SQLAlchemyError as exc:
+        message = driver_message(exc)
+        refused = connection.dialect.name == "sqlite" and "authoriz" in message
         raise SourceError(
             segment,
             source,
-            f"the query failed: {driver_message(exc)}",
-            hint="check the segment's query: or table: (it runs in the database as written)",
+            f"the query failed: {message}",
+            hint=REFUSED_HINT
+            if refused
+            else "check the segment's query: or table: (it runs in the database as written)",
         ) from exc
     if not result.returns_rows:
         raise SourceError(segment, source, "the query returns no rows (is it a SELECT?)")

@@ -4,11 +4,17 @@ SQLite (``.reconciler/state.db``) by default, PostgreSQL with a ``postgresql://`
 behind the one :class:`StateBackend` interface returned by :func:`open_state`.
 """
 
-from reconciler.state.actor import resolve_actor
 from reconciler.state.backend import SqlStateBackend
 from reconciler.state.columnar import MemberColumns, MemberSnapshot
 from reconciler.state.opening import open_state
-from reconciler.state.protocol import MemberRow, StateBackend
+from reconciler.state.protocol import (
+    JobLedger,
+    ListLocks,
+    MemberRow,
+    MembershipStore,
+    RunJournal,
+    StateBackend,
+)
 from reconciler.state.records import (
     RUN_OUTCOMES,
     CachedMembership,
@@ -22,14 +28,17 @@ __all__ = [
     "RUN_OUTCOMES",
     "CachedMembership",
     "ExportRecord",
+    "JobLedger",
+    "ListLocks",
     "MemberColumns",
     "MemberRow",
     "MemberSnapshot",
+    "MembershipStore",
+    "RunJournal",
     "RunRecord",
     "RunStart",
     "SqlStateBackend",
     "StateBackend",
     "open_state",
     "redact",
-    "resolve_actor",
 ]

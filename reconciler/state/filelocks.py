@@ -23,6 +23,8 @@ from reconciler.errors import LockTimeout, StateError
 from reconciler.state.holder import UNKNOWN_HOLDER, HolderInfo
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+PRIVATE_DIR = 0o700  # the holder files name people (actors)
+PRIVATE_FILE = 0o600
 
 
 class FileListLocks:
@@ -35,10 +37,11 @@ class FileListLocks:
     def lock_list(self, key: str, holder: str, *, timeout: float) -> Iterator[None]:
         lock_path, info_path = self._paths(key)
         try:
-            self.directory.mkdir(parents=True, exist_ok=True)
+            self.directory.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
+            os.chmod(self.directory, PRIVATE_DIR)
         except OSError as exc:
             raise StateError(f"cannot create the lock directory {self.directory}: {exc}") from exc
-        lock = FileLock(lock_path, timeout=-1 if timeout < 0 else timeout)
+        lock = FileLock(lock_path, timeout=-1 if timeout < 0 else timeout, mode=PRIVATE_FILE)
         started = time.monotonic()
         try:
             lock.acquire()
@@ -108,5 +111,9 @@ def _read_info(path: Path) -> HolderInfo | None:
 
 def _write_atomic(path: Path, text: str) -> None:
     temp = path.with_suffix(f".{os.getpid()}.tmp")
-    temp.write_text(text)
+    with contextlib.suppress(FileNotFoundError):
+        temp.unlink()
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(text)
     temp.replace(path)

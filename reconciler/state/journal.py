@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Sequence
 
 from reconciler.errors import StateError
+from reconciler.outcomes import Outcome
 from reconciler.state.database import Database, Row, marks
 from reconciler.state.records import (
     RUN_OUTCOMES,
@@ -54,7 +55,7 @@ class Journal:
                 run.forced,
                 self._db.ts_in(now()),
                 None,
-                RUNNING,
+                str(RUNNING),
             ),
         )
         return run_id
@@ -76,17 +77,17 @@ class Journal:
                 json.dumps([redact(g) for g in record.guards_forced]),
                 self._db.ts_in(utc(record.started_at)),
                 self._db.ts_in(utc(record.finished_at)),
-                record.outcome,
+                str(record.outcome),
                 redact_optional(record.error),
             ),
         )
 
-    def finish_run(self, run_id: str, outcome: str) -> None:
+    def finish_run(self, run_id: str, outcome: Outcome) -> None:
         _check_outcome(outcome)
         changed = self._db.execute(
             "UPDATE reconciler_runs SET finished_at = ?, outcome = ? "
             "WHERE run_id = ? AND finished_at IS NULL",
-            (self._db.ts_in(now()), outcome, run_id),
+            (self._db.ts_in(now()), str(outcome), run_id),
         )
         if not changed:
             self._require_open(run_id)
@@ -149,7 +150,7 @@ class Journal:
             forced=bool(row[5]),
             started_at=self._db.ts_out(row[6]),
             finished_at=self._db.ts_out_optional(row[7]),
-            outcome=row[8],
+            outcome=Outcome(row[8]),
             exports=exports,
         )
 
@@ -165,7 +166,7 @@ class Journal:
             guards_forced=tuple(json.loads(row[8])),
             started_at=self._db.ts_out(row[9]),
             finished_at=self._db.ts_out(row[10]),
-            outcome=row[11],
+            outcome=Outcome(row[11]),
             error=row[12],
         )
 

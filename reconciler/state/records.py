@@ -5,12 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-# Outcomes of a run or of one export within it. "running" marks a run still in flight (or one
-# whose process died before finishing it); the others are final.
-RUN_OUTCOMES = frozenset(
-    {"succeeded", "failed", "partial", "interrupted", "blocked", "cancelled", "unchanged"}
-)
-RUNNING = "running"
+from reconciler.outcomes import FINAL_OUTCOMES, Outcome
+
+# Outcomes of a run or of one export within it (final ones; RUNNING marks a run in flight).
+RUN_OUTCOMES = FINAL_OUTCOMES
+RUNNING = Outcome.RUNNING
 
 
 @dataclass(frozen=True)
@@ -38,7 +37,7 @@ class ExportRecord:
     guards_forced: tuple[str, ...]
     started_at: dt.datetime
     finished_at: dt.datetime
-    outcome: str
+    outcome: Outcome
     error: str | None = None
 
     def as_dict(self) -> dict[str, object]:
@@ -53,7 +52,7 @@ class ExportRecord:
             "guards_forced": list(self.guards_forced),
             "started_at": self.started_at.isoformat(),
             "finished_at": self.finished_at.isoformat(),
-            "outcome": self.outcome,
+            "outcome": str(self.outcome),
             "error": self.error,
         }
 
@@ -69,7 +68,7 @@ class RunRecord:
     command: str
     started_at: dt.datetime
     finished_at: dt.datetime | None
-    outcome: str
+    outcome: Outcome
     exports: list[ExportRecord] = field(default_factory=list)
     forced: bool = False
 
@@ -83,7 +82,7 @@ class RunRecord:
             "forced": self.forced,
             "started_at": self.started_at.isoformat(),
             "finished_at": self.finished_at.isoformat() if self.finished_at else None,
-            "outcome": self.outcome,
+            "outcome": str(self.outcome),
             "exports": [e.as_dict() for e in self.exports],
         }
 

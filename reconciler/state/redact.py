@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import re
-
-from reconciler.emails import mask_email
-
-# Anything shaped like local@domain (a domain without a dot included): masked, not judged.
-_EMAIL_SHAPED = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)*")
+from reconciler.emails import mask_text
 
 
 def redact(text: str) -> str:
-    """``text`` with every email-shaped token masked (``jane@x.com`` -> ``j***@x.com``)."""
-    return _EMAIL_SHAPED.sub(lambda m: mask_email(m.group(0)), text)
+    """``text`` with every address and phone number masked (``jane@x.com`` -> ``j***@x.com``)."""
+    return mask_text(text)
 
 
 def redact_optional(text: str | None) -> str | None:
-    return None if text is None else redact(text)
+    return None if text is None else mask_text(text)

@@ -34,7 +34,7 @@ def run(*args: str) -> Result:
 def journal_with_one_run(path: Path) -> str:
     moment = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.UTC)
     with open_state(str(path)) as state:
-        run_id = state.start_run(
+        run_id = state.journal.start_run(
             RunStart(actor="ci-bot", commit="abc123", plan_checksum=None, command="apply",
                      forced=False)
         )  # fmt: skip
@@ -51,8 +51,8 @@ def journal_with_one_run(path: Path) -> str:
             finished_at=moment,
             outcome="succeeded",
         )
-        state.record_export(run_id, record)
-        state.finish_run(run_id, "succeeded")
+        state.journal.record_export(run_id, record)
+        state.journal.finish_run(run_id, "succeeded")
     return run_id
 
 

@@ -26,23 +26,23 @@ import time
 from multiprocessing.connection import Connection
 
 from reconciler.klaviyo import KlaviyoClient
-from reconciler.plan.estimate import L_TIER, fixed_window_seconds
+from reconciler.klaviyo.facts import FACTS, L
+from reconciler.plan.estimate import fixed_window_seconds
 from reconciler.sandbox import AdminClient, SandboxConfig, SandboxServer
 
 LIST_ID = "Bench1"
 KEY = "sandbox-key"
 SEED_BATCH = 500
-PAGE_SIZE = 100
 
 
 def theoretical_seconds(members: int, scale: float) -> float:
     """Earliest end of a read of ``members``: every page call at the earliest moment the fixed
     windows allow (the last call starts at ``fixed_window_seconds``; a burst of calls takes
     one burst window)."""
-    pages = max(1, math.ceil(members / PAGE_SIZE))
-    last_start = fixed_window_seconds(pages, *L_TIER)
-    tail = (pages - 1) % L_TIER[1] % L_TIER[0] + 1  # calls in the last burst window
-    return (last_start + tail / L_TIER[0]) / scale
+    pages = max(1, math.ceil(members / FACTS.page_size))
+    last_start = fixed_window_seconds(pages, L)
+    tail = (pages - 1) % L.steady % L.burst + 1  # calls in the last burst window
+    return (last_start + tail / L.burst) / scale
 
 
 def serve(config: SandboxConfig, conn: Connection) -> None:

@@ -5,14 +5,8 @@ from __future__ import annotations
 
 import math
 
-from reconciler.plan.estimate import (
-    BULK_JOB_SIZE,
-    L_TIER,
-    M_TIER,
-    PAGE_SIZE,
-    REMOVE_CHUNK,
-    fixed_window_seconds,
-)
+from reconciler.klaviyo.facts import FACTS
+from reconciler.plan.estimate import fixed_window_seconds
 from reconciler.sandbox.jobs import QUEUE_DELAY
 
 
@@ -22,16 +16,16 @@ def import_seconds(profiles: int, import_rate: float) -> float:
     each job waiting ``QUEUE_DELAY`` after its submission."""
     if profiles <= 0:
         return 0.0
-    jobs = math.ceil(profiles / BULK_JOB_SIZE)
-    last_job = profiles - (jobs - 1) * BULK_JOB_SIZE
+    jobs = math.ceil(profiles / FACTS.job_size)
+    last_job = profiles - (jobs - 1) * FACTS.job_size
     processing = QUEUE_DELAY + profiles / import_rate
-    last_post = fixed_window_seconds(jobs, *M_TIER) + QUEUE_DELAY + last_job / import_rate
+    last_post = fixed_window_seconds(jobs, FACTS.write_rate) + QUEUE_DELAY + last_job / import_rate
     return max(processing, last_post)
 
 
 def removal_seconds(removes: int) -> float:
     """Earliest start of the last removal call (1,000 profile ids per call, M tier)."""
-    return fixed_window_seconds(math.ceil(removes / REMOVE_CHUNK), *M_TIER)
+    return fixed_window_seconds(math.ceil(removes / FACTS.remove_chunk), FACTS.write_rate)
 
 
 def apply_minimum(adds: int, removes: int, import_rate: float, scale: float) -> float:
@@ -41,5 +35,5 @@ def apply_minimum(adds: int, removes: int, import_rate: float, scale: float) -> 
 
 def read_minimum(members: int, scale: float) -> float:
     """A full read: one call per 100-member page plus one for the newest member (L tier)."""
-    pages = max(1, math.ceil(members / PAGE_SIZE))
-    return fixed_window_seconds(pages + 1, *L_TIER) / scale
+    pages = max(1, math.ceil(members / FACTS.page_size))
+    return fixed_window_seconds(pages + 1, FACTS.read_rate) / scale

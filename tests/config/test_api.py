@@ -39,7 +39,11 @@ def test_example_exports_load_into_a_full_config(tmp_path: Path) -> None:
         "Segment/newsletter",
         "Export/vip-to-klaviyo",
         "Export/newsletter-to-klaviyo",
+        "Notification/growth-alerts",
     }
+    alerts = config.notifications["growth-alerts"]
+    assert alerts.on == ["failed", "partial", "blocked", "interrupted", "volume"]
+    assert (alerts.volume.removals, alerts.volume.adds) == ("10%", "50%")
 
 
 def test_validate_config_returns_warnings_with_the_config(tmp_path: Path) -> None:

@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from jsonschema import Draft202012Validator
 
 from reconciler.config.schema import all_schemas, stale_schemas, write_schemas
+from reconciler.config.yamlsafe import parse_documents
 from reconciler.models import KINDS
 from tests.config.helpers import EXPORTS, REPO, SCHEMAS
 
@@ -81,7 +81,7 @@ def test_examples_cover_every_kind_and_declare_their_schema() -> None:
         assert schema_path.is_file(), first
         schema = json.loads(schema_path.read_text(encoding="utf-8"))
         validator = Draft202012Validator(schema)
-        for document in yaml.safe_load_all(path.read_text(encoding="utf-8")):
+        for document in _documents(path):
             kinds.add(document["kind"])
             errors = [e.message for e in validator.iter_errors(_jsonable(document))]
             assert errors == [], f"{path.name}: {errors}"
@@ -92,10 +92,18 @@ def test_combined_schema_accepts_every_example_and_rejects_typos() -> None:
     combined = json.loads((SCHEMAS / "reconciler.schema.json").read_text(encoding="utf-8"))
     validator = Draft202012Validator(combined)
     for path in _example_files():
-        for document in yaml.safe_load_all(path.read_text(encoding="utf-8")):
+        for document in _documents(path):
             assert validator.is_valid(_jsonable(document)), path.name
     assert not validator.is_valid({"kind": "Access", "admin": ["x"]})
     assert not validator.is_valid({"kind": "Nope"})
+
+
+def _documents(path: Path) -> list[Any]:
+    """The documents as the loader reads them (YAML 1.2 keys: a bare `on:` is text, as in
+    editors; PyYAML's YAML 1.1 would read it as true)."""
+    documents, issues = parse_documents(path.read_text(encoding="utf-8"), path.name)
+    assert not issues, issues
+    return [d.data for d in documents]
 
 
 def _jsonable(value: Any) -> Any:

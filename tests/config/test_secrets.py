@@ -57,7 +57,7 @@ def test_values_that_look_like_emails_are_masked_in_messages() -> None:
     problems = problems_of(VALID.replace("list_id: AbC123", "list_id: jane.doe@contoso.com"))
     (problem,) = [p for p in problems if p.code == "R014"]
     assert "jane.doe@contoso.com" not in problem.message
-    assert "j***@contoso.com" in problem.message
+    assert "j***e@contoso.com" in problem.message
 
 
 def test_safe_value_and_redact() -> None:

@@ -45,3 +45,29 @@ def test_unreadable_source_is_reported(tmp_path: Path) -> None:
     code, output = run("--sources", "--config-dir", str(config))
     assert code == 1
     assert "error[R032]" in output and "profiles" in output
+
+
+def test_a_file_problem_is_located_at_the_source(tmp_path: Path) -> None:
+    config = tmp_path / "exports"
+    shutil.copytree(EXAMPLE, config)
+    data = config / "data" / "profiles.csv"
+    data.write_text(data.read_text().replace(",", ";"))
+    code, output = run("--sources", "--config-dir", str(config))
+    assert code == 1
+    assert "sources.yaml:4:" in output and "error[R032]" in output
+    assert "looks semicolon-separated" in output
+    assert 'add `delimiter: ";"`' in output
+
+
+def test_an_encoding_that_is_no_character_set_fails_validate_at_the_source(
+    tmp_path: Path,
+) -> None:
+    config = tmp_path / "exports"
+    shutil.copytree(EXAMPLE, config)
+    path = config / "sources.yaml"
+    path.write_text(path.read_text() + "encoding: base64\n")
+    for args in (("--config-dir", str(config)), ("--sources", "--config-dir", str(config))):
+        code, output = run(*args)
+        assert code == 1
+        assert "sources.yaml:8:" in output and "error[R033]" in output
+        assert "Traceback" not in output

@@ -37,8 +37,8 @@ def commits(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[str, str]:
 
 
 def journal(state: StateBackend, commit: str, outcome: str) -> None:
-    run_id = state.start_run(RunStart("ci", commit, None, "apply", False))
-    state.finish_run(run_id, outcome)
+    run_id = state.journal.start_run(RunStart("ci", commit, None, "apply", False))
+    state.journal.finish_run(run_id, outcome)
 
 
 def test_an_older_checkout_is_refused_after_a_newer_apply(

@@ -165,7 +165,9 @@ def test_bulk_import_with_some_bad_profiles_reports_each_and_imports_the_rest(
     harness.server.admin.seed("Y6nRLr", [])
     good = emails("good", 40)
     bad = emails("bad", 3)
-    rows = [{"email": e, "phone": "+15005550006"} for e in good]
+    # each its own phone number: a phone number is an identifier, and a row whose email and
+    # phone name two different profiles is refused by Klaviyo (and the sandbox, issue 18)
+    rows = [{"email": e, "phone": f"+1500555{n:04d}"} for n, e in enumerate(good)]
     rows += [{"email": e, "phone": "not-a-phone"} for e in bad]
     ws.write_rows("vip", rows)
     ws.add_export("vip", "vip", "Y6nRLr", fields={"email": "email", "phone_number": "phone"})
@@ -174,7 +176,7 @@ def test_bulk_import_with_some_bad_profiles_reports_each_and_imports_the_rest(
     result = harness.run("apply", "--yes")
     assert result.exit_code == 1
     assert "partial; added 40, removed 0, failed 3" in result.stdout
-    assert result.stdout.count("failed: b***@example.com") == 3
+    assert result.stdout.count("failed: b***") == 3  # b***0@, b***1@, b***2@: distinct samples
     assert "bad.0@example.com" not in result.output
     assert harness.members("Y6nRLr") == set(good)
     code, body = harness.plan_json("--detailed-exitcode")

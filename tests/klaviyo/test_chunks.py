@@ -7,14 +7,9 @@ import json
 import pytest
 
 from reconciler.klaviyo import ProfileInput
-from reconciler.klaviyo.chunks import (
-    MAX_BODY_BYTES,
-    MAX_PROFILES,
-    body_for,
-    prepare,
-    split,
-)
+from reconciler.klaviyo.chunks import body_for, prepare, split
 from reconciler.klaviyo.errors import KlaviyoConfigError
+from reconciler.klaviyo.facts import MAX_BODY_BYTES, MAX_PROFILES
 from tests.openapi_contract import validate_request
 
 

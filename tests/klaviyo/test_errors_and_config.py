@@ -58,7 +58,7 @@ def test_validation_error_carries_pointer_and_masks_emails() -> None:
     assert error.errors[0].pointer == "/data/attributes/profiles/data/3/attributes/email"
     text = str(error)
     assert "jane.doe@contoso.com" not in text
-    assert "j***@contoso.com" in text
+    assert "j***e@contoso.com" in text
     assert "/data/attributes/profiles/data/3/attributes/email" in text
 
 

@@ -9,6 +9,7 @@ import pyarrow as pa
 
 from reconciler.engine.membership import read_list_state
 from reconciler.klaviyo.columns import MemberColumnsBuilder, unique_emails
+from reconciler.klaviyo.destination import KlaviyoDestination
 from reconciler.klaviyo.jsonapi import to_micros
 from reconciler.sandbox.app import SandboxApp
 from reconciler.state import open_state
@@ -76,14 +77,22 @@ async def test_members_without_email_do_not_force_full_reads(tmp_path: Path) -> 
     client, _ = client_for(app, max_concurrency=4)
     with open_state(str(tmp_path / "state.db")) as state:
         async with client:
-            first = await read_list_state(client, state, "acct", "Sms001", refresh=False)
-            second = await read_list_state(client, state, "acct", "Sms001", refresh=False)
+            first = await read_list_state(
+                KlaviyoDestination(client), state, "acct", "Sms001", refresh=False
+            )
+            second = await read_list_state(
+                KlaviyoDestination(client), state, "acct", "Sms001", refresh=False
+            )
             # SMS-only members join after the cached read: counted once, not re-read
             await seed_without_email(app, "Sms001", 2)
             await seed(app, "Sms001", emails("t", 3))
-            third = await read_list_state(client, state, "acct", "Sms001", refresh=False)
-            fourth = await read_list_state(client, state, "acct", "Sms001", refresh=False)
-        cached = state.load_member_columns("acct", "Sms001")
+            third = await read_list_state(
+                KlaviyoDestination(client), state, "acct", "Sms001", refresh=False
+            )
+            fourth = await read_list_state(
+                KlaviyoDestination(client), state, "acct", "Sms001", refresh=False
+            )
+        cached = state.cache.load_columns("acct", "Sms001")
     assert [s.incremental for s in (first, second, third, fourth)] == [False, True, True, True]
     assert len(first.members) == len(second.members) == 1_200
     assert len(third.members) == len(fourth.members) == 1_203

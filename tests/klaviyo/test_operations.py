@@ -56,15 +56,14 @@ async def test_bulk_import_then_full_and_incremental_reads() -> None:
         first = [ProfileInput(e.upper(), {"first_name": "A"}) for e in emails("a", 1_500)]
         submitted = await client.bulk_import(target.id, [*first, ProfileInput("broken@")])
         assert [f.email for f in submitted.rejected] == ["broken@"]
-        results = await client.wait_for_jobs(submitted)
+        results = await client.wait_for_jobs(submitted.job_ids)
         assert [(r.status, r.completed, r.failed) for r in results] == [("complete", 1_500, 0)]
         members = await client.read_members(target.id, on_page=pages.append)
         assert {m.email for m in members} == set(emails("a", 1_500))
         assert sum(pages) == 1_500
         cutoff = max(m.joined_at for m in members)
-        await client.wait_for_jobs(
-            await client.bulk_import(target.id, [ProfileInput(e) for e in emails("b", 250)])
-        )
+        more = await client.bulk_import(target.id, [ProfileInput(e) for e in emails("b", 250)])
+        await client.wait_for_jobs(more.job_ids)
         newer = await client.read_members(target.id, joined_after=cutoff)
         assert {m.email for m in newer} == set(emails("b", 250))
         assert all(m.joined_at > cutoff for m in newer)
@@ -127,7 +126,7 @@ async def test_import_errors_are_collected_per_profile() -> None:
             ProfileInput("bad.phone@example.com", {"phone_number": "12-34"}),
         ]
         results = await client.wait_for_jobs(
-            await client.bulk_import(target.id, profiles),
+            (await client.bulk_import(target.id, profiles)).job_ids,
             on_progress=lambda s: progress.append(s.status),
         )
     (result,) = results
@@ -145,8 +144,8 @@ async def test_running_jobs_lists_only_unfinished_jobs_of_that_list() -> None:
         slow = await client.bulk_import(one.id, [ProfileInput(e) for e in emails("s", 300)])
         other = await client.bulk_import(two.id, [ProfileInput(e) for e in emails("t", 10)])
         running = await client.running_jobs(one.id)
-        assert running == list(slow)
-        await client.wait_for_jobs([*slow, *other])
+        assert running == list(slow.job_ids)
+        await client.wait_for_jobs([*slow.job_ids, *other.job_ids])
         assert await client.running_jobs(one.id) == []
 
 
@@ -158,7 +157,7 @@ async def test_waiting_polls_the_oldest_job_a_few_times_per_job() -> None:
     async with client:
         target = await client.create_list("paced")
         profiles = [ProfileInput(e) for e in emails("q", 25_000)]
-        jobs = await client.bulk_import(target.id, profiles)
+        jobs = (await client.bulk_import(target.id, profiles)).job_ids
         results = await client.wait_for_jobs(
             jobs, on_progress=lambda s: seen.append((s.job_id, s.status))
         )
@@ -178,9 +177,9 @@ async def test_wait_for_jobs_times_out_with_a_typed_error() -> None:
     client, _ = client_for(sandbox_app(import_rate=1.0))
     async with client:
         target = await client.create_list("slow")
-        jobs = await client.bulk_import(target.id, [ProfileInput(e) for e in emails("w", 500)])
+        submitted = await client.bulk_import(target.id, [ProfileInput(e) for e in emails("w", 500)])
         with pytest.raises(JobTimeoutError):
-            await client.wait_for_jobs(jobs, timeout=0.2)
+            await client.wait_for_jobs(submitted.job_ids, timeout=0.2)
 
 
 async def test_members_without_join_filter_only_for_a_small_list() -> None:

@@ -156,7 +156,7 @@ async def test_lost_bulk_import_answer_is_found_not_resent() -> None:
     profiles = [ProfileInput(e) for e in emails("lost", 700)]
     async with client:
         target = await client.create_list("lost answers")
-        job_ids = await client.bulk_import(target.id, profiles)
+        job_ids = (await client.bulk_import(target.id, profiles)).job_ids
         results = await client.wait_for_jobs(job_ids)
     counters = await stats(app)
     assert counters["bulk_profiles_received"] == 700
@@ -174,8 +174,8 @@ async def test_lost_answer_of_a_refused_bulk_import_is_resubmitted_once() -> Non
     client, recorder = client_for(app, time_scale=SCALE)
     async with client:
         target = await client.create_list("resubmit")
-        job_ids = await client.bulk_import(target.id, [ProfileInput(e) for e in emails("r", 40)])
-        await client.wait_for_jobs(job_ids)
+        submitted = await client.bulk_import(target.id, [ProfileInput(e) for e in emails("r", 40)])
+        await client.wait_for_jobs(submitted.job_ids)
         members = await client.read_members(target.id)
     assert (await stats(app))["bulk_profiles_received"] == 40
     assert len(members) == 40
@@ -200,7 +200,7 @@ async def test_bad_profiles_named_by_a_400_are_dropped_and_the_rest_resent() -> 
         target = await client.create_list("partly bad")
         importer = BulkImporter(client._sender, client._jobs, target.id, max_attempts=3)
         submission = await importer.submit([chunk])
-        await client.wait_for_jobs(submission)
+        await client.wait_for_jobs(submission.job_ids)
         members = await client.read_members(target.id)
     assert sorted(f.email for f in submission.rejected) == ["no-at-sign", "two@@example.com"]
     assert all("Invalid email" in f.reason for f in submission.rejected)
@@ -215,7 +215,7 @@ async def test_cancelled_job_is_reported_as_such() -> None:
     client, _ = client_for(app, time_scale=SCALE)
     async with client:
         target = await client.create_list("cancel")
-        jobs = await client.bulk_import(target.id, [ProfileInput(e) for e in emails("c", 200)])
-        (result,) = await client.wait_for_jobs(jobs)
+        submitted = await client.bulk_import(target.id, [ProfileInput(e) for e in emails("c", 200)])
+        (result,) = await client.wait_for_jobs(submitted.job_ids)
     assert result.status == "cancelled"
     assert result.completed < 200

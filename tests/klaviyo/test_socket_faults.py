@@ -27,7 +27,7 @@ async def test_lost_bulk_import_answer_over_a_socket_is_not_duplicated() -> None
         async with client(server) as api:
             target = await api.create_list("socket drop")
             jobs = await api.bulk_import(target.id, [ProfileInput(e) for e in emails("d", 321)])
-            (result,) = await api.wait_for_jobs(jobs)
+            (result,) = await api.wait_for_jobs(jobs.job_ids)
         stats = server.admin.stats()
         assert stats["bulk_profiles_received"] == 321
         assert result.completed == 321

@@ -11,7 +11,8 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from reconciler.models import Connection, Export
+from reconciler.klaviyo.facts import FACTS
+from reconciler.models import Export, KlaviyoConnection
 from reconciler.plan.builder import ListState, build_export_plan
 from reconciler.plan.digest import mapping_digest
 from reconciler.plan.members import MemberTable
@@ -21,7 +22,7 @@ from reconciler.sources import SegmentData, read_segment
 from reconciler.sources.emailset import EmailSet
 from tests.sources.conftest import config, export, file_source, segment
 
-CONNECTION = Connection.model_validate(
+CONNECTION = KlaviyoConnection.model_validate(
     {
         "kind": "Connection",
         "name": "klaviyo",
@@ -76,7 +77,7 @@ def test_columnar_and_plain_inputs_give_the_same_plan(tmp_path: Path, mode: str)
         (data, ListState("acct", "AbC123", "L", MemberTable.from_mapping(members))),
         (_plain(data), ListState("acct", "AbC123", "L", members)),
     ):
-        built = build_export_plan(exp, CONNECTION, seg, current, config_digest="c")
+        built = build_export_plan(exp, CONNECTION, seg, current, config_digest="c", facts=FACTS)
         plans.append(
             seal(
                 Plan(

@@ -6,9 +6,11 @@ import datetime as dt
 
 import pytest
 
-from reconciler.models import Connection, Consent, EnvRef, Export, Fields, Limits
+from reconciler.klaviyo.facts import FACTS
+from reconciler.models import Consent, EnvRef, Export, Fields, KlaviyoConnection, Limits
 from reconciler.plan.estimate import apply_estimate, fixed_window_seconds, read_estimate
 from reconciler.plan.guards import evaluate_guards, removal_allowance
+from reconciler.values import Rate
 
 
 def make_export(**limits: object) -> Export:
@@ -23,8 +25,8 @@ def make_export(**limits: object) -> Export:
     )
 
 
-def make_connection(accepted: bool = True) -> Connection:
-    return Connection(
+def make_connection(accepted: bool = True) -> KlaviyoConnection:
+    return KlaviyoConnection(
         kind="Connection",
         name="conn",
         api_key=EnvRef(env="KEY"),
@@ -111,12 +113,12 @@ def test_missing_consent_cannot_be_forced() -> None:
     ],
 )
 def test_fixed_window_minimum(requests: int, burst: int, steady: int, seconds: float) -> None:
-    assert fixed_window_seconds(requests, burst, steady) == seconds
+    assert fixed_window_seconds(requests, Rate(burst, steady)) == seconds
 
 
 def test_apply_and_read_estimates() -> None:
-    calls, seconds = apply_estimate(25_000, 5_000)
+    calls, seconds = apply_estimate(25_000, 5_000, FACTS)
     assert calls == 3 * 2 + 5
     assert seconds == 0.0
-    assert apply_estimate(1_000_000, 0) == (200, 9.0)
-    assert read_estimate(100_000) == (1000, 63.0)
+    assert apply_estimate(1_000_000, 0, FACTS) == (200, 9.0)
+    assert read_estimate(100_000, FACTS) == (1000, 63.0)

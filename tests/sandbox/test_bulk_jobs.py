@@ -154,15 +154,18 @@ async def test_import_errors_name_each_failed_profile() -> None:
         await seed(client, "Y6nRLr", [])
         body = import_body(emails("e", 3), "Y6nRLr")
         body["data"]["attributes"]["profiles"]["data"][1]["attributes"]["phone_number"] = "12345"
-        body["data"]["attributes"]["profiles"]["data"].append(
-            {"type": "profile", "attributes": {"phone_number": "+15005550006"}}
-        )
+        phone = "+15005550006"
+        body["data"]["attributes"]["profiles"]["data"] += [
+            {"type": "profile", "attributes": {"phone_number": phone}},  # a profile of its own
+            # its identifiers name two profiles (e2's and the one above): refused, not merged
+            {"type": "profile", "attributes": {"email": "e2@example.com", "phone_number": phone}},
+        ]
         accepted = await call(
             client, "POST", "/api/profile-bulk-import-jobs", CREATE, 202, body=body
         )
         job_id = accepted["data"]["id"]
         done = (await wait_for(client, job_id))["data"]["attributes"]
-        assert (done["completed_count"], done["failed_count"]) == (2, 2)
+        assert (done["completed_count"], done["failed_count"]) == (3, 2)
         errors = await call(
             client,
             "GET",
@@ -178,8 +181,12 @@ async def test_import_errors_name_each_failed_profile() -> None:
         following = await call(
             client, "GET", errors["links"]["next"], "get_errors_for_bulk_import_profiles_job", 200
         )
-        assert following["data"][0]["attributes"]["code"] == "missing_email"
+        conflict = following["data"][0]["attributes"]
+        assert conflict["code"] == "duplicate_profile"
+        assert conflict["source"]["pointer"] == "/data/attributes/profiles/data/4/attributes"
         assert await members(client, "Y6nRLr") == {"e0@example.com", "e2@example.com"}
+        listed = (await client.get("/_sandbox/lists/Y6nRLr/members")).json()
+        assert listed["without_email"] == 1  # the phone-only profile joined too
         await call(
             client,
             "GET",

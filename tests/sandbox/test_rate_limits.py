@@ -18,7 +18,7 @@ RATES = re.compile(r"Burst: `(\d+)/s`<br>Steady: `(\d+)/m`")
 
 
 def limited_app(time_scale: float) -> SandboxApp:
-    return create_app(quiet_config(time_scale=time_scale, rate_limits=True))
+    return create_app(quiet_config(time_scale=time_scale, rate_limits=True, remaining_noise=0.0))
 
 
 async def burst(

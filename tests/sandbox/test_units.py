@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from reconciler.sandbox.clock import VirtualClock, iso_from_us, us_from_datetime, whole_seconds
-from reconciler.sandbox.filters import Condition, parse_filter
+from reconciler.sandbox.filters import Condition, as_datetime, parse_filter
 from reconciler.sandbox.ids import ProfileIdCodec, new_list_id
 from reconciler.sandbox.jsonapi import ApiError, decode_cursor, encode_cursor
 from reconciler.sandbox.members import MemberList, MemberQuery
@@ -33,8 +33,45 @@ def test_filter_forms() -> None:
         "less-than(joined_group_at,2027-01-01))"
     )
     parsed = parse_filter(both, ALLOWED)
-    assert parsed[0] == Condition("greater-than", "joined_group_at", moment)
+    assert parsed[0] == Condition("greater-than", "joined_group_at", "2026-01-01T00:00:00Z")
+    assert as_datetime(parsed[0].value, "joined_group_at") == moment
     assert parse_filter(both[4:-1], ALLOWED)[0] == parsed[0]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2018-12-27",
+        "2018-12-27T12:30:00",
+        "2018-12-27T12:30:00Z",
+        "2018-12-27T12:30:00.710",
+        "2018-12-27T12:30:00.710Z",
+        "2018-12-27T12:30:00+03:00",
+        "2023-08-15 12:30:00Z",
+    ],
+)
+def test_filter_datetimes_in_the_documented_forms(text: str) -> None:
+    """developers.klaviyo.com: "Acceptable date and timestamp formats" and "Datetimes"."""
+    assert as_datetime(text, "joined_group_at").year in (2018, 2023)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2018-12-27T12:30:00.710123Z",  # microseconds: not a documented precision
+        "2018-12-27T12:30:00.7Z",
+        "2018-12-27t12:30:00z",  # "the letters ... must always be uppercase"
+        "2018-12-27T12:30",
+        "20181227T123000Z",
+    ],
+)
+def test_other_filter_datetimes_are_a_400_naming_the_parameter(text: str) -> None:
+    with pytest.raises(ApiError) as caught:
+        as_datetime(text, "joined_group_at")
+    error = caught.value.errors[0]
+    assert caught.value.status == 400 and error["source"] == {"parameter": "filter"}
+    assert "joined_group_at" in error["detail"]
+    assert as_datetime(text.upper(), "joined_group_at", documented=False).year == 2018
 
 
 @pytest.mark.parametrize(

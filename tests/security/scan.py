@@ -7,11 +7,18 @@ import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
 
-from reconciler.state import resolve_actor
+from reconciler.audit.actor import resolve_actor
 
-# A full address: a local part of two or more characters before the '@' (masked ones look like
-# "j***@example.com", which this does not match).
-FULL_EMAIL = re.compile(r"[A-Za-z0-9._%+-]*[A-Za-z0-9_%+-]{2}@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+# Anything shaped like an address, written here independently of reconciler.emails and at least
+# as wide as its masker: any local part no address syntax separates (unicode, quoted, upper
+# case), any domain (no dot needed, IDN in Unicode or xn-- form, IP literal).
+FULL_EMAIL = re.compile(
+    r'(?:"(?:[^"\\\r\n]|\\.)*"|[^\s@"(),:;<>\[\]\\]+)@(?:\[[^\]\s@]*\]|[\w-]+(?:\.[\w-]+)*)'
+)
+# What a masked address's local part looks like: "j***", "j***e", "j****e", "j*****e".
+MASKED_LOCAL = re.compile(r"[^*]\*{3,5}[^*]?|\**")
+# A phone number in E.164 form (separators allowed): masked ones keep only the last two digits.
+PHONE = re.compile(r"(?<![\w*+])\+\d(?:[\s.-]?\d){6,14}(?![\w*])")
 # Tables that may hold addresses by design (documented personal data).
 PERSONAL_TABLES = frozenset(
     {"reconciler_membership", "reconciler_membership_snapshots", "reconciler_membership_changes"}
@@ -21,9 +28,20 @@ PERSONAL_TABLES = frozenset(
 ALLOWED = frozenset({"jane@contoso.com", resolve_actor(None).lower()})
 
 
+def full_addresses(text: str) -> list[str]:
+    """Every address in ``text`` that is not masked (leading quote marks are not part of it)."""
+    found = []
+    for match in FULL_EMAIL.findall(text):
+        address = match.lstrip("'`")
+        local = address.rpartition("@")[0]
+        if local and not MASKED_LOCAL.fullmatch(local) and address.lower() not in ALLOWED:
+            found.append(address)
+    return found
+
+
 def leaks(text: str, key: str) -> list[str]:
-    """The API key and every full email address found in ``text`` (except allowed ones)."""
-    found = [m for m in FULL_EMAIL.findall(text) if m.lower() not in ALLOWED]
+    """The API key, every full email address and every E.164 phone number found in ``text``."""
+    found = full_addresses(text) + PHONE.findall(text)
     if key and key in text:
         found.insert(0, "<the API key>")
     return found

@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from reconciler.errors import SourceError
+from reconciler.errors import SourceDeclarationError, SourceError
 from reconciler.sources import read_segment, segment_fingerprint
 from tests.sources.conftest import config, export, file_source, segment
 
@@ -271,3 +271,12 @@ def test_empty_segment(tmp_path: Path) -> None:
     assert (data.rows, data.emails, data.properties, data.invalid) == (0, frozenset(), {}, 0)
     assert data.fingerprint == "0-0000000000000000" == segment_fingerprint([])
     assert _read(tmp_path, {"t": "a.csv"}, "SELECT * FROM t WHERE false").emails == frozenset()
+
+
+@pytest.mark.parametrize("encoding", ["base64", "rot13", "zlib", "idna", "undefined"])
+def test_codecs_that_are_not_character_sets_are_refused(tmp_path: Path, encoding: str) -> None:
+    (tmp_path / "a.csv").write_text("email\na@example.com\n")
+    with pytest.raises(SourceDeclarationError) as caught:
+        _read(tmp_path, {"t": "a.csv"}, table="t", encoding=encoding)
+    assert f"unknown encoding {encoding!r}" in str(caught.value)
+    assert "encoding: of source 'src'" in caught.value.hint

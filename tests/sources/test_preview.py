@@ -62,7 +62,7 @@ def test_preview_uses_the_export_field_then_the_option(config_dir: Path) -> None
     by_export = preview_segment(_config(exports=True), "vip", config_dir)
     assert by_export.email_column == "contact"
     assert (by_export.valid, by_export.invalid) == (2, 2)
-    assert by_export.samples == ("a***@example.com", "o***@example.com")
+    assert by_export.samples == ("a***@example.com", "o***r@example.com")
     chosen = preview_segment(_config(exports=True), "vip", config_dir, email_column="ltv")
     assert (chosen.email_column, chosen.valid, chosen.invalid) == ("ltv", 0, 4)
 

@@ -16,7 +16,10 @@ from reconciler.state import open_state
 
 def main() -> None:
     url, key, release_file, hold = sys.argv[1], sys.argv[2], Path(sys.argv[3]), float(sys.argv[4])
-    with open_state(url) as state, state.lock_list(key, "child-actor (run c0ffee)", timeout=10):
+    with (
+        open_state(url) as state,
+        state.locks.lock_list(key, "child-actor (run c0ffee)", timeout=10),
+    ):
         print("LOCKED", flush=True)
         deadline = time.monotonic() + hold
         while not release_file.exists() and (hold < 0 or time.monotonic() < deadline):

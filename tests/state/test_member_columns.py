@@ -17,7 +17,7 @@ from .test_state_cache import BASE, members
 
 
 def as_pairs(backend: SqlStateBackend, list_id: str) -> dict[str, str] | None:
-    columns = backend.load_member_columns("acct", list_id)
+    columns = backend.cache.load_columns("acct", list_id)
     if columns is None:
         return None
     emails, ids = columns.emails.to_pylist(), columns.profile_ids.to_pylist()
@@ -26,7 +26,7 @@ def as_pairs(backend: SqlStateBackend, list_id: str) -> dict[str, str] | None:
 
 
 def dict_pairs(backend: SqlStateBackend, list_id: str) -> dict[str, str]:
-    cached = backend.load_membership("acct", list_id)
+    cached = backend.cache.load("acct", list_id)
     assert cached is not None
     return {email: pid for email, (pid, _) in cached.members.items()}
 
@@ -35,16 +35,16 @@ def test_columns_match_the_dict_after_updates(backend: SqlStateBackend) -> None:
     rows = members(20_000)
     rows.append(("", "EMPTY-EMAIL", BASE))  # an empty value is still one line
     rows.append(("josé@exämple.com", "UNICODE", BASE))
-    backend.save_membership("acct", "L1", rows)
+    backend.cache.save("acct", "L1", rows)
     rng = random.Random(3)
     for round_ in range(4):  # alternating remove and add batches in the change log
         gone = [*rng.sample([pid for _, pid, _ in rows], 50), "no-such-id"]
         new = members(30, start=100_000 + round_ * 100)
         new.append((rows[round_][0], f"MOVED{round_}", BASE + dt.timedelta(days=9)))
         new.append((new[0][0], f"TWICE{round_}", BASE + dt.timedelta(days=9)))  # later wins
-        backend.update_membership("acct", "L1", added=new, removed_profile_ids=gone)
-    columns = backend.load_member_columns("acct", "L1")
-    cached = backend.load_membership("acct", "L1")
+        backend.cache.update("acct", "L1", added=new, removed_profile_ids=gone)
+    columns = backend.cache.load_columns("acct", "L1")
+    cached = backend.cache.load("acct", "L1")
     assert columns is not None and cached is not None
     assert as_pairs(backend, "L1") == dict_pairs(backend, "L1")
     assert (columns.count, columns.as_of) == (cached.count, cached.as_of)
@@ -53,16 +53,16 @@ def test_columns_match_the_dict_after_updates(backend: SqlStateBackend) -> None:
 
 
 def test_empty_missing_and_damaged(backend: SqlStateBackend, raw: RawExecute) -> None:
-    assert backend.load_member_columns("acct", "NONE") is None
-    backend.save_membership("acct", "EMPTY", [])
-    empty = backend.load_member_columns("acct", "EMPTY")
+    assert backend.cache.load_columns("acct", "NONE") is None
+    backend.cache.save("acct", "EMPTY", [])
+    empty = backend.cache.load_columns("acct", "EMPTY")
     assert empty is not None and empty.count == 0 and empty.as_of is None
-    backend.save_membership("acct", "L1", members(10))
+    backend.cache.save("acct", "L1", members(10))
     raw(
         "UPDATE reconciler_membership_snapshots SET snapshot = substr(snapshot, 1, 20) "
         "WHERE list_id='L1'"
     )
-    assert backend.load_member_columns("acct", "L1") is None
+    assert backend.cache.load_columns("acct", "L1") is None
     assert raw("SELECT COUNT(*) FROM reconciler_membership WHERE list_id = 'L1'")[0][0] == 0
 
 
@@ -93,7 +93,7 @@ def test_columns_read_in_small_pieces(
 ) -> None:
     rows = members(300)
     rows.append(("josé@exämple.com", "UNICODE", BASE))  # multi-byte text across piece bounds
-    backend.save_membership("acct", "L1", rows)
+    backend.cache.save("acct", "L1", rows)
     expected = {e: p for e, p, _ in rows}
     for piece in (1, 7, 64, 4096):
         monkeypatch.setattr(cache, "PIECE", piece)

@@ -57,16 +57,16 @@ def test_columns_snapshot_is_the_rows_snapshot(
     rows = members(150_000)  # more than one slice of the encoder
     rows.append(("", "EMPTY-EMAIL", BASE))
     rows.append(("josé@exämple.com", "UNICODE", BASE + dt.timedelta(days=3, microseconds=7)))
-    backend.save_membership("acct", "ROWS", rows)
-    backend.save_member_columns("acct", "COLS", snapshot(rows, pieces=4))
+    backend.cache.save("acct", "ROWS", rows)
+    backend.cache.save_columns("acct", "COLS", snapshot(rows, pieces=4))
     blobs = raw("SELECT list_id, snapshot FROM reconciler_membership_snapshots ORDER BY list_id")
     assert [b[0] for b in blobs] == ["COLS", "ROWS"]
     assert isinstance(blobs[0][1], bytes | memoryview) and isinstance(
         blobs[1][1], bytes | memoryview
     )
     assert bytes(blobs[0][1]) == bytes(blobs[1][1])
-    loaded = backend.load_membership("acct", "COLS")
-    columns = backend.load_member_columns("acct", "COLS")
+    loaded = backend.cache.load("acct", "COLS")
+    columns = backend.cache.load_columns("acct", "COLS")
     assert loaded is not None and columns is not None
     assert loaded.members == as_dict(rows)  # join times exact to the microsecond
     assert loaded.as_of == columns.as_of == max(r[2] for r in rows)
@@ -81,15 +81,15 @@ def test_members_without_email_count_and_move_as_of(backend: SqlStateBackend) ->
     newest = max(r[2] for r in rows)
     later = newest + dt.timedelta(hours=1)
     later_us = (later - EPOCH) // dt.timedelta(microseconds=1)
-    backend.save_member_columns(
+    backend.cache.save_columns(
         "acct", "L1", snapshot(rows, without_email=4, newest_without_email_us=later_us)
     )
-    cached = backend.load_member_columns("acct", "L1")
+    cached = backend.cache.load_columns("acct", "L1")
     assert cached is not None
     assert (cached.count, cached.without_email, cached.as_of) == (1_000, 4, later)
     # an incremental read found two more without an email, and one member with
     even_later = later + dt.timedelta(minutes=5)
-    backend.update_membership(
+    backend.cache.update(
         "acct",
         "L1",
         added=[("new@example.com", "NEW", later + dt.timedelta(minutes=1))],
@@ -97,14 +97,14 @@ def test_members_without_email_count_and_move_as_of(backend: SqlStateBackend) ->
         without_email=2,
         as_of=even_later,
     )
-    cached = backend.load_member_columns("acct", "L1")
+    cached = backend.cache.load_columns("acct", "L1")
     assert cached is not None
     assert (cached.count, cached.without_email, cached.as_of) == (1_001, 6, even_later)
     # only members without an email: the count and as_of still move
-    backend.update_membership(
+    backend.cache.update(
         "acct", "L1", added=(), removed_profile_ids=(), without_email=1, as_of=even_later
     )
-    cached = backend.load_member_columns("acct", "L1")
+    cached = backend.cache.load_columns("acct", "L1")
     assert cached is not None and (cached.without_email, cached.as_of) == (7, even_later)
 
 
@@ -114,31 +114,31 @@ def test_compaction_keeps_the_count_and_as_of(
     monkeypatch.setattr(cache, "COMPACT_MIN", 10)
     rows = members(40)
     late_us = (BASE - EPOCH) // dt.timedelta(microseconds=1) + 10**12  # ~11.6 days later
-    backend.save_member_columns(
+    backend.cache.save_columns(
         "acct", "L1", snapshot(rows, without_email=3, newest_without_email_us=late_us)
     )
-    backend.update_membership(
+    backend.cache.update(
         "acct", "L1", added=members(20, start=500), removed_profile_ids=(), without_email=1
     )
-    cached = backend.load_member_columns("acct", "L1")
+    cached = backend.cache.load_columns("acct", "L1")
     assert cached is not None
     assert (cached.count, cached.without_email) == (60, 4)
     assert cached.as_of == EPOCH + dt.timedelta(microseconds=late_us)
 
 
 def test_empty_snapshot_and_line_breaks(backend: SqlStateBackend) -> None:
-    backend.save_member_columns("acct", "EMPTY", snapshot([]))
-    empty = backend.load_member_columns("acct", "EMPTY")
+    backend.cache.save_columns("acct", "EMPTY", snapshot([]))
+    empty = backend.cache.load_columns("acct", "EMPTY")
     assert empty is not None and (empty.count, empty.as_of, empty.without_email) == (0, None, 0)
-    backend.save_member_columns(
+    backend.cache.save_columns(
         "acct", "SMS", snapshot([], without_email=5, newest_without_email_us=9)
     )
-    only_sms = backend.load_member_columns("acct", "SMS")
+    only_sms = backend.cache.load_columns("acct", "SMS")
     assert only_sms is not None and (only_sms.count, only_sms.without_email) == (0, 5)
     assert only_sms.as_of == EPOCH + dt.timedelta(microseconds=9)
     with pytest.raises(StateError, match="line break"):
-        backend.save_member_columns("acct", "BAD", snapshot([("a\nb@x.co", "P", BASE)]))
-    assert backend.load_member_columns("acct", "BAD") is None
+        backend.cache.save_columns("acct", "BAD", snapshot([("a\nb@x.co", "P", BASE)]))
+    assert backend.cache.load_columns("acct", "BAD") is None
 
 
 def test_a_version_1_cache_survives_the_migration(
@@ -157,7 +157,7 @@ def test_a_version_1_cache_survives_the_migration(
         f"as_of, saved_at, snapshot) VALUES ('acct', 'OLD', 100, 0, {stamp}, {stamp}, {literal})"
     )
     with open_state(state_url) as state:
-        cached = state.load_member_columns("acct", "OLD")
+        cached = state.cache.load_columns("acct", "OLD")
     assert cached is not None and (cached.count, cached.without_email) == (100, 0)
     assert cached.as_of == max(r[2] for r in rows)
     # the blob lives apart from the counters each apply updates (version 3)

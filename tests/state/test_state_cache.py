@@ -37,21 +37,21 @@ def as_dict(rows: list[Row]) -> dict[str, tuple[str, dt.datetime]]:
 def test_save_and_load_100k(backend: SqlStateBackend) -> None:
     rows = members(100_000)
     started = time.monotonic()
-    backend.save_membership("acct", "L1", rows)
-    cached = backend.load_membership("acct", "L1")
+    backend.cache.save("acct", "L1", rows)
+    cached = backend.cache.load("acct", "L1")
     assert time.monotonic() - started < 20  # a few seconds for 1M on a quiet machine
     assert cached is not None
     assert cached.members == as_dict(rows)
     assert cached.count == 100_000
     assert cached.as_of == max(joined for _, _, joined in rows)
     assert cached.saved_at is not None and cached.saved_at.tzinfo == dt.UTC
-    assert backend.load_membership("acct", "OTHER") is None
-    assert backend.load_membership("other-acct", "L1") is None
+    assert backend.cache.load("acct", "OTHER") is None
+    assert backend.cache.load("other-acct", "L1") is None
 
 
 def test_update_incrementally(backend: SqlStateBackend) -> None:
     rows = members(100_000)
-    backend.save_membership("acct", "L1", rows)
+    backend.cache.save("acct", "L1", rows)
     expected = as_dict(rows)
     rng = random.Random(1)
     for round_ in range(4):  # several remove/add batches exercise both replay paths
@@ -59,14 +59,14 @@ def test_update_incrementally(backend: SqlStateBackend) -> None:
         new = members(200, start=200_000 + round_ * 1000)
         moved = next(iter(expected))  # an existing email that comes back with a new profile
         new.append((moved, f"NEWPID{round_}", BASE + dt.timedelta(days=30 + round_)))
-        backend.update_membership("acct", "L1", added=new, removed_profile_ids=gone)
+        backend.cache.update("acct", "L1", added=new, removed_profile_ids=gone)
         by_pid = {pid: email for email, (pid, _) in expected.items()}
         for pid in gone:
             expected.pop(by_pid[pid], None)
         expected.update(as_dict(new))
-    backend.update_membership("acct", "L1", added=[], removed_profile_ids=["no-such-id"])
+    backend.cache.update("acct", "L1", added=[], removed_profile_ids=["no-such-id"])
 
-    cached = backend.load_membership("acct", "L1")
+    cached = backend.cache.load("acct", "L1")
     assert cached is not None
     assert cached.members == expected
     assert cached.count == len(expected)
@@ -75,37 +75,37 @@ def test_update_incrementally(backend: SqlStateBackend) -> None:
 
 def test_large_update_compacts(backend: SqlStateBackend, raw: RawExecute) -> None:
     rows = members(100_000)
-    backend.save_membership("acct", "L1", rows)
+    backend.cache.save("acct", "L1", rows)
     gone = [pid for _, pid, _ in rows[: COMPACT_MIN + 1]]
-    backend.update_membership("acct", "L1", added=members(10, 500_000), removed_profile_ids=gone)
+    backend.cache.update("acct", "L1", added=members(10, 500_000), removed_profile_ids=gone)
     assert raw("SELECT COUNT(*) FROM reconciler_membership_changes")[0][0] == 0
-    cached = backend.load_membership("acct", "L1")
+    cached = backend.cache.load("acct", "L1")
     assert cached is not None
     assert cached.members == as_dict(rows[COMPACT_MIN + 1 :] + members(10, 500_000))
 
 
 def test_update_without_a_snapshot_is_ignored(backend: SqlStateBackend) -> None:
-    backend.update_membership("acct", "L1", added=members(5), removed_profile_ids=[])
-    assert backend.load_membership("acct", "L1") is None
+    backend.cache.update("acct", "L1", added=members(5), removed_profile_ids=[])
+    assert backend.cache.load("acct", "L1") is None
 
 
 def test_save_replaces_and_drop_forgets(backend: SqlStateBackend) -> None:
-    backend.save_membership("acct", "L1", members(50))
-    backend.update_membership("acct", "L1", added=members(5, 1000), removed_profile_ids=[])
-    backend.save_membership("acct", "L1", members(3, 77))
-    cached = backend.load_membership("acct", "L1")
+    backend.cache.save("acct", "L1", members(50))
+    backend.cache.update("acct", "L1", added=members(5, 1000), removed_profile_ids=[])
+    backend.cache.save("acct", "L1", members(3, 77))
+    cached = backend.cache.load("acct", "L1")
     assert cached is not None and cached.members == as_dict(members(3, 77))
-    backend.save_membership("acct", "EMPTY", [])
-    empty = backend.load_membership("acct", "EMPTY")
+    backend.cache.save("acct", "EMPTY", [])
+    empty = backend.cache.load("acct", "EMPTY")
     assert empty is not None and empty.members == {} and empty.count == 0
     assert empty.as_of is None
-    backend.drop_membership("acct", "L1")
-    assert backend.load_membership("acct", "L1") is None
+    backend.cache.drop("acct", "L1")
+    assert backend.cache.load("acct", "L1") is None
 
 
 def test_datetimes_come_back_aware_utc(backend: SqlStateBackend) -> None:
     plus_two = dt.timezone(dt.timedelta(hours=2))
-    backend.save_membership(
+    backend.cache.save(
         "acct",
         "L1",
         [
@@ -113,7 +113,7 @@ def test_datetimes_come_back_aware_utc(backend: SqlStateBackend) -> None:
             ("paris@example.com", "P2", dt.datetime(2025, 5, 1, 12, 0, 0, 5, tzinfo=plus_two)),
         ],
     )
-    cached = backend.load_membership("acct", "L1")
+    cached = backend.cache.load("acct", "L1")
     assert cached is not None
     assert cached.members["naive@example.com"][1] == dt.datetime(2025, 5, 1, 10, 0, tzinfo=dt.UTC)
     paris = cached.members["paris@example.com"][1]
@@ -121,9 +121,9 @@ def test_datetimes_come_back_aware_utc(backend: SqlStateBackend) -> None:
 
 
 def test_a_damaged_snapshot_is_a_cache_miss(backend: SqlStateBackend, raw: RawExecute) -> None:
-    backend.save_membership("acct", "L1", members(10))
+    backend.cache.save("acct", "L1", members(10))
     raw("UPDATE reconciler_membership_snapshots SET snapshot = substr(snapshot, 1, 20)")
-    assert backend.load_membership("acct", "L1") is None
+    assert backend.cache.load("acct", "L1") is None
     assert raw("SELECT COUNT(*) FROM reconciler_membership")[0][0] == 0
 
 
@@ -131,9 +131,9 @@ def test_a_damaged_snapshot_is_a_cache_miss(backend: SqlStateBackend, raw: RawEx
 def test_one_million_members(backend: SqlStateBackend) -> None:
     rows = members(1_000_000)
     started = time.monotonic()
-    backend.save_membership("acct", "BIG", rows)
+    backend.cache.save("acct", "BIG", rows)
     saved = time.monotonic() - started
-    cached = backend.load_membership("acct", "BIG")
+    cached = backend.cache.load("acct", "BIG")
     loaded = time.monotonic() - started - saved
     assert cached is not None and cached.count == 1_000_000
     assert saved < 5 and loaded < 5, (saved, loaded)

@@ -16,14 +16,14 @@ T0 = dt.datetime(2026, 3, 1, 9, 30, tzinfo=dt.UTC)
 def journal(backend: SqlStateBackend) -> list[str]:
     ids = []
     for i, export in enumerate(("vip-to-klaviyo", "churn-to-klaviyo")):
-        run_id = backend.start_run(RunStart("octocat", f"c0mmit{i}", None, "apply", i == 1))
-        backend.record_export(
+        run_id = backend.journal.start_run(RunStart("octocat", f"c0mmit{i}", None, "apply", i == 1))
+        backend.journal.record_export(
             run_id,
             ExportRecord(
                 export, f"LIST{i}", "klaviyo", 5 + i, 1, 0, (f"job-{i}",), (), T0, T0, "succeeded"
             ),
         )
-        backend.finish_run(run_id, "succeeded")
+        backend.journal.finish_run(run_id, "succeeded")
         ids.append(run_id)
     return ids
 
@@ -72,24 +72,24 @@ def test_runs_bad_options(state_url: str) -> None:
 
 def test_force_unlock_asks_first(backend: SqlStateBackend, state_url: str) -> None:
     key = "acct-9/Y6nRLr"
-    with backend.lock_list(key, "stuck-run", timeout=0):
+    with backend.locks.lock_list(key, "stuck-run", timeout=0):
         refused = CliRunner().invoke(cli, ["force-unlock", key, "--state", state_url], input="n\n")
         assert refused.exit_code == 1
         assert "stuck-run" in refused.output and "Left the lock" in refused.output
-        assert backend.lock_holder(key) is not None
+        assert backend.locks.lock_holder(key) is not None
 
         agreed = CliRunner().invoke(cli, ["force-unlock", key, "--state", state_url], input="y\n")
         assert agreed.exit_code == 0, agreed.output
         assert f"Unlocked {key}" in agreed.output
-        assert backend.lock_holder(key) is None
+        assert backend.locks.lock_holder(key) is None
 
 
 def test_force_unlock_by_bare_list_id_with_yes(backend: SqlStateBackend, state_url: str) -> None:
-    with backend.lock_list("acct-9/ABC123", "stuck", timeout=0):
+    with backend.locks.lock_list("acct-9/ABC123", "stuck", timeout=0):
         result = CliRunner().invoke(cli, ["force-unlock", "ABC123", "--yes", "--state", state_url])
         assert result.exit_code == 0, result.output
         assert "Unlocked acct-9/ABC123" in result.output
-        assert backend.lock_holder("acct-9/ABC123") is None
+        assert backend.locks.lock_holder("acct-9/ABC123") is None
     missing = CliRunner().invoke(cli, ["force-unlock", "NOPE", "-y", "--state", state_url])
     assert missing.exit_code == 1 and "no lock is held on a list with id NOPE" in missing.output
     nothing = CliRunner().invoke(cli, ["force-unlock", "a/NOPE", "-y", "--state", state_url])

@@ -59,10 +59,10 @@ def test_second_process_times_out_naming_the_holder_then_succeeds(
 ) -> None:
     holder = Holder(state_url, tmp_path)
     holders.append(holder)
-    assert "child-actor (run c0ffee)" in (backend.lock_holder(KEY) or "")
+    assert "child-actor (run c0ffee)" in (backend.locks.lock_holder(KEY) or "")
 
     started = time.monotonic()
-    with pytest.raises(LockTimeout) as caught, backend.lock_list(KEY, "me", timeout=0.4):
+    with pytest.raises(LockTimeout) as caught, backend.locks.lock_list(KEY, "me", timeout=0.4):
         pytest.fail("acquired a lock another process holds")
     assert time.monotonic() - started >= 0.4
     message = str(caught.value)
@@ -71,10 +71,10 @@ def test_second_process_times_out_naming_the_holder_then_succeeds(
     assert f"force-unlock {KEY}" in message
 
     holder.release()
-    with backend.lock_list(KEY, "me (run 2)", timeout=10):
-        assert "me (run 2)" in (backend.lock_holder(KEY) or "")
-        assert backend.held_locks() == {KEY: backend.lock_holder(KEY)}
-    assert backend.lock_holder(KEY) is None
+    with backend.locks.lock_list(KEY, "me (run 2)", timeout=10):
+        assert "me (run 2)" in (backend.locks.lock_holder(KEY) or "")
+        assert backend.locks.held_locks() == {KEY: backend.locks.lock_holder(KEY)}
+    assert backend.locks.lock_holder(KEY) is None
     assert holder.wait()[0] == 0
 
 
@@ -84,7 +84,7 @@ def test_waiter_gets_the_lock_when_the_holder_releases(
     holder = Holder(state_url, tmp_path, hold=0.6)
     holders.append(holder)
     started = time.monotonic()
-    with backend.lock_list(KEY, "me", timeout=15):
+    with backend.locks.lock_list(KEY, "me", timeout=15):
         waited = time.monotonic() - started
     assert 0.2 < waited < 15
     assert holder.wait()[0] == 0
@@ -94,8 +94,8 @@ def test_other_lists_are_independent(
     backend: SqlStateBackend, state_url: str, tmp_path: Path, holders: list[Holder]
 ) -> None:
     holders.append(Holder(state_url, tmp_path))
-    with backend.lock_list("acct-1/OTHER", "me", timeout=0):
-        assert backend.lock_holder("acct-1/OTHER") is not None
+    with backend.locks.lock_list("acct-1/OTHER", "me", timeout=0):
+        assert backend.locks.lock_holder("acct-1/OTHER") is not None
 
 
 def test_force_unlock_breaks_a_hung_holder(
@@ -103,13 +103,13 @@ def test_force_unlock_breaks_a_hung_holder(
 ) -> None:
     holder = Holder(state_url, tmp_path)
     holders.append(holder)
-    assert backend.force_unlock(KEY) is True
-    with backend.lock_list(KEY, "rescuer", timeout=5):
+    assert backend.locks.force_unlock(KEY) is True
+    with backend.locks.lock_list(KEY, "rescuer", timeout=5):
         holder.release()
         code, output = holder.wait()
         assert code == 0, output  # the old holder's release does not fail ...
-        assert "rescuer" in (backend.lock_holder(KEY) or "")  # ... nor remove our record
-    assert backend.force_unlock("acct-1/NEVER-LOCKED") is False
+        assert "rescuer" in (backend.locks.lock_holder(KEY) or "")  # ... nor remove our record
+    assert backend.locks.force_unlock("acct-1/NEVER-LOCKED") is False
 
 
 def test_a_killed_holder_leaves_no_lock(
@@ -119,14 +119,14 @@ def test_a_killed_holder_leaves_no_lock(
     holders.append(holder)
     os.kill(holder.proc.pid, signal.SIGKILL)
     holder.proc.wait()
-    with backend.lock_list(KEY, "next", timeout=10):
-        assert "next" in (backend.lock_holder(KEY) or "")
+    with backend.locks.lock_list(KEY, "next", timeout=10):
+        assert "next" in (backend.locks.lock_holder(KEY) or "")
 
 
 def test_lock_in_the_same_process_is_exclusive(backend: SqlStateBackend) -> None:
-    with backend.lock_list(KEY, "first", timeout=0):
-        second = backend.lock_list(KEY, "x", timeout=0)
+    with backend.locks.lock_list(KEY, "first", timeout=0):
+        second = backend.locks.lock_list(KEY, "x", timeout=0)
         with pytest.raises(LockTimeout, match="first"):
             second.__enter__()
-    with backend.lock_list(KEY, "again", timeout=0):
+    with backend.locks.lock_list(KEY, "again", timeout=0):
         pass

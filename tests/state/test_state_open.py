@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from reconciler.audit.actor import resolve_actor
 from reconciler.errors import StateError
-from reconciler.state import RunStart, StateBackend, open_state, resolve_actor
+from reconciler.state import RunStart, StateBackend, open_state
 
 from .conftest import RawExecute, require_postgres
 
@@ -17,7 +18,7 @@ from .conftest import RawExecute, require_postgres
 def test_default_is_sqlite_under_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("RECONCILER_STATE", raising=False)
     with open_state(root=tmp_path) as state:
-        state.start_run(RunStart("a", None, None, "apply", False))
+        state.journal.start_run(RunStart("a", None, None, "apply", False))
     assert (tmp_path / ".reconciler" / "state.db").is_file()
 
 
@@ -37,9 +38,9 @@ def test_environment_variable_and_urls(tmp_path: Path, monkeypatch: pytest.Monke
 def test_reopening_keeps_data_and_schema_version(state_url: str, raw: RawExecute) -> None:
     with open_state(state_url) as state:
         assert isinstance(state, StateBackend)
-        run_id = state.start_run(RunStart("a", None, None, "apply", False))
+        run_id = state.journal.start_run(RunStart("a", None, None, "apply", False))
     with open_state(state_url) as state:
-        assert [r.run_id for r in state.list_runs()] == [run_id]
+        assert [r.run_id for r in state.journal.list_runs()] == [run_id]
     versions = raw("SELECT version FROM reconciler_schema_version ORDER BY version")
     assert versions == [(1,), (2,), (3,)]
 

@@ -2,26 +2,20 @@
 
 from __future__ import annotations
 
-import ipaddress
-
 import httpx
 
 from reconciler.klaviyo.errors import KlaviyoConfigError
 from reconciler.klaviyo.secret import ApiKey
+from reconciler.loopback import is_loopback
 
 REVISION = "2026-07-15"
 MEDIA_TYPE = "application/vnd.api+json"
 DEFAULT_BASE_URL = "https://a.klaviyo.com"
 TIMEOUT = httpx.Timeout(60.0, connect=15.0)
-
-
-def _is_loopback(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
+# Plain-http requests never go through a proxy (HTTP_PROXY, ALL_PROXY): the proxy would see the
+# API key in clear. https keeps honouring HTTPS_PROXY / NO_PROXY: a proxy only relays the TLS
+# tunnel. (httpx uses the client's own transport for a pattern mounted to None.)
+NO_PROXY_FOR_PLAIN_HTTP: dict[str, httpx.AsyncBaseTransport | None] = {"http://": None}
 
 
 def check_base_url(base_url: str) -> str:
@@ -37,7 +31,7 @@ def check_base_url(base_url: str) -> str:
         )
     if url.query or url.fragment or url.userinfo:
         raise KlaviyoConfigError(f"base URL {base_url!r} must not carry credentials or a query")
-    if url.scheme == "http" and not _is_loopback(url.host):
+    if url.scheme == "http" and not is_loopback(url.host):
         raise KlaviyoConfigError(
             f"base URL {base_url!r} uses plain http to a non-loopback host; the API key would "
             "travel unencrypted",
@@ -68,5 +62,6 @@ def build_http_client(
         transport=transport,
         timeout=TIMEOUT,
         limits=limits,
+        mounts=NO_PROXY_FOR_PLAIN_HTTP,
         follow_redirects=False,
     )

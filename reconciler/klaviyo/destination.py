@@ -1,0 +1,108 @@
+"""The Klaviyo adapter: the engine's ``Destination`` protocol over one verified KlaviyoClient.
+
+Chosen by ``Connection.type == "klaviyo"`` through the engine's registry
+(``reconciler.engine.destination.DESTINATIONS``). It resolves the key from the environment,
+speaks to the client, and returns the neutral values of :mod:`reconciler.values`; the errors
+it raises are :class:`~reconciler.errors.DestinationError` subclasses.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Callable, Sequence
+from types import TracebackType
+
+from reconciler.errors import ConnectionUnusable
+from reconciler.klaviyo.client import KlaviyoClient
+from reconciler.klaviyo.facts import FACTS, JOB_POLL_SECONDS
+from reconciler.klaviyo.transport.http import DEFAULT_BASE_URL
+from reconciler.models import KlaviyoConnection
+from reconciler.values import (
+    DestinationFacts,
+    DestinationSettings,
+    ImportSubmission,
+    JobResult,
+    JobStatus,
+    ListInfo,
+    ListMembers,
+    ProfileInput,
+)
+
+
+def api_key_for(connection: KlaviyoConnection, settings: DestinationSettings) -> str:
+    """The API key from the environment variable the connection names."""
+    name = connection.api_key.env
+    value = settings.env.get(name) or os.environ.get(name)
+    if not value:
+        raise ConnectionUnusable(
+            f"environment variable {name} is not set (export {name}=<your Klaviyo private API key>)"
+        )
+    return value
+
+
+def open_klaviyo(
+    connection: KlaviyoConnection, settings: DestinationSettings
+) -> KlaviyoDestination:
+    """The registry's factory: a client for the connection's key and base URL (not verified)."""
+    base_url = settings.base_url or connection.base_url or DEFAULT_BASE_URL
+    key = api_key_for(connection, settings)
+    return KlaviyoDestination(KlaviyoClient(key, base_url=base_url, time_scale=settings.time_scale))
+
+
+class KlaviyoDestination:
+    """One Klaviyo account over ``client``, as an async context manager (leaving it closes
+    the client)."""
+
+    facts: DestinationFacts = FACTS
+
+    def __init__(self, client: KlaviyoClient) -> None:
+        self.client = client
+
+    async def __aenter__(self) -> KlaviyoDestination:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.client.aclose()
+
+    async def verify(self) -> str:
+        return (await self.client.verify_key()).id
+
+    async def list_info(self, list_id: str, *, with_count: bool = False) -> ListInfo:
+        return await self.client.get_list(list_id, with_count=with_count)
+
+    async def account_lists(self, *, with_counts: bool = True) -> list[ListInfo]:
+        found = await self.client.get_lists(with_counts=with_counts)
+        return [ListInfo(a.id, a.name, a.profile_count, a.created) for a in found]
+
+    async def read_members(
+        self, list_id: str, *, joined_after: dt.datetime | None = None
+    ) -> ListMembers:
+        return await self.client.read_member_columns(list_id, joined_after=joined_after)
+
+    async def settle_jobs(self, list_id: str, pending: Sequence[str]) -> list[str]:
+        running = set(await self.client.running_jobs(list_id))
+        running.update(pending)
+        if running:
+            await self.client.wait_for_jobs(sorted(running))
+        return sorted(running)
+
+    async def add(self, list_id: str, profiles: Sequence[ProfileInput]) -> ImportSubmission:
+        return await self.client.bulk_import(list_id, profiles)
+
+    async def wait(
+        self, job_ids: Sequence[str], on_progress: Callable[[JobStatus], None]
+    ) -> list[JobResult]:
+        return await self.client.wait_for_jobs(
+            job_ids, poll_interval=JOB_POLL_SECONDS, on_progress=on_progress
+        )
+
+    async def remove(
+        self, list_id: str, profile_ids: Sequence[str], on_chunk: Callable[[int], None]
+    ) -> int:
+        return await self.client.remove_members(list_id, profile_ids, on_chunk=on_chunk)

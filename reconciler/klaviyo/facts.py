@@ -1,0 +1,39 @@
+"""Klaviyo's published facts, in one place: rate tiers, job and chunk sizes, profile attributes.
+
+The client, the pacer and the bulk importer read them here; the engine and the plan see them
+only as the adapter's :data:`FACTS` (a destination-neutral :class:`DestinationFacts`).
+The profile attributes a segment column may feed are the ones ``models.Fields`` declares
+(the YAML contract); Klaviyo knows two more that no column maps to.
+"""
+
+from __future__ import annotations
+
+from reconciler.models import Fields
+from reconciler.values import DestinationFacts, Rate
+
+# rate tiers (burst per second, steady per minute), per account
+XS = Rate(1, 15)
+S = Rate(3, 60)
+M = Rate(10, 150)
+L = Rate(75, 750)
+PROFILE_COUNT = Rate(1, 15)  # GET /api/lists/{id} with additional-fields[list]=profile_count
+
+# sizes
+MAX_PROFILES = 10_000  # profiles per bulk import job
+MAX_BODY_BYTES = 5_000_000  # one bulk import request body
+MAX_PROFILE_BYTES = 100_000  # one profile in a bulk import
+MEMBER_CHUNK = 1_000  # profile ids per list relationship call (add or remove)
+EMAILS_PER_LOOKUP = 100  # emails per GET /api/profiles filter
+PAGE_SIZE = 100  # members per page of GET /api/lists/{id}/profiles
+JOB_POLL_SECONDS = 0.5  # unscaled base of the job-poll pace while an apply waits
+
+# profile attributes
+PROFILE_ATTRIBUTES = frozenset(Fields.attribute_names()) | {"image", "location"}
+
+FACTS = DestinationFacts(
+    job_size=MAX_PROFILES,
+    remove_chunk=MEMBER_CHUNK,
+    page_size=PAGE_SIZE,
+    write_rate=M,
+    read_rate=L,
+)

@@ -1,0 +1,158 @@
+"""Plain values the engine and a destination exchange (no destination's own types).
+
+A destination adapter (``reconciler.klaviyo.destination``) returns these; the engine, its
+stages and the plan read them. Dataclasses, not models: a million members must parse fast.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from reconciler.emails import mask_text
+
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+FINISHED_STATES: frozenset[str] = frozenset({"complete", "cancelled"})
+
+
+@dataclass(frozen=True)
+class Rate:
+    """Allowed requests per burst window (1 s) and per steady window (60 s)."""
+
+    burst: int
+    steady: int
+
+
+@dataclass(frozen=True)
+class DestinationFacts:
+    """What a destination declares about itself: the plan estimates calls and seconds from
+    it, the stages size their slices by it."""
+
+    job_size: int  # profiles per import job
+    remove_chunk: int  # profile ids per removal call
+    page_size: int  # members per page of a list read
+    write_rate: Rate  # the tier of import jobs and removals
+    read_rate: Rate  # the tier of member reads
+    slice_calls: int = 10  # calls one slice of an apply makes (a stop is honoured between)
+
+
+@dataclass(frozen=True, slots=True)
+class ListInfo:
+    """A list's id and name, its member count if it was asked for, and when it was created
+    (if the read said)."""
+
+    id: str
+    name: str
+    profile_count: int | None = None
+    created: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class ListMembers:
+    """A list's members as aligned Arrow columns: emails (lower-cased), profile ids, and
+    ``joined_us`` (when each joined the list: int64 microseconds since the epoch, UTC).
+
+    Members without an email (SMS-only profiles) are not rows: ``without_email`` counts them
+    and ``newest_without_email_us`` is the latest of their join times (None without any).
+    """
+
+    emails: pa.ChunkedArray  # strings
+    profile_ids: pa.ChunkedArray  # strings
+    joined_us: pa.ChunkedArray  # int64
+    without_email: int = 0
+    newest_without_email_us: int | None = None
+
+    @property
+    def count(self) -> int:
+        """Members with an email (rows)."""
+        return len(self.emails)
+
+    @property
+    def total(self) -> int:
+        """Every member read, with or without an email (what ``profile_count`` counts)."""
+        return len(self.emails) + self.without_email
+
+    @property
+    def newest_us(self) -> int | None:
+        """The latest join time of any member read (None for an empty read)."""
+        times = [t for t in (_max(self.joined_us), self.newest_without_email_us) if t is not None]
+        return max(times, default=None)
+
+
+def _max(values: pa.ChunkedArray) -> int | None:
+    if len(values) == 0:
+        return None
+    newest: int = pc.max(values).as_py()
+    return newest
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileInput:
+    """A profile to import: email plus optional standard attributes and custom properties."""
+
+    email: str
+    attributes: Mapping[str, object] = field(default_factory=dict)
+    properties: Mapping[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ImportFailure:
+    """A profile the destination (or the client's own check) refused, with the reason.
+
+    The reason is server text and may quote the profile's address or phone number: it is
+    masked here, where it becomes our value, before any message, journal or rendering sees it.
+    """
+
+    email: str
+    reason: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "reason", mask_text(self.reason))
+
+
+@dataclass(frozen=True)
+class ImportSubmission:
+    """The ids of the jobs one import call created and the profiles rejected on the way
+    (refused by the client's own check, or named by a 400)."""
+
+    job_ids: tuple[str, ...] = ()
+    rejected: tuple[ImportFailure, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class JobStatus:
+    """An import job's progress, as last polled."""
+
+    job_id: str
+    status: str
+    total: int
+    completed: int
+    failed: int
+
+    @property
+    def finished(self) -> bool:
+        return self.status in FINISHED_STATES
+
+
+@dataclass(frozen=True, slots=True)
+class JobResult:
+    job_id: str
+    status: str
+    total: int
+    completed: int
+    failed: int
+    errors: list[ImportFailure] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class DestinationSettings:
+    """What a run tells every adapter it opens: the environment the credentials come from,
+    a base URL overriding the connection's (the sandbox), and the sandbox's time scale."""
+
+    env: Mapping[str, str] = field(default_factory=dict)
+    base_url: str | None = None
+    time_scale: float = 1.0

@@ -1,0 +1,168 @@
+"""Sandbox fidelity: only what the spec and docs promise: filter date-times in the documented
+forms, timestamps in Klaviyo's format, revisions that exist, legacy auth errors, and an email
+validator of the sandbox's own."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from reconciler.emails import normalise_email
+from reconciler.sandbox import create_app
+from reconciler.sandbox.emails import valid_email
+from tests.fidelity.sandbox_support import CREATE
+from tests.sandbox.helpers import (
+    HEADERS,
+    call,
+    client_for,
+    import_body,
+    quiet_client,
+    quiet_config,
+    seed,
+)
+
+A = "Y6nRLr"
+MEMBERS = "get_profiles_for_list"
+STAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{6})?\+00:00$")
+
+
+@pytest.mark.parametrize(
+    ("moment", "status"),
+    [
+        ("2026-01-01T00:00:00Z", 200),
+        ("2026-01-01T00:00:00.123Z", 200),
+        ("2026-01-01T00:00:00+02:00", 200),
+        ("2026-01-01T00:00:00.123456Z", 400),  # microseconds are not a documented precision
+        ("2026-01-01T00:00:00.123456+00:00", 400),
+        ("2026-01-01t00:00:00z", 400),
+    ],
+)
+async def test_filter_datetimes_in_the_documented_forms_only(moment: str, status: int) -> None:
+    async with quiet_client() as client:
+        await seed(client, A, ["ann@example.com"])
+        answer = await call(
+            client,
+            "GET",
+            f"/api/lists/{A}/profiles",
+            MEMBERS,
+            status,
+            params={"filter": f"greater-than(joined_group_at,{moment})"},
+        )
+        if status == 400:
+            error = answer["errors"][0]
+            assert error["source"] == {"parameter": "filter"}
+            assert "joined_group_at" in error["detail"] or "ISO 8601" in error["detail"]
+
+
+def _stamps(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        return [s for key, value in node.items() for s in _stamps(value) if key != "links"]
+    if isinstance(node, list):
+        return [s for item in node for s in _stamps(item)]
+    if isinstance(node, str) and re.match(r"^\d{4}-\d{2}-\d{2}T", node):
+        return [node]
+    return []
+
+
+async def test_timestamps_are_in_klaviyos_format() -> None:
+    async with quiet_client() as client:
+        await seed(client, A, ["ann@example.com"])
+        page = await call(client, "GET", f"/api/lists/{A}/profiles", MEMBERS, 200)
+        listed = await call(client, "GET", f"/api/lists/{A}", "get_list", 200)
+        job = await call(
+            client,
+            "POST",
+            "/api/profile-bulk-import-jobs",
+            CREATE,
+            202,
+            body=import_body(["bob@example.com"], A),
+        )
+    stamps = _stamps(page) + _stamps(listed) + _stamps(job)
+    assert len(stamps) >= 6
+    assert all(STAMP.match(stamp) for stamp in stamps), stamps
+
+
+async def test_legacy_auth_errors_answer_400() -> None:
+    for mode, status in (("legacy", 400), ("current", 401)):
+        async with client_for(create_app(quiet_config(auth_errors=mode))) as client:
+            for header in ("", "Bearer x", "Klaviyo-API-Key "):
+                answer = await call(
+                    client,
+                    "GET",
+                    "/api/accounts",
+                    "get_accounts",
+                    status,
+                    headers={"Authorization": header},
+                )
+                assert answer["errors"][0]["status"] == status
+            # a well-formed but unknown key stays a 403 either way
+            await call(
+                client,
+                "GET",
+                "/api/accounts",
+                "get_accounts",
+                403,
+                headers={"Authorization": "Klaviyo-API-Key nope"},
+            )
+
+
+@pytest.mark.parametrize(
+    ("revision", "status"),
+    [
+        ("2026-07-15", 200),
+        ("2026-10-15", 200),  # published after the slices (the official SDK v25 sends it)
+        ("2024-10-15.pre", 200),
+        ("2026-07-16", 400),  # no such revision
+        ("2026-13-15", 400),
+        ("2027-01-15", 400),  # not published yet
+        ("latest", 400),
+    ],
+)
+async def test_unknown_revisions_are_refused(revision: str, status: int) -> None:
+    async with quiet_client() as client:
+        answer = await call(
+            client,
+            "GET",
+            "/api/accounts",
+            "get_accounts",
+            status,
+            headers={**HEADERS, "revision": revision},
+        )
+        if status == 400:
+            assert answer["errors"][0]["source"] == {"parameter": "revision"}
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "ann@example.test",  # a special-use domain (RFC 6761): the library refuses it
+        "ann..lee@example.com",
+        "ann@localhost",
+    ],
+)
+async def test_the_sandbox_judges_emails_on_its_own(address: str) -> None:
+    assert valid_email(address) is None
+    async with quiet_client() as client:
+        await seed(client, A, [])
+        error = await call(
+            client,
+            "POST",
+            "/api/profile-bulk-import-jobs",
+            CREATE,
+            400,
+            body=import_body(["ok@example.com", address], A),
+        )
+        assert error["errors"][0]["source"]["pointer"].endswith("/1/attributes/email")
+
+
+def test_the_client_and_the_sandbox_can_disagree() -> None:
+    """The point of an independent validator: a test can show the client sending what the
+    server refuses (or refusing what the server takes)."""
+    disagreements = [
+        address
+        for address in ("ann@example.test", "ünïcode@example.de", "o'neil@example.com")
+        if (normalise_email(address) is None) != (valid_email(address) is None)
+    ]
+    assert disagreements
