@@ -25,6 +25,7 @@ Members without an email (SMS-only profiles) are counted apart, by profile id: t
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import math
 import time
 from collections import deque
@@ -34,10 +35,22 @@ from typing import Any
 from reconciler.klaviyo.columns import MemberColumnsBuilder
 from reconciler.klaviyo.endpoints import GET_LIST_PROFILES
 from reconciler.klaviyo.facts import PAGE_SIZE
-from reconciler.klaviyo.jsonapi import data_list, document, filter_time, next_link
+from reconciler.klaviyo.jsonapi import data_list, document, next_link
 from reconciler.klaviyo.models import ListMembers
-from reconciler.klaviyo.ranges import NEG, POS, Chain, Rows, Segment, parse_rows, whole_list
+from reconciler.klaviyo.ranges import (
+    NEG,
+    POS,
+    Chain,
+    Rows,
+    Segment,
+    after_only,
+    ceil_ms,
+    floor_ms,
+    parse_rows,
+    whole_list,
+)
 from reconciler.klaviyo.transport.sender import Sender
+from reconciler.values import EPOCH
 
 FIELDS = "email,joined_group_at"
 IN_FLIGHT_MARGIN = 1.25  # chains per request the burst rate allows during one round trip
@@ -78,7 +91,7 @@ class MemberReader:
         self._no_email: dict[str, int] = {}  # profile id -> joined_at (µs), first seen kept
 
     async def read(self) -> ListMembers:
-        first = whole_list()
+        first = whole_list(self._after)
         for chain in (first.up, first.down):  # one after the other: a small list ends at once
             await self._step(chain)
             if first.done:
@@ -124,6 +137,8 @@ class MemberReader:
         before = chain.position
         following = next_link(body, self._base_url)
         rows = parse_rows(data_list(body))
+        if self._after is not None and not chain.descending and chain.lo is None:
+            rows = after_only(rows, self._after)
         kept, finished = chain.accept(rows, segment.partner(chain), following is not None)
         chain.next_url = None if finished else following
         if kept and NEG < before < POS:
@@ -177,12 +192,15 @@ class MemberReader:
 
     def _params(self, chain: Chain) -> dict[str, str | int]:
         conditions = []
+        # a chain's own bounds widen to whole milliseconds: what the wider filter lets in is
+        # cut off by its limit or its partner's position
         if chain.lo is not None:
-            conditions.append(f"greater-or-equal(joined_group_at,{filter_time(chain.lo)})")
+            conditions.append(f"greater-or-equal(joined_group_at,{ms_time(floor_ms(chain.lo))})")
         elif self._after is not None:
-            conditions.append(f"greater-than(joined_group_at,{filter_time(self._after)})")
+            after = ms_time(floor_ms(self._after))
+            conditions.append(f"greater-than(joined_group_at,{after})")
         if chain.hi is not None:
-            conditions.append(f"less-than(joined_group_at,{filter_time(chain.hi)})")
+            conditions.append(f"less-than(joined_group_at,{ms_time(ceil_ms(chain.hi))})")
         params: dict[str, str | int] = {
             "fields[profile]": FIELDS,
             "page[size]": PAGE_SIZE,
@@ -198,3 +216,10 @@ class MemberReader:
         self._round_trips.append(time.monotonic() - started)
         return document(response, "GET", self._path)
 
+
+
+def ms_time(micros: int) -> str:
+    """A filter date-time to the millisecond, the form Klaviyo documents (``micros`` is a whole
+    millisecond): ``2026-01-01T00:00:00.123Z``."""
+    moment = EPOCH + dt.timedelta(microseconds=micros)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"

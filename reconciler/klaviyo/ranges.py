@@ -32,6 +32,7 @@ from reconciler.klaviyo.jsonapi import to_micros
 
 NEG = -(1 << 62)  # before any join time
 POS = 1 << 62  # after any join time
+MS = 1_000  # filters name times to the millisecond (the form Klaviyo documents): cuts fall on one
 _fromiso = datetime.fromisoformat
 
 
@@ -128,16 +129,24 @@ class Segment:
         return self.down if chain is self.up else self.up
 
     def gap(self) -> int:
-        """Microseconds between the chains (0: they stand at one instant, no split possible)."""
-        if self.done or self.up.position <= NEG or self.down.position >= POS:
+        """Microseconds between the chains; 0 if no millisecond falls between them (then they
+        stand at one instant as far as a filter can tell: no split possible). Also 0 until both
+        chains have read a page: only then do both stand where members are (a new chain's start
+        is a guess, and splitting the empty time beyond it would only cost requests)."""
+        if self.done or not (self.up.started and self.down.started):
             return 0
-        return max(0, self.down.position - self.up.position)
+        if _cut(self.up.position, self.down.position) is None:
+            return 0
+        return self.down.position - self.up.position
 
     def split(self) -> Segment:
         """Cut the unread span in the middle of its time; returns the upper part. This segment
-        keeps ``up`` and gets a new ``down``; the new one gets the old ``down`` and a new ``up``."""
+        keeps ``up`` and gets a new ``down``; the new one gets the old ``down`` and a new ``up``.
+        Only when :meth:`gap` is not 0."""
         low, high = self.up.position, self.down.position
-        cut = low + (high - low + 1) // 2  # low < cut <= high
+        cut = _cut(low, high)
+        if cut is None:
+            raise ValueError("no millisecond between the chains: the segment cannot be split")
         old_down = self.down
         self.up.limit = min(self.up.limit, cut)
         self.down = Chain(True, low, cut, low, cut - 1)
@@ -146,7 +155,35 @@ class Segment:
         return Segment(Chain(False, cut, high + 1, high + 1, cut), old_down)
 
 
-def whole_list() -> Segment:
-    """The first segment: both chains over the whole list (or the members after the read's
+def _cut(low: int, high: int) -> int | None:
+    """A whole millisecond ``c`` near the middle with ``low < c <= high``, if there is one."""
+    cut = (low + (high - low + 1) // 2) // MS * MS
+    if cut <= low:
+        cut += MS
+    return cut if cut <= high else None
+
+
+def floor_ms(micros: int) -> int:
+    return micros // MS * MS
+
+
+def ceil_ms(micros: int) -> int:
+    return -(-micros // MS) * MS
+
+
+def whole_list(joined_after: int | None = None) -> Segment:
+    """The first segment: both chains over the whole list (or the members who joined after
     ``joined_after``), not yet started."""
-    return Segment(Chain(False, None, None, POS, NEG), Chain(True, None, None, NEG, POS))
+    bottom = NEG if joined_after is None else joined_after + 1
+    return Segment(Chain(False, None, None, POS, NEG), Chain(True, None, None, bottom, POS))
+
+
+def after_only(rows: Rows, joined_after: int) -> Rows:
+    """An ascending page without its members who joined at or before ``joined_after`` (a
+    filter to the millisecond lets a few in)."""
+    skip = 0
+    while skip < len(rows) and rows.joined[skip] <= joined_after:
+        skip += 1
+    if not skip:
+        return rows
+    return Rows(rows.ids[skip:], rows.joined[skip:], rows.emails[skip:])
