@@ -3,39 +3,104 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
-_LOCAL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+")
-_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
-# The common shape, accepted by one match (every address it takes, the full check takes too).
+from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
+
+MAX_EMAIL_LENGTH = 254  # octets (RFC 5321)
+MAX_LOCAL_LENGTH = 64  # octets of the part before the @
+# Names of RFC 6761 special-use domains (``.test``, ``.local``...): never deliverable.
+SPECIAL_USE_TLDS = tuple(sorted(SPECIAL_USE_DOMAIN_NAMES))
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]"
+_DOT_ATOM = re.compile(rf"{_ATEXT}+(?:\.{_ATEXT}+)*")
+# The common shape, accepted by one match; every address it takes, the full check takes too.
 _PLAIN = re.compile(
     r"(?=[^@]{1,64}@)[a-z0-9_%+-]+(?:\.[a-z0-9_%+-]+)*@"
-    r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}"
+    r"(?:(?![a-z0-9-]{2}--)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+"  # xn-- labels: full check
+    rf"(?!(?:{'|'.join(SPECIAL_USE_TLDS)})$)[a-z]{{2,63}}"
 )
-MAX_EMAIL_LENGTH = 254
 
 
 def normalise_email(raw: object) -> str | None:
-    """Trim and lower-case ``raw``; return None unless it is a practical email address."""
+    """``raw`` trimmed and lower-cased, or None unless it is a deliverable address's syntax.
+
+    Valid is what RFC 5321 / RFC 6531 allow and Klaviyo takes: internationalised domains in
+    either form (``user@example.xn--p1ai``, ``user@пример.рф``) and UTF-8 local parts; no quoted
+    local parts, IP literals or special-use domains (checked by ``email-validator``, no DNS).
+    Lower-casing never turns an address into another one: a value with a character whose
+    lower case belongs to a different upper case (the Kelvin sign ``\u212a`` -> ``k``) is
+    refused, so it is reported as invalid, never merged with the real ``k...`` address.
+    """
     if not isinstance(raw, str):
         return None
-    email = raw.strip().lower()
-    if len(email) <= MAX_EMAIL_LENGTH and _PLAIN.fullmatch(email):
-        return email
-    if not email or len(email) > MAX_EMAIL_LENGTH or email.count("@") != 1:
-        return None
-    local, domain = email.split("@")
-    if not local or len(local) > 64 or not _LOCAL.fullmatch(local):
-        return None
-    if local.startswith(".") or local.endswith(".") or ".." in local:
-        return None
-    return email if _valid_domain(domain) else None
+    email = raw.strip()
+    if email.isascii():
+        email = email.lower()
+        if len(email) <= MAX_EMAIL_LENGTH and _PLAIN.fullmatch(email):
+            return email
+    else:
+        folded = lower_without_merging(email)
+        if folded is None:
+            return None
+        email = folded
+    return email if is_valid_email(email) else None
 
 
-def _valid_domain(domain: str) -> bool:
-    labels = domain.split(".")
-    if len(labels) < 2 or not labels[-1].isalpha() or len(labels[-1]) < 2:
+def lower_without_merging(text: str) -> str | None:
+    """``text.lower()``, or None when some character would become another letter's lower case
+    (Kelvin sign, Angstrom sign, dotted capital I...): two addresses would turn into one."""
+    for char in text:
+        if not char.isascii():
+            lower = char.lower()
+            if lower != char and lower.upper() != char:
+                return None
+    return text.lower()
+
+
+def is_valid_email(email: str) -> bool:
+    """Whether ``email`` (already trimmed) is a valid address (syntax only, no DNS).
+
+    The domain's verdict is cached (a segment's addresses share few domains, and IDNA checks
+    are slow); an ASCII local part is a dot-atom, anything else is checked by the library."""
+    if email.count("@") != 1 or len(email.encode()) > MAX_EMAIL_LENGTH:
         return False
-    return all(_LABEL.fullmatch(label) for label in labels)
+    local, _, domain = email.partition("@")
+    if not local or len(local.encode()) > MAX_LOCAL_LENGTH:
+        return False
+    if local.isascii():
+        local_ok = _DOT_ATOM.fullmatch(local) is not None
+    else:
+        local_ok = _validates(f"{local}@example.com")
+    return local_ok and _valid_domain(domain)
+
+
+@lru_cache(maxsize=65_536)
+def _valid_domain(domain: str) -> bool:
+    return _validates(f"a@{domain}")
+
+
+def _validates(email: str) -> bool:
+    try:
+        validate_email(
+            email,
+            check_deliverability=False,
+            allow_smtputf8=True,
+            allow_quoted_local=False,
+            allow_domain_literal=False,
+            allow_display_name=False,
+            allow_empty_local=False,
+        )
+    except EmailNotValidError:
+        return False
+    return True
+
+
+def rejected_form(raw: object) -> str | None:
+    """The form a list member with the address ``raw`` would have (trimmed, lower-cased as the
+    list reader does), for a value the validator refused: such a member is kept, not removed."""
+    if not isinstance(raw, str) or "@" not in raw:
+        return None
+    return raw.strip().lower()
 
 
 # Masking. One implementation for every message, journal entry and rendering.
@@ -51,7 +116,7 @@ _MASKED_LOCAL = re.compile(r"[^*]\*{3,5}[^*]?|\**")
 _LOCAL_IN_TEXT = r'(?:"(?:[^"\\\r\n]|\\.)*"|(?<![^\s@"(),:;<>\[\]\\])[^\s@"(),:;<>\[\]\\]+)'
 _DOMAIN_IN_TEXT = r"(?:\[[^\]\s@]*\]|[\w-]+(?:\.[\w-]+)*)"
 _EMAIL_IN_TEXT = re.compile(f"{_LOCAL_IN_TEXT}@{_DOMAIN_IN_TEXT}")
-_QUOTES = "'`"
+_QUOTES = "'`/"  # not part of an address when they lead a token (quotes, a URL's //)
 # Phone numbers: +E.164 (separators allowed), North American 3-3-4 with separators or
 # parentheses, and national forms with a trunk 0; digit counts are checked in _mask_phone.
 _PHONE_IN_TEXT = re.compile(

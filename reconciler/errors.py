@@ -1,19 +1,36 @@
 """Typed errors of the reconciler.
 
 Every error the library raises derives from :class:`ReconcilerError`; the CLI turns the tree
-into one clean message and an exit code (see ``reconciler.cli.errors``). No error message ever
+into one clean message and an exit code (``reconciler.cli.errors``). No error message ever
 contains an API key or a full email address.
 
     ReconcilerError
-    ├── ConfigError            one or more located problems in the declarations
-    ├── SourceError            a segment could not be read from its source
-    ├── KlaviyoError           (tree in ``reconciler.klaviyo.errors``)
-    ├── StateError             the state backend failed
-    │   └── LockTimeout        a list lock is held by someone else
-    ├── PlanError              a plan cannot be built, read or executed
-    │   ├── PlanFileError      a plan file is malformed or tampered with
-    │   └── StalePlanError     the world changed since the plan was made
-    └── AccessError            the author may not make this change
+    ├── ConfigError                one or more located problems in the declarations
+    ├── SourceError                a segment could not be read from its source
+    │   ├── SourceDeclarationError   ... because of its Source (files, dialect, encoding)
+    │   └── UnknownSegmentError      (sources.segment) no such segment
+    ├── DestinationError           a destination failed or refused a request
+    │   ├── DestinationNotFound      no such list (or job, or account)
+    │   ├── ConnectionUnusable       a key variable unset, or no adapter for the type
+    │   └── KlaviyoError             (tree in ``reconciler.klaviyo.errors``; its
+    │                                NotFoundError is also a DestinationNotFound)
+    ├── StateError                 the state backend failed
+    │   ├── LockTimeout              a list lock is held by someone else
+    │   └── StateNotFound (state.opening)  a read-only command named no existing state file
+    ├── PlanError                  a plan cannot be built, read or executed
+    │   ├── PlanFileError            a plan file is malformed or tampered with
+    │   └── StalePlanError           the world changed since the plan was made
+    ├── AccessError                the author may not make this change
+    └── one per command concern, beside the code that raises it:
+        UnknownExport (engine.selection), ApplyInterrupted (engine.stopping),
+        AdoptionError (engine.adopting), BaseRefError (engine.gitbase),
+        BehindError (engine.ordering), GitError > NotAGitRepository (audit.git),
+        UnknownAuditExport (audit.report), ScheduleError (audit.schedule),
+        ScaffoldError (config.scaffold), ConfirmationNeeded (cli.cmd_apply),
+        DemoError (cli.cmd_demo), SandboxError (sandbox.config)
+
+The engine catches only the neutral types above; a destination adapter raises its own
+subclasses of them (``reconciler.klaviyo.errors``).
 """
 
 from __future__ import annotations

@@ -16,7 +16,10 @@ import pyarrow.compute as pc
 from reconciler.emails import mask_text
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-FINISHED_STATES: frozenset[str] = frozenset({"complete", "cancelled"})
+# "gone": the destination no longer knows the job (Klaviyo: 404 once it expired); what it did
+# cannot be read any more
+GONE = "gone"
+FINISHED_STATES: frozenset[str] = frozenset({"complete", "cancelled", GONE})
 
 
 @dataclass(frozen=True)
@@ -137,6 +140,11 @@ class JobStatus:
     def finished(self) -> bool:
         return self.status in FINISHED_STATES
 
+    @property
+    def gone(self) -> bool:
+        """The destination no longer knows the job (it expired)."""
+        return self.status == GONE
+
 
 @dataclass(frozen=True, slots=True)
 class JobResult:
@@ -147,12 +155,22 @@ class JobResult:
     failed: int
     errors: list[ImportFailure] = field(default_factory=list)
 
+    @property
+    def gone(self) -> bool:
+        """The destination no longer knows the job (it expired)."""
+        return self.status == GONE
+
 
 @dataclass(frozen=True)
 class DestinationSettings:
     """What a run tells every adapter it opens: the environment the credentials come from,
-    a base URL overriding the connection's (the sandbox), and the sandbox's time scale."""
+    a base URL overriding the connection's (the sandbox), and the sandbox's time scale.
+
+    ``run_shared`` holds what the adapters of one run share, and only that run (the Klaviyo
+    adapter keeps its pacer registry there: clients of one account pace together): a run
+    creates one settings object, so a new run starts with nothing shared."""
 
     env: Mapping[str, str] = field(default_factory=dict)
     base_url: str | None = None
     time_scale: float = 1.0
+    run_shared: dict[str, object] = field(default_factory=dict, compare=False, repr=False)

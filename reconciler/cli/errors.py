@@ -25,7 +25,7 @@ from typing import NoReturn
 
 import click
 
-from reconciler.config.secrets import PRIVATE_KEY
+from reconciler.config.secrets import hide_secrets
 from reconciler.config.secrets import redact as redact_keys
 from reconciler.emails import mask_emails_in
 from reconciler.engine.stopping import Interrupted, signal_name
@@ -59,9 +59,9 @@ class Failure:
 
 
 def clean(text: str) -> str:
-    """``text`` with API keys masked (the library writes its messages without keys or member
-    addresses; an actor's own identity may appear). The last line of defence."""
-    return PRIVATE_KEY.sub("pk_***", text)
+    """``text`` with API keys and passwords masked (the library writes its messages without
+    keys or member addresses; an actor's own identity may appear). The last line of defence."""
+    return hide_secrets(text)
 
 
 def clean_foreign(text: str) -> str:

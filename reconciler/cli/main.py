@@ -12,7 +12,7 @@ import click
 
 from reconciler import __version__
 from reconciler.cli.errors import DEBUG_KEY, fail, handled
-from reconciler.cli.process import tune_gc
+from reconciler.cli.process import prepare_process
 from reconciler.engine.stopping import Interrupted
 
 # command name -> "module:attribute"; each module holds one command and its help.
@@ -29,6 +29,7 @@ COMMANDS: dict[str, str] = {
     "lists": "reconciler.cli.cmd_lists:lists",
     "import": "reconciler.cli.cmd_import:import_",
     "init": "reconciler.cli.cmd_init:init",
+    "report": "reconciler.cli.cmd_report:report",
 }
 
 
@@ -94,7 +95,7 @@ def main() -> None:
     """The console entry point: a signal outside a running command ends it with one line."""
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, _on_signal)
-    tune_gc()
+    prepare_process()  # before any command loads pyarrow
     try:
         cli.main(prog_name="reconciler", standalone_mode=False)
     except click.exceptions.Exit as exc:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from croniter import croniter
 
 from reconciler.config import codes
 from reconciler.config.build import Declared
 from reconciler.config.schemacheck import did_you_mean
+from reconciler.config.secrets import has_password
 from reconciler.errors import Problem, Severity
 from reconciler.loopback import is_loopback
 from reconciler.models import (
@@ -133,6 +134,10 @@ def _source_file_rules(item: Declared, source: Source) -> Iterator[Problem]:
 
 
 def _url_has_password(url: str) -> bool:
+    """A password anywhere in the URL: user info, ``?password=``, or inside the database part
+    (libpq reads a database name holding ``password=...`` or a URL as connection settings)."""
+    if has_password(url) or has_password(unquote(url)):
+        return True
     try:
         parts = urlsplit(url)
         query = parse_qs(parts.query)

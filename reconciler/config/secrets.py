@@ -9,6 +9,12 @@ from reconciler.emails import mask_text
 # A Klaviyo private API key: ``pk_`` then at least 20 letters/digits (real ones: 34 hex digits).
 PRIVATE_KEY = re.compile(r"pk_[A-Za-z0-9]{20,}")
 _SECRET_WORDS = ("api_key", "password", "secret", "token", "url")
+# A password written as a setting (libpq conninfo ``password=...``, ODBC ``PWD=...``) or as the
+# password of a URL's user info, wherever it sits (a database part can hold either).
+_PASSWORD_SETTING = re.compile(
+    r"(?i)(?<![\w-])((?:password|passwd|pwd)\s*[=:]\s*)('[^']*'|\"[^\"]*\"|[^\s&;,'\"]+)"
+)
+_USERINFO_PASSWORD = re.compile(r"(?i)([a-z][a-z0-9+.-]*://[^\s:/@]*:)([^\s/@]+)(@)")
 MAX_ECHO = 40
 
 
@@ -26,9 +32,25 @@ def looks_secret(value: str) -> bool:
     return PRIVATE_KEY.search(value) is not None
 
 
+def has_password(text: str) -> bool:
+    """True when ``text`` holds a password setting or a URL with a password in its user info."""
+    return bool(_PASSWORD_SETTING.search(text) or _USERINFO_PASSWORD.search(text))
+
+
+def hide_passwords(text: str) -> str:
+    """``text`` with every password setting and URL user-info password replaced by ``***``."""
+    text = _USERINFO_PASSWORD.sub(lambda m: f"{m.group(1)}***{m.group(3)}", text)
+    return _PASSWORD_SETTING.sub(lambda m: f"{m.group(1)}***", text)
+
+
+def hide_secrets(text: str) -> str:
+    """``text`` with private keys and passwords replaced (addresses are left to the masker)."""
+    return hide_passwords(PRIVATE_KEY.sub("pk_***", text))
+
+
 def redact(text: str) -> str:
-    """``text`` with private keys replaced, email addresses and phone numbers masked."""
-    return mask_text(PRIVATE_KEY.sub("pk_***", text))
+    """``text`` with private keys and passwords replaced, addresses and phone numbers masked."""
+    return mask_text(hide_secrets(text))
 
 
 def safe_value(value: object, field: str = "") -> str:

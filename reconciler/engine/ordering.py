@@ -12,10 +12,13 @@ from pathlib import Path
 
 from reconciler.audit.git import find_root, is_ancestor
 from reconciler.errors import ReconcilerError
+from reconciler.outcomes import Outcome
 from reconciler.state import StateBackend
 
 # Runs that may have changed lists (blocked and cancelled runs sent nothing).
-APPLIED = frozenset({"succeeded", "partial", "interrupted", "failed", "running"})
+APPLIED = frozenset(
+    {Outcome.SUCCEEDED, Outcome.PARTIAL, Outcome.INTERRUPTED, Outcome.FAILED, Outcome.RUNNING}
+)
 SCANNED_RUNS = 50
 
 

@@ -16,12 +16,12 @@ from reconciler.engine.selection import select_exports
 from reconciler.errors import DestinationNotFound, ReconcilerError
 from reconciler.models import Config, Export
 from reconciler.plan.adoption import with_adoption_note
-from reconciler.plan.builder import build_export_plan, failed_export_plan
+from reconciler.plan.builder import build_export_plan, failed_export_plan, unlisted_export_plan
 from reconciler.plan.configdiff import config_changes
 from reconciler.plan.digest import json_digest
 from reconciler.plan.model import ExportPlan, Plan
 from reconciler.plan.planfile import seal
-from reconciler.sources import read_segment
+from reconciler.sources import SegmentData, read_segment
 from reconciler.state import StateBackend
 
 
@@ -78,13 +78,14 @@ async def _plan_export(
     state: StateBackend,
 ) -> ExportPlan:
     where = f"export '{export.name}' (list {export.list_id})"
-    if conn.destination is None:
-        return failed_export_plan(export, f"{conn.error}; {where} not planned")
-    destination = conn.destination
     # The segment is read in a thread while the list is read: the two overlap.
     reading = asyncio.ensure_future(
         asyncio.to_thread(read_segment, config, export, options.config_dir)
     )
+    if conn.destination is None:
+        await asyncio.gather(reading, return_exceptions=True)
+        return _alongside(config, export, f"{conn.error}; {where} not planned", reading, options)
+    destination = conn.destination
     try:
         try:
             await settle_running_jobs(destination, conn.account, export.list_id, state)
@@ -105,9 +106,11 @@ async def _plan_export(
             f"list {export.list_id} does not exist in the account of connection "
             f"'{export.connection}'; check list_id of {where}"
         )
-        return failed_export_plan(export, message)
+        return _alongside(config, export, message, reading, options)
     except ReconcilerError as exc:
-        return failed_export_plan(export, f"{where}: {exc}")
+        if reading.done() and reading.exception() is exc:
+            return failed_export_plan(export, f"{where}: {exc}")  # the segment's own problem
+        return _alongside(config, export, f"{where}: {exc}", reading, options)
     plan = build_export_plan(
         export,
         config.connections[export.connection],
@@ -118,6 +121,25 @@ async def _plan_export(
         force=options.force,
     )
     return with_adoption_note(plan, state.journal)
+
+
+def _alongside(
+    config: Config,
+    export: Export,
+    message: str,
+    reading: asyncio.Future[SegmentData],
+    options: RunOptions,
+) -> ExportPlan:
+    """A destination problem (``message``) reported with everything the finished segment read
+    shows without the destination: its own error, or its counts and list-free guards."""
+    found = reading.exception()
+    if found is None:
+        connection = config.connections[export.connection]
+        segment = reading.result()
+        return unlisted_export_plan(export, connection, message, segment, force=options.force)
+    if isinstance(found, ReconcilerError):
+        message += f"; export '{export.name}': {found}"
+    return failed_export_plan(export, message)
 
 
 async def settle_running_jobs(

@@ -12,7 +12,7 @@ from reconciler.klaviyo.models import (
     Member,
     ProfileInput,
 )
-from reconciler.klaviyo.pacing import Pacer
+from reconciler.klaviyo.pacing import Pacer, PacerRegistry
 from reconciler.values import ImportSubmission
 
 __all__ = [
@@ -27,5 +27,6 @@ __all__ = [
     "ListMembers",
     "Member",
     "Pacer",
+    "PacerRegistry",
     "ProfileInput",
 ]

@@ -28,6 +28,7 @@ from reconciler.klaviyo.jsonapi import (
     quoted_list,
     to_micros,
 )
+from reconciler.klaviyo.listcreate import ListCreator, list_from
 from reconciler.klaviyo.lists import AccountList, read_lists
 from reconciler.klaviyo.members import MemberReader
 from reconciler.klaviyo.models import (
@@ -40,10 +41,12 @@ from reconciler.klaviyo.models import (
     Member,
     ProfileInput,
 )
-from reconciler.klaviyo.pacing import Pacer, check_time_scale, shared_pacer
+from reconciler.klaviyo.pacing import Pacer, PacerRegistry, check_time_scale
 from reconciler.klaviyo.secret import ApiKey
 from reconciler.klaviyo.transport import RetryPolicy, Sender, build_http_client, check_base_url
 from reconciler.klaviyo.transport.http import DEFAULT_BASE_URL
+from reconciler.klaviyo.transport.retry import DEFAULT_MAX_WAIT, DEFAULT_WAIT_BUDGET
+from reconciler.klaviyo.transport.sender import WaitCallback
 from reconciler.values import ImportSubmission
 
 
@@ -53,9 +56,15 @@ READ_CONCURRENCY = 64  # pages of one member read in flight at most (75/s at up 
 class KlaviyoClient:
     """One account's API, as an async context manager.
 
-    Every request is paced to the endpoint's rate tier (shared by every client of the same key in
-    the process, or by the ``pacer`` given), retried on 429/503/504 and connection errors, and
-    never retried on 502 or another 4xx.
+    Every request is paced to the endpoint's rate tier (shared by every client opened with the
+    same ``pacers`` registry for the same account, or by the ``pacer`` given; a client given
+    neither paces alone), retried on 429/503/504/524 and connection errors, and never retried
+    on 502 or another 4xx; a create is never re-sent before it was looked up.
+
+    ``time_scale`` is the server's time scale (1.0 for Klaviyo; the sandbox's ``--time-scale``
+    against the sandbox): every duration the server reports is divided by it. ``max_wait`` caps
+    one wait before a retry and ``wait_budget`` all the waits of one request (server seconds);
+    ``on_wait`` hears about every long wait.
     """
 
     def __init__(
@@ -69,6 +78,10 @@ class KlaviyoClient:
         read_concurrency: int = READ_CONCURRENCY,
         max_retries: int = 8,
         pacer: Pacer | None = None,
+        pacers: PacerRegistry | None = None,
+        max_wait: float = DEFAULT_MAX_WAIT,
+        wait_budget: float = DEFAULT_WAIT_BUDGET,
+        on_wait: WaitCallback | None = None,
     ) -> None:
         self._key = ApiKey(api_key)
         self.base_url = check_base_url(base_url)
@@ -77,20 +90,34 @@ class KlaviyoClient:
             raise KlaviyoConfigError(
                 "max_concurrency must be >= 1, read_concurrency >= 2 and max_retries >= 0"
             )
+        if not max_wait > 0 or not wait_budget > 0:
+            raise KlaviyoConfigError("max_wait and wait_budget must be > 0 seconds")
         self.time_scale = float(time_scale)
         self.max_concurrency = max_concurrency
         self.read_concurrency = read_concurrency
         self.max_retries = max_retries
         self.stats = ClientStats()
-        self._pacer = pacer or shared_pacer(self.base_url, self._key.fingerprint, time_scale)
+        self._pacers = pacers if pacers is not None else PacerRegistry()
+        self._pacer = pacer or self._pacers.pacer(self.base_url, self._key.fingerprint, time_scale)
         self._pacer_per_account = pacer is None  # re-keyed by account once verify_key knows it
         connections = max(max_concurrency, read_concurrency)
         self._http = build_http_client(self.base_url, self._key, transport, connections)
-        policy = RetryPolicy(max_retries=max_retries, time_scale=self.time_scale)
-        self._sender = Sender(self._http, self._pacer, policy, self.stats, max_concurrency)
+        policy = RetryPolicy(
+            max_retries=max_retries,
+            time_scale=self.time_scale,
+            max_wait=max_wait,
+            wait_budget=wait_budget,
+        )
+        self._sender = Sender(self._http, self._pacer, policy, self.stats, max_concurrency, on_wait)
         # member reads keep as many pages in flight as the latency needs (their own slots)
-        self._reads = Sender(self._http, self._pacer, policy, self.stats, read_concurrency)
+        self._reads = Sender(self._http, self._pacer, policy, self.stats, read_concurrency, on_wait)
         self._jobs = Jobs(self._sender, self.base_url, self.time_scale)
+
+    def interrupt_on(self, event: asyncio.Event | None) -> None:
+        """From now on, setting ``event`` ends every wait of this client at once (the request
+        waited for is not sent: :class:`~reconciler.klaviyo.errors.WaitInterrupted`)."""
+        self._sender.interrupt = event
+        self._reads.interrupt = event
 
     def __repr__(self) -> str:
         return f"KlaviyoClient(base_url={self.base_url!r}, key={self._key!r})"
@@ -118,7 +145,7 @@ class KlaviyoClient:
         if self._pacer_per_account:
             # the account is not known yet: clients of every key pace this call together (two
             # keys of one account would otherwise spend its 1-per-second budget at once)
-            unknown = shared_pacer(self.base_url, "account:unknown", self.time_scale)
+            unknown = self._pacers.pacer(self.base_url, "account:unknown", self.time_scale)
             self._sender.use_pacer(unknown)
         try:
             body = await self._get(ep.GET_ACCOUNTS, ep.GET_ACCOUNTS.path())
@@ -132,7 +159,8 @@ class KlaviyoClient:
         account = Account(id=str(accounts[0].get("id")), name=str(name or ""))
         if self._pacer_per_account:
             # every key of an account shares its rate limits: so do clients of those keys
-            self._pacer = shared_pacer(self.base_url, f"account:{account.id}", self.time_scale)
+            owner = f"account:{account.id}"
+            self._pacer = self._pacers.pacer(self.base_url, owner, self.time_scale)
             self._sender.use_pacer(self._pacer)
             self._reads.use_pacer(self._pacer)
         return account
@@ -142,7 +170,7 @@ class KlaviyoClient:
         endpoint = ep.GET_LIST_COUNT if with_count else ep.GET_LIST
         params = {"additional-fields[list]": "profile_count"} if with_count else None
         body = await self._get(endpoint, endpoint.path(id=list_id), params)
-        return _list_from(data_object(body))
+        return list_from(data_object(body))
 
     async def get_lists(self, *, with_counts: bool = True) -> list[AccountList]:
         """Every list of the account, oldest first, with each one's ``profile_count`` if asked
@@ -156,13 +184,9 @@ class KlaviyoClient:
         ]
 
     async def create_list(self, name: str) -> KlaviyoList:
-        """Create a list (not retried if its answer is lost: that could create two lists)."""
-        path = ep.CREATE_LIST.path()
-        payload = {"data": {"type": "list", "attributes": {"name": name}}}
-        response = await self._sender.request(
-            ep.CREATE_LIST, path, body=encode(payload), idempotent=False
-        )
-        return _list_from(data_object(document(response, "POST", path)))
+        """Create a list, once: a create whose answer was lost (dropped, or 503/504/524) is
+        looked up by name and creation time before it is sent again."""
+        return await ListCreator(self._sender, self.max_retries + 1).create(name)
 
     async def read_members(
         self,
@@ -296,13 +320,3 @@ class KlaviyoClient:
     ) -> dict[str, Any]:
         response = await self._sender.request(endpoint, path, params=params)
         return document(response, "GET", path)
-
-
-def _list_from(resource: dict[str, Any]) -> KlaviyoList:
-    attrs = attributes(resource)
-    count = attrs.get("profile_count")
-    return KlaviyoList(
-        id=str(resource.get("id")),
-        name=str(attrs.get("name") or ""),
-        profile_count=int(count) if isinstance(count, int) else None,
-    )

@@ -16,6 +16,8 @@ from types import TracebackType
 from reconciler.errors import ConnectionUnusable
 from reconciler.klaviyo.client import KlaviyoClient
 from reconciler.klaviyo.facts import FACTS, JOB_POLL_SECONDS
+from reconciler.klaviyo.pacing import PacerRegistry
+from reconciler.klaviyo.secret import key_problem
 from reconciler.klaviyo.transport.http import DEFAULT_BASE_URL
 from reconciler.models import KlaviyoConnection
 from reconciler.values import (
@@ -29,6 +31,8 @@ from reconciler.values import (
     ProfileInput,
 )
 
+PACERS = "klaviyo.pacers"
+
 
 def api_key_for(connection: KlaviyoConnection, settings: DestinationSettings) -> str:
     """The API key from the environment variable the connection names."""
@@ -38,16 +42,30 @@ def api_key_for(connection: KlaviyoConnection, settings: DestinationSettings) ->
         raise ConnectionUnusable(
             f"environment variable {name} is not set (export {name}=<your Klaviyo private API key>)"
         )
+    if (problem := key_problem(value)) is not None:
+        raise ConnectionUnusable(f"environment variable {name} holds no usable API key: {problem}")
     return value
 
 
 def open_klaviyo(
     connection: KlaviyoConnection, settings: DestinationSettings
 ) -> KlaviyoDestination:
-    """The registry's factory: a client for the connection's key and base URL (not verified)."""
+    """The registry's factory: a client for the connection's key and base URL (not verified),
+    paced with the run's pacers (clients of one account in one run share one budget)."""
     base_url = settings.base_url or connection.base_url or DEFAULT_BASE_URL
     key = api_key_for(connection, settings)
-    return KlaviyoDestination(KlaviyoClient(key, base_url=base_url, time_scale=settings.time_scale))
+    client = KlaviyoClient(
+        key, base_url=base_url, time_scale=settings.time_scale, pacers=run_pacers(settings)
+    )
+    return KlaviyoDestination(client)
+
+
+def run_pacers(settings: DestinationSettings) -> PacerRegistry:
+    """The pacer registry of the run ``settings`` belong to (created on first use)."""
+    found = settings.run_shared.get(PACERS)
+    if not isinstance(found, PacerRegistry):
+        found = settings.run_shared[PACERS] = PacerRegistry()
+    return found
 
 
 class KlaviyoDestination:

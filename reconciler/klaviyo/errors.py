@@ -7,6 +7,7 @@ Klaviyo echoes in error details are masked before they reach a message.
     KlaviyoError                    (a DestinationError)
     ├── KlaviyoConfigError          the client cannot be built (e.g. plain http to a remote host)
     ├── JobTimeoutError             bulk import jobs did not finish in the time allowed
+    ├── WaitInterrupted             a stop was requested while the client waited
     ├── TransportError              no usable answer: connection refused, reset, timed out
     │   └── ResponseLostError       the request may have been processed but its answer was lost
     └── KlaviyoHTTPError            Klaviyo answered with an error status
@@ -14,7 +15,8 @@ Klaviyo echoes in error details are masked before they reach a message.
         ├── NotFoundError           404: no such list, job or account (a DestinationNotFound)
         ├── ValidationError         400 / 409 / 415 / 422: the request was refused as malformed
         ├── RateLimitedError        429 still returned after every retry
-        └── ServerError             5xx (502 is never retried; 503/504 are, a bounded number)
+        └── ServerError             5xx (502 is never retried; 503/504/524 are, a bounded
+                                    number, and never for a create)
 """
 
 from __future__ import annotations
@@ -147,4 +149,13 @@ def error_for_status(
 
 
 class JobTimeoutError(KlaviyoError):
-    """Bulk import jobs did not finish within the time allowed."""
+    """Bulk import jobs did not finish within the time allowed; ``job_ids`` names them."""
+
+    def __init__(self, message: str, *, job_ids: Sequence[str] = (), hint: str = "") -> None:
+        self.job_ids = tuple(job_ids)
+        super().__init__(message, hint=hint)
+
+
+class WaitInterrupted(KlaviyoError):
+    """A stop was requested while the client was waiting (pacing, backoff, Retry-After): the
+    request it was waiting to send was not sent."""

@@ -3,7 +3,6 @@ and finding a job whose creation answer was lost."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import time
 from collections.abc import Callable, Collection, Sequence
@@ -15,7 +14,7 @@ from reconciler.klaviyo.endpoints import (
     GET_IMPORT_JOBS,
     Endpoint,
 )
-from reconciler.klaviyo.errors import JobTimeoutError
+from reconciler.klaviyo.errors import JobTimeoutError, NotFoundError
 from reconciler.klaviyo.jsonapi import (
     attributes,
     data_list,
@@ -26,7 +25,7 @@ from reconciler.klaviyo.jsonapi import (
     quoted_list,
     related_ids,
 )
-from reconciler.klaviyo.models import ImportFailure, JobResult, JobStatus
+from reconciler.klaviyo.models import GONE, ImportFailure, JobResult, JobStatus
 from reconciler.klaviyo.transport.sender import Params, Sender
 
 MIN_POLL_FRACTION = 0.1  # the shortest pause between two polls, as a share of the interval
@@ -44,8 +43,13 @@ class Jobs:
         self.settle_delay = 0.5 / time_scale
 
     async def status(self, job_id: str) -> JobStatus:
+        """The job's progress; status ``gone`` if the server no longer knows it (404: jobs
+        expire at their ``expires_at``), never an error that could pass for a missing list."""
         path = GET_IMPORT_JOB.path(job_id=job_id)
-        response = await self._sender.request(GET_IMPORT_JOB, path)
+        try:
+            response = await self._sender.request(GET_IMPORT_JOB, path)
+        except NotFoundError:
+            return JobStatus(job_id=job_id, status=GONE, total=0, completed=0, failed=0)
         return job_status(data_object(document(response, "GET", path)))
 
     async def wait(
@@ -58,8 +62,12 @@ class Jobs:
         """Poll the oldest unfinished job (Klaviyo works through an account's jobs in order);
         once it is finished, the next one at once. Between polls, sleep until the job should
         be done at the pace seen so far (see ``_Pace``): the wait ends soon after the last job
-        does, with about two polls per job (the M tier allows 150 a minute)."""
-        deadline = None if timeout is None else time.monotonic() + timeout
+        does, with about two polls per job (the M tier allows 150 a minute).
+
+        ``timeout`` (server seconds, like ``poll_interval``) bounds the whole wait: past it,
+        :class:`JobTimeoutError` names the jobs still unfinished. A job the server no longer
+        knows ends the wait for it with status ``gone``."""
+        deadline = None if timeout is None else time.monotonic() + timeout / self._scale
         waiting = list(dict.fromkeys(job_ids))
         finished: dict[str, JobStatus] = {}
         pace = _Pace(poll_interval / self._scale)
@@ -72,12 +80,16 @@ class Jobs:
                 waiting.pop(0)
                 continue
             if deadline is not None and time.monotonic() > deadline:
-                raise JobTimeoutError(f"{len(waiting)} bulk import job(s) still running")
-            await asyncio.sleep(pace.pause(status))
+                raise _timed_out(waiting, timeout or 0.0)
+            pause = pace.pause(status)
+            if deadline is not None:
+                pause = max(0.0, min(pause, deadline - time.monotonic()) + 1e-3)
+            await self._sender.sleep(pause)
         return [await self._result(finished[j]) for j in dict.fromkeys(job_ids)]
 
     async def _result(self, status: JobStatus) -> JobResult:
-        errors = await self.import_errors(status.job_id) if status.failed else []
+        failures = status.failed and not status.gone
+        errors = await self.import_errors(status.job_id) if failures else []
         return JobResult(
             status.job_id, status.status, status.total, status.completed, status.failed, errors
         )
@@ -141,6 +153,16 @@ class Jobs:
             if url is None:
                 return items
             response = await self._sender.request(endpoint, path, url=url)
+
+
+def _timed_out(waiting: Sequence[str], timeout: float) -> JobTimeoutError:
+    shown = ", ".join(waiting[:10]) + (f" (+{len(waiting) - 10} more)" if len(waiting) > 10 else "")
+    return JobTimeoutError(
+        f"{len(waiting)} bulk import job(s) still unfinished after {timeout:g} s: {shown}",
+        job_ids=waiting,
+        hint="another integration may be importing into this list; look the jobs up in "
+        "Klaviyo, wait for them or cancel them, then run again (or raise --job-timeout)",
+    )
 
 
 class _Pace:

@@ -11,6 +11,7 @@ from typing import Literal
 
 from reconciler.values import (
     FINISHED_STATES,
+    GONE,
     ImportFailure,
     JobResult,
     JobStatus,
@@ -19,10 +20,11 @@ from reconciler.values import (
     ProfileInput,
 )
 
-JobState = Literal["queued", "processing", "complete", "cancelled"]
+JobState = Literal["queued", "processing", "complete", "cancelled", "gone"]
 
 __all__ = [
     "FINISHED_STATES",
+    "GONE",
     "Account",
     "ClientStats",
     "EndpointStats",

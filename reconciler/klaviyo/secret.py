@@ -3,8 +3,27 @@
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 
 from reconciler.klaviyo.errors import KlaviyoConfigError
+
+
+def key_problem(value: str) -> str | None:
+    """Why ``value`` cannot be a private API key, never quoting it; None when it can.
+
+    Only ASCII can travel in an HTTP header: a typographic quote or dash pasted from a document
+    is named (it cannot be part of a real key), the key itself never is.
+    """
+    text = value.strip() if isinstance(value, str) else ""
+    if not text:
+        return "it is empty"
+    for position, char in enumerate(text, start=1):
+        if not char.isascii():
+            name = unicodedata.name(char, "a non-ASCII character")
+            return f"character {position} is U+{ord(char):04X} {name}, not ASCII (pasted quote?)"
+    if any(ch.isspace() for ch in text) or not text.isprintable():
+        return "it contains spaces or control characters"
+    return None
 
 
 class ApiKey:
@@ -13,15 +32,12 @@ class ApiKey:
     __slots__ = ("_value",)
 
     def __init__(self, value: str) -> None:
-        if not isinstance(value, str) or not value.strip():
+        problem = key_problem(value)
+        if problem is not None:
             raise KlaviyoConfigError(
-                "the Klaviyo API key is empty",
-                hint="set the environment variable named by the connection's api_key.env",
-            )
-        if any(ch.isspace() for ch in value.strip()) or not value.strip().isprintable():
-            raise KlaviyoConfigError(
-                "the Klaviyo API key contains spaces or control characters",
-                hint="copy the private key again, without quotes or line breaks",
+                f"the Klaviyo API key is unusable: {problem}",
+                hint="copy the private key again into the variable the connection's api_key.env "
+                "names, without quotes or line breaks",
             )
         self._value = value.strip()
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
+from reconciler.outcomes import Outcome
 from reconciler.plan.model import ExportPlan
 
 # outcomes after which the reconciler has changed (or checked) the list's membership
-MANAGED = frozenset({"succeeded", "partial", "unchanged", "interrupted"})
+MANAGED = frozenset({Outcome.SUCCEEDED, Outcome.PARTIAL, Outcome.UNCHANGED, Outcome.INTERRUPTED})
 RECENT_RUNS = 200
 
 

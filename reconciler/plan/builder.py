@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+import pyarrow.compute as pc
+
 from reconciler.models import Connection, Export
 from reconciler.plan.estimate import apply_estimate
-from reconciler.plan.guards import evaluate_guards
-from reconciler.plan.members import MemberTable, missing_from, string_array
+from reconciler.plan.guards import evaluate_guards, segment_guards
+from reconciler.plan.members import Mask, MemberTable, missing_from, string_array
 from reconciler.plan.model import Estimate, ExportPlan, Fingerprints
 from reconciler.sources import SegmentData
 from reconciler.sources.fields import ProfileFields
@@ -60,8 +62,9 @@ def build_export_plan(
     add = sorted(desired.filter(missing_from(desired, members.emails)).to_pylist())
     removed: list[str] = []
     remove_ids: list[str] = []
+    kept = 0
     if export.mode == "mirror":
-        gone = missing_from(members.emails, desired)
+        gone, kept = _not_refused(missing_from(members.emails, desired), members, segment)
         pairs = zip(
             members.emails.filter(gone).to_pylist(),
             members.profile_ids.filter(gone).to_pylist(),
@@ -96,6 +99,7 @@ def build_export_plan(
         invalid=segment.invalid,
         duplicates=segment.duplicates,
         invalid_samples=tuple(segment.invalid_samples),
+        kept_invalid=kept,
         guards=tuple(guards),
         estimate=Estimate(calls=calls, seconds=seconds),
         fingerprints=Fingerprints(
@@ -105,6 +109,16 @@ def build_export_plan(
         notes=(),
         error=None,
     )
+
+
+def _not_refused(gone: Mask, members: MemberTable, segment: SegmentData) -> tuple[Mask, int]:
+    """``gone`` without the members whose address is a segment row our validator refused
+    (a list member is never removed only because of our own verdict), and how many those are."""
+    if segment.rejected is None or not len(segment.rejected) or not len(members):
+        return gone, 0
+    refused = pc.invert(missing_from(members.emails, segment.rejected))
+    held = pc.and_(gone, refused)
+    return pc.and_(gone, pc.invert(refused)), int(pc.sum(held).as_py() or 0)
 
 
 def _unzip(pairs: list[tuple[str, str]]) -> tuple[list[str], list[str]]:
@@ -132,3 +146,21 @@ def failed_export_plan(export: Export, message: str) -> ExportPlan:
         mode=export.mode,
         error=message,
     )
+
+
+def unlisted_export_plan(
+    export: Export,
+    connection: Connection,
+    message: str,
+    segment: SegmentData,
+    *,
+    force: bool = False,
+) -> ExportPlan:
+    """An export whose list could not be read: blocked with ``message``, and showing what the
+    segment alone tells (its counts and the guards that need no list)."""
+    desired = len(segment.emails) if segment.email_array is None else len(segment.email_array)
+    counts: dict[str, object] = {"desired": desired, "rows": segment.rows}
+    counts |= {"invalid": segment.invalid, "duplicates": segment.duplicates}
+    counts["invalid_samples"] = tuple(segment.invalid_samples)
+    guards = segment_guards(export, connection, desired=desired, force=force)
+    return failed_export_plan(export, message).model_copy(update={**counts, "guards": guards})

@@ -30,11 +30,17 @@ def evaluate_guards(
 ) -> tuple[GuardResult, ...]:
     """Every guard of ``export`` on this change, tripped or not."""
     return (
-        _consent(connection),
-        _max_profiles(export, desired, force),
+        *segment_guards(export, connection, desired=desired, force=force),
         _max_removals(export, current, removals, force),
         _allow_empty(export, desired, current, force),
     )
+
+
+def segment_guards(
+    export: Export, connection: Connection, *, desired: int, force: bool
+) -> tuple[GuardResult, ...]:
+    """The guards that need no list: what can be checked when the list cannot be read."""
+    return (_consent(connection), _max_profiles(export, desired, force))
 
 
 def _consent(connection: Connection) -> GuardResult:

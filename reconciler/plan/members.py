@@ -17,6 +17,7 @@ import pyarrow.compute as pc
 
 SLICE = 20_000  # values made Python strings at a time (while hashing in sorted order)
 Strings: TypeAlias = "pa.StringArray | pa.ChunkedArray"  # strings, in one piece or several
+Mask: TypeAlias = "pa.BooleanArray | pa.ChunkedArray"  # one flag per value of Strings
 LOOKUP_SLICE = 250_000
 
 
@@ -60,7 +61,7 @@ def string_array(values: pa.Array | Iterable[str]) -> pa.StringArray:
     return pa.array(list(values), type=pa.string())
 
 
-def missing_from(values: Strings, others: Strings) -> pa.BooleanArray | pa.ChunkedArray:
+def missing_from(values: Strings, others: Strings) -> Mask:
     """True for each value of ``values`` that is not among ``others``.
 
     ``others`` is looked up a slice at a time: Arrow's hash table of a million strings costs

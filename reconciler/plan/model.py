@@ -66,6 +66,7 @@ class ExportPlan(Frozen):
     invalid: int = 0
     duplicates: int = 0
     invalid_samples: tuple[str, ...] = ()
+    kept_invalid: int = 0  # members not removed: the segment holds them, our validator refused
     guards: tuple[GuardResult, ...] = ()
     estimate: Estimate = Estimate(calls=0, seconds=0.0)
     fingerprints: Fingerprints | None = None

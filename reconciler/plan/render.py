@@ -40,6 +40,7 @@ def export_summary(e: ExportPlan) -> dict[str, object]:
         "remove": len(e.remove),
         "unchanged": e.unchanged,
         "invalid": e.invalid,
+        "kept_invalid": e.kept_invalid,
         "duplicates": e.duplicates,
         "current": e.current,
         "desired": e.desired,
@@ -103,6 +104,14 @@ def _text_export(e: ExportPlan, style: Style) -> list[str]:
         lines.append(f"  add e.g. {', '.join(samples(e.add))}")
     if e.remove:
         lines.append(f"  remove e.g. {', '.join(samples(e.remove))}")
+    if e.kept_invalid:
+        lines.append(
+            style(
+                f"  kept {e.kept_invalid:,} members whose segment rows have addresses our "
+                "validator refused (not removed; check the invalid rows)",
+                fg="yellow",
+            )
+        )
     lines.extend(style(f"  note: {note}", fg="yellow") for note in e.notes)
     for reason in e.reasons:
         lines.append(style(f"  BLOCKED: {reason}", fg="red", bold=True))

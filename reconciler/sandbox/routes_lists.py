@@ -169,14 +169,22 @@ def _member_page(ctx: RequestContext) -> tuple[MemberList, list[int], Json]:
 
 def get_profiles_for_list(ctx: RequestContext) -> Response:
     fields = csv_param(ctx.query, "fields[profile]", _PROFILE_FIELD_SET)
-    csv_param(
+    extra = csv_param(
         ctx.query,
         "additional-fields[profile]",
         frozenset({"subscriptions", "predictive_analytics"}),
     )
+    with_subscriptions = "subscriptions" in (extra or [])
     target, found, links = _member_page(ctx)
     data = [
-        profile_resource(ctx.base, ctx.account, index, fields, target.joined_at(index))
+        profile_resource(
+            ctx.base,
+            ctx.account,
+            index,
+            fields,
+            target.joined_at(index),
+            subscriptions=with_subscriptions,
+        )
         for index in found
     ]
     return json_response({"data": data, "links": links})

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from reconciler.emails import mask_email
+from reconciler.emails import mask_email, rejected_form
 from reconciler.sources.base import Batch
 from reconciler.sources.columns import ColumnStore
 from reconciler.sources.dedup import distinct, first_rows, hash_sum
@@ -56,6 +56,7 @@ class Collected:
     email_array: pa.StringArray | None = None
     properties: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
     fingerprint: str = ""
+    rejected: pa.StringArray | None = None  # see SegmentData.rejected
 
 
 class SegmentCollector:
@@ -68,6 +69,7 @@ class SegmentCollector:
         self.invalid = 0
         self.invalid_samples: list[str] = []
         self._emails: list[pa.Array] = []
+        self._rejected: list[pa.Array] = []
         self._columns = {c: ColumnStore() for c in fields.extra_columns()}
 
     def add(self, batch: Batch) -> None:
@@ -75,14 +77,21 @@ class SegmentCollector:
         normalised = normalise_array(raw)
         self.rows += len(raw)
         self.invalid += normalised.null_count
-        if normalised.null_count and len(self.invalid_samples) < self.sample_limit:
-            bad = raw.filter(pc.is_null(normalised)).slice(0, self.sample_limit)
-            self.invalid_samples.extend(mask_email(v) for v in bad.to_pylist())
-            del self.invalid_samples[self.sample_limit :]
+        if normalised.null_count:
+            self._refused(raw.filter(pc.is_null(normalised)).to_pylist())
         positions = pc.indices_nonzero(pc.is_valid(normalised))
         self._emails.append(normalised.take(positions))
         for column, store in self._columns.items():
             store.add(batch.values(column, positions))
+
+    def _refused(self, values: list[object]) -> None:
+        """Invalid rows: masked samples, and the forms a list member of each would have."""
+        if len(self.invalid_samples) < self.sample_limit:
+            self.invalid_samples.extend(mask_email(v) for v in values[: self.sample_limit])
+            del self.invalid_samples[self.sample_limit :]
+        forms = [form for v in values if (form := rejected_form(v)) is not None]
+        if forms:
+            self._rejected.append(pa.array(forms, type=pa.string()))
 
     def finish(self, *, materialise: bool = True) -> Collected:
         """Deduplicate (first row wins); with ``materialise``, the emails, fields, fingerprint."""
@@ -98,6 +107,7 @@ class SegmentCollector:
             valid_samples=self._valid_samples(emails),
             invalid_samples=tuple(self.invalid_samples),
             duplicate_samples=tuple(mask_email(e) for e in found.repeated),
+            rejected=_unique(self._rejected),
         )
         if not materialise:
             return summary
@@ -133,6 +143,13 @@ class SegmentCollector:
                 if email not in samples:
                     samples.append(email)
         return tuple(mask_email(e) for e in samples)
+
+
+def _unique(arrays: list[pa.Array]) -> pa.StringArray | None:
+    if not arrays:
+        return None
+    unique: pa.StringArray = pc.unique(pa.concat_arrays(arrays))
+    return unique
 
 
 def _fingerprint(records: ProfileFields) -> str:

@@ -28,6 +28,9 @@ class SegmentData:
     # The same emails as one Arrow string array (what the plan diffs): ``emails`` is then a
     # view of it that makes Python strings only when used. None when built from a plain set.
     email_array: pa.StringArray | None = None
+    # Rows the email validator refused, as a list member with that address would be read
+    # (trimmed, lower-cased): mirror mode keeps such members rather than removing them.
+    rejected: pa.StringArray | None = None
 
 
 @dataclass(frozen=True)

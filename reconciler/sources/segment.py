@@ -51,6 +51,7 @@ def read_segment(
         duplicate_samples=found.duplicate_samples,
         fingerprint=found.fingerprint,
         email_array=found.email_array,
+        rejected=found.rejected,
     )
 
 

@@ -1,7 +1,8 @@
 """State: the run journal, list locks, the membership cache and pending bulk jobs.
 
 SQLite (``.reconciler/state.db``) by default, PostgreSQL with a ``postgresql://`` URL; both
-behind the one :class:`StateBackend` interface returned by :func:`open_state`.
+behind the one :class:`StateBackend` interface returned by :func:`open_state`, which exposes
+four roles: ``journal``, ``locks``, ``cache`` and ``jobs``.
 """
 
 from reconciler.state.backend import SqlStateBackend

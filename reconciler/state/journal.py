@@ -33,7 +33,7 @@ _EXPORT_COLUMNS = (
     "started_at, finished_at, outcome, error"
 )
 # An export that changed nothing counts as a success when asking for the last successful run.
-_EQUIVALENT = {"succeeded": ("succeeded", "unchanged")}
+_EQUIVALENT = {Outcome.SUCCEEDED: (Outcome.SUCCEEDED, Outcome.UNCHANGED)}
 
 
 class Journal:
@@ -104,9 +104,9 @@ class Journal:
         return self._with_exports(rows, export)
 
     def last_run_of(
-        self, export: str, *, outcomes: Sequence[str] = ("succeeded",)
+        self, export: str, *, outcomes: Sequence[Outcome] = (Outcome.SUCCEEDED,)
     ) -> RunRecord | None:
-        wanted = sorted({o for name in outcomes for o in _EQUIVALENT.get(name, (name,))})
+        wanted = sorted({str(o) for name in outcomes for o in _EQUIVALENT.get(name, (name,))})
         rows = self._db.fetch(
             f"SELECT {_RUN_COLUMNS} FROM reconciler_runs r WHERE EXISTS (SELECT 1 FROM "
             "reconciler_exports e WHERE e.run_id = r.run_id AND e.export = ? "

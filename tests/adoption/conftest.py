@@ -89,7 +89,7 @@ class Repo:
         """The CLI, pointed at this repo, the sandbox and its state."""
         command = args[0]
         extra = ["--config-dir", str(self.config_dir)]
-        if command in ("lists", "import", "plan", "apply"):
+        if command in ("lists", "import", "plan", "apply", "report"):
             extra += ["--base-url", self.server.base_url, "--time-scale", str(SANDBOX_TIME_SCALE)]
         if command in ("import", "plan", "apply", "report"):
             extra += ["--state", str(self.state)]

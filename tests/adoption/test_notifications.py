@@ -64,7 +64,7 @@ def test_a_blocked_export_is_notified_with_counts_run_and_ci_link(
     (message,) = receiver.messages()
     meta = message["reconciler"]
     with open_state(str(repo.state)) as state:
-        (run,) = state.list_runs(limit=5)
+        (run,) = state.journal.list_runs(limit=5)
     assert meta["run_id"] == run.run_id and meta["commit"] == run.commit
     assert meta["events"] == ["blocked"]
     assert meta["ci_url"] == "https://github.com/acme/exports/actions/runs/4242"

@@ -23,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from reconciler.cli.process import tune_gc
+from reconciler.cli.process import prepare_process
 from tests.benchmarks.scenarios import SCENARIOS, Bench
 from tests.benchmarks.table import render
 
@@ -39,7 +39,7 @@ def _only(text: str | None) -> set[str]:
 
 
 def main() -> None:
-    tune_gc()  # as the reconciler command does
+    prepare_process()  # as the reconciler command does (children inherit the environment)
     parser = argparse.ArgumentParser(prog="python -m tests.benchmarks", description=__doc__)
     parser.add_argument(
         "--scale", type=float, default=5.0, help="time scale of the reads (1 = real time)"

@@ -2,7 +2,7 @@
 (time-scaled) rate limits.
 
     python -m tests.benchmarks.bench_read [--scale N] [--members N] [--bursts K]
-                                          [--latency-ms MS]
+        [--latency-ms MS] [--l-steady N] [--remaining-noise F]
 
 Starts the sandbox over a real socket in a child process (time scale N, default 10; its own
 process, so client and server do not share one interpreter), seeds it with --members members
@@ -14,6 +14,10 @@ then reads every member with ``KlaviyoClient.read_members`` and prints: members,
 seconds, the theoretical minimum (fixed windows at the L tier: 750 pages in the first minute,
 the rest at burst speed right after, divided by the scale), their ratio, and 429s received.
 Target: ratio <= 1.1 and no 429.
+
+``--l-steady`` and ``--remaining-noise`` set the sandbox's L-tier steady limit and the error of
+its ``RateLimit-Remaining`` (the fidelity scenario: 700 and 0.1; target ratio <= 1.15 and at
+most 2 x 429; the minimum then uses the server's limit).
 """
 
 from __future__ import annotations
@@ -29,20 +33,22 @@ from reconciler.klaviyo import KlaviyoClient
 from reconciler.klaviyo.facts import FACTS, L
 from reconciler.plan.estimate import fixed_window_seconds
 from reconciler.sandbox import AdminClient, SandboxConfig, SandboxServer
+from reconciler.values import Rate
 
 LIST_ID = "Bench1"
 KEY = "sandbox-key"
 SEED_BATCH = 500
 
 
-def theoretical_seconds(members: int, scale: float) -> float:
+def theoretical_seconds(members: int, scale: float, steady: int = L.steady) -> float:
     """Earliest end of a read of ``members``: every page call at the earliest moment the fixed
     windows allow (the last call starts at ``fixed_window_seconds``; a burst of calls takes
     one burst window)."""
+    rate = Rate(L.burst, steady)
     pages = max(1, math.ceil(members / FACTS.page_size))
-    last_start = fixed_window_seconds(pages, L)
-    tail = (pages - 1) % L.steady % L.burst + 1  # calls in the last burst window
-    return (last_start + tail / L.burst) / scale
+    last_start = fixed_window_seconds(pages, rate)
+    tail = (pages - 1) % rate.steady % rate.burst + 1  # calls in the last burst window
+    return (last_start + tail / rate.burst) / scale
 
 
 def serve(config: SandboxConfig, conn: Connection) -> None:
@@ -82,10 +88,22 @@ def main() -> None:
     parser.add_argument("--members", type=int, default=100_000, help="members in the list")
     parser.add_argument("--bursts", type=int, default=0, help="join instants (0: one per 500)")
     parser.add_argument("--latency-ms", type=int, default=0, help="real delay of each answer")
+    parser.add_argument("--l-steady", type=int, default=L.steady, help="sandbox L-tier steady")
+    parser.add_argument(
+        "--remaining-noise", type=float, default=0.05, help="error of RateLimit-Remaining"
+    )
     args = parser.parse_args()
-    if args.scale <= 0 or args.members <= 0 or args.bursts < 0 or args.latency_ms < 0:
-        parser.error("--scale and --members must be positive, --bursts and --latency-ms >= 0")
-    config = SandboxConfig(time_scale=args.scale, rate_limits=True, latency_ms=args.latency_ms)
+    if args.scale <= 0 or args.members <= 0 or args.l_steady <= 0:
+        parser.error("--scale, --members and --l-steady must be positive")
+    if args.bursts < 0 or args.latency_ms < 0:
+        parser.error("--bursts and --latency-ms must be >= 0")
+    config = SandboxConfig(
+        time_scale=args.scale,
+        rate_limits=True,
+        l_steady=args.l_steady,
+        remaining_noise=args.remaining_noise,
+        latency_ms=args.latency_ms,
+    )
     context = multiprocessing.get_context("spawn")
     receiver, sender = context.Pipe(duplex=False)
     child = context.Process(target=serve, args=(config, sender), daemon=True)
@@ -101,11 +119,14 @@ def main() -> None:
     finally:
         child.terminate()
         child.join(timeout=10)
-    minimum = theoretical_seconds(args.members, args.scale)
+    minimum = theoretical_seconds(args.members, args.scale, args.l_steady)
     print(f"members            {read:,}")
     print(f"pages              {pages:,}")
     print(f"wall seconds       {wall:.2f}")
-    print(f"theoretical min s  {minimum:.2f}  (time scale {args.scale:g})")
+    print(
+        f"theoretical min s  {minimum:.2f}  (time scale {args.scale:g}, L steady "
+        f"{args.l_steady}, remaining noise {args.remaining_noise:g})"
+    )
     print(f"ratio              {wall / minimum:.3f}")
     print(f"429s received      {throttled} (sandbox counted {server_throttled})")
     if read != args.members:

@@ -1,8 +1,10 @@
-"""Benchmark: read a 1,000,000-row segment from Parquet and CSV; wall time and peak RSS.
+"""Benchmark: read a 1,000,000-row segment from Parquet, CSV and PostgreSQL; time, peak RSS.
 
-    python -m tests.benchmarks.bench_sources [--rows N] [--properties]
+    python -m tests.benchmarks.bench_sources [--rows N] [--properties] [--formats csv,postgresql]
 
-Each read runs in a fresh child process so its peak RSS (``ru_maxrss``) is its own.
+Each read runs in a fresh child process so its peak RSS (``ru_maxrss``) is its own. The
+PostgreSQL table is loaded with COPY into a schema of its own in the local server (database
+``test``, 127.0.0.1:5432), read through the server-side cursor, and dropped afterwards.
 """
 
 from __future__ import annotations
@@ -14,8 +16,10 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
+import psycopg
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
@@ -24,6 +28,9 @@ from reconciler.models import Config, Export, Fields, Segment, Source
 from reconciler.sources import read_segment
 
 CHUNK = 200_000
+FORMATS = ("parquet", "csv", "postgresql")
+PG_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=test connect_timeout=3"
+PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
 def _chunk(start: int, stop: int) -> pa.Table:
@@ -56,14 +63,41 @@ def write_data(directory: Path, rows: int) -> None:
             csv.write_table(table)
 
 
+def write_postgresql(schema: str, rows: int) -> None:
+    """The same rows as ``write_data``, COPYed into ``schema``.profiles."""
+    with psycopg.connect(PG_DSN, autocommit=True) as connection:
+        connection.execute(f'CREATE SCHEMA "{schema}"')
+        connection.execute(
+            f'CREATE TABLE "{schema}".profiles (email text, first_name text, ltv double precision)'
+        )
+        cursor = connection.cursor()
+        with cursor, cursor.copy(f'COPY "{schema}".profiles FROM STDIN') as copy:
+            for start in range(0, rows, CHUNK):
+                for row in _chunk(start, min(start + CHUNK, rows)).to_pylist():
+                    copy.write_row((row["email"], row["first_name"], row["ltv"]))
+
+
+def drop_postgresql(schema: str) -> None:
+    with psycopg.connect(PG_DSN, autocommit=True) as connection:
+        connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+def _source(directory: Path, fmt: str) -> tuple[Source, str]:
+    if fmt == "postgresql":
+        schema = directory.name  # the child gets the schema name in place of a directory
+        return Source(kind="Source", name="s", url=PG_URL), f"{schema}.profiles"
+    return Source(kind="Source", name="s", files={"profiles": f"profiles.{fmt}"}), "profiles"
+
+
 def run_one(directory: Path, fmt: str, properties: bool) -> dict[str, object]:
     fields = Fields(email="email", first_name="first_name" if properties else None)
     export = Export(
         kind="Export", name="bench", segment="all", connection="c", list_id="AbC123", fields=fields
     )
+    source, table = _source(directory, fmt)
     config = Config(
-        sources={"s": Source(kind="Source", name="s", files={"profiles": f"profiles.{fmt}"})},
-        segments={"all": Segment(kind="Segment", name="all", source="s", table="profiles")},
+        sources={"s": source},
+        segments={"all": Segment(kind="Segment", name="all", source="s", table=table)},
         exports={"bench": export},
     )
     started = time.perf_counter()
@@ -86,25 +120,48 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--properties", action="store_true", help="also map first_name")
+    parser.add_argument("--formats", default=",".join(FORMATS), help="comma-separated")
     parser.add_argument("--child", nargs=2, metavar=("DIR", "FORMAT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         print(json.dumps(run_one(Path(args.child[0]), args.child[1], args.properties)))
         return
+    formats = [f for f in args.formats.split(",") if f]
+    schema = f"bench_sources_{uuid.uuid4().hex[:10]}"
     with tempfile.TemporaryDirectory(prefix="bench-sources-") as scratch:
-        started = time.perf_counter()
-        write_data(Path(scratch), args.rows)
-        print(f"wrote {args.rows} rows (parquet + csv) in {time.perf_counter() - started:.1f}s")
-        for fmt in ("parquet", "csv"):
-            command = [sys.executable, "-m", "tests.benchmarks.bench_sources"]
-            command += ["--child", scratch, fmt] + (["--properties"] if args.properties else [])
-            output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
-            result = json.loads(output)
-            print(
-                f"{fmt:8} rows={result['rows']} valid={result['valid']} "
-                f"invalid={result['invalid']} duplicates={result['duplicates']} "
-                f"wall={result['seconds']}s peak_rss={result['peak_rss_mb']}MB"
-            )
+        try:
+            _write(Path(scratch), schema, formats, args.rows)
+            for fmt in formats:
+                where = schema if fmt == "postgresql" else scratch
+                _report(fmt, _child(where, fmt, args.properties))
+        finally:
+            if "postgresql" in formats:
+                drop_postgresql(schema)
+
+
+def _write(directory: Path, schema: str, formats: list[str], rows: int) -> None:
+    started = time.perf_counter()
+    if {"parquet", "csv"} & set(formats):
+        write_data(directory, rows)
+    if "postgresql" in formats:
+        write_postgresql(schema, rows)
+    print(f"wrote {rows} rows ({', '.join(formats)}) in {time.perf_counter() - started:.1f}s")
+
+
+def _child(where: str, fmt: str, properties: bool) -> dict[str, object]:
+    command = [sys.executable, "-m", "tests.benchmarks.bench_sources"]
+    command += ["--child", where, fmt] + (["--properties"] if properties else [])
+    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    result: dict[str, object] = json.loads(output)
+    return result
+
+
+def _report(fmt: str, result: dict[str, object]) -> None:
+    print(
+        f"{fmt:10} rows={result['rows']} valid={result['valid']} "
+        f"invalid={result['invalid']} duplicates={result['duplicates']} "
+        f"wall={result['seconds']}s peak_rss={result['peak_rss_mb']}MB"
+    )
 
 
 if __name__ == "__main__":

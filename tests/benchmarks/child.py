@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from reconciler.cli.process import tune_gc
+from reconciler.cli.process import prepare_process
 from reconciler.engine.applying import run_apply
 from reconciler.engine.options import RunOptions
 from reconciler.engine.planning import make_plan
@@ -126,7 +126,7 @@ def peak_rss_mb() -> float:
 
 
 def main() -> None:
-    tune_gc()  # as the reconciler command does
+    prepare_process()  # as the reconciler command does (children inherit the environment)
     action, raw = sys.argv[1], sys.argv[2]
     result = ACTIONS[action](json.loads(raw))
     result["peak_rss_mb"] = peak_rss_mb()

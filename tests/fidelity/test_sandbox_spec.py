@@ -4,6 +4,7 @@ validator of the sandbox's own."""
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -12,7 +13,9 @@ import pytest
 from reconciler.emails import normalise_email
 from reconciler.sandbox import create_app
 from reconciler.sandbox.emails import valid_email
+from reconciler.sandbox.routing import ROUTES
 from tests.fidelity.sandbox_support import CREATE
+from tests.openapi_contract import SLICES
 from tests.sandbox.helpers import (
     HEADERS,
     call,
@@ -166,3 +169,28 @@ def test_the_client_and_the_sandbox_can_disagree() -> None:
         if (normalise_email(address) is None) != (valid_email(address) is None)
     ]
     assert disagreements
+
+
+def test_route_scopes_match_the_slices() -> None:
+    for route in ROUTES:
+        document = json.loads((SLICES / f"{route.operation}.json").read_text())
+        operation = document["paths"][route.template][route.method.lower()]
+        assert list(route.scopes) == operation["x-klaviyo-scopes"], route.endpoint
+
+
+async def test_member_pages_carry_subscriptions_when_asked() -> None:
+    async with quiet_client() as client:
+        await seed(client, A, ["ann@example.com"])
+        await client.post("/_sandbox/profiles/unsubscribe", json={"emails": ["ann@example.com"]})
+        page = await call(
+            client,
+            "GET",
+            f"/api/lists/{A}/profiles",
+            MEMBERS,
+            200,
+            params={"additional-fields[profile]": "subscriptions"},
+        )
+        marketing = page["data"][0]["attributes"]["subscriptions"]["email"]["marketing"]
+        assert marketing["consent"] == "UNSUBSCRIBED"
+        plain = await call(client, "GET", f"/api/lists/{A}/profiles", MEMBERS, 200)
+        assert "subscriptions" not in plain["data"][0]["attributes"]

@@ -11,7 +11,7 @@ from urllib.parse import parse_qs
 import httpx
 import pytest
 
-from reconciler.klaviyo import KlaviyoClient, ProfileInput
+from reconciler.klaviyo import KlaviyoClient, PacerRegistry, ProfileInput
 from reconciler.klaviyo.errors import NotFoundError
 from reconciler.klaviyo.transport.http import REVISION
 from tests.klaviyo.support import BASE, KEY, admin_call, client_for, emails, sandbox_app, seed
@@ -197,11 +197,14 @@ async def test_members_without_join_filter_only_for_a_small_list() -> None:
 
 async def test_keys_of_one_account_share_its_rate_limits() -> None:
     # Klaviyo counts limits per account, whatever the key: two clients with two keys of one
-    # account must pace together. GET /api/lists/{id} with profile_count allows 15 a minute.
+    # account must pace together (the run's registry gives them one pacer once verify_key
+    # knows the account). GET /api/lists/{id} with profile_count allows 15 a minute.
     app = sandbox_app(api_keys=("pk_team_a,pk_team_b",))
     await seed(app, "Shr001", emails("s", 3))
+    run = PacerRegistry()
+    transport = httpx.ASGITransport(app=app)
     clients = [
-        KlaviyoClient(key, base_url=BASE, transport=httpx.ASGITransport(app=app), time_scale=60.0)
+        KlaviyoClient(key, base_url=BASE, transport=transport, time_scale=60.0, pacers=run)
         for key in ("pk_team_a", "pk_team_b")
     ]
     async with clients[0], clients[1]:

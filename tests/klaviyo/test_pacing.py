@@ -7,7 +7,13 @@ import asyncio
 import pytest
 
 from reconciler.klaviyo.endpoints import GET_LIST_PROFILES, L, M, Rate
-from reconciler.klaviyo.pacing import JITTER_SECONDS, Pacer, Ticket, WindowLimiter, shared_pacer
+from reconciler.klaviyo.pacing import (
+    JITTER_SECONDS,
+    Pacer,
+    PacerRegistry,
+    Ticket,
+    WindowLimiter,
+)
 
 
 class ManualClock:
@@ -61,7 +67,7 @@ def test_time_scale_shrinks_windows() -> None:
 
 def test_aligned_to_server_window_restarts_when_it_resets() -> None:
     clock = ManualClock()
-    limiter = WindowLimiter(L, clock=clock)
+    limiter = WindowLimiter(L, clock=clock, remaining_error=0.0)
     start = clock.now
     (first,) = drain(limiter, clock, 1)
     # the server says: 700 left in a window that ends in 20 s
@@ -86,22 +92,23 @@ def test_derived_window_falls_back_to_sliding_when_unconfirmed() -> None:
 
 def test_latest_server_state_wins_and_unanswered_requests_are_deducted() -> None:
     clock = ManualClock()
-    limiter = WindowLimiter(M, clock=clock)
+    limiter = WindowLimiter(M, clock=clock, remaining_error=0.0)
     (first,) = drain(limiter, clock, 1)
     limiter.observe(first, clock.now, remaining=100, reset=30.0)
+    z = limiter.take(clock.now)
     a = limiter.take(clock.now)
-    b = limiter.take(clock.now)
+    limiter.take(clock.now)  # b
     c = limiter.take(clock.now)
     # someone else uses the account: a's answer says 10 left; b and c may not be counted yet
     limiter.observe(a, clock.now, remaining=10, reset=29.0)
-    # an older state arriving late (b's answer, processed before a's) changes nothing
-    limiter.observe(b, clock.now, remaining=11, reset=29.0)
-    for _ in range(3):
+    # an older state arriving late (z was sent before a) changes nothing, even if lower
+    limiter.observe(z, clock.now, remaining=9, reset=29.0)
+    for _ in range(4):
         limiter.done()
-    sent = drain(limiter, clock, 8)
+    sent = drain(limiter, clock, 7)
     assert sent[-1].sent_at < first.sent_at + 30.0
-    assert limiter.wait_time(clock.now) > 0  # 10 - b - c = 8, all used
-    assert c.index == 3
+    assert limiter.wait_time(clock.now) > 0  # 10 - z - b - c = 7, all used
+    assert c.index == 4
 
 
 def test_stale_answers_from_previous_window_are_ignored() -> None:
@@ -134,9 +141,57 @@ def test_retry_after_blocks_the_endpoint() -> None:
     clock = ManualClock()
     limiter = WindowLimiter(L, clock=clock)
     limiter.block(3.0)
-    assert limiter.wait_time(clock.now) == 3.0
-    clock.now += 3.0
+    assert limiter.wait_time(clock.now) == pytest.approx(3.0, abs=2 * JITTER_SECONDS)
+    clock.now += 3.0 + 2 * JITTER_SECONDS
     assert limiter.wait_time(clock.now) == 0
+
+
+def test_a_429_realigns_the_steady_window_to_its_retry_after() -> None:
+    clock = ManualClock()
+    limiter = WindowLimiter(L, clock=clock, remaining_error=0.0)
+    (first,) = drain(limiter, clock, 1)
+    limiter.observe(first, clock.now, remaining=500, reset=50.0)  # the limiter believes 500
+    limiter.block(12.0)  # the server says otherwise: its window ends in 12 s
+    (late,) = drain(limiter, clock, 1)
+    assert late.sent_at >= first.sent_at + 12.0
+    # the new window is a whole one: 750 (less the one just sent) before it ends
+    sent = times(drain(limiter, clock, L.steady - 1))
+    assert sent[-1] < late.sent_at + 60.0
+    assert limiter.wait_time(clock.now) > 0
+
+
+def test_the_servers_limit_wins_over_the_built_in_tier() -> None:
+    clock = ManualClock()
+    limiter = WindowLimiter(L, clock=clock, remaining_error=0.0)
+    (first,) = drain(limiter, clock, 1)
+    limiter.observe(first, clock.now, remaining=699, reset=60.0, limit=700)
+    assert limiter.steady == 700
+    clock.now = first.sent_at + 61.0  # the next window: 700 in it, not 750
+    sent = times(drain(limiter, clock, 700))
+    assert sent[-1] < first.sent_at + 121.0
+    assert limiter.wait_time(clock.now) > 0
+
+
+def test_remaining_is_approximate_the_own_count_wins_within_its_error() -> None:
+    clock = ManualClock()
+    limiter = WindowLimiter(M, clock=clock, remaining_error=0.1)  # 15 of 150 either way
+    (first,) = drain(limiter, clock, 1)
+    # 149 are left by the limiter's own count; the server's "160" is noise, not more room
+    limiter.observe(first, clock.now, remaining=160, reset=30.0)
+    sent = times(drain(limiter, clock, 149))
+    assert sent[-1] < first.sent_at + 30.0
+    assert limiter.wait_time(clock.now) > 0
+
+
+def test_remaining_that_rules_the_own_count_out_is_followed_with_a_margin() -> None:
+    clock = ManualClock()
+    limiter = WindowLimiter(M, clock=clock, remaining_error=0.1)
+    (first,) = drain(limiter, clock, 1)
+    # someone else used most of the window: 40 reported, which may be 15 too many
+    limiter.observe(first, clock.now, remaining=40, reset=30.0)
+    sent = times(drain(limiter, clock, 25))
+    assert sent[-1] < first.sent_at + 30.0
+    assert limiter.wait_time(clock.now) > 0
 
 
 async def test_acquire_serialises_concurrent_tasks() -> None:
@@ -153,9 +208,12 @@ async def test_acquire_serialises_concurrent_tasks() -> None:
     assert sent[-1] - sent[0] >= 0.02
 
 
-def test_shared_pacer_per_key_and_base_url() -> None:
-    one = shared_pacer("http://127.0.0.1:1", "abc", 10.0)
-    assert shared_pacer("http://127.0.0.1:1", "abc", 10.0) is one
-    assert shared_pacer("http://127.0.0.1:1", "abd", 10.0) is not one
+def test_a_run_registry_shares_a_pacer_per_owner_and_base_url_and_runs_share_nothing() -> None:
+    run = PacerRegistry()
+    one = run.pacer("http://127.0.0.1:1", "abc", 10.0)
+    assert run.pacer("http://127.0.0.1:1", "abc", 10.0) is one
+    assert run.pacer("http://127.0.0.1:1", "abd", 10.0) is not one
+    assert run.pacer("http://127.0.0.1:2", "abc", 10.0) is not one
+    assert PacerRegistry().pacer("http://127.0.0.1:1", "abc", 10.0) is not one
     assert one.limiter(GET_LIST_PROFILES) is one.limiter(GET_LIST_PROFILES)
     assert Pacer(1.0).limiter(GET_LIST_PROFILES).rate == L

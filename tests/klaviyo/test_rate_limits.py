@@ -9,7 +9,7 @@ import time
 import httpx
 import pytest
 
-from reconciler.klaviyo import KlaviyoClient
+from reconciler.klaviyo import KlaviyoClient, PacerRegistry
 from reconciler.klaviyo.transport.http import REVISION
 from reconciler.sandbox import SandboxConfig, SandboxServer
 from tests.klaviyo.support import KEY, admin_call, client_for, emails, sandbox_app, seed
@@ -65,10 +65,12 @@ async def test_l_and_m_tier_bursts_in_process() -> None:
 async def test_burst_over_a_real_socket_and_two_clients_sharing_one_budget() -> None:
     with SandboxServer(SandboxConfig(time_scale=SCALE)) as server:
         server.admin.seed("Sock01", emails("s", 50))
-        # two clients of the same key share the process-wide pacer of that account
-        one = KlaviyoClient(KEY, base_url=server.base_url, time_scale=SCALE)
-        two = KlaviyoClient(KEY, base_url=server.base_url, time_scale=SCALE)
+        # two clients of the same key opened by one run share that run's pacer of the key
+        run = PacerRegistry()
+        one = KlaviyoClient(KEY, base_url=server.base_url, time_scale=SCALE, pacers=run)
+        two = KlaviyoClient(KEY, base_url=server.base_url, time_scale=SCALE, pacers=run)
         assert one.pacer is two.pacer
+        assert KlaviyoClient(KEY, base_url=server.base_url, time_scale=SCALE).pacer is not one.pacer
         async with one, two:
             calls = [c.get_list("Sock01", with_count=True) for c in (one, two) for _ in range(12)]
             lists = await asyncio.gather(*calls)

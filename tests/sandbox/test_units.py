@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from hypothesis import given
+from email_validator import EmailNotValidError, validate_email
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from reconciler.sandbox import emails as emails_module
 from reconciler.sandbox.clock import VirtualClock, iso_from_us, us_from_datetime, whole_seconds
 from reconciler.sandbox.filters import Condition, as_datetime, parse_filter
 from reconciler.sandbox.ids import ProfileIdCodec, new_list_id
@@ -145,3 +147,32 @@ def test_clock_and_time_formats() -> None:
     assert whole_seconds(0.01) == 1 and whole_seconds(2.0) == 2 and whole_seconds(2.1) == 3
     micros = us_from_datetime(datetime(2026, 7, 15, 12, 0, 0, 123456, tzinfo=UTC))
     assert iso_from_us(micros) == "2026-07-15T12:00:00.123456+00:00"
+
+
+_ATOM = st.text("abcxyz0189", min_size=1, max_size=70)
+_LOCAL = st.lists(st.tuples(st.sampled_from("._+-"), _ATOM), max_size=3).map(
+    lambda parts: "".join(sep + atom for sep, atom in parts)
+)
+_LABEL = st.lists(_ATOM, min_size=1, max_size=3).map("-".join)
+_TLD = st.sampled_from(["com", "de", "io", "test", "localhost", "invalid", "onion", "x" * 64])
+
+
+@st.composite
+def _plain_addresses(draw: st.DrawFn) -> str:
+    local = draw(_ATOM) + draw(_LOCAL)
+    labels = draw(st.lists(_LABEL, min_size=1, max_size=3))
+    return f"{local}@{'.'.join([*labels, draw(_TLD)])}"
+
+
+@settings(max_examples=200, deadline=None)
+@given(_plain_addresses())
+def test_the_email_fast_path_accepts_only_what_email_validator_accepts(address: str) -> None:
+    """The sandbox judges plain addresses without the library; it must never take one the
+    library refuses (the library is the judge, the fast path only saves time)."""
+    fast = emails_module.valid_email(address)
+    try:
+        validate_email(address, check_deliverability=False)
+    except EmailNotValidError:
+        assert fast is None, address
+    else:
+        assert fast == address.lower()

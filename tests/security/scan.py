@@ -32,7 +32,7 @@ def full_addresses(text: str) -> list[str]:
     """Every address in ``text`` that is not masked (leading quote marks are not part of it)."""
     found = []
     for match in FULL_EMAIL.findall(text):
-        address = match.lstrip("'`")
+        address = match.lstrip("'`/")
         local = address.rpartition("@")[0]
         if local and not MASKED_LOCAL.fullmatch(local) and address.lower() not in ALLOWED:
             found.append(address)

@@ -91,6 +91,7 @@ def test_masking_is_stable_and_leaves_masked_text_alone() -> None:
     text = "j***@x.com, a***e@x.com, c****r@x.com, a*****z@x.com, postgresql://u:***@db/x"
     assert mask_text(text) == text
     assert mask_text(mask_text("christopher@x.com")) == "c****r@x.com"
+    assert mask_text("postgresql://jane.doe@db/crm") == "postgresql://j***e@db/crm"
 
 
 def test_samples_look_different_and_show_the_length_class() -> None:

@@ -15,6 +15,7 @@ from reconciler.state import StateBackend
 from reconciler.values import DestinationFacts, ImportFailure
 
 T = TypeVar("T")
+ADD_TASK = "add"  # the progress task of the imports: submitted, then completed by the jobs
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,10 @@ class StageContext:
     slicing: Slicing
     outcome: ExportOutcome
     rejected: list[ImportFailure] = field(default_factory=list)
+
+    def task(self, label: str) -> str:
+        """The name of this export's progress task ``label`` (``newsletter: add``)."""
+        return f"{self.plan.name}: {label}"
 
 
 def slices(items: Sequence[T], size: int) -> list[Sequence[T]]:

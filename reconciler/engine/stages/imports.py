@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from reconciler.engine.stages.context import StageContext, slices
+from reconciler.engine.stages.context import ADD_TASK, StageContext, slices
 from reconciler.plan.model import ExportPlan
 from reconciler.values import ImportSubmission, ProfileInput
 
@@ -41,7 +41,7 @@ class SubmitImports:
     slice is encoded while the previous one is on the wire, so neither side waits for the
     other; after a stop no further slice starts."""
 
-    name: str = "add"
+    name: str = "import"
 
     async def run(self, ctx: StageContext) -> None:
         plan, outcome = ctx.plan, ctx.outcome
@@ -53,7 +53,7 @@ class SubmitImports:
             outcome.job_ids += submitted.job_ids
             ctx.rejected.extend(submitted.rejected)
 
-        ctx.progress.start(f"{plan.name}: {self.name}", len(plan.add))
+        ctx.progress.start(ctx.task(ADD_TASK), len(plan.add))
         in_flight: list[asyncio.Task[ImportSubmission]] = []
         try:
             for emails in slices(plan.add, ctx.slicing.add_size(ctx.destination.facts)):

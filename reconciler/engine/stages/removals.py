@@ -15,7 +15,7 @@ class RemoveMembers:
 
     async def run(self, ctx: StageContext) -> None:
         plan, progress = ctx.plan, ctx.progress
-        task = f"{plan.name}: {self.name}"
+        task = ctx.task(self.name)
         progress.start(task, len(plan.remove_ids))
         for part in slices(plan.remove_ids, ctx.slicing.remove_size(ctx.destination.facts)):
             if ctx.stop.requested:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from reconciler.emails import mask_email
 from reconciler.engine.progress import Progress
-from reconciler.engine.stages.context import ExportOutcome, StageContext
+from reconciler.engine.stages.context import ADD_TASK, ExportOutcome, StageContext
 from reconciler.outcomes import Outcome
 from reconciler.values import ImportFailure, JobResult, JobStatus
 
@@ -19,15 +19,13 @@ class WaitForImports:
     """Records ``added``, ``failed`` and masked failure samples; the jobs stop being pending.
     A stop while waiting leaves the unfinished jobs pending in the state."""
 
-    name: str = "add"  # advances the import stage's progress task
+    name: str = "wait"
 
     async def run(self, ctx: StageContext) -> None:
-        plan, outcome = ctx.plan, ctx.outcome
+        outcome = ctx.outcome
         if not outcome.job_ids and not ctx.rejected:
             return
-        waiting = ctx.destination.wait(
-            outcome.job_ids, _advancer(f"{plan.name}: {self.name}", ctx.progress)
-        )
+        waiting = ctx.destination.wait(outcome.job_ids, _advancer(ctx.task(ADD_TASK), ctx.progress))
         results = await ctx.stop.race(waiting)
         if results is None:
             return

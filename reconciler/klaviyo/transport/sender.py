@@ -1,10 +1,16 @@
-"""The request loop: concurrency slot, pacing, send, classify, retry what is safe to retry."""
+"""The request loop: concurrency slot, pacing, send, classify, retry what is safe to retry.
+
+Every wait (pacing, backoff, a 429's Retry-After) goes through :meth:`Sender.sleep`: one wait is
+capped by the policy, a long one is reported (``on_wait``) and logged, and setting the
+``interrupt`` event ends any wait at once with :class:`WaitInterrupted`.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -16,11 +22,13 @@ from reconciler.klaviyo.errors import (
     RateLimitedError,
     ResponseLostError,
     TransportError,
+    WaitInterrupted,
     error_for_status,
 )
 from reconciler.klaviyo.models import ClientStats
 from reconciler.klaviyo.pacing import Pacer, WindowLimiter
 from reconciler.klaviyo.transport.retry import (
+    MAYBE_DONE_STATUSES,
     RETRY_STATUSES,
     RetryPolicy,
     rate_headers,
@@ -30,6 +38,32 @@ from reconciler.klaviyo.transport.retry import (
 _READ = httpx.ByteStream(b"")  # stands in for the stream of a response already read
 log = logging.getLogger("reconciler.klaviyo")
 Params = Mapping[str, str | int]
+NOTICE_SECONDS = 10.0  # waits of at least this many server seconds are reported
+
+
+@dataclass(frozen=True)
+class WaitNotice:
+    """A long wait before retrying a request: what for, how long (server seconds)."""
+
+    method: str
+    path: str
+    status: int | None  # the status that caused it (None: no answer)
+    seconds: float  # what the client waits now
+    advised: float  # what the server asked for (or the backoff)
+    attempt: int
+    waited: float  # waited for this request so far, this wait included
+
+    def describe(self) -> str:
+        cause = f"{self.status}" if self.status is not None else "no answer"
+        asked = self.advised > self.seconds
+        capped = f" (the server asked for {self.advised:g} s)" if asked else ""
+        return (
+            f"{self.method} {self.path}: {cause}; waiting {self.seconds:g} s before attempt "
+            f"{self.attempt + 1}{capped}"
+        )
+
+
+WaitCallback = Callable[[WaitNotice], None]
 
 
 class Sender:
@@ -42,16 +76,36 @@ class Sender:
         policy: RetryPolicy,
         stats: ClientStats,
         max_concurrency: int,
+        on_wait: WaitCallback | None = None,
     ) -> None:
         self._http = http
         self._pacer = pacer
         self._policy = policy
         self.stats = stats
         self._slots = asyncio.Semaphore(max_concurrency)
+        self.on_wait = on_wait
+        self.interrupt: asyncio.Event | None = None
+
+    @property
+    def time_scale(self) -> float:
+        return self._policy.time_scale
 
     def use_pacer(self, pacer: Pacer) -> None:
         """Pace the following requests with ``pacer`` (the account's, once it is known)."""
         self._pacer = pacer
+
+    async def sleep(self, seconds: float) -> None:
+        """Sleep ``seconds`` (real); raise :class:`WaitInterrupted` at once when interrupted."""
+        event = self.interrupt
+        if event is None:
+            await asyncio.sleep(seconds)
+            return
+        if not event.is_set():
+            try:
+                await asyncio.wait_for(event.wait(), timeout=max(0.0, seconds))
+            except TimeoutError:
+                return
+        raise WaitInterrupted("interrupted while waiting to send a request")
 
     async def request(
         self,
@@ -67,12 +121,15 @@ class Sender:
 
         ``url`` (a cursor link) overrides path and params; errors still name only ``path``.
 
-        With ``idempotent=False`` a request whose answer may have been lost raises
-        :class:`ResponseLostError` instead of being sent again.
+        With ``idempotent=False`` a request whose answer may have been lost (a dropped
+        connection, or 503/504/524, which can come after the effect) raises
+        :class:`ResponseLostError` instead of being sent again; a 429 is retried (a throttled
+        request was not carried out).
         """
         limiter = self._pacer.limiter(endpoint)
         counters = self.stats.for_endpoint(endpoint.key)
         attempt = 0
+        waited = 0.0  # server seconds
         while True:
             target, query = (url, None) if url else (path, params)
             outcome = await self._send_once(limiter, endpoint.method, target, query, body)
@@ -82,13 +139,34 @@ class Sender:
                     return outcome
                 if outcome.status_code == 429:
                     counters.throttled += 1
-            delay = self._retry_delay(endpoint, path, outcome, attempt, idempotent)
+            wanted = self._retry_wait(endpoint, path, outcome, attempt, idempotent, waited)
+            wait = min(wanted, self._policy.max_wait, self._policy.wait_budget - waited)
+            waited += wait
             if outcome_is_429(outcome):
-                limiter.block(delay)
+                limiter.block(self._policy.real(wait))
             counters.retries += 1
             attempt += 1
-            log.debug("retrying %s %s in %.2fs (attempt %d)", endpoint.method, path, delay, attempt)
-            await asyncio.sleep(delay)
+            self._report(endpoint, path, outcome, attempt, wait, wanted, waited)
+            await self.sleep(self._policy.real(wait))
+
+    def _report(
+        self,
+        endpoint: Endpoint,
+        path: str,
+        outcome: httpx.Response | httpx.TransportError,
+        attempt: int,
+        wait: float,
+        wanted: float,
+        waited: float,
+    ) -> None:
+        status = outcome.status_code if isinstance(outcome, httpx.Response) else None
+        if wait < NOTICE_SECONDS and wanted <= wait:
+            log.debug("retrying %s %s in %.2fs (attempt %d)", endpoint.method, path, wait, attempt)
+            return
+        notice = WaitNotice(endpoint.method, path, status, wait, wanted, attempt, waited)
+        log.warning("%s", notice.describe())
+        if self.on_wait is not None:
+            self.on_wait(notice)
 
     async def _send_once(
         self,
@@ -99,7 +177,7 @@ class Sender:
         body: bytes | None,
     ) -> httpx.Response | httpx.TransportError:
         async with self._slots:
-            ticket = await limiter.acquire()
+            ticket = await limiter.acquire(self.sleep)
             try:
                 response = await self._http.request(method, path, params=params, content=body)
             except httpx.TransportError as exc:
@@ -109,20 +187,23 @@ class Sender:
             # httpx binds a response and its (already read) stream in a reference cycle: the
             # body would wait for the cyclic collector, and the command collects rarely
             response.stream = _READ
-            headers = rate_headers(response)
-            if headers and headers.limit in (None, limiter.rate.steady):
-                limiter.observe(ticket, limiter.now(), headers.remaining, headers.reset)
+            headers = rate_headers(response, self._policy.time_scale)
+            if headers is not None:
+                limiter.observe(
+                    ticket, limiter.now(), headers.remaining, headers.reset, headers.limit
+                )
             return response
 
-    def _retry_delay(
+    def _retry_wait(
         self,
         endpoint: Endpoint,
         path: str,
         outcome: httpx.Response | httpx.TransportError,
         attempt: int,
         idempotent: bool,
+        waited: float,
     ) -> float:
-        """Seconds to wait before the next attempt, or raise the error to give up with."""
+        """Server seconds to wait before the next attempt, or raise the error to give up with."""
         if isinstance(outcome, httpx.TransportError):
             if not idempotent and was_maybe_sent(outcome):
                 raise ResponseLostError(
@@ -131,27 +212,47 @@ class Sender:
                     method=endpoint.method,
                     path=path,
                 )
-            if attempt >= self._policy.max_retries:
+            if attempt >= self._policy.max_retries or waited >= self._policy.wait_budget:
                 raise TransportError(
                     f"no answer after {attempt + 1} attempt(s): {type(outcome).__name__}",
                     method=endpoint.method,
                     path=path,
                     hint="check the network and the base URL, then run again",
                 )
-            return self._policy.backoff(attempt)
+            return self._policy.backoff(attempt) * self._policy.time_scale
         status = outcome.status_code
+        if not idempotent and status in MAYBE_DONE_STATUSES:
+            raise ResponseLostError(
+                f"answered {status}, which can come after the request took effect",
+                method=endpoint.method,
+                path=path,
+                status=status,
+            )
         if status not in RETRY_STATUSES or attempt >= self._policy.max_retries:
-            raise self._error(endpoint, path, outcome, attempt)
-        return self._policy.delay_after(attempt, outcome)
+            raise self._error(endpoint, path, outcome, attempt, waited)
+        wanted = self._policy.wanted(attempt, outcome)
+        if waited >= self._policy.wait_budget:
+            raise self._error(endpoint, path, outcome, attempt, waited, wanted)
+        return wanted
 
     def _error(
-        self, endpoint: Endpoint, path: str, response: httpx.Response, attempt: int
+        self,
+        endpoint: Endpoint,
+        path: str,
+        response: httpx.Response,
+        attempt: int,
+        waited: float,
+        wanted: float | None = None,
     ) -> KlaviyoError:
         error = error_for_status(
             endpoint.method, path, response.status_code, parse_error_details(response)
         )
         if isinstance(error, RateLimitedError) and attempt:
-            error.hint = f"still throttled after {attempt + 1} attempts; " + error.hint
+            asked = f"; the server asks to wait {wanted:g} s more" if wanted is not None else ""
+            error.hint = (
+                f"still throttled after {attempt + 1} attempts and {waited:g} s of waiting"
+                f"{asked}; " + error.hint
+            )
         return error
 
 
