@@ -54,6 +54,7 @@ from reconciler.values import EPOCH
 
 FIELDS = "email,joined_group_at"
 IN_FLIGHT_MARGIN = 1.25  # chains per request the burst rate allows during one round trip
+MIN_CHAINS = 8  # however short the round trip: a page's parsing also takes its time
 ROUND_TRIPS_KEPT = 32  # the shortest of the latest round trips is the latency (no pacing wait)
 
 
@@ -122,6 +123,8 @@ class MemberReader:
         while chain.segment is not None and not chain.segment.done:
             await self._step(chain)
             self._fill()
+            await asyncio.sleep(0)  # let the other chains take their turn (an answer may come
+            # without any real wait, e.g. in process)
         self._fill()
 
     async def _step(self, chain: Chain) -> None:
@@ -180,7 +183,7 @@ class MemberReader:
         if self._burst_rate is None or not self._round_trips:
             return self._workers
         wanted = math.ceil(self._burst_rate * min(self._round_trips) * IN_FLIGHT_MARGIN)
-        return max(2, min(self._workers, wanted))
+        return min(self._workers, max(MIN_CHAINS, wanted))
 
     def _density(self) -> float:
         """Members per microsecond of join time read so far (a segment's likely size)."""

@@ -135,6 +135,8 @@ class Segment:
         is a guess, and splitting the empty time beyond it would only cost requests)."""
         if self.done or not (self.up.started and self.down.started):
             return 0
+        if self.up.position <= NEG or self.down.position >= POS:
+            return 0
         if _cut(self.up.position, self.down.position) is None:
             return 0
         return self.down.position - self.up.position
@@ -175,7 +177,7 @@ def whole_list(joined_after: int | None = None) -> Segment:
     """The first segment: both chains over the whole list (or the members who joined after
     ``joined_after``), not yet started."""
     bottom = NEG if joined_after is None else joined_after + 1
-    return Segment(Chain(False, None, None, POS, NEG), Chain(True, None, None, bottom, POS))
+    return Segment(Chain(False, None, None, POS, bottom), Chain(True, None, None, bottom, POS))
 
 
 def after_only(rows: Rows, joined_after: int) -> Rows:
