@@ -35,7 +35,7 @@ def _options(args: dict[str, Any]) -> RunOptions:
         time_scale=float(args["time_scale"]),
         state_url=args["state"],
         state_root=Path(args["config_dir"]).parent,
-        env={KEY_ENV: BENCH_KEY},
+        env=dict(args.get("env") or {KEY_ENV: BENCH_KEY}),
     )
 
 
