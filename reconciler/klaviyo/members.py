@@ -220,7 +220,6 @@ class MemberReader:
         return document(response, "GET", self._path)
 
 
-
 def ms_time(micros: int) -> str:
     """A filter date-time to the millisecond, the form Klaviyo documents (``micros`` is a whole
     millisecond): ``2026-01-01T00:00:00.123Z``."""

@@ -10,8 +10,13 @@ Scenarios (N = --profiles, 1,000,000 by default):
   3. full read of an N/10-member list;
   4. apply of that 1% churn (N/100 adds, N/100 removes) on the N-member list;
   5. diff of N against N emails (pure builder + plan checksum), and the peak RSS of the whole
-     plan process of scenario 2.
-Reads run at --scale (default 5), applies (1 and 4) at --apply-scale (default 1, real time).
+     plan process of scenario 2;
+  6. full read of an N/10-member list that joined in 10 bursts (10 bulk imports), each page
+     50 ms late at time scale 10 (500 ms of Klaviyo time);
+  7. the same for a list whose N/10 members all joined in one instant.
+Reads run at --scale (default 5), applies (1 and 4) at --apply-scale (default 1, real time),
+scenarios 6 and 7 at scale 10 whatever --scale says. 20 exports over 4 accounts:
+``python -m tests.benchmarks.bench_accounts``.
 Each measured action runs in a child process (``tests.benchmarks.child``): its peak RSS is its
 own, and it does not share a core with the sandbox, which serves from this process.
 """

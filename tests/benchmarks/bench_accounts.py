@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -92,7 +93,12 @@ def write_config(config_dir: Path, chosen: list[Export]) -> None:
     )
     for export in chosen:
         docs.append(
-            {"kind": "Segment", "name": f"{export.name}-seg", "source": "files", "table": export.name}
+            {
+                "kind": "Segment",
+                "name": f"{export.name}-seg",
+                "source": "files",
+                "table": export.name,
+            }
         )
         docs.append(
             {
@@ -134,7 +140,9 @@ class AccountsBench:
         write_config(config_dir, chosen)
         start = self.round * 10_000_000
         for export in chosen:
-            write_segment(config_dir / "data" / f"{export.name}.csv", start, start + export.profiles)
+            write_segment(
+                config_dir / "data" / f"{export.name}.csv", start, start + export.profiles
+            )
             start += export.profiles
             key = KEYS[export.connection][1]
             self.server.admin.seed(export.list_id, [], account=key)  # the list, empty
@@ -150,8 +158,11 @@ class AccountsBench:
             "env": {env_name(c): key for c, (_, key) in KEYS.items()},
         }
         before = self.server.admin.stats()
+        cpu, client = _cpu_seconds(), _cpu_seconds(resource.RUSAGE_CHILDREN)
         command = [sys.executable, "-m", "tests.benchmarks.child", "apply", json.dumps(args)]
         done = subprocess.run(command, capture_output=True, text=True, env=dict(os.environ))
+        sandbox_cpu = _cpu_seconds() - cpu
+        client_cpu = _cpu_seconds(resource.RUSAGE_CHILDREN) - client
         if done.returncode != 0:
             raise SystemExit(f"apply failed:\n{done.stderr[-3000:]}")
         after = self.server.admin.stats()
@@ -160,12 +171,21 @@ class AccountsBench:
         if report["added"] != wanted or report.get("errors"):
             raise SystemExit(f"expected {wanted} added, got {report['added']}: {report}")
         report["throttled"] = after["throttled"] - before["throttled"]
+        report["sandbox_cpu"] = sandbox_cpu
+        report["client_cpu"] = client_cpu
         report["calls"] = sum(after["requests"].values()) - sum(before["requests"].values())
         return report
 
     def minimum(self, account: str) -> float:
         adds = sum(e.profiles for e in self.exports if e.account == account)
         return import_seconds(adds, self.import_rate) / self.scale
+
+
+def _cpu_seconds(who: int = resource.RUSAGE_SELF) -> float:
+    """CPU time of this process (the sandbox serves from it) or of its finished children (the
+    reconciler): one near the wall time of an apply set its pace."""
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
 
 
 def main() -> None:
@@ -192,7 +212,8 @@ def main() -> None:
         print(
             f"{label:22} apply {report['apply_seconds']:6.1f}s (plan {report['plan_seconds']:.1f}s)"
             f"  added {report['added']:,}  calls {report['calls']:,}  429s {report['throttled']}"
-            f"  peak RSS {report['peak_rss_mb']:.0f} MB"
+            f"  peak RSS {report['peak_rss_mb']:.0f} MB  CPU: sandbox {report['sandbox_cpu']:.1f}s, "
+            f"reconciler {report['client_cpu']:.1f}s"
         )
     print(f"ratio all / A alone    {together['apply_seconds'] / alone['apply_seconds']:.2f}")
     print(f"ratio all / A minimum  {together['apply_seconds'] / slowest:.2f}  (target <= 1.2)")
