@@ -49,7 +49,6 @@ from reconciler.klaviyo.transport.retry import DEFAULT_MAX_WAIT, DEFAULT_WAIT_BU
 from reconciler.klaviyo.transport.sender import WaitCallback
 from reconciler.values import ImportSubmission
 
-
 READ_CONCURRENCY = 64  # pages of one member read in flight at most (75/s at up to ~0.7 s each)
 
 

@@ -212,8 +212,8 @@ def main() -> None:
         print(
             f"{label:22} apply {report['apply_seconds']:6.1f}s (plan {report['plan_seconds']:.1f}s)"
             f"  added {report['added']:,}  calls {report['calls']:,}  429s {report['throttled']}"
-            f"  peak RSS {report['peak_rss_mb']:.0f} MB  CPU: sandbox {report['sandbox_cpu']:.1f}s, "
-            f"reconciler {report['client_cpu']:.1f}s"
+            f"  peak RSS {report['peak_rss_mb']:.0f} MB"
+            f"  CPU: sandbox {report['sandbox_cpu']:.1f}s, reconciler {report['client_cpu']:.1f}s"
         )
     print(f"ratio all / A alone    {together['apply_seconds'] / alone['apply_seconds']:.2f}")
     print(f"ratio all / A minimum  {together['apply_seconds'] / slowest:.2f}  (target <= 1.2)")

@@ -15,6 +15,7 @@ from typing import Any
 import pyarrow as pa
 
 from reconciler.config import load_config
+from reconciler.klaviyo.facts import FACTS
 from reconciler.plan.builder import ListState, build_export_plan
 from reconciler.plan.members import MemberTable
 from reconciler.plan.model import Plan
@@ -42,7 +43,9 @@ def time_diff(config_dir: Path, export_name: str, profiles: int) -> dict[str, An
     segment = read_segment(config, export, config_dir)
     current = ListState("acct", export.list_id, "Bench", _list_columns(profiles))
     started = time.perf_counter()
-    export_plan = build_export_plan(export, connection, segment, current, config_digest="x")
+    export_plan = build_export_plan(
+        export, connection, segment, current, config_digest="x", facts=FACTS
+    )
     diffed = time.perf_counter()
     plan = Plan(created_at=dt.datetime.now(dt.UTC), config_dir="x", exports=(export_plan,))
     seal(plan)

@@ -4,7 +4,6 @@ answers in the server's place) and factories for in-process sandbox clients."""
 from __future__ import annotations
 
 import asyncio
-
 import json
 import re
 from dataclasses import dataclass
