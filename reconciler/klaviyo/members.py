@@ -54,7 +54,7 @@ from reconciler.values import EPOCH
 
 FIELDS = "email,joined_group_at"
 IN_FLIGHT_MARGIN = 1.25  # chains per request the burst rate allows during one round trip
-MIN_CHAINS = 8  # however short the round trip: a page's parsing also takes its time
+MIN_CHAINS = 16  # however short the round trip (a page also costs CPU time on both sides)
 ROUND_TRIPS_KEPT = 32  # the shortest of the latest round trips is the latency (no pacing wait)
 
 
