@@ -25,6 +25,7 @@ starting at ``c`` takes over the old ``down`` chain with a new ``up`` chain of i
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import datetime
 from typing import Any
 
@@ -58,16 +59,22 @@ def parse_rows(items: list[dict[str, Any]]) -> Rows:
     """Light parsing on the hot path: no validation beyond what the diff needs. A member
     without a join time is skipped (it cannot be placed in any range)."""
     rows = Rows()
+    ids, joined_us, emails = rows.ids, rows.joined, rows.emails
     for item in items:
         attrs = item.get("attributes") or {}
         joined = attrs.get("joined_group_at")
         if not joined:
             continue
         email = attrs.get("email")
-        rows.ids.append(str(item["id"]))
-        rows.joined.append(to_micros(_fromiso(joined)))
-        rows.emails.append(email.strip().lower() if email else None)
+        ids.append(str(item["id"]))
+        joined_us.append(_micros(joined))
+        emails.append(email.strip().lower() if email else None)
     return rows
+
+
+@lru_cache(maxsize=4_096)  # members who joined together (a bulk import) share the text
+def _micros(joined: str) -> int:
+    return to_micros(_fromiso(joined))
 
 
 @dataclass(eq=False, slots=True)

@@ -88,6 +88,11 @@ def main() -> None:
     parser.add_argument("--members", type=int, default=100_000, help="members in the list")
     parser.add_argument("--bursts", type=int, default=0, help="join instants (0: one per 500)")
     parser.add_argument("--latency-ms", type=int, default=0, help="real delay of each answer")
+    parser.add_argument(
+        "--any-iso-filters",
+        action="store_true",
+        help="accept any ISO 8601 filter date-time (for clients older than the ms filters)",
+    )
     parser.add_argument("--l-steady", type=int, default=L.steady, help="sandbox L-tier steady")
     parser.add_argument(
         "--remaining-noise", type=float, default=0.05, help="error of RateLimit-Remaining"
@@ -103,6 +108,7 @@ def main() -> None:
         l_steady=args.l_steady,
         remaining_noise=args.remaining_noise,
         latency_ms=args.latency_ms,
+        datetime_filters="any-iso" if args.any_iso_filters else "documented",
     )
     context = multiprocessing.get_context("spawn")
     receiver, sender = context.Pipe(duplex=False)
