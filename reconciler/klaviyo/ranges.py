@@ -25,8 +25,8 @@ starting at ``c`` takes over the old ``down`` chain with a new ``up`` chain of i
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from reconciler.klaviyo.jsonapi import to_micros
