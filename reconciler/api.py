@@ -158,13 +158,15 @@ def plan(config_dir: str | Path = "exports", **settings: Unpack[RunSettings]) ->
     return plan_run(options(config_dir, **settings))
 
 
-def plan_run(run: RunOptions, *, state: StateBackend | None = None) -> Plan:
+def plan_run(
+    run: RunOptions, *, state: StateBackend | None = None, progress: Progress | None = None
+) -> Plan:
     """:func:`plan` with ready-made options (what the CLI calls, with the ``state`` it opened).
     A SIGINT/SIGTERM in the main thread ends it cleanly with ``Interrupted``."""
     with ExitStack() as stack:
         if state is None:
             state = stack.enter_context(open_state(run.state_url, root=run.state_root))
-        return run_stoppable(make_plan(run, state))
+        return run_stoppable(make_plan(run, state, progress))
 
 
 def apply(

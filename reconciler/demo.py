@@ -10,6 +10,9 @@ import random
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+import yaml
 
 from reconciler.models import Config
 
@@ -91,3 +94,34 @@ def seed_members(emails: list[str], keep: float, outsiders: int, seed: int = 11)
     rng = random.Random(seed)
     kept = [e for e in emails if rng.random() < keep]
     return kept + [f"former.member.{i}@example.org" for i in range(outsiders)]
+
+
+def fit_limits(config_dir: Path, profiles: int) -> list[str]:
+    """Raise every ``limits.max_profiles`` below ``profiles`` in the demo's private copy, so that
+    the demo converges at every size it accepts; one note per raised limit. (The guard itself
+    is shown working by the tests, not by the demo.)"""
+    notes: list[str] = []
+    for path in sorted(config_dir.rglob("*.y*ml")):
+        docs = list(yaml.safe_load_all(path.read_text(encoding="utf-8")))
+        raised = [doc for doc in docs if _raise_cap(doc, profiles)]
+        if raised:
+            path.write_text(yaml.safe_dump_all(docs, sort_keys=False), encoding="utf-8")
+            notes += [
+                f"{doc['name']}: limits.max_profiles raised to {profiles:,} in the demo's copy "
+                "(the example's own files are unchanged)"
+                for doc in raised
+            ]
+    return notes
+
+
+def _raise_cap(doc: Any, profiles: int) -> bool:
+    if not isinstance(doc, dict) or doc.get("kind") != "Export":
+        return False
+    limits = doc.get("limits")
+    if not isinstance(limits, dict):
+        return False
+    cap = limits.get("max_profiles")
+    if not isinstance(cap, int) or cap >= profiles:
+        return False
+    limits["max_profiles"] = profiles
+    return True

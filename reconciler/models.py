@@ -179,6 +179,31 @@ class Limits(Declaration):
     )
 
 
+class Subscribe(Declaration):
+    """Consent subscriptions: which rows are subscribed to which channels, and on what grounds.
+
+    Only rows whose ``consent_column`` is true are subscribed, and never a profile whose
+    unsubscribe or suppression is newer than its consent (without ``consented_at_column``: never
+    one that is unsubscribed or suppressed at all). Removing a member never unsubscribes anyone.
+    """
+
+    channels: list[Literal["email", "sms"]] = Field(
+        min_length=1, description="Channels to subscribe consenting rows to: email and/or sms."
+    )
+    consent_column: str = Field(
+        min_length=1, description="Column that is true for rows that gave marketing consent."
+    )
+    consented_at_column: str | None = Field(
+        default=None,
+        description="Column with the moment of consent (required with historical_import).",
+    )
+    historical_import: bool = Field(
+        default=False,
+        description="true: the consent was collected elsewhere and in the past; Klaviyo sends "
+        "no double opt-in message and runs no 'added to list' flows.",
+    )
+
+
 class Export(Declaration):
     """Keep one Klaviyo list equal to (or a superset of) one segment."""
 
@@ -200,7 +225,27 @@ class Export(Declaration):
         description="Cron expression; 'apply --due' runs the export only when it is due.",
     )
     limits: Limits = Field(default_factory=Limits, description="Safety guards.")
+    subscribe: Subscribe | None = Field(
+        default=None, description="Consent subscriptions (email and/or sms) for consenting rows."
+    )
+    external_removals: Literal["respect", "readd"] = Field(
+        default="respect",
+        description="Members who left the list outside the reconciler (unsubscribed from a "
+        "list campaign, deleted, removed by a user, merged): respect never re-adds them while "
+        "they stay out; readd adds them again.",
+    )
+    null_values: Literal["skip", "clear"] = Field(
+        default="skip",
+        description="skip: empty and null values are never sent (they never overwrite a value "
+        "in Klaviyo); clear: they are sent as null and clear the profile's value.",
+    )
     description: str | None = Field(default=None, description="What this export is for.")
+    default_region: str | None = Field(
+        default=None,
+        pattern=r"^[A-Z]{2}$",
+        description="Region (ISO 3166 code, e.g. DE) of fields.phone_number values written "
+        "without a country code; numbers are sent in E.164 form (+491512345678).",
+    )
 
 
 class Access(Declaration):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Literal
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -41,6 +42,9 @@ class DestinationFacts:
     write_rate: Rate  # the tier of import jobs and removals
     read_rate: Rate  # the tier of member reads
     slice_calls: int = 10  # calls one slice of an apply makes (a stop is honoured between)
+    subscribe_size: int = 1_000  # profiles per subscription job
+    subscribe_rate: Rate | None = None  # the tier of subscription jobs (None: write_rate)
+    lookup_size: int = 100  # profiles per subscription-state lookup
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +165,15 @@ class JobResult:
         return self.status == GONE
 
 
+@dataclass(frozen=True, slots=True)
+class SettledJobs:
+    """Import jobs a plan waited for: the ids now finished (``gone`` among them: the ones the
+    destination no longer knows, e.g. expired; what they did shows in the list read)."""
+
+    finished: tuple[str, ...] = ()
+    gone: tuple[str, ...] = ()
+
+
 @dataclass(frozen=True)
 class DestinationSettings:
     """What a run tells every adapter it opens: the environment the credentials come from,
@@ -173,4 +186,46 @@ class DestinationSettings:
     env: Mapping[str, str] = field(default_factory=dict)
     base_url: str | None = None
     time_scale: float = 1.0
+    job_timeout: float | None = None  # seconds to wait for import jobs started elsewhere
+    max_wait: float = 120.0  # seconds: the longest single wait before a retry
     run_shared: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
+
+
+Channel = Literal["email", "sms"]
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelConsent:
+    """One channel's marketing consent of a profile, as the destination reports it.
+
+    ``consent``: SUBSCRIBED, UNSUBSCRIBED or NEVER_SUBSCRIBED; ``changed_at``: when it was
+    recorded; ``suppressed_at``: the newest suppression that a subscription would lift or that
+    a person chose (unsubscribe, spam complaint, a user's suppression), None without one."""
+
+    consent: str
+    changed_at: dt.datetime | None = None
+    suppressed_at: dt.datetime | None = None
+    suppression: str | None = None  # its reason
+
+    @property
+    def subscribed(self) -> bool:
+        return self.consent == "SUBSCRIBED" and self.suppressed_at is None
+
+    def opted_out_at(self) -> dt.datetime | None:
+        """The moment this profile chose not to get marketing on the channel (an unsubscribe
+        or a suppression), None if it never did."""
+        moments = [m for m in (self.suppressed_at,) if m is not None]
+        if self.consent == "UNSUBSCRIBED":
+            moments.append(self.changed_at or EPOCH)
+        return max(moments, default=None)
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    """A profile to subscribe: its email, the channels, its phone number for sms, and the
+    moment of consent (sent only for a historical import)."""
+
+    email: str
+    channels: tuple[Channel, ...]
+    phone_number: str | None = None
+    consented_at: dt.datetime | None = None

@@ -55,3 +55,14 @@ def is_due(export: Export, last_success: dt.datetime | None, now: dt.datetime) -
         return True
     fire = next_fire(export, last_success)
     return fire is not None and fire <= _utc(now)
+
+
+def due_status(
+    export: Export, last_success: dt.datetime | None, now: dt.datetime
+) -> tuple[bool, dt.datetime | None]:
+    """(due at ``now``, when it is next due if not): for ``apply --due`` to say what it
+    skipped. A schedule that cannot be evaluated raises :class:`ScheduleError`."""
+    if is_due(export, last_success, now):
+        return True, None
+    assert last_success is not None  # is_due is True without a previous success
+    return False, next_fire(export, last_success)

@@ -11,6 +11,7 @@ from reconciler.audit import audit as build_audit
 from reconciler.audit import render_report
 from reconciler.audit.render import FORMATS
 from reconciler.audit.report import RunJournal
+from reconciler.cli.errors import remember_format
 from reconciler.cli.options import config_dir_option, state_option
 from reconciler.cli.runner import command_state
 from reconciler.state.opening import StateNotFound
@@ -32,6 +33,7 @@ from reconciler.state.opening import StateNotFound
     default="table",
     show_default=True,
     help="Output format.",
+    callback=remember_format,
 )
 @click.option(
     "--runs",
@@ -39,7 +41,8 @@ from reconciler.state.opening import StateNotFound
     type=click.IntRange(0, 100),
     default=5,
     show_default=True,
-    help="How many of the last runs (from the journal) to show per entry.",
+    help="How many of the last runs (from the journal) to show per entry; 0 shows none and "
+    "does not open the journal.",
 )
 @state_option
 def audit(
@@ -50,16 +53,22 @@ def audit(
     For each declaration: who created it and when, who enabled it, who accepted the
     data-privacy consent (cross-checked with the commit's author), every later change with a
     field-level diff, and the last runs. Needs the full git history (not a shallow clone).
+
+    \b
+    Examples:
+      reconciler audit
+      reconciler audit --export vip-to-klaviyo --format markdown --runs 10
     """
     with ExitStack() as stack:
         journal: RunJournal | None = None
         missing = ""
         try:
-            state = stack.enter_context(command_state(state_url, config_dir, create=False))
-            journal = state.journal
+            if max_runs > 0:
+                state = stack.enter_context(command_state(state_url, config_dir, create=False))
+                journal = state.journal
         except StateNotFound as exc:
             missing = str(exc.path)
         report = build_audit(config_dir, export=export_name, journal=journal, max_runs=max_runs)
-    if journal is None:
+    if journal is None and max_runs > 0:
         report.notes.append(f"no run journal ({missing} does not exist): last runs are not shown")
     click.echo(render_report(report, fmt))

@@ -12,7 +12,14 @@ from reconciler.cli.cmd_apply import summary_lines
 from reconciler.cli.cmd_plan import render
 from reconciler.cli.progress import make_progress
 from reconciler.config import load_config, validate_config
-from reconciler.demo import DEMO_KEY, copy_config, generate_profiles, profile_files, seed_members
+from reconciler.demo import (
+    DEMO_KEY,
+    copy_config,
+    fit_limits,
+    generate_profiles,
+    profile_files,
+    seed_members,
+)
 from reconciler.engine.applying import run_apply
 from reconciler.engine.options import RunOptions
 from reconciler.engine.planning import make_plan
@@ -64,7 +71,18 @@ def _seed_lists(server: SandboxServer, config: Config, config_dir: Path) -> None
     help="Sandbox time scale (rate windows run this many times faster).",
 )
 def demo(config_dir: Path, profiles: int, time_scale: float) -> None:
-    """Run validate, plan, apply and plan again on sample data against a local sandbox."""
+    """Run validate, plan, apply and plan again on sample data against a local sandbox.
+
+    Copies the example declarations (--config-dir) into a temporary directory, generates
+    --profiles sample profiles, starts a sandbox with rate limits on, and runs the whole cycle;
+    it ends with 'all lists match their segments'. Nothing outside the temporary directory is
+    written and no real key or network is needed.
+
+    \b
+    Examples:
+      reconciler demo
+      reconciler demo --profiles 200000 --time-scale 60
+    """
     if not config_dir.is_dir():
         raise DemoError(
             f"{config_dir} is not a directory; "
@@ -79,6 +97,8 @@ def demo(config_dir: Path, profiles: int, time_scale: float) -> None:
 
 def _run(cfg_dir: Path, work: Path, profiles: int, time_scale: float) -> bool:
     _step(f"Generating {profiles:,} sample profiles")
+    for note in fit_limits(cfg_dir, profiles):
+        click.echo(note)
     config = load_config(cfg_dir)
     for path in profile_files(config, cfg_dir):
         generate_profiles(path, profiles)

@@ -8,12 +8,16 @@ from pathlib import Path
 import click
 
 from reconciler.cli.cmd_plan import render
-from reconciler.cli.options import config_dir_option, run_options, state_option
+from reconciler.cli.errors import remember_format
+from reconciler.cli.options import (
+    base_url_option,
+    config_dir_option,
+    state_option,
+    time_scale_option,
+)
 from reconciler.cli.runner import command_state, run_options_from
 from reconciler.engine.adopting import AdoptionError, import_list
 from reconciler.engine.stopping import run_stoppable
-
-BASE_URL, TIME_SCALE = run_options[3], run_options[4]
 
 
 @click.command("import")
@@ -45,9 +49,10 @@ BASE_URL, TIME_SCALE = run_options[3], run_options[4]
     default="text",
     show_default=True,
     help="Format of the first plan (printed on stderr).",
+    callback=remember_format,
 )
-@BASE_URL
-@TIME_SCALE
+@base_url_option
+@time_scale_option
 @state_option
 def import_(
     config_dir: Path,

@@ -7,12 +7,11 @@ from pathlib import Path
 
 import click
 
-from reconciler.cli.options import config_dir_option, run_options
+from reconciler.cli.errors import remember_format
+from reconciler.cli.options import base_url_option, config_dir_option, time_scale_option
 from reconciler.cli.runner import run_options_from
 from reconciler.engine.adopting import ListsReport, account_lists
 from reconciler.engine.stopping import run_stoppable
-
-BASE_URL, TIME_SCALE = run_options[3], run_options[4]
 
 
 @click.command("lists")
@@ -31,14 +30,15 @@ BASE_URL, TIME_SCALE = run_options[3], run_options[4]
     default="table",
     show_default=True,
     help="table for people, json for tools.",
+    callback=remember_format,
 )
 @click.option(
     "--no-counts",
     is_flag=True,
     help="Skip member counts (each count is one call in Klaviyo's 1/s, 15/min tier).",
 )
-@BASE_URL
-@TIME_SCALE
+@base_url_option
+@time_scale_option
 def lists(
     config_dir: Path,
     connection: str | None,

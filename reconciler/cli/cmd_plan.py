@@ -9,7 +9,10 @@ from typing import Any
 import click
 
 from reconciler import api
+from reconciler.cli import logformat
+from reconciler.cli.errors import remember_format
 from reconciler.cli.options import apply_options, config_dir_option, state_option
+from reconciler.cli.progress import make_progress
 from reconciler.cli.runner import command_state, run_options_from
 from reconciler.engine.access import enforce_access
 from reconciler.plan.model import Plan
@@ -48,6 +51,7 @@ def exit_code_for(plan: Plan, detailed: bool) -> int:
     default="text",
     show_default=True,
     help="Output format.",
+    callback=remember_format,
 )
 @click.option(
     "--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes, 0 when none."
@@ -68,12 +72,28 @@ def plan(
     detailed_exitcode: bool,
     **values: Any,
 ) -> None:
-    """Plan the difference between each segment and its Klaviyo list."""
+    """Plan the difference between each segment and its Klaviyo list.
+
+    Reads each enabled export's segment and its Klaviyo list (incrementally from the state's
+    cache when it can), and shows who would be added and removed, the guards that block an
+    export, and the configuration changes since the git base. Nothing is changed anywhere.
+    Exits 0 (1 when an export is blocked; 2 for changes with --detailed-exitcode). Prints the
+    state it uses on stderr.
+
+    \b
+    Examples:
+      reconciler plan
+      reconciler plan --export vip-to-klaviyo --out plan.json
+      reconciler plan --format markdown --base origin/main > comment.md
+    """
     options = run_options_from(config_dir, state_url, **values)
     for warning in enforce_access(options):
         click.secho(f"warning: {warning}", fg="yellow", err=True)
-    with command_state(state_url, config_dir, keep_on_failure=False, announce=True) as state:
-        result = api.plan_run(options, state=state)
+    with (
+        command_state(state_url, config_dir, keep_on_failure=False, announce=True) as state,
+        make_progress() as progress,
+    ):
+        result = api.plan_run(options, state=state, progress=progress)
     if options.force and any(e.forced_guards for e in result.exports):
         click.secho(
             "WARNING: --force overrides tripped safety guards; this is recorded.",
@@ -88,4 +108,5 @@ def plan(
             err=True,
         )
     click.echo(render(result, fmt))
+    logformat.emit_plan(result)
     sys.exit(exit_code_for(result, detailed_exitcode))

@@ -7,12 +7,15 @@ from pathlib import Path
 
 import click
 
-from reconciler.cli.options import config_dir_option, run_options, state_option
+from reconciler.cli.options import (
+    base_url_option,
+    config_dir_option,
+    state_option,
+    time_scale_option,
+)
 from reconciler.cli.runner import run_options_from
 from reconciler.report import build_dashboard, render_html
 from reconciler.state import open_state
-
-BASE_URL, TIME_SCALE = run_options[3], run_options[4]
 
 
 @click.command("report")
@@ -29,8 +32,8 @@ BASE_URL, TIME_SCALE = run_options[3], run_options[4]
     is_flag=True,
     help="Do not ask Klaviyo for each list's size (no API key needed).",
 )
-@BASE_URL
-@TIME_SCALE
+@base_url_option
+@time_scale_option
 @state_option
 def report(
     config_dir: Path,

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import click
 from rich.console import Console
 from rich.table import Table
 
+from reconciler.cli.errors import remember_format
 from reconciler.cli.options import config_dir_option, state_option
 from reconciler.cli.runner import command_state
 from reconciler.errors import StateError
@@ -16,7 +18,7 @@ from reconciler.state import ExportRecord, RunRecord, StateBackend
 from reconciler.state.opening import StateNotFound
 
 
-@click.command()
+@click.group(invoke_without_command=True)
 @click.option("--export", "export", metavar="NAME", help="Only runs that applied this export.")
 @click.option(
     "--limit",
@@ -32,21 +34,40 @@ from reconciler.state.opening import StateNotFound
     default="table",
     show_default=True,
     help="A table for people, or a JSON list of runs with their export records.",
+    callback=remember_format,
+)
+@click.option(
+    "--wide", is_flag=True, help="Every detail in the table (commit, command, jobs, errors)."
 )
 @config_dir_option
 @state_option
-def runs(export: str | None, limit: int, fmt: str, config_dir: Path, state_url: str | None) -> None:
+@click.pass_context
+def runs(
+    ctx: click.Context,
+    export: str | None,
+    limit: int,
+    fmt: str,
+    wide: bool,
+    config_dir: Path,
+    state_url: str | None,
+) -> None:
     """List past applies from the journal.
 
-    Who ran each apply, when, at which commit, and per export the added, removed and failed
-    counts, bulk job ids, guards forced and the outcome (newest first).
+    One line per run, newest first, that fits 80 columns: when it started, its id, outcome,
+    the profiles added (+), removed (-) and failed (!), and who ran it. 'runs show RUN' tells
+    everything about one run (commit, command, each export, job ids, forced guards, errors);
+    --wide shows all of it in one table.
 
     \b
     Examples:
       reconciler runs
       reconciler runs --export vip-to-klaviyo --limit 5
+      reconciler runs show 3f2a9c1e
       reconciler runs --format json --state postgresql://ci@db/reconciler
     """
+    ctx.obj = (config_dir, state_url)
+    if ctx.invoked_subcommand is not None:
+        return
     try:
         with command_state(state_url, config_dir, create=False) as state:
             found = state.journal.list_runs(export=export, limit=limit)
@@ -58,11 +79,95 @@ def runs(export: str | None, limit: int, fmt: str, config_dir: Path, state_url: 
     elif not found:
         scope = f" for export '{export}'" if export else ""
         click.echo(f"No runs recorded{scope} in {where}.")
-    else:
+    elif wide:
         console = Console(highlight=False)
         if not console.is_terminal:
             console.width = 160
         console.print(_table(found))
+    else:
+        width = max(shutil.get_terminal_size((COMPACT_WIDTH, 24)).columns, COMPACT_WIDTH)
+        for line in compact_lines(found, width):
+            click.echo(line)
+
+
+@runs.command("show")
+@click.argument("run_id", metavar="RUN")
+@click.pass_obj
+def show(obj: tuple[Path, str | None], run_id: str) -> None:
+    """Everything the journal holds about one run.
+
+    RUN is the run id printed by apply, or its first characters (as 'runs' shows them).
+
+    \b
+    Examples:
+      reconciler runs show 3f2a9c1e
+      reconciler runs --state postgresql://ci@db/reconciler show 3f2a9c1e
+    """
+    config_dir, state_url = obj
+    with command_state(state_url, config_dir, create=False) as state:
+        found = [r for r in state.journal.list_runs(limit=SHOW_SCAN) if r.run_id.startswith(run_id)]
+    if len(found) != 1:
+        what = "no run" if not found else f"{len(found)} runs"
+        error = StateError(f"{what} in the last {SHOW_SCAN} runs has an id starting with {run_id}")
+        error.hint = "copy the id from 'reconciler runs' (8 characters are enough)"
+        raise error
+    click.echo("\n".join(detail_lines(found[0])))
+
+
+COMPACT_WIDTH = 80
+SHOW_SCAN = 500
+
+
+def compact_lines(found: list[RunRecord], width: int = COMPACT_WIDTH) -> list[str]:
+    """One line per run, at most ``width`` characters: the actor is shortened to fit."""
+    head = f"{'STARTED (UTC)':<16}  {'RUN':<8}  {'OUTCOME':<12}  {'CHANGES':<15}  ACTOR"
+    lines = [head]
+    for run in found:
+        added = sum(e.added for e in run.exports)
+        removed = sum(e.removed for e in run.exports)
+        failed = sum(e.failed for e in run.exports)
+        changes = f"+{added:,} -{removed:,}" + (f" !{failed:,}" if failed else "")
+        outcome = str(run.outcome) + ("*" if run.forced else "")
+        line = (
+            f"{run.started_at:%Y-%m-%d %H:%M}  {run.run_id[:8]:<8}  {outcome:<12}  {changes:<15}  "
+        )
+        lines.append(line + _shorten(run.actor, width - len(line)))
+    if any(run.forced for run in found):
+        lines.append("* forced: safety guards overridden with --force")
+    lines.append("Details: reconciler runs show RUN (or runs --wide).")
+    return lines
+
+
+def _shorten(text: str, room: int) -> str:
+    room = max(room, 4)
+    return text if len(text) <= room else text[: room - 1] + "…"
+
+
+def detail_lines(run: RunRecord) -> list[str]:
+    finished = f"{run.finished_at:%Y-%m-%d %H:%M:%S}" if run.finished_at else "not finished"
+    lines = [
+        f"run       {run.run_id}",
+        f"outcome   {run.outcome}" + (" (forced)" if run.forced else ""),
+        f"command   {run.command}",
+        f"actor     {run.actor}",
+        f"commit    {run.commit or '-'}",
+        f"started   {run.started_at:%Y-%m-%d %H:%M:%S} UTC; finished {finished}",
+    ]
+    if run.plan_checksum:
+        lines.append(f"plan      {run.plan_checksum}")
+    lines.append("exports" if run.exports else "exports   none recorded")
+    for record in run.exports:
+        lines.append(
+            f"  {record.export} -> {record.list_id} ({record.connection}): {record.outcome}; "
+            f"added {record.added:,}, removed {record.removed:,}, failed {record.failed:,}"
+        )
+        if record.guards_forced:
+            lines.append(f"    forced guards: {', '.join(record.guards_forced)}")
+        if record.job_ids:
+            lines.append(f"    import jobs: {', '.join(record.job_ids)}")
+        if record.error:
+            lines.append(f"    error: {record.error}")
+    return lines
 
 
 def _table(found: list[RunRecord]) -> Table:

@@ -155,8 +155,11 @@ def sandbox(
 ) -> None:
     """Serve a local Klaviyo-compatible API for tests, demos and benchmarks.
 
+    Lists, members, bulk import jobs, rate limits and faults as Klaviyo serves them, on
+    127.0.0.1 only, until Ctrl-C; --time-scale makes every rate window and job delay shorter.
+
     \b
-    Example:
+    Examples:
       reconciler sandbox --port 8765 --api-key pk_test_one --time-scale 60
       curl -X POST localhost:8765/_sandbox/lists/Y6nRLr/members -d '{"emails":["a@b.com"]}'
       reconciler plan --base-url http://127.0.0.1:8765 --time-scale 60

@@ -7,13 +7,22 @@ from pathlib import Path
 
 import click
 
+from reconciler.cli.errors import remember_format
 from reconciler.cli.options import config_dir_option
 from reconciler.sources import SegmentPreview, preview_segment
 
 
 @click.group()
 def segments() -> None:
-    """Inspect segments: row counts, columns and masked samples."""
+    """Inspect segments: row counts, columns and masked samples.
+
+    Reads a segment from its source exactly as plan does, and sends nothing anywhere.
+
+    \b
+    Examples:
+      reconciler segments preview vip-customers
+      reconciler segments preview newsletter --format json --limit 10
+    """
 
 
 @segments.command("preview")
@@ -33,6 +42,7 @@ def segments() -> None:
     default="text",
     show_default=True,
     help="Output format.",
+    callback=remember_format,
 )
 @click.option(
     "--email-column",
@@ -45,6 +55,11 @@ def preview(name: str, config_dir: Path, limit: int, fmt: str, email_column: str
 
     Emails are normalised (trimmed, lower-cased, syntax-checked) exactly as plan and apply
     do; samples are masked (j***@example.com). Nothing is sent anywhere.
+
+    \b
+    Examples:
+      reconciler segments preview vip-customers
+      reconciler segments preview newsletter --email-column mail --format json
     """
     from reconciler.config import load_config
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from reconciler import api
+from reconciler.cli.errors import remember_format
 from reconciler.cli.options import config_dir_option
 from reconciler.errors import Problem
 from reconciler.models import Config
@@ -25,6 +26,7 @@ FORMATS = ("text", "json", "github")
     default="text",
     show_default=True,
     help="text for people, json for tools, github for pull-request annotations.",
+    callback=remember_format,
 )
 @click.option(
     "--sources",

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import signal
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -136,6 +137,9 @@ def fail(exc: BaseException, fmt: str | None = None) -> NoReturn:
     """Report ``exc`` (see :func:`failure_of`) and exit with its code."""
     if isinstance(exc, KeyboardInterrupt) and not isinstance(exc, Interrupted):
         exc = Interrupted(signal.SIGINT)
+    if isinstance(exc, KeyboardInterrupt) and threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGINT, signal.SIGTERM):  # ending: say why, whole, and exit
+            signal.signal(signum, signal.SIG_IGN)
     failure = failure_of(exc)
     report(failure, fmt)
     sys.exit(failure.exit_code)

@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from reconciler import __version__
+from reconciler.cli import logformat
 from reconciler.cli.errors import DEBUG_KEY, fail, handled
 from reconciler.cli.process import prepare_process
 from reconciler.engine.stopping import Interrupted
@@ -58,6 +59,17 @@ class LazyGroup(click.Group):
         assert isinstance(command, click.Command)
         return command
 
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list with each description whole (click cuts them at 45 characters)."""
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(limit=1_000)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
     def invoke(self, ctx: click.Context) -> Any:
         with handled(ctx):
             return super().invoke(ctx)
@@ -79,12 +91,25 @@ def _remember_debug(ctx: click.Context, param: click.Parameter, value: bool) -> 
     callback=_remember_debug,
     help="Show the full traceback of an unexpected error instead of a one-line message.",
 )
-def cli() -> None:
+@click.option(
+    "--log-format",
+    type=click.Choice(logformat.FORMATS),
+    default="human",
+    show_default=True,
+    envvar="RECONCILER_LOG_FORMAT",
+    help="json: stderr becomes one JSON object per event (masked), for log aggregators. "
+    "Env RECONCILER_LOG_FORMAT.",
+)
+@click.pass_context
+def cli(ctx: click.Context, log_format: str) -> None:
     """Export customer segments to Klaviyo lists, declared as YAML in git.
 
     Validate the declarations, plan the difference between each segment and its Klaviyo
     list, and apply only that difference, safely and fast.
     """
+    if log_format == "json":
+        original, handler = logformat.use_json_logs()
+        ctx.call_on_close(lambda: logformat.restore(original, handler))
 
 
 def _on_signal(signum: int, frame: FrameType | None) -> None:

@@ -22,8 +22,25 @@ state_option = click.option(
     envvar="RECONCILER_STATE",
     default=None,
     help="State backend: a postgresql:// URL or an SQLite path (default: .reconciler/state.db "
-    "at the root of the config's git repository, else in the config directory; a relative "
-    "path is taken from there too; env RECONCILER_STATE).",
+    "at the root of the config's git repository, else in the config directory; env "
+    "RECONCILER_STATE).",
+)
+
+# also used alone by the commands that talk to Klaviyo without planning (lists, import, report)
+base_url_option = click.option(
+    "--base-url",
+    envvar="RECONCILER_KLAVIYO_URL",
+    default=None,
+    help="Send every connection's API calls here instead (e.g. a local sandbox: "
+    "http://127.0.0.1:8765). Env RECONCILER_KLAVIYO_URL.",
+)
+time_scale_option = click.option(
+    "--time-scale",
+    type=click.FloatRange(min=1.0),
+    default=1.0,
+    envvar="RECONCILER_TIME_SCALE",
+    show_default=True,
+    help="Pace for a sandbox started with the same --time-scale.",
 )
 
 run_options = [
@@ -43,25 +60,30 @@ run_options = [
     click.option(
         "--refresh", is_flag=True, help="Ignore the membership cache: read every list in full."
     ),
-    click.option(
-        "--base-url",
-        envvar="RECONCILER_KLAVIYO_URL",
-        default=None,
-        help="Send every connection's API calls here instead (e.g. a local sandbox: "
-        "http://127.0.0.1:8765). Env RECONCILER_KLAVIYO_URL.",
-    ),
-    click.option(
-        "--time-scale",
-        type=click.FloatRange(min=1.0),
-        default=1.0,
-        envvar="RECONCILER_TIME_SCALE",
-        show_default=True,
-        help="Pace for a sandbox started with the same --time-scale.",
-    ),
+    base_url_option,
+    time_scale_option,
     click.option(
         "--actor",
         default=None,
         help="Who runs this (default: GITHUB_ACTOR, else git user.email).",
+    ),
+    click.option(
+        "--job-timeout",
+        type=click.FloatRange(min=1.0),
+        default=1800.0,
+        show_default=True,
+        metavar="SECONDS",
+        help="How long a plan waits for import jobs already running on a list (another "
+        "integration's, or an interrupted run's); past it that export fails, naming the jobs.",
+    ),
+    click.option(
+        "--max-wait",
+        type=click.FloatRange(min=1.0),
+        default=120.0,
+        show_default=True,
+        metavar="SECONDS",
+        help="The longest single wait before retrying a throttled request, whatever its "
+        "Retry-After; a request that stays throttled fails after a few such waits.",
     ),
 ]
 

@@ -8,7 +8,7 @@ from types import TracebackType
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 
 class BarProgress:
@@ -18,7 +18,7 @@ class BarProgress:
         self._bars = Progress(
             "[progress.description]{task.description}",
             BarColumn(),
-            MofNCompleteColumn(),
+            TextColumn("{task.completed:>9,.0f}/{task.total:,.0f}", style="progress.download"),
             TimeElapsedColumn(),
             console=Console(stderr=True),
         )
@@ -46,6 +46,16 @@ class BarProgress:
 
     def note(self, text: str) -> None:
         self._bars.console.print(text)
+
+    def suspend(self) -> None:
+        """Stop the live bars (before a prompt: a live display redraws over it); the next
+        task starts them again."""
+        if self._started:
+            self._bars.stop()
+            for task in list(self._tasks.values()):
+                self._bars.remove_task(task)
+            self._tasks.clear()
+            self._started = False
 
 
 class LineProgress:
@@ -78,6 +88,9 @@ class LineProgress:
 
     def note(self, text: str) -> None:
         click.echo(text, err=True)
+
+    def suspend(self) -> None:
+        return None
 
 
 def make_progress() -> BarProgress | LineProgress:

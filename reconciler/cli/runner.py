@@ -20,8 +20,19 @@ from reconciler.state import SqlStateBackend, open_state
 from reconciler.state.opening import created_by_opening, remove_created, sqlite_path
 
 
+def given_state(state_url: str | None) -> str | None:
+    """``--state`` (or $RECONCILER_STATE, which click passes the same way) with a relative
+    SQLite path made absolute: a path typed on the command line is taken from the current
+    directory, like every other path; only the default state is anchored at the config."""
+    if not state_url:
+        return None
+    path = sqlite_path(state_url, Path.cwd())
+    return str(path) if path is not None else state_url
+
+
 def run_options_from(config_dir: Path, state_url: str | None, **values: Any) -> RunOptions:
     """RunOptions from the shared options of ``plan`` and ``apply``."""
+    state_url = given_state(state_url)
     return RunOptions(
         config_dir=config_dir,
         exports=tuple(values.get("exports") or ()),
@@ -35,6 +46,8 @@ def run_options_from(config_dir: Path, state_url: str | None, **values: Any) -> 
         lock_timeout=float(values.get("lock_timeout") or 60.0),
         base_ref=values.get("base_ref"),
         due_only=bool(values.get("due")),
+        job_timeout=float(values.get("job_timeout") or 1800.0),
+        max_wait=float(values.get("max_wait") or 120.0),
     )
 
 
@@ -52,6 +65,7 @@ def command_state(
     ``create=False`` (read-only commands): a missing SQLite file raises StateNotFound and
     nothing is created. ``keep_on_failure=False``: a state created by this command is removed
     again if the command fails. ``announce``: say on stderr which state is used."""
+    state_url = given_state(state_url)
     root = state_root_for(config_dir)
     path = sqlite_path(state_url, root)
     fresh = created_by_opening(path) if path is not None and not path.exists() else []

@@ -39,6 +39,8 @@ SOURCE_UNREADABLE: Final = "R032"  # validate --sources
 BAD_ENCODING: Final = "R033"
 CSV_DIALECT: Final = "R034"
 NOTIFY_VOLUME: Final = "R035"
+UNKNOWN_REGION: Final = "R036"
+SUBSCRIBE_SHAPE: Final = "R040"
 # warnings
 EXPORT_DISABLED: Final = "W001"
 CONNECTION_UNUSED: Final = "W002"
@@ -75,6 +77,9 @@ CODES: Final[dict[str, str]] = {
     CSV_DIALECT: "a Source `delimiter` / `quote` is unusable: both the same character, or set "
     "on a `url` source",
     NOTIFY_VOLUME: "a Notification is on `volume` without any volume threshold",
+    UNKNOWN_REGION: "an Export `default_region` is not a region phone numbers are known for",
+    SUBSCRIBE_SHAPE: "`subscribe:` lacks what it needs (consented_at_column for "
+    "historical_import, fields.phone_number for sms)",
     EXPORT_DISABLED: "warning: an export is disabled (validated, never run)",
     CONNECTION_UNUSED: "warning: no export uses this connection",
 }

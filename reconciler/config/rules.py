@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from croniter import croniter
+from croniter import CroniterBadDateError, CroniterError, croniter
 
 from reconciler.config import codes
 from reconciler.config.build import Declared
@@ -22,6 +23,7 @@ from reconciler.models import (
     Source,
 )
 from reconciler.sources.filesets import text_codec
+from reconciler.sources.phones import SUPPORTED_REGIONS
 
 
 def _problem(
@@ -160,6 +162,15 @@ def _segment_rules(item: Declared, segment: Segment) -> Iterator[Problem]:
 
 
 def _export_rules(item: Declared, export: Export) -> Iterator[Problem]:
+    region = export.default_region
+    if region is not None and region not in SUPPORTED_REGIONS:
+        yield _problem(
+            item,
+            ("default_region",),
+            codes.UNKNOWN_REGION,
+            f"`default_region` {region!r} is not a region phone numbers are known for",
+            "use an ISO 3166 two-letter code such as DE, FR, GB or US",
+        )
     if export.schedule is not None and not _valid_cron(export.schedule):
         yield _problem(
             item,
@@ -168,6 +179,17 @@ def _export_rules(item: Declared, export: Export) -> Iterator[Problem]:
             "`schedule` is not a valid 5-field cron expression",
             'five fields: minute hour day-of-month month day-of-week, e.g. "0 */6 * * *"',
         )
+    elif export.schedule is not None and _never_fires(export.schedule):
+        yield _problem(
+            item,
+            ("schedule",),
+            codes.BAD_SCHEDULE,
+            f"`schedule` '{export.schedule}' is never due: no date matches it",
+            "check the day of month against the month (February has no 30th); "
+            'e.g. "0 0 28 2 *" for February 28th',
+        )
+    if export.subscribe is not None:
+        yield from _subscribe_rules(item, export)
     if not export.enabled:
         yield _problem(
             item,
@@ -177,6 +199,39 @@ def _export_rules(item: Declared, export: Export) -> Iterator[Problem]:
             "set `enabled: true` to run it",
             "warning",
         )
+
+
+def _subscribe_rules(item: Declared, export: Export) -> Iterator[Problem]:
+    subscribe = export.subscribe
+    assert subscribe is not None
+    if subscribe.historical_import and subscribe.consented_at_column is None:
+        yield _problem(
+            item,
+            ("subscribe", "historical_import"),
+            codes.SUBSCRIBE_SHAPE,
+            "`historical_import: true` needs `consented_at_column`: Klaviyo requires the "
+            "moment of consent for a historical import",
+            "add `consented_at_column: <column with the consent time>` to `subscribe:`",
+        )
+    if "sms" in subscribe.channels and export.fields.phone_number is None:
+        yield _problem(
+            item,
+            ("subscribe", "channels"),
+            codes.SUBSCRIBE_SHAPE,
+            "subscribing to `sms` needs a phone number, but `fields.phone_number` is not mapped",
+            "map the phone column: `fields: {phone_number: <column>}`, or drop `sms`",
+        )
+
+
+def _never_fires(expression: str) -> bool:
+    """True for a valid expression no date matches (``0 0 30 2 *``: February 30th)."""
+    try:
+        croniter(expression, dt.datetime(2000, 1, 1, tzinfo=dt.UTC)).get_next(dt.datetime)
+    except CroniterBadDateError:
+        return True
+    except (CroniterError, ValueError, TypeError, KeyError, OverflowError):
+        return False
+    return False
 
 
 def _valid_cron(expression: str) -> bool:

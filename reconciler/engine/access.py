@@ -7,6 +7,12 @@ from reconciler.engine.gitbase import repo_root
 from reconciler.engine.options import RunOptions
 from reconciler.errors import AccessError
 
+ACCESS_HINT = (
+    "if the change is yours to make, plan as the identity Access lists for you (--actor "
+    "EMAIL_OR_HANDLE, or commit with that git user.email); otherwise ask one of Access.admins "
+    "to make or approve the change"
+)
+
 
 def enforce_access(options: RunOptions) -> list[str]:
     """Raise AccessError when an author changed what their role may not change; else return
@@ -15,5 +21,7 @@ def enforce_access(options: RunOptions) -> list[str]:
         return []
     report = access_report(options.config_dir, options.base_ref, options.actor)
     if report.problems:
-        raise AccessError("access rules broken:\n  " + "\n  ".join(report.problems))
+        error = AccessError("access rules broken:\n  " + "\n  ".join(report.problems))
+        error.hint = ACCESS_HINT
+        raise error
     return list(report.warnings)

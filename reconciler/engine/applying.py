@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Callable
-from contextlib import AsyncExitStack, ExitStack
+from collections.abc import Callable, Iterator
+from contextlib import AsyncExitStack, ExitStack, contextmanager
 from dataclasses import dataclass, field
 
 from reconciler.audit.actor import resolve_actor
@@ -19,18 +19,19 @@ from reconciler.engine.executor import (
     execute_export,
     record_for,
 )
+from reconciler.engine.lockwait import wait_for_lock
 from reconciler.engine.options import RunOptions
 from reconciler.engine.ordering import check_not_behind
 from reconciler.engine.planning import plan_exports
 from reconciler.engine.progress import NoProgress, Progress
-from reconciler.engine.selection import select_exports
+from reconciler.engine.selection import selection
 from reconciler.engine.staleness import check_current, exports_of_plan
 from reconciler.engine.stopping import ApplyInterrupted, StopSignal, run_stoppable, signal_name
 from reconciler.errors import LockTimeout, PlanError
 from reconciler.models import Export
 from reconciler.outcomes import PROBLEMS, Outcome
 from reconciler.plan.model import ExportPlan, Plan
-from reconciler.state import RunStart, StateBackend
+from reconciler.state import ExportRecord, RunStart, StateBackend
 
 Confirm = Callable[[Plan], bool]
 
@@ -44,6 +45,8 @@ class ApplyReport:
     outcomes: list[ExportOutcome] = field(default_factory=list)
     cancelled: bool = False
     interrupted_by: int | None = None
+    # apply --due: the exports it skipped, and when each is next due (None: unknown)
+    not_due: dict[str, dt.datetime | None] = field(default_factory=dict)
 
     @property
     def failed(self) -> bool:
@@ -147,20 +150,28 @@ def _run_outcome(report: ApplyReport) -> Outcome:
 async def _apply(options: RunOptions, saved: Plan | None, run: _Run) -> None:
     state, report = run.state, run.report
     config = load_config(options.config_dir)
+    broken: dict[str, str] = {}
     if saved is not None:
-        exports = exports_of_plan(config, saved)
-        _check_force(saved, options)
+        with _journal_refusal(saved, run):
+            exports = exports_of_plan(config, saved)
+            _check_force(saved, options)
     else:
-        exports = select_exports(config, options, state)
+        chosen = selection(config, options, state)
+        exports, broken = chosen.exports, chosen.broken
+        report.not_due = chosen.not_due
     used = {e.connection: config.connections[e.connection] for e in exports}
     async with AsyncExitStack() as stack:
         opened = await open_connections(used, options, stack)
         with ExitStack() as locks:
             with run.stop.blocking():  # a signal interrupts the lock wait
-                held = _lock_lists(exports, opened, state, locks, run.actor, report, options)
-            plan = await plan_exports(config, exports, opened, options, state)
+                held = _lock_lists(exports, opened, state, locks, run, options)
+            locked_out = broken | {name: error for name, error in held.items() if error}
+            plan = await plan_exports(
+                config, exports, opened, options, state, skip=locked_out, progress=run.progress
+            )
             if saved is not None:
-                check_current(saved, plan)
+                with _journal_refusal(saved, run):
+                    check_current(saved, plan)
             report.plan = plan
             if run.stop.requested:
                 return
@@ -168,6 +179,33 @@ async def _apply(options: RunOptions, saved: Plan | None, run: _Run) -> None:
                 report.cancelled = True
                 return
             await _execute(plan, opened, held, run)
+
+
+@contextmanager
+def _journal_refusal(saved: Plan, run: _Run) -> Iterator[None]:
+    """A refused plan file (stale, or made with --force) is journalled with its reason: one
+    ``blocked`` record per export of the plan, nothing sent."""
+    try:
+        yield
+    except PlanError as exc:
+        now = dt.datetime.now(dt.UTC)
+        for ep in saved.exports:
+            record = ExportRecord(
+                export=ep.name,
+                list_id=ep.list_id,
+                connection=ep.connection,
+                added=0,
+                removed=0,
+                failed=0,
+                job_ids=(),
+                guards_forced=(),
+                started_at=now,
+                finished_at=now,
+                outcome=Outcome.BLOCKED,
+                error=f"plan file refused: {exc}",
+            )
+            run.state.journal.record_export(run.report.run_id, record)
+        raise
 
 
 def _check_force(saved: Plan, options: RunOptions) -> None:
@@ -184,13 +222,13 @@ def _lock_lists(
     opened: dict[str, OpenConnection],
     state: StateBackend,
     locks: ExitStack,
-    actor: str,
-    report: ApplyReport,
+    run: _Run,
     options: RunOptions,
 ) -> dict[str, str | None]:
-    """Lock each export's list; an export whose lock times out carries the error instead."""
+    """Lock each export's list; an export whose lock times out carries the error instead (and
+    is not planned: its list is not read)."""
     held: dict[str, str | None] = {}
-    holder = f"{actor} (run {report.run_id[:8]})"
+    holder = f"{run.actor} (run {run.report.run_id[:8]})"
     for export in sorted(exports, key=lambda e: e.list_id):
         conn = opened[export.connection]
         if conn.destination is None:
@@ -198,7 +236,14 @@ def _lock_lists(
             continue
         key = f"{conn.account}/{export.list_id}"
         try:
-            locks.enter_context(state.locks.lock_list(key, holder, timeout=options.lock_timeout))
+            wait_for_lock(
+                state.locks,
+                key,
+                holder,
+                timeout=options.lock_timeout,
+                into=locks,
+                progress=run.progress,
+            )
             held[export.name] = None
         except LockTimeout as exc:
             held[export.name] = str(exc)
@@ -209,6 +254,9 @@ async def _execute(
     plan: Plan, opened: dict[str, OpenConnection], held: dict[str, str | None], run: _Run
 ) -> None:
     run.stop.sending = True
+    for conn in opened.values():  # a stop ends any wait at once (a Retry-After of an hour)
+        if conn.destination is not None:
+            conn.destination.interrupt_on(run.stop.event)
 
     async def one(ep: ExportPlan) -> None:
         started = dt.datetime.now(dt.UTC)

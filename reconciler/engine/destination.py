@@ -1,7 +1,7 @@
 """What the engine needs of a destination, and the registry that picks one by connection type.
 
-A destination adapter implements :class:`Destination` for one account and is an async context
-manager (leaving it closes its connections). The engine reaches every adapter through
+A destination adapter implements :class:`Destination` for one account, and ``aclose()``, which
+the run calls when it ends (``contextlib.aclosing``). The engine reaches every adapter through
 :data:`DESTINATIONS` only: ``Connection.type`` -> a factory ``(connection, settings)``. The
 anchor is pre-commit's ``Language`` protocol with its ``languages`` dict.
 
@@ -12,23 +12,14 @@ unknown list, ``ConnectionUnusable`` for credentials that cannot be used).
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Callable, Sequence
-from types import TracebackType
 from typing import Protocol
 
+from reconciler import values
 from reconciler.klaviyo.destination import open_klaviyo
 from reconciler.models import Connection
-from reconciler.values import (
-    DestinationFacts,
-    DestinationSettings,
-    ImportSubmission,
-    JobResult,
-    JobStatus,
-    ListInfo,
-    ListMembers,
-    ProfileInput,
-)
 
 
 class Destination(Protocol):
@@ -40,39 +31,53 @@ class Destination(Protocol):
     """
 
     @property
-    def facts(self) -> DestinationFacts: ...
+    def facts(self) -> values.DestinationFacts: ...
+
+    def interrupt_on(self, event: asyncio.Event | None) -> None:
+        """From now on, setting ``event`` ends every wait of the destination at once (a
+        throttled request's Retry-After, pacing, job polls): what it waited to send is not
+        sent, and the call raises a ``DestinationError``."""
+        ...
 
     async def verify(self) -> str:
         """The id of the account the credentials reach (raises if they are refused)."""
         ...
 
-    async def list_info(self, list_id: str, *, with_count: bool = False) -> ListInfo:
+    async def list_info(self, list_id: str, *, with_count: bool = False) -> values.ListInfo:
         """The list's name, and its member count if asked (DestinationNotFound if there is
         no such list)."""
         ...
 
-    async def account_lists(self, *, with_counts: bool = True) -> list[ListInfo]:
+    async def account_lists(self, *, with_counts: bool = True) -> list[values.ListInfo]:
         """Every list of the account, oldest first (``lists`` and ``import``)."""
         ...
 
     async def read_members(
-        self, list_id: str, *, joined_after: dt.datetime | None = None
-    ) -> ListMembers:
-        """Every member with an email, or those who joined after ``joined_after``."""
+        self,
+        list_id: str,
+        *,
+        joined_after: dt.datetime | None = None,
+        on_page: Callable[[int], None] | None = None,
+    ) -> values.ListMembers:
+        """Every member with an email, or those who joined after ``joined_after``;
+        ``on_page(n)`` after each page of ``n`` members read."""
         ...
 
-    async def settle_jobs(self, list_id: str, pending: Sequence[str]) -> list[str]:
+    async def settle_jobs(self, list_id: str, pending: Sequence[str]) -> values.SettledJobs:
         """Wait for the list's running import jobs and the ``pending`` ones recorded by an
-        earlier run; the ids of the jobs now finished."""
+        earlier run (bounded by the run's ``job_timeout``: past it, an error naming the jobs);
+        the ids of the jobs now finished, and of those the destination no longer knows."""
         ...
 
-    async def add(self, list_id: str, profiles: Sequence[ProfileInput]) -> ImportSubmission:
+    async def add(
+        self, list_id: str, profiles: Sequence[values.ProfileInput]
+    ) -> values.ImportSubmission:
         """Submit import jobs adding ``profiles`` to the list (they run meanwhile)."""
         ...
 
     async def wait(
-        self, job_ids: Sequence[str], on_progress: Callable[[JobStatus], None]
-    ) -> list[JobResult]:
+        self, job_ids: Sequence[str], on_progress: Callable[[values.JobStatus], None]
+    ) -> list[values.JobResult]:
         """Wait until every job finished; their counts and per-profile errors."""
         ...
 
@@ -82,21 +87,26 @@ class Destination(Protocol):
         """Remove members by profile id (never unsubscribes anyone); how many were sent."""
         ...
 
+    async def consents(self, emails: Sequence[str]) -> dict[str, dict[str, values.ChannelConsent]]:
+        """email -> channel ("email", "sms") -> marketing consent, for those of ``emails``
+        that have a profile (the plan of a ``subscribe:`` export asks for its candidates)."""
+        ...
+
+    async def subscribe(
+        self, list_id: str, items: Sequence[values.Subscription], *, historical: bool
+    ) -> int:
+        """Subscribe ``items`` to their channels and add them to the list (this lifts
+        unsubscribe suppressions: the plan has checked each consent is newer); how many."""
+        ...
+
 
 class OpenableDestination(Destination, Protocol):
-    """A destination as its factory returns it: entered once, closed with the run."""
+    """A destination as its factory returns it: the run closes it when it ends."""
 
-    async def __aenter__(self) -> Destination: ...
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None: ...
+    async def aclose(self) -> None: ...
 
 
-DestinationFactory = Callable[[Connection, DestinationSettings], OpenableDestination]
+DestinationFactory = Callable[[Connection, values.DestinationSettings], OpenableDestination]
 
 DESTINATIONS: dict[str, DestinationFactory] = {
     "klaviyo": open_klaviyo,

@@ -43,8 +43,10 @@ async def execute_export(
         for stage in build_stages(plan):
             await stage.run(ctx)
     except ReconcilerError as exc:
-        outcome.error = str(exc)
-        outcome.outcome = Outcome.FAILED
+        hint = getattr(exc, "hint", "")
+        outcome.error = f"{exc}; hint: {hint}" if hint else str(exc)
+        # a stop ends the destination's waits with an error: the export was interrupted
+        outcome.outcome = Outcome.INTERRUPTED if stop.requested else Outcome.FAILED
     else:
         if stop.requested:
             outcome.outcome = Outcome.INTERRUPTED
@@ -63,6 +65,8 @@ def record_for(plan: ExportPlan, outcome: ExportOutcome, started: dt.datetime) -
         added=outcome.added,
         removed=outcome.removed,
         failed=outcome.failed,
+        updated=outcome.updated,
+        subscribed=outcome.subscribed,
         job_ids=outcome.job_ids,
         guards_forced=tuple(plan.forced_guards),
         started_at=started,

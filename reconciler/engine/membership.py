@@ -3,6 +3,8 @@
 The cache (email, profile id, joined_at as of the last read) is an optimisation only: the next
 read asks Klaviyo only for members who joined since, and checks the list's ``profile_count``;
 any mismatch (a removal made outside the reconciler, a lost cache) falls back to a full read.
+Each read also notices who left the list outside the reconciler (``engine.departures``): the
+cached members missing from a full read, and the reconciler's own imports missing from any.
 The members are held as Arrow columns (:class:`MemberTable`), never as a million Python strings:
 a full read arrives as columns and is cached from them.
 
@@ -16,7 +18,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Awaitable
 
+from reconciler.engine.departures import note_departures
 from reconciler.engine.destination import Destination
+from reconciler.engine.progress import NoProgress, Progress
 from reconciler.plan.builder import ListState
 from reconciler.plan.members import MemberTable
 from reconciler.state import MemberSnapshot, StateBackend
@@ -32,19 +36,25 @@ async def read_list_state(
     *,
     refresh: bool,
     after: Awaitable[object] | None = None,
+    progress: Progress | None = None,
 ) -> ListState:
     """The list's members (email -> profile id), and whether the read was incremental.
 
     With ``after`` (the segment read, running in a thread), a cached list is loaded, or a full
     read started, only once it is done: the two never hold their peak memory at the same time
-    (a full read waits a few seconds of the minutes it takes).
+    (a full read waits a few seconds of the minutes it takes). A full read reports its pages to
+    ``progress`` (task ``reading list ID``, out of the list's profile count).
     """
     info = await destination.list_info(list_id, with_count=True)
     cached = None
-    if not refresh and state.cache.exists(account, list_id):
+    if state.cache.exists(account, list_id):
         if after is not None:
             await after
         cached = state.cache.load_columns(account, list_id)
+    # the members the reconciler knew: who is missing from the read left outside it
+    previous = cached.emails if cached is not None else None
+    if refresh:
+        cached = None
     if cached is not None and cached.as_of is not None:
         newer = await destination.read_members(list_id, joined_after=cached.as_of)
         current = cached.with_added(_pairs(newer))
@@ -61,11 +71,19 @@ async def read_list_state(
                     as_of=_moment(newer.newest_us),
                 )
             table = MemberTable(current.emails, current.profile_ids)
-            return ListState(account, list_id, info.name, table, incremental=True)
+            departed = note_departures(state, account, list_id, table.emails, None)
+            return ListState(
+                account, list_id, info.name, table, incremental=True, departed=departed
+            )
         del current
     if after is not None:
         await after
-    full = await destination.read_members(list_id)
+    progress = progress or NoProgress()
+    task = f"reading list {list_id}"
+    progress.start(task, info.profile_count or 0)
+    full = await destination.read_members(
+        list_id, on_page=lambda count: progress.advance(task, count)
+    )
     state.cache.save_columns(
         account,
         list_id,
@@ -79,8 +97,10 @@ async def read_list_state(
     )
     table = MemberTable(full.emails, full.profile_ids)
     del full  # the join times were for the cache only
+    departed = note_departures(state, account, list_id, table.emails, previous)
+    del previous
     release_unused()
-    return ListState(account, list_id, info.name, table, incremental=False)
+    return ListState(account, list_id, info.name, table, incremental=False, departed=departed)
 
 
 def _pairs(members: ListMembers) -> list[tuple[str, str]]:

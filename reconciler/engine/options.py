@@ -20,4 +20,6 @@ class RunOptions:
     lock_timeout: float = 60.0
     base_ref: str | None = None
     due_only: bool = False
+    job_timeout: float = 1800.0  # seconds to wait for import jobs another integration started
+    max_wait: float = 120.0  # seconds: the longest single wait before a retry (Retry-After)
     env: dict[str, str] = field(default_factory=dict)

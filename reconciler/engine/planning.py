@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from collections.abc import Mapping
 from contextlib import AsyncExitStack
+
+import pyarrow as pa
 
 from reconciler.config import load_config
 from reconciler.engine.connections import OpenConnection, open_connections
+from reconciler.engine.consent import plan_subscriptions
 from reconciler.engine.destination import Destination
 from reconciler.engine.gitbase import base_config
 from reconciler.engine.membership import read_list_state
 from reconciler.engine.options import RunOptions
+from reconciler.engine.progress import Progress
 from reconciler.engine.selection import select_exports
 from reconciler.errors import DestinationNotFound, ReconcilerError
 from reconciler.models import Config, Export
@@ -25,14 +30,16 @@ from reconciler.sources import SegmentData, read_segment
 from reconciler.state import StateBackend
 
 
-async def make_plan(options: RunOptions, state: StateBackend) -> Plan:
+async def make_plan(
+    options: RunOptions, state: StateBackend, progress: Progress | None = None
+) -> Plan:
     """The plan for every selected, enabled export of ``options.config_dir``."""
     config = load_config(options.config_dir)
     exports = select_exports(config, options, state)
     used = {e.connection: config.connections[e.connection] for e in exports}
     async with AsyncExitStack() as stack:
         opened = await open_connections(used, options, stack)
-        return await plan_exports(config, exports, opened, options, state)
+        return await plan_exports(config, exports, opened, options, state, progress=progress)
 
 
 async def plan_exports(
@@ -41,10 +48,20 @@ async def plan_exports(
     opened: dict[str, OpenConnection],
     options: RunOptions,
     state: StateBackend,
+    *,
+    skip: Mapping[str, str] | None = None,
+    progress: Progress | None = None,
 ) -> Plan:
-    """Plan ``exports`` over already opened connections; a failing export does not stop others."""
+    """Plan ``exports`` over already opened connections; a failing export does not stop others.
+    An export named in ``skip`` is not read: its plan fails with the reason given there."""
+    skip = skip or {}
     plans = await asyncio.gather(
-        *(_plan_export(config, e, opened[e.connection], options, state) for e in exports)
+        *(
+            _skipped(e, skip[e.name])
+            if e.name in skip
+            else _plan_export(config, e, opened[e.connection], options, state, progress)
+            for e in exports
+        )
     )
     base_ref, base = base_config(options)
     plan = Plan(
@@ -56,6 +73,10 @@ async def plan_exports(
         forced=options.force,
     )
     return seal(plan)
+
+
+async def _skipped(export: Export, reason: str) -> ExportPlan:
+    return failed_export_plan(export, reason)
 
 
 def export_config_digest(config: Config, export: Export) -> str:
@@ -76,6 +97,7 @@ async def _plan_export(
     conn: OpenConnection,
     options: RunOptions,
     state: StateBackend,
+    progress: Progress | None = None,
 ) -> ExportPlan:
     where = f"export '{export.name}' (list {export.list_id})"
     # The segment is read in a thread while the list is read: the two overlap.
@@ -84,11 +106,19 @@ async def _plan_export(
     )
     if conn.destination is None:
         await asyncio.gather(reading, return_exceptions=True)
-        return _alongside(config, export, f"{conn.error}; {where} not planned", reading, options)
+        return _alongside(
+            config,
+            export,
+            f"{(conn.error or '').rstrip('.')}; {where} not planned",
+            reading,
+            options,
+        )
     destination = conn.destination
     try:
         try:
-            await settle_running_jobs(destination, conn.account, export.list_id, state)
+            gone = await settle_running_jobs(
+                destination, conn.account, export.list_id, state, progress
+            )
             current = await read_list_state(
                 destination,
                 state,
@@ -96,11 +126,14 @@ async def _plan_export(
                 export.list_id,
                 refresh=options.refresh,
                 after=reading,
+                progress=progress,
             )
         except BaseException:
             await asyncio.gather(reading, return_exceptions=True)  # no thread left behind
             raise
         segment = await reading
+        sent = _sent(state, conn.account, export, segment)
+        decisions = await plan_subscriptions(export, segment, sent, destination)
     except DestinationNotFound:
         message = (
             f"list {export.list_id} does not exist in the account of connection "
@@ -110,7 +143,8 @@ async def _plan_export(
     except ReconcilerError as exc:
         if reading.done() and reading.exception() is exc:
             return failed_export_plan(export, f"{where}: {exc}")  # the segment's own problem
-        return _alongside(config, export, f"{where}: {exc}", reading, options)
+        hint = f" (hint: {exc.hint})" if exc.hint else ""
+        return _alongside(config, export, f"{where}: {exc}{hint}", reading, options)
     plan = build_export_plan(
         export,
         config.connections[export.connection],
@@ -119,8 +153,21 @@ async def _plan_export(
         config_digest=export_config_digest(config, export),
         facts=destination.facts,
         force=options.force,
+        sent=sent,
+        decisions=decisions,
     )
+    if gone:
+        plan = plan.model_copy(update={"notes": (*plan.notes, gone_note(gone))})
     return with_adoption_note(plan, state.journal)
+
+
+def _sent(
+    state: StateBackend, account: str, export: Export, segment: SegmentData
+) -> pa.Table | None:
+    """What was last sent to the list's members, when the export needs it."""
+    if not segment.field_digests and export.subscribe is None:
+        return None
+    return state.sent.load(account, export.list_id)
 
 
 def _alongside(
@@ -143,10 +190,30 @@ def _alongside(
 
 
 async def settle_running_jobs(
-    destination: Destination, account: str, list_id: str, state: StateBackend
-) -> None:
+    destination: Destination,
+    account: str,
+    list_id: str,
+    state: StateBackend,
+    progress: Progress | None = None,
+) -> tuple[str, ...]:
     """Wait for import jobs still running on the list (from an earlier run or elsewhere):
-    their members show in the list only once complete, so planning before would add them twice."""
-    settled = await destination.settle_jobs(list_id, state.jobs.pending(account, list_id))
-    if settled:
-        state.jobs.finish(settled)
+    their members show in the list only once complete, so planning before would add them twice.
+    Returns the pending jobs the destination no longer knows (expired): they are dropped from
+    the state like finished ones (what they did shows in the list read that follows)."""
+    pending = state.jobs.pending(account, list_id)
+    if pending and progress is not None:
+        progress.note(
+            f"waiting for {len(pending)} import job(s) an earlier run left on list {list_id}"
+        )
+    settled = await destination.settle_jobs(list_id, pending)
+    if settled.finished:
+        state.jobs.finish(settled.finished)
+    return settled.gone
+
+
+def gone_note(job_ids: tuple[str, ...]) -> str:
+    shown = ", ".join(job_ids[:5]) + (f" (+{len(job_ids) - 5} more)" if len(job_ids) > 5 else "")
+    return (
+        f"{len(job_ids)} pending import job(s) no longer known to the destination (expired): "
+        f"{shown}; dropped from the state, the list as read now shows what they did"
+    )

@@ -71,6 +71,11 @@ class StopSignal:
     def requested(self) -> bool:
         return self.signum is not None
 
+    @property
+    def event(self) -> asyncio.Event | None:
+        """Set once a stop is requested (after :meth:`bind`): destinations end their waits on it."""
+        return self._event
+
     def request(self, signum: int = signal.SIGINT) -> None:
         """Ask the run to stop (safe to call from a signal handler or another thread)."""
         if self.signum is None:
@@ -134,12 +139,18 @@ def catch_signals(stop: StopSignal) -> Iterator[None]:
     the second one, or if no change is being sent yet: inside a blocking call by raising
     :class:`Interrupted` there; in the event loop by cancelling the bound task (so every
     ``async with`` closes its connections in the loop, and nothing is left pending); outside
-    the loop by raising Interrupted. Does nothing outside the main thread."""
+    the loop by raising Interrupted. Does nothing outside the main thread.
+
+    Once a signal was received the process is ending: on the way out further SIGINT/SIGTERM
+    are ignored, so that the one message about the interruption is printed whole."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
 
+    received: list[int] = []
+
     def handle(signum: int, frame: FrameType | None) -> None:
+        received.append(signum)
         second = stop.requested
         stop.request(signum)
         if stop.in_blocking_call:
@@ -153,6 +164,8 @@ def catch_signals(stop: StopSignal) -> Iterator[None]:
     try:
         yield
     finally:
+        if received:
+            previous = dict.fromkeys(previous, signal.SIG_IGN)
         _restore(previous)
 
 

@@ -2,9 +2,11 @@
 
 - a 400 that names profiles by ``source.pointer`` (``/data/attributes/profiles/data/<i>/...``)
   drops exactly those profiles, records them as rejected and resends the rest;
-- a POST whose answer was lost (connection dropped after sending) is not sent again blindly:
-  once the other submissions have settled, the importer looks for a job created since the send
-  that adds the same number of profiles to the same list, and only resubmits if there is none.
+- a POST whose answer may have been lost (a connection dropped after sending, or 503, 504,
+  524, which can come after the job was created) is not sent again blindly: the importer looks
+  for the job by its content (created since the first send, adding to the same list, the same
+  number of profiles, and a sample of its profiles all among the chunk's: see
+  :meth:`Jobs.find_created`) and resubmits only once it is sure there is none.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ from reconciler.klaviyo.transport.sender import Sender
 from reconciler.values import ImportSubmission
 
 _POINTER = re.compile(r"^/data/attributes/profiles/data/(\d+)(?:/|$)")
-LOOKUPS = 2
+LOOKUPS = 3
+MEMBERSHIP_SAMPLE = 20
 
 
 class BulkImporter:
@@ -35,9 +38,6 @@ class BulkImporter:
         self._jobs = jobs
         self._list_id = list_id
         self._max_attempts = max(1, max_attempts)
-        self._claimed: set[str] = set()
-        self._in_flight = 0
-        self._recovery = asyncio.Lock()
         self.rejected: list[ImportFailure] = []
 
     async def run(self, profiles: Sequence[ProfileInput]) -> ImportSubmission:
@@ -64,21 +64,21 @@ class BulkImporter:
 
     async def _submit(self, chunk: list[Prepared]) -> str | None:
         """The job id for ``chunk`` (None if every profile in it was rejected)."""
+        since = dt.datetime.now(dt.UTC)
         for _ in range(self._max_attempts):
             if not chunk:
                 return None
-            since = dt.datetime.now(dt.UTC)
             try:
                 job_id = await self._post(chunk)
             except ValidationError as exc:
                 chunk = self._drop_rejected(chunk, exc)
                 continue
             except ResponseLostError:
-                found = await self._recover(len(chunk), since)
+                found = await self._recover(chunk, since)
                 if found is not None:
                     return found
                 continue
-            self._claimed.add(job_id)
+            self._jobs.claimed.add(job_id)
             return job_id
         raise KlaviyoError(
             f"bulk import of {len(chunk)} profile(s) failed after {self._max_attempts} attempts",
@@ -89,13 +89,7 @@ class BulkImporter:
     async def _post(self, chunk: list[Prepared]) -> str:
         path = CREATE_IMPORT_JOB.path()
         body = body_for(self._list_id, chunk)
-        self._in_flight += 1
-        try:
-            response = await self._sender.request(
-                CREATE_IMPORT_JOB, path, body=body, idempotent=False
-            )
-        finally:
-            self._in_flight -= 1
+        response = await self._sender.request(CREATE_IMPORT_JOB, path, body=body, idempotent=False)
         job_id = data_object(document(response, "POST", path)).get("id")
         if not isinstance(job_id, str) or not job_id:
             raise KlaviyoError("the bulk import answer carries no job id", method="POST", path=path)
@@ -114,16 +108,29 @@ class BulkImporter:
             self.rejected.append(ImportFailure(chunk[index].email, reason))
         return [p for i, p in enumerate(chunk) if i not in named]
 
-    async def _recover(self, total: int, since: dt.datetime) -> str | None:
-        """A job created by a POST whose answer was lost, once other submissions settled."""
-        async with self._recovery:
-            for attempt in range(LOOKUPS):
-                while self._in_flight > 0:
-                    await asyncio.sleep(0.01)
-                found = await self._jobs.find_created(self._list_id, total, since, self._claimed)
-                if found is not None:
-                    self._claimed.add(found)
-                    return found
-                if attempt + 1 < LOOKUPS:
-                    await asyncio.sleep(self._jobs.settle_delay)
-        return None
+    async def _recover(self, chunk: list[Prepared], since: dt.datetime) -> str | None:
+        """The job a submission of ``chunk`` whose answer was lost created, or None once it is
+        sure there is none (a job can take a moment to show in the listing).
+
+        Where a candidate's profiles cannot be seen, its content is checked from the list's
+        side: once the undecided candidates have finished, a sample of the chunk's addresses
+        must all be members (they were not before: they are the plan's additions)."""
+        emails = [p.email for p in chunk]
+        async with self._jobs.recovery:
+            match = await self._jobs.find_created(self._list_id, emails, since)
+            for _ in range(LOOKUPS - 1):
+                if match.job_id is not None or match.undecided:
+                    break  # found, or candidates to check from the list's side
+                await self._sender.sleep(self._jobs.settle_delay)  # not listed yet?
+                match = await self._jobs.find_created(self._list_id, emails, since)
+            found = match.job_id
+            if found is None and match.undecided:
+                found = await self._by_membership(match.undecided, emails)
+            if found is not None:
+                self._jobs.claimed.add(found)
+            return found
+
+    async def _by_membership(self, candidates: tuple[str, ...], emails: list[str]) -> str | None:
+        await self._jobs.wait(candidates, 1.0, None, None)
+        sample = emails[:: max(1, len(emails) // MEMBERSHIP_SAMPLE)][:MEMBERSHIP_SAMPLE]
+        return candidates[0] if await self._jobs.all_members(self._list_id, sample) else None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from types import TracebackType
@@ -15,7 +16,7 @@ from reconciler.emails import normalise_email
 from reconciler.klaviyo import endpoints as ep
 from reconciler.klaviyo.bulk import BulkImporter
 from reconciler.klaviyo.columns import as_members, unique_emails
-from reconciler.klaviyo.errors import KlaviyoConfigError, KlaviyoError
+from reconciler.klaviyo.errors import KlaviyoConfigError, KlaviyoError, ValidationError
 from reconciler.klaviyo.facts import EMAILS_PER_LOOKUP, MEMBER_CHUNK
 from reconciler.klaviyo.jobs import Jobs
 from reconciler.klaviyo.jsonapi import (
@@ -43,11 +44,12 @@ from reconciler.klaviyo.models import (
 )
 from reconciler.klaviyo.pacing import Pacer, PacerRegistry, check_time_scale
 from reconciler.klaviyo.secret import ApiKey
+from reconciler.klaviyo.subscriptions import Consents, read_consents, subscribe
 from reconciler.klaviyo.transport import RetryPolicy, Sender, build_http_client, check_base_url
 from reconciler.klaviyo.transport.http import DEFAULT_BASE_URL
 from reconciler.klaviyo.transport.retry import DEFAULT_MAX_WAIT, DEFAULT_WAIT_BUDGET
 from reconciler.klaviyo.transport.sender import WaitCallback
-from reconciler.values import ImportSubmission
+from reconciler.values import ImportSubmission, Subscription
 
 READ_CONCURRENCY = 64  # pages of one member read in flight at most (75/s at up to ~0.7 s each)
 
@@ -265,6 +267,17 @@ class KlaviyoClient:
         importer = BulkImporter(self._sender, self._jobs, list_id, self.max_retries + 1)
         return await importer.run(profiles)
 
+    async def read_consents(self, emails: Sequence[str]) -> Consents:
+        """Marketing consent (email, sms) of those of ``emails`` that have a profile."""
+        return await read_consents(self._sender, self.base_url, emails)
+
+    async def subscribe(
+        self, list_id: str, items: Sequence[Subscription], *, historical: bool = False
+    ) -> int:
+        """Subscribe ``items`` (1,000 a job) and add them to the list; how many were sent.
+        This lifts suppressions: only call it for profiles whose consent is newer."""
+        return await subscribe(self._sender, list_id, items, historical=historical)
+
     async def wait_for_jobs(
         self,
         job_ids: Sequence[str],
@@ -287,7 +300,9 @@ class KlaviyoClient:
         profile_ids: Sequence[str],
         on_chunk: Callable[[int], None] | None = None,
     ) -> int:
-        """Remove members by profile id, 1,000 per call, calls concurrent (M tier)."""
+        """Remove members by profile id, 1,000 per call, calls concurrent (M tier). An id
+        Klaviyo no longer knows (the profile was merged into another, or deleted, since the
+        list was read) is skipped, not an error: that member has left the list already."""
         return await self._relationships(ep.REMOVE_FROM_LIST, list_id, profile_ids, on_chunk)
 
     async def add_members(self, list_id: str, profile_ids: Sequence[str]) -> int:
@@ -305,8 +320,20 @@ class KlaviyoClient:
         path = endpoint.path(id=list_id)
 
         async def send(chunk: list[str]) -> int:
-            payload = {"data": [{"type": "profile", "id": pid} for pid in chunk]}
-            await self._sender.request(endpoint, path, body=encode(payload))
+            sent = chunk
+            while sent:
+                payload = {"data": [{"type": "profile", "id": pid} for pid in sent]}
+                try:
+                    await self._sender.request(endpoint, path, body=encode(payload))
+                    break
+                except ValidationError as exc:
+                    # profiles merged away or deleted since the list was read: their ids are
+                    # gone (a merged address lives on under the other profile's id); the 400
+                    # names each by pointer, the rest of the chunk is sent again
+                    vanished = _named_ids(exc, sent)
+                    if not vanished or endpoint is not ep.REMOVE_FROM_LIST:
+                        raise
+                    sent = [pid for pid in sent if pid not in vanished]
             if on_chunk is not None:
                 on_chunk(len(chunk))
             return len(chunk)
@@ -319,3 +346,16 @@ class KlaviyoClient:
     ) -> dict[str, Any]:
         response = await self._sender.request(endpoint, path, params=params)
         return document(response, "GET", path)
+
+
+_ID_POINTER = re.compile(r"^/data/(\d+)/id$")
+
+
+def _named_ids(error: ValidationError, sent: Sequence[str]) -> set[str]:
+    """The profile ids of ``sent`` that a 400 names by ``source.pointer`` (``/data/<i>/id``)."""
+    named: set[str] = set()
+    for detail in error.errors:
+        found = _ID_POINTER.match(detail.pointer or "")
+        if found and int(found.group(1)) < len(sent):
+            named.add(sent[int(found.group(1))])
+    return named

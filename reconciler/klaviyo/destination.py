@@ -8,10 +8,10 @@ it raises are :class:`~reconciler.errors.DestinationError` subclasses.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import os
 from collections.abc import Callable, Sequence
-from types import TracebackType
 
 from reconciler.errors import ConnectionUnusable
 from reconciler.klaviyo.client import KlaviyoClient
@@ -19,8 +19,9 @@ from reconciler.klaviyo.facts import FACTS, JOB_POLL_SECONDS
 from reconciler.klaviyo.pacing import PacerRegistry
 from reconciler.klaviyo.secret import key_problem
 from reconciler.klaviyo.transport.http import DEFAULT_BASE_URL
-from reconciler.models import KlaviyoConnection
+from reconciler.models import Connection, KlaviyoConnection
 from reconciler.values import (
+    ChannelConsent,
     DestinationFacts,
     DestinationSettings,
     ImportSubmission,
@@ -29,6 +30,8 @@ from reconciler.values import (
     ListInfo,
     ListMembers,
     ProfileInput,
+    SettledJobs,
+    Subscription,
 )
 
 PACERS = "klaviyo.pacers"
@@ -47,17 +50,21 @@ def api_key_for(connection: KlaviyoConnection, settings: DestinationSettings) ->
     return value
 
 
-def open_klaviyo(
-    connection: KlaviyoConnection, settings: DestinationSettings
-) -> KlaviyoDestination:
+def open_klaviyo(connection: Connection, settings: DestinationSettings) -> KlaviyoDestination:
     """The registry's factory: a client for the connection's key and base URL (not verified),
     paced with the run's pacers (clients of one account in one run share one budget)."""
+    if not isinstance(connection, KlaviyoConnection):
+        raise ConnectionUnusable(f"connection '{connection.name}' is not a Klaviyo connection")
     base_url = settings.base_url or connection.base_url or DEFAULT_BASE_URL
     key = api_key_for(connection, settings)
     client = KlaviyoClient(
-        key, base_url=base_url, time_scale=settings.time_scale, pacers=run_pacers(settings)
+        key,
+        base_url=base_url,
+        time_scale=settings.time_scale,
+        pacers=run_pacers(settings),
+        max_wait=settings.max_wait,
     )
-    return KlaviyoDestination(client)
+    return KlaviyoDestination(client, job_timeout=settings.job_timeout)
 
 
 def run_pacers(settings: DestinationSettings) -> PacerRegistry:
@@ -69,24 +76,19 @@ def run_pacers(settings: DestinationSettings) -> PacerRegistry:
 
 
 class KlaviyoDestination:
-    """One Klaviyo account over ``client``, as an async context manager (leaving it closes
-    the client)."""
+    """One Klaviyo account over ``client`` (closing it closes the client)."""
 
     facts: DestinationFacts = FACTS
 
-    def __init__(self, client: KlaviyoClient) -> None:
+    def __init__(self, client: KlaviyoClient, *, job_timeout: float | None = None) -> None:
         self.client = client
+        self.job_timeout = job_timeout
 
-    async def __aenter__(self) -> KlaviyoDestination:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def aclose(self) -> None:
         await self.client.aclose()
+
+    def interrupt_on(self, event: asyncio.Event | None) -> None:
+        self.client.interrupt_on(event)
 
     async def verify(self) -> str:
         return (await self.client.verify_key()).id
@@ -99,16 +101,26 @@ class KlaviyoDestination:
         return [ListInfo(a.id, a.name, a.profile_count, a.created) for a in found]
 
     async def read_members(
-        self, list_id: str, *, joined_after: dt.datetime | None = None
+        self,
+        list_id: str,
+        *,
+        joined_after: dt.datetime | None = None,
+        on_page: Callable[[int], None] | None = None,
     ) -> ListMembers:
-        return await self.client.read_member_columns(list_id, joined_after=joined_after)
+        return await self.client.read_member_columns(
+            list_id, joined_after=joined_after, on_page=on_page
+        )
 
-    async def settle_jobs(self, list_id: str, pending: Sequence[str]) -> list[str]:
+    async def settle_jobs(self, list_id: str, pending: Sequence[str]) -> SettledJobs:
         running = set(await self.client.running_jobs(list_id))
         running.update(pending)
-        if running:
-            await self.client.wait_for_jobs(sorted(running))
-        return sorted(running)
+        if not running:
+            return SettledJobs()
+        results = await self.client.wait_for_jobs(sorted(running), timeout=self.job_timeout)
+        return SettledJobs(
+            finished=tuple(r.job_id for r in results),
+            gone=tuple(r.job_id for r in results if r.gone),
+        )
 
     async def add(self, list_id: str, profiles: Sequence[ProfileInput]) -> ImportSubmission:
         return await self.client.bulk_import(list_id, profiles)
@@ -124,3 +136,11 @@ class KlaviyoDestination:
         self, list_id: str, profile_ids: Sequence[str], on_chunk: Callable[[int], None]
     ) -> int:
         return await self.client.remove_members(list_id, profile_ids, on_chunk=on_chunk)
+
+    async def consents(self, emails: Sequence[str]) -> dict[str, dict[str, ChannelConsent]]:
+        return await self.client.read_consents(emails)
+
+    async def subscribe(
+        self, list_id: str, items: Sequence[Subscription], *, historical: bool
+    ) -> int:
+        return await self.client.subscribe(list_id, items, historical=historical)

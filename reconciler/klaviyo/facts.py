@@ -19,6 +19,8 @@ L = Rate(75, 750)
 PROFILE_COUNT = Rate(1, 15)  # GET /api/lists/{id} with additional-fields[list]=profile_count
 
 # sizes
+SUBSCRIBE_SIZE = 1_000  # profiles per subscription job (profile-subscription-bulk-create-jobs)
+LOOKUP_SIZE = 100  # emails per GET /api/profiles filter (any(email,[...]))
 MAX_PROFILES = 10_000  # profiles per bulk import job
 MAX_BODY_BYTES = 5_000_000  # one bulk import request body
 MAX_PROFILE_BYTES = 100_000  # one profile in a bulk import
@@ -36,4 +38,7 @@ FACTS = DestinationFacts(
     page_size=PAGE_SIZE,
     write_rate=M,
     read_rate=L,
+    subscribe_size=SUBSCRIBE_SIZE,
+    subscribe_rate=L,
+    lookup_size=LOOKUP_SIZE,
 )

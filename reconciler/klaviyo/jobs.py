@@ -1,17 +1,21 @@
 """Bulk import jobs: status polling, per-profile import errors, jobs still running for a list,
-and finding a job whose creation answer was lost."""
+and finding, by its content, a job whose creation answer was lost."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import time
 from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from reconciler.klaviyo.endpoints import (
     GET_IMPORT_ERRORS,
     GET_IMPORT_JOB,
     GET_IMPORT_JOBS,
+    GET_IMPORT_PROFILES,
+    GET_LIST_PROFILES,
     Endpoint,
 )
 from reconciler.klaviyo.errors import JobTimeoutError, NotFoundError
@@ -31,6 +35,7 @@ from reconciler.klaviyo.transport.sender import Params, Sender
 MIN_POLL_FRACTION = 0.1  # the shortest pause between two polls, as a share of the interval
 MAX_POLL_FACTOR = 10  # the longest, as a multiple of it
 CLOCK_SKEW = dt.timedelta(seconds=10)
+SAMPLE = 100  # emails of a candidate job compared with a lost submission's
 
 
 class Jobs:
@@ -41,6 +46,9 @@ class Jobs:
         self._base_url = base_url
         self._scale = time_scale
         self.settle_delay = 0.5 / time_scale
+        # jobs this client created or recovered: never claimed again by another submission
+        self.claimed: set[str] = set()
+        self.recovery = asyncio.Lock()  # one lookup at a time: a candidate is claimed once
 
     async def status(self, job_id: str) -> JobStatus:
         """The job's progress; status ``gone`` if the server no longer knows it (404: jobs
@@ -115,25 +123,64 @@ class Jobs:
         return found
 
     async def find_created(
-        self, list_id: str, total: int, since: dt.datetime, exclude: Collection[str]
-    ) -> str | None:
-        """The earliest job created since ``since`` (minus clock skew) that adds ``total``
-        profiles to ``list_id`` and is not in ``exclude``: a job whose answer was lost."""
+        self, list_id: str, emails: Collection[str], since: dt.datetime
+    ) -> Match:
+        """The job a lost submission of ``emails`` to ``list_id`` created, if it did.
+
+        A candidate was created since ``since`` (less clock skew), adds to ``list_id``, is not
+        claimed yet and has ``len(emails)`` profiles; it is the one only if a sample of its
+        profiles (the first page of its ``profiles`` relationship) are all among ``emails``: two
+        submissions of one size (two slices in flight) are never taken for each other. The
+        candidates whose profiles cannot be seen (yet) are returned as undecided."""
         params: Params = {"sort": "-created_at", "page[size]": 100}
         path = GET_IMPORT_JOBS.path()
         response = await self._sender.request(GET_IMPORT_JOBS, path, params=params)
+        wanted = frozenset(emails)
+        undecided: list[str] = []
         candidates: list[tuple[dt.datetime, str]] = []
         for job in data_list(document(response, "GET", path)):
             attrs = attributes(job)
             created = parse_time(attrs.get("created_at"))
-            if created is None or created < since - CLOCK_SKEW:
-                continue
             job_id = str(job.get("id"))
-            if job_id in exclude or attrs.get("total_count") != total:
+            if created is None or created < since - CLOCK_SKEW or job_id in self.claimed:
                 continue
-            if list_id in await self._lists_of(job):
+            if attrs.get("total_count") != len(wanted) or list_id not in await self._lists_of(job):
+                continue
+            sample = await self.sample_emails(job_id)
+            if not sample:
+                undecided.append(job_id)
+            elif sample <= wanted:
                 candidates.append((created, job_id))
-        return min(candidates)[1] if candidates else None
+        if candidates:
+            return Match(min(candidates)[1], ())
+        return Match(None, tuple(reversed(undecided)))  # oldest first
+
+    async def all_members(self, list_id: str, emails: Sequence[str]) -> bool:
+        """Whether every one of ``emails`` (at most 100) is a member of the list now."""
+        path = GET_LIST_PROFILES.path(id=list_id)
+        params: Params = {
+            "filter": f"any(email,{quoted_list(list(emails))})",
+            "fields[profile]": "email",
+            "page[size]": 100,
+        }
+        found = {
+            str(attributes(item).get("email") or "").strip().lower()
+            for item in await self._collect(GET_LIST_PROFILES, path, params)
+        }
+        return set(emails) <= found
+
+    async def sample_emails(self, job_id: str) -> frozenset[str]:
+        """The emails of the first profiles of a job (lower-cased); empty if none show (yet)."""
+        path = GET_IMPORT_PROFILES.path(id=job_id)
+        params: Params = {"fields[profile]": "email", "page[size]": SAMPLE}
+        try:
+            response = await self._sender.request(GET_IMPORT_PROFILES, path, params=params)
+        except NotFoundError:
+            return frozenset()
+        found = (
+            attributes(item).get("email") for item in data_list(document(response, "GET", path))
+        )
+        return frozenset(e.strip().lower() for e in found if isinstance(e, str))
 
     async def _lists_of(self, job: dict[str, Any]) -> list[str]:
         lists = related_ids(job, "lists")
@@ -153,6 +200,19 @@ class Jobs:
             if url is None:
                 return items
             response = await self._sender.request(endpoint, path, url=url)
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """What a lookup for a lost submission found: the job id, or None; ``undecided`` names
+    the candidates whose profiles could not be seen (yet)."""
+
+    job_id: str | None
+    undecided: tuple[str, ...]
+
+    @property
+    def decided(self) -> bool:
+        return self.job_id is not None or not self.undecided
 
 
 def _timed_out(waiting: Sequence[str], timeout: float) -> JobTimeoutError:

@@ -108,10 +108,15 @@ def to_micros(moment: dt.datetime) -> int:
     return (moment - EPOCH) // _MICRO
 
 
-def filter_time(micros: int) -> str:
-    """An unquoted filter date-time: ``2026-01-01T00:00:00.000001Z``."""
-    moment = EPOCH + dt.timedelta(microseconds=micros)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+def filter_time(micros: int, *, round_up: bool = False) -> str:
+    """An unquoted filter date-time in a precision Klaviyo documents (milliseconds):
+    ``2026-01-01T00:00:00.123Z``, rounded down (an upper bound: up). A lower bound rounded
+    down and an upper bound rounded up widen a range by less than a millisecond: a few members
+    may be read twice (the reads keep each profile once), none is ever left out."""
+    if round_up:
+        micros += -micros % 1000
+    moment = EPOCH + dt.timedelta(microseconds=micros - micros % 1000)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 def quoted_list(values: Sequence[str]) -> str:

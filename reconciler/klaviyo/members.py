@@ -25,7 +25,6 @@ Members without an email (SMS-only profiles) are counted apart, by profile id: t
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import math
 import time
 from collections import deque
@@ -35,7 +34,7 @@ from typing import Any
 from reconciler.klaviyo.columns import MemberColumnsBuilder
 from reconciler.klaviyo.endpoints import GET_LIST_PROFILES
 from reconciler.klaviyo.facts import PAGE_SIZE
-from reconciler.klaviyo.jsonapi import data_list, document, next_link
+from reconciler.klaviyo.jsonapi import data_list, document, filter_time, next_link
 from reconciler.klaviyo.models import ListMembers
 from reconciler.klaviyo.ranges import (
     NEG,
@@ -44,13 +43,10 @@ from reconciler.klaviyo.ranges import (
     Rows,
     Segment,
     after_only,
-    ceil_ms,
-    floor_ms,
     parse_rows,
     whole_list,
 )
 from reconciler.klaviyo.transport.sender import Sender
-from reconciler.values import EPOCH
 
 FIELDS = "email,joined_group_at"
 IN_FLIGHT_MARGIN = 1.25  # chains per request the burst rate allows during one round trip
@@ -198,12 +194,12 @@ class MemberReader:
         # a chain's own bounds widen to whole milliseconds: what the wider filter lets in is
         # cut off by its limit or its partner's position
         if chain.lo is not None:
-            conditions.append(f"greater-or-equal(joined_group_at,{ms_time(floor_ms(chain.lo))})")
+            conditions.append(f"greater-or-equal(joined_group_at,{filter_time(chain.lo)})")
         elif self._after is not None:
-            after = ms_time(floor_ms(self._after))
+            after = filter_time(self._after)  # rounded down: after_only drops the few extra
             conditions.append(f"greater-than(joined_group_at,{after})")
         if chain.hi is not None:
-            conditions.append(f"less-than(joined_group_at,{ms_time(ceil_ms(chain.hi))})")
+            conditions.append(f"less-than(joined_group_at,{filter_time(chain.hi, round_up=True)})")
         params: dict[str, str | int] = {
             "fields[profile]": FIELDS,
             "page[size]": PAGE_SIZE,
@@ -218,10 +214,3 @@ class MemberReader:
         response = await self._sender.request(GET_LIST_PROFILES, self._path, params=params, url=url)
         self._round_trips.append(time.monotonic() - started)
         return document(response, "GET", self._path)
-
-
-def ms_time(micros: int) -> str:
-    """A filter date-time to the millisecond, the form Klaviyo documents (``micros`` is a whole
-    millisecond): ``2026-01-01T00:00:00.123Z``."""
-    moment = EPOCH + dt.timedelta(microseconds=micros)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"

@@ -172,14 +172,6 @@ def _cut(low: int, high: int) -> int | None:
     return cut if cut <= high else None
 
 
-def floor_ms(micros: int) -> int:
-    return micros // MS * MS
-
-
-def ceil_ms(micros: int) -> int:
-    return -(-micros // MS) * MS
-
-
 def whole_list(joined_after: int | None = None) -> Segment:
     """The first segment: both chains over the whole list (or the members who joined after
     ``joined_after``), not yet started."""

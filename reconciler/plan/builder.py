@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+import pyarrow as pa
 import pyarrow.compute as pc
 
+from reconciler.emails import mask_email
 from reconciler.models import Connection, Export
 from reconciler.plan.estimate import apply_estimate
 from reconciler.plan.guards import evaluate_guards, segment_guards
 from reconciler.plan.members import Mask, MemberTable, missing_from, string_array
 from reconciler.plan.model import Estimate, ExportPlan, Fingerprints
+from reconciler.plan.subscriptions import Decisions
+from reconciler.plan.updates import field_updates, sent_digests, with_clears
 from reconciler.sources import SegmentData
 from reconciler.sources.fields import ProfileFields
 from reconciler.values import DestinationFacts
+
+LEFT_SAMPLES = 5
 
 
 @dataclass(frozen=True, init=False)
@@ -26,6 +33,7 @@ class ListState:
     list_name: str
     members: MemberTable
     incremental: bool = False
+    departed: frozenset[str] = frozenset()  # left the list outside the reconciler
 
     def __init__(
         self,
@@ -34,6 +42,7 @@ class ListState:
         list_name: str,
         members: MemberTable | Mapping[str, str],
         incremental: bool = False,
+        departed: frozenset[str] = frozenset(),
     ) -> None:
         table = members if isinstance(members, MemberTable) else MemberTable.from_mapping(members)
         object.__setattr__(self, "account", account)
@@ -41,6 +50,7 @@ class ListState:
         object.__setattr__(self, "list_name", list_name)
         object.__setattr__(self, "members", table)
         object.__setattr__(self, "incremental", incremental)
+        object.__setattr__(self, "departed", departed)
 
     def digest(self) -> str:
         return self.members.digest()
@@ -55,11 +65,30 @@ def build_export_plan(
     config_digest: str,
     facts: DestinationFacts,
     force: bool = False,
+    sent: pa.Table | None = None,
+    decisions: Decisions | None = None,
 ) -> ExportPlan:
-    """The difference between ``segment`` and ``current``, with guards and an estimate."""
+    """The difference between ``segment`` and ``current``, with guards and an estimate.
+
+    ``sent``: what the state says was last sent per member (field digests, subscriptions);
+    ``decisions``: the subscriptions the plan makes (see :mod:`reconciler.plan.subscriptions`).
+    Members who left the list outside the reconciler (``current.departed``) are not added
+    again: the plan names them ("left outside the reconciler") instead.
+    """
     desired = string_array(segment.emails if segment.email_array is None else segment.email_array)
     members = current.members
-    add = sorted(desired.filter(missing_from(desired, members.emails)).to_pylist())
+    missing_mask = missing_from(desired, members.emails)
+    missing = sorted(desired.filter(missing_mask).to_pylist())
+    left = [e for e in missing if e in current.departed] if current.departed else []
+    add = [e for e in missing if e not in current.departed] if left else missing
+    updates = field_updates(
+        desired,
+        _digests(segment, desired),
+        pc.invert(missing_mask),
+        sent,
+        clear=export.null_values == "clear",
+    )
+    del missing_mask
     removed: list[str] = []
     remove_ids: list[str] = []
     kept = 0
@@ -79,7 +108,8 @@ def build_export_plan(
         removals=len(removed),
         force=force,
     )
-    calls, seconds = apply_estimate(len(add), len(removed), facts)
+    calls, seconds = apply_estimate(len(add) + len(updates.emails), len(removed), facts)
+    chosen = decisions or Decisions()
     # Every value below is built here from trusted inputs: no validation of million-item tuples.
     return ExportPlan.model_construct(
         name=export.name,
@@ -92,7 +122,7 @@ def build_export_plan(
         add_fields=_fields_of(add, segment.properties),
         remove=tuple(removed),
         remove_ids=tuple(remove_ids),
-        unchanged=len(desired) - len(add),
+        unchanged=len(desired) - len(missing),
         current=len(members),
         desired=len(desired),
         rows=segment.rows,
@@ -100,15 +130,50 @@ def build_export_plan(
         duplicates=segment.duplicates,
         invalid_samples=tuple(segment.invalid_samples),
         kept_invalid=kept,
+        invalid_phones=segment.invalid_phones,
+        invalid_phone_samples=segment.invalid_phone_samples,
         guards=tuple(guards),
         estimate=Estimate(calls=calls, seconds=seconds),
         fingerprints=Fingerprints(
             config=config_digest, segment=segment.fingerprint, list=current.digest()
         ),
         incremental=current.incremental,
+        left_outside=len(left),
+        left_outside_samples=tuple(mask_email(e) for e in left[:LEFT_SAMPLES]),
         notes=(),
         error=None,
+        field_keys=tuple(sorted(segment.field_digests)),
+        update=tuple(updates.emails),
+        update_fields=with_clears(_fields_of(updates.emails, segment.properties), updates.clears),
+        updated_fields=updates.per_field,
+        null_values=export.null_values,
+        subscribe=tuple(sorted(chosen.subscribe)),
+        subscribe_channels=chosen.subscribe,
+        subscribe_phones=chosen.phones,
+        subscribe_consented_at=_iso(chosen.consented_at) if _historical(export) else {},
+        historical_import=_historical(export),
+        already_subscribed=chosen.already,
+        subscribe_skipped=chosen.skipped,
+        subscribe_skipped_samples=tuple(chosen.samples),
     )
+
+
+def _digests(segment: SegmentData, desired: pa.StringArray) -> Mapping[str, pa.UInt64Array]:
+    """Each field's digests aligned with ``desired`` (computed again when the segment was
+    given as plain Python values, whose order is not the Arrow read's)."""
+    if segment.email_array is not None or not segment.field_digests:
+        return segment.field_digests
+    emails: list[str] = desired.to_pylist()
+    table = sent_digests(emails, segment.properties, sorted(segment.field_digests))
+    return {key: table[key].combine_chunks() for key in segment.field_digests}
+
+
+def _historical(export: Export) -> bool:
+    return export.subscribe is not None and export.subscribe.historical_import
+
+
+def _iso(moments: Mapping[str, dt.datetime]) -> dict[str, str]:
+    return {email: moment.isoformat() for email, moment in moments.items()}
 
 
 def _not_refused(gone: Mask, members: MemberTable, segment: SegmentData) -> tuple[Mask, int]:

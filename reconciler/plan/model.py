@@ -67,12 +67,32 @@ class ExportPlan(Frozen):
     duplicates: int = 0
     invalid_samples: tuple[str, ...] = ()
     kept_invalid: int = 0  # members not removed: the segment holds them, our validator refused
+    invalid_phones: int = 0  # rows whose phone_number was dropped (not a possible number)
+    invalid_phone_samples: tuple[str, ...] = ()  # masked
     guards: tuple[GuardResult, ...] = ()
     estimate: Estimate = Estimate(calls=0, seconds=0.0)
     fingerprints: Fingerprints | None = None
     incremental: bool = False
+    # segment members who left the list outside the reconciler (not re-added): count, masked
+    left_outside: int = 0
+    left_outside_samples: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     error: str | None = None
+    # fields kept current: members whose mapped values changed since they were last sent
+    field_keys: tuple[str, ...] = ()  # the mapped field keys ("first_name", "properties.tier")
+    update: tuple[str, ...] = ()
+    update_fields: dict[str, dict[str, object]] = Field(default_factory=dict)
+    updated_fields: dict[str, int] = Field(default_factory=dict)  # field key -> members changed
+    null_values: Literal["skip", "clear"] = "skip"
+    # consent subscriptions (subscribe:)
+    subscribe: tuple[str, ...] = ()
+    subscribe_channels: dict[str, tuple[str, ...]] = Field(default_factory=dict)  # email -> ch.
+    subscribe_phones: dict[str, str] = Field(default_factory=dict)
+    subscribe_consented_at: dict[str, str] = Field(default_factory=dict)  # ISO, historical only
+    historical_import: bool = False
+    already_subscribed: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    subscribe_skipped: dict[str, int] = Field(default_factory=dict)  # reason -> profiles
+    subscribe_skipped_samples: tuple[str, ...] = ()  # masked
 
     @property
     def blocked(self) -> bool:
@@ -89,7 +109,7 @@ class ExportPlan(Frozen):
 
     @property
     def has_changes(self) -> bool:
-        return bool(self.add or self.remove)
+        return bool(self.add or self.remove or self.update or self.subscribe)
 
 
 class ConfigChange(Frozen):

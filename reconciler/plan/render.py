@@ -6,6 +6,7 @@ None of them contains a full email address: counts, and masked samples at most.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 
 from reconciler.emails import mask_email, mask_text
@@ -14,6 +15,7 @@ from reconciler.plan.model import ConfigChange, ExportPlan, Plan
 MARKDOWN_LIMIT = 60_000
 SAMPLES = 5
 MARKER = "<!-- reconciler-plan -->"
+_SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 
 Style = Callable[..., str]
 TRUNCATED = (
@@ -41,6 +43,7 @@ def export_summary(e: ExportPlan) -> dict[str, object]:
         "unchanged": e.unchanged,
         "invalid": e.invalid,
         "kept_invalid": e.kept_invalid,
+        "invalid_phones": e.invalid_phones,
         "duplicates": e.duplicates,
         "current": e.current,
         "desired": e.desired,
@@ -48,9 +51,38 @@ def export_summary(e: ExportPlan) -> dict[str, object]:
         "reasons": e.reasons,
         "forced": e.forced_guards,
         "incremental": e.incremental,
+        "left_outside": e.left_outside,
+        "left_outside_samples": list(e.left_outside_samples),
         "notes": list(e.notes),
         "estimate": {"calls": e.estimate.calls, "seconds": e.estimate.seconds},
+        "update": len(e.update),
+        "updated_fields": dict(e.updated_fields),
+        "subscribe": len(e.subscribe),
+        "already_subscribed": len(e.already_subscribed),
+        "subscribe_skipped": dict(e.subscribe_skipped),
+        "subscribe_skipped_samples": list(e.subscribe_skipped_samples),
     }
+
+
+def marketing_lines(e: ExportPlan) -> list[str]:
+    """The updates and subscriptions of one export, one line each (counts and masked samples)."""
+    lines: list[str] = []
+    if e.update:
+        fields = ", ".join(f"{k} {n:,}" for k, n in sorted(e.updated_fields.items()))
+        lines.append(f"{len(e.update):,} to update (changed fields: {fields})")
+    if e.subscribe or e.subscribe_skipped or e.already_subscribed:
+        skipped = sum(e.subscribe_skipped.values())
+        text = f"{len(e.subscribe):,} to subscribe, {skipped:,} skipped"
+        if e.subscribe_skipped:
+            text += ": " + "; ".join(
+                f"{reason} {n:,}" for reason, n in sorted(e.subscribe_skipped.items())
+            )
+        if e.already_subscribed:
+            text += f"; {len(e.already_subscribed):,} already subscribed"
+        lines.append(text)
+        if e.subscribe_skipped_samples:
+            lines.append(f"skipped e.g. {', '.join(e.subscribe_skipped_samples)}")
+    return lines
 
 
 def render_json(plan: Plan) -> str:
@@ -75,7 +107,7 @@ def render_text(plan: Plan, style: Style = _plain) -> str:
         lines.extend(_text_export(e, style))
         lines.append("")
     if plan.config_changes:
-        base = f" since {plan.base}" if plan.base else ""
+        base = f" since {short_ref(plan.base)}" if plan.base else ""
         lines.append(style(f"Configuration changes{base}:", bold=True))
         lines.extend(f"  {_change_line(c)}" for c in plan.config_changes)
         lines.append("")
@@ -104,11 +136,23 @@ def _text_export(e: ExportPlan, style: Style) -> list[str]:
         lines.append(f"  add e.g. {', '.join(samples(e.add))}")
     if e.remove:
         lines.append(f"  remove e.g. {', '.join(samples(e.remove))}")
+    lines.extend(f"  {line}" for line in marketing_lines(e))
+    if e.left_outside:
+        lines.append(style(f"  {left_outside_line(e)}", fg="yellow"))
     if e.kept_invalid:
         lines.append(
             style(
                 f"  kept {e.kept_invalid:,} members whose segment rows have addresses our "
                 "validator refused (not removed; check the invalid rows)",
+                fg="yellow",
+            )
+        )
+    if e.invalid_phones:
+        shown = ", ".join(e.invalid_phone_samples)
+        lines.append(
+            style(
+                f"  {e.invalid_phones:,} phone numbers dropped (not a possible number; the "
+                f"profiles still go without one), e.g. {shown}",
                 fg="yellow",
             )
         )
@@ -120,11 +164,32 @@ def _text_export(e: ExportPlan, style: Style) -> list[str]:
     return lines
 
 
+def left_outside_line(e: ExportPlan) -> str:
+    """The plan's word on segment members who left the list outside the reconciler."""
+    shown = ", ".join(e.left_outside_samples)
+    return (
+        f"{e.left_outside:,} left outside the reconciler (unsubscribed from a campaign, "
+        f"deleted, merged or removed in Klaviyo), not re-added: e.g. {shown}"
+    )
+
+
+def short_ref(ref: str) -> str:
+    """A commit sha shortened to 12 characters (as git shows it); a branch name as it is."""
+    return ref[:12] if _SHA.fullmatch(ref) else ref
+
+
 def _totals(plan: Plan) -> str:
     adds = sum(len(e.add) for e in plan.exports if not e.blocked)
     removes = sum(len(e.remove) for e in plan.exports if not e.blocked)
+    updates = sum(len(e.update) for e in plan.exports if not e.blocked)
+    subscribes = sum(len(e.subscribe) for e in plan.exports if not e.blocked)
     blocked = sum(1 for e in plan.exports if e.blocked)
-    text = f"Plan: {adds:,} to add, {removes:,} to remove across {len(plan.exports)} export(s)"
+    text = f"Plan: {adds:,} to add, {removes:,} to remove"
+    if updates:
+        text += f", {updates:,} to update"
+    if subscribes:
+        text += f", {subscribes:,} to subscribe"
+    text += f" across {len(plan.exports)} export(s)"
     return text + (f"; {blocked} blocked" if blocked else "") + "."
 
 
@@ -157,10 +222,13 @@ def _markdown_table(plan: Plan) -> str:
 
 def _markdown_details(e: ExportPlan) -> list[str]:
     lines: list[str] = [f"- :information_source: **{e.name}**: {note}" for note in e.notes]
+    if e.left_outside:
+        lines.append(f"- :information_source: **{e.name}**: {left_outside_line(e)}")
     for reason in e.reasons:
         lines.append(f"- :no_entry: **{e.name}** blocked: {reason}")
     for name in e.forced_guards:
         lines.append(f"- :warning: **{e.name}**: guard `{name}` overridden with `--force`")
+    lines.extend(f"- **{e.name}**: {line}" for line in marketing_lines(e))
     if e.add or e.remove:
         adds = ", ".join(f"`{s}`" for s in samples(e.add)) or "none"
         removes = ", ".join(f"`{s}`" for s in samples(e.remove)) or "none"
@@ -171,7 +239,7 @@ def _markdown_details(e: ExportPlan) -> list[str]:
 def _markdown_changes(plan: Plan) -> list[str]:
     if not plan.config_changes:
         return []
-    base = f" since `{plan.base}`" if plan.base else ""
+    base = f" since `{short_ref(plan.base)}`" if plan.base else ""
     lines = ["", f"### Configuration changes{base}", ""]
     lines.extend(f"- {_change_line(c)}" for c in plan.config_changes)
     return lines

@@ -203,21 +203,22 @@ def _consent(config: Config, export: Export) -> str:
 
 
 def _enabled_by(audited: dict[str, Any]) -> str:
-    if not audited.get("enabled"):
-        return "-"
+    """Who enabled the export (name and masked address) and when, from its audit entry."""
     by = audited.get("enabled_by")
-    name = next(
-        (
-            c.get("author_name")
-            for c in audited.get("changes", [])
-            if c.get("commit") == audited.get("enabled_commit")
-        ),
-        audited.get("created_by_name")
-        if audited.get("enabled_commit") == audited.get("created_commit")
-        else None,
-    )
+    if not audited.get("enabled") or not by:
+        return "-"
     at = str(audited.get("enabled_at") or "")[:10]
-    return f"{_who(by, name)}" + (f" on {at}" if at else "") if by else "-"
+    return _who(by, _author_of(audited, audited.get("enabled_commit"))) + (
+        f" on {at}" if at else ""
+    )
+
+
+def _author_of(audited: dict[str, Any], commit: object) -> object:
+    """The author name of ``commit``: the creation's, or a later change's."""
+    if commit == audited.get("created_commit"):
+        return audited.get("created_by_name")
+    names = (c.get("author_name") for c in audited.get("changes", []) if c.get("commit") == commit)
+    return next(names, None)
 
 
 def _who(email: object, name: object) -> str:

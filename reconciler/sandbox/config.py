@@ -116,4 +116,7 @@ class SandboxConfig:
             )
         unknown = sorted({key for key, _ in self.key_scopes} - keys)
         if unknown:
-            raise SandboxError(f"key_scopes names keys the sandbox does not have: {len(unknown)}")
+            raise SandboxError(
+                f"key_scopes (--key-scopes) names {len(unknown)} key(s) the sandbox was not "
+                "given (add them with --api-key)"
+            )

@@ -6,7 +6,8 @@ numbers, ``true``/``false`` and ``null``. Every syntax error becomes a 400 namin
 Date-times are accepted in the forms Klaviyo documents ("Acceptable date and timestamp formats
 for profile and event properties" and "Datetimes" on developers.klaviyo.com): a date, or a date
 and time to the second or millisecond, ``T`` or a space between them, optionally ``Z`` or an
-offset such as ``+03:00``, letters upper-case. ``documented=False`` accepts any ISO 8601 text.
+offset such as ``+03:00``, letters upper-case, and unquoted. ``documented=False`` accepts any
+ISO 8601 text, quoted or not.
 """
 
 from __future__ import annotations
@@ -56,6 +57,10 @@ def as_datetime(value: Any, field: str = "", *, documented: bool = True) -> date
     if isinstance(value, datetime):
         return value
     text = value if isinstance(value, str) else ""
+    if documented and isinstance(value, str) and not isinstance(value, Unquoted):
+        # a Klaviyo employee on community.klaviyo.com (thread 14473): "Datetimes should be
+        # specified without quotes"; quoted, they are an invalid filter
+        raise _error(f"date-times go unquoted: write {field or 'the field'},{value} without quotes")
     if documented and not _DOCUMENTED.fullmatch(text):
         raise _error(
             f"'{value}' is not a date-time Klaviyo accepts for {field or 'this field'} "

@@ -37,6 +37,7 @@ class PendingProfile:
     payload: dict[str, Any]
     phone: str | None = None
     external: str | None = None
+    patch: dict[str, Any] | None = None  # meta.patch_properties: append, unappend, unset
 
 
 @dataclass
@@ -161,6 +162,8 @@ def _process(account: Account, job: BulkJob, chunk: list[PendingProfile]) -> Non
     for pending, index in zip(by_email, indexes, strict=True):
         if pending.attributes:
             profiles.merge(index, pending.attributes, now)
+        if pending.patch:
+            profiles.patch_properties(index, pending.patch, now)
     job.profile_indexes.extend(indexes)
     job.completed += len(by_email)
     for pending in keyed:
@@ -186,6 +189,8 @@ def _upsert_keyed(account: Account, pending: PendingProfile, now_us: int) -> int
     index = owners.pop() if owners else profiles.new(now_us)
     profiles.identify(index, pending.email, pending.phone, pending.external)
     profiles.merge(index, pending.attributes, now_us)
+    if pending.patch:
+        profiles.patch_properties(index, pending.patch, now_us)
     return index
 
 

@@ -151,7 +151,32 @@ def _pending(position: int, item: Any) -> PendingProfile:
         item,
         str(phone).strip() if phone else None,
         str(external) if external else None,
+        _patch(item.get("meta"), position),
     )
+
+
+def _patch(meta: Any, position: int) -> dict[str, Any] | None:
+    """``meta.patch_properties`` of a profile (slice schema ``ProfileMetaPatchProperties``)."""
+    if meta is None:
+        return None
+    pointer = f"{_PROFILES}/{position}/meta"
+    patch = need_object(meta, pointer).get("patch_properties")
+    if patch is None:
+        return None
+    found = need_object(patch, f"{pointer}/patch_properties")
+    for name in ("append", "unappend"):
+        if found.get(name) is not None:
+            need_object(found[name], f"{pointer}/patch_properties/{name}")
+    unset = found.get("unset")
+    if unset is not None and not (
+        isinstance(unset, str)
+        or (isinstance(unset, list) and all(isinstance(u, str) for u in unset))
+    ):
+        raise invalid(
+            "'unset' must be a property name or a list of names.",
+            pointer=f"{pointer}/patch_properties/unset",
+        )
+    return found
 
 
 def _reject_bad_emails(items: list[Any], pending: list[PendingProfile]) -> None:

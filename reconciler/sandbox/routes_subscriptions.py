@@ -212,13 +212,14 @@ def _consented_at(value: Any, pointer: str, historical: bool, now_us: int) -> in
 
 def _schedule(state: SandboxState, account: Account, job: Job) -> None:
     generation = state.runner.generation
-    with state.stats.lock:
-        state.stats.subscription_jobs += 1
-        state.stats.subscriptions_pending += 1
+    stats = state.stats  # a reset starts new statistics: count down the ones counted up
+    with stats.lock:
+        stats.subscription_jobs += 1
+        stats.subscriptions_pending += 1
 
     def carry_out() -> None:
-        with state.stats.lock:
-            state.stats.subscriptions_pending -= 1
+        with stats.lock:
+            stats.subscriptions_pending -= 1
         if generation != state.runner.generation:
             return
         with state.store.lock:

@@ -86,6 +86,24 @@ class ProfileStore:
                 merged[name] = value
         self.updated[index] = now_us
 
+    def patch_properties(self, index: int, patch: Mapping[str, Any], now_us: int) -> None:
+        """``meta.patch_properties`` of a bulk import row: ``unset`` removes keys (the one way a
+        bulk import clears a property), ``append``/``unappend`` add to or take from arrays."""
+        kept: dict[str, Any] = self.extra.setdefault(index, {}).setdefault("properties", {})
+        unset = patch.get("unset")
+        for name in [unset] if isinstance(unset, str) else unset or []:
+            kept.pop(name, None)
+        for name, value in (patch.get("append") or {}).items():
+            current = kept.get(name)
+            items = current if isinstance(current, list) else [] if current is None else [current]
+            kept[name] = items + (value if isinstance(value, list) else [value])
+        for name, value in (patch.get("unappend") or {}).items():
+            current = kept.get(name)
+            if isinstance(current, list):
+                drop = value if isinstance(value, list) else [value]
+                kept[name] = [item for item in current if item not in drop]
+        self.updated[index] = now_us
+
     def identify(
         self, index: int, email: str | None, phone: str | None, external: str | None
     ) -> None:

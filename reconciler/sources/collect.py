@@ -16,13 +16,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from reconciler.emails import mask_email, rejected_form
-from reconciler.sources.base import Batch
+from reconciler.sources.base import Batch, ColumnValues
 from reconciler.sources.columns import ColumnStore
+from reconciler.sources.consent import ConsentColumns
 from reconciler.sources.dedup import distinct, first_rows, hash_sum
 from reconciler.sources.emailset import EmailSet
 from reconciler.sources.fields import ProfileFields
-from reconciler.sources.fingerprint import Fingerprint, field_part
+from reconciler.sources.fingerprint import Fingerprint, field_part, part_digests
 from reconciler.sources.normalise import as_string_array, normalise_array
+from reconciler.sources.phones import mask_phone, normalise_phone
 
 SAMPLE_SLICE = 1_000  # samples are looked for among this many emails at a time
 FINGERPRINT_SLICE = 25_000  # profile texts are built and hashed this many at a time
@@ -35,9 +37,13 @@ class FieldMap:
     email: str
     attributes: dict[str, str] = field(default_factory=dict)  # Klaviyo attribute -> column
     properties: dict[str, str] = field(default_factory=dict)  # custom property -> column
+    consent: str | None = None  # column true for rows that consented (subscribe:)
+    consented_at: str | None = None  # column with the moment of consent
+    phone_region: str | None = None  # default region of phone numbers without country code
 
     def extra_columns(self) -> list[str]:
         wanted = [*self.attributes.values(), *self.properties.values()]
+        wanted += [c for c in (self.consent, self.consented_at) if c is not None]
         return list(dict.fromkeys(wanted))
 
 
@@ -56,7 +62,12 @@ class Collected:
     email_array: pa.StringArray | None = None
     properties: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
     fingerprint: str = ""
+    # per mapped field key: a 64-bit digest of each unique email's value (0: null)
+    field_digests: Mapping[str, pa.UInt64Array] = field(default_factory=dict)
+    consent: ConsentColumns | None = None
     rejected: pa.StringArray | None = None  # see SegmentData.rejected
+    invalid_phones: int = 0
+    invalid_phone_samples: tuple[str, ...] = ()
 
 
 class SegmentCollector:
@@ -71,6 +82,9 @@ class SegmentCollector:
         self._emails: list[pa.Array] = []
         self._rejected: list[pa.Array] = []
         self._columns = {c: ColumnStore() for c in fields.extra_columns()}
+        self._phone = fields.attributes.get("phone_number")
+        self.invalid_phones = 0
+        self.invalid_phone_samples: list[str] = []
 
     def add(self, batch: Batch) -> None:
         raw = as_string_array(batch.emails())
@@ -82,7 +96,22 @@ class SegmentCollector:
         positions = pc.indices_nonzero(pc.is_valid(normalised))
         self._emails.append(normalised.take(positions))
         for column, store in self._columns.items():
-            store.add(batch.values(column, positions))
+            values = batch.values(column, positions)
+            store.add(self._phones(values) if column == self._phone else values)
+
+    def _phones(self, values: ColumnValues) -> list[object]:
+        """The phone numbers in E.164 form; a value that is no possible number becomes null."""
+        raw = values if isinstance(values, list) else values.to_pylist()
+        region = self.fields.phone_region
+        phones: list[object] = []
+        for value in raw:
+            phone = normalise_phone(value, region)
+            if phone is None and value is not None and str(value).strip():
+                self.invalid_phones += 1
+                if len(self.invalid_phone_samples) < self.sample_limit:
+                    self.invalid_phone_samples.append(mask_phone(value))
+            phones.append(phone)
+        return phones
 
     def _refused(self, values: list[object]) -> None:
         """Invalid rows: masked samples, and the forms a list member of each would have."""
@@ -108,16 +137,25 @@ class SegmentCollector:
             invalid_samples=tuple(self.invalid_samples),
             duplicate_samples=tuple(mask_email(e) for e in found.repeated),
             rejected=_unique(self._rejected),
+            invalid_phones=self.invalid_phones,
+            invalid_phone_samples=tuple(self.invalid_phone_samples),
         )
         if not materialise:
             return summary
         self._emails = []
-        unique, rows = first_rows(emails, found)
-        del emails, found
-        if not self._columns:
+        rows = first_rows(emails, found)
+        del found
+        unique = emails if rows is None else emails.take(rows)
+        del emails
+        consent = self._consent(rows, len(unique))
+        if not self.fields.attributes and not self.fields.properties:
             fingerprint = Fingerprint(len(unique), hash_sum(unique)).hexdigest()
             return replace(
-                summary, emails=EmailSet(unique), email_array=unique, fingerprint=fingerprint
+                summary,
+                emails=EmailSet(unique),
+                email_array=unique,
+                fingerprint=fingerprint,
+                consent=consent,
             )
         records = ProfileFields(
             unique,
@@ -126,12 +164,26 @@ class SegmentCollector:
             {name: self._columns[c] for name, c in self.fields.properties.items()},
         )
         self._columns = {}
+        fingerprint, digests = _fingerprint(records)
         return replace(
             summary,
             emails=EmailSet(unique),
             email_array=unique,
             properties=records,
-            fingerprint=_fingerprint(records),
+            fingerprint=fingerprint,
+            field_digests=digests,
+            consent=consent,
+        )
+
+    def _consent(self, rows: pa.Int64Array | None, count: int) -> ConsentColumns | None:
+        if self.fields.consent is None:
+            return None
+        at = self.fields.consented_at
+        return ConsentColumns(
+            self._columns[self.fields.consent],
+            self._columns[at] if at is not None else None,
+            rows,
+            count,
         )
 
     def _valid_samples(self, emails: pa.StringArray) -> tuple[str, ...]:
@@ -152,11 +204,17 @@ def _unique(arrays: list[pa.Array]) -> pa.StringArray | None:
     return unique
 
 
-def _fingerprint(records: ProfileFields) -> str:
-    """The segment fingerprint from each profile's email and its first row's fields."""
+def _fingerprint(records: ProfileFields) -> tuple[str, dict[str, pa.UInt64Array]]:
+    """The segment fingerprint from each profile's email and its first row's fields, and each
+    field's digests (what the plan compares with the values last sent, to find updates)."""
     fingerprint = Fingerprint()
+    digests: dict[str, list[pa.Array]] = {}
     for start in range(0, len(records), FINGERPRINT_SLICE):
         emails, columns = records.slice_values(start, FINGERPRINT_SLICE)
-        parts = [[field_part(key, v) for v in columns[key]] for key in sorted(columns)]
+        keys = sorted(columns)
+        parts = [[field_part(key, v) for v in columns[key]] for key in keys]
         fingerprint.add(["".join(texts) for texts in zip(emails, *parts, strict=True)])
-    return fingerprint.hexdigest()
+        for key, texts in zip(keys, parts, strict=True):
+            digests.setdefault(key, []).append(part_digests(texts))
+    joined = {key: pa.concat_arrays(arrays) for key, arrays in digests.items()}
+    return fingerprint.hexdigest(), joined

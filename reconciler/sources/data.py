@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Set
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pyarrow as pa
+
+from reconciler.sources.consent import ConsentColumns
 
 
 @dataclass(frozen=True)
@@ -28,9 +30,16 @@ class SegmentData:
     # The same emails as one Arrow string array (what the plan diffs): ``emails`` is then a
     # view of it that makes Python strings only when used. None when built from a plain set.
     email_array: pa.StringArray | None = None
+    # per mapped field key ("first_name", "properties.tier"): a 64-bit digest of each unique
+    # email's value, aligned with ``email_array`` (0 for a null value); empty without fields
+    field_digests: Mapping[str, pa.UInt64Array] = field(default_factory=dict)
+    consent: ConsentColumns | None = None  # with subscribe: the consent of each unique email
     # Rows the email validator refused, as a list member with that address would be read
     # (trimmed, lower-cased): mirror mode keeps such members rather than removing them.
     rejected: pa.StringArray | None = None
+    # Rows whose fields.phone_number is no possible number (dropped from their profile).
+    invalid_phones: int = 0
+    invalid_phone_samples: tuple[str, ...] = ()  # masked, at most 5
 
 
 @dataclass(frozen=True)

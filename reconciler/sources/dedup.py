@@ -42,23 +42,20 @@ def distinct(emails: pa.StringArray, limit: int) -> Distinct:
     return Distinct(count, repeated, order)
 
 
-def first_rows(
-    emails: pa.StringArray, found: Distinct
-) -> tuple[pa.StringArray, pa.Int64Array | None]:
-    """Each distinct email once and the row it first appears in (None: every row, in order).
+def first_rows(emails: pa.StringArray, found: Distinct) -> pa.Int64Array | None:
+    """The row each distinct email first appears in, ascending (None: every row).
 
-    Without duplicates (the common case) that is simply the emails, in row order.
+    Without duplicates (the common case) every row is its email's first. The caller takes
+    ``emails.take(rows)`` once it has dropped ``found`` (its order is 8 bytes a row): the
+    unique emails are then one copy, in row order, never a second sorted copy as well.
     """
     if found.count == len(emails):
-        return emails, None
-    values: list[pa.Array] = []
-    rows: list[pa.Array] = []
-    for sorted_values, positions, first in _walk(emails, found.order):
-        values.append(sorted_values.filter(first))
-        rows.append(positions.filter(first).cast(pa.int64()))
-    unique: pa.StringArray = pa.concat_arrays(values)
-    firsts: pa.Int64Array = pa.concat_arrays(rows)
-    return unique, firsts
+        return None
+    firsts = [positions.filter(first) for _, positions, first in _walk(emails, found.order)]
+    rows = pa.concat_arrays(firsts) if firsts else pa.array([], type=pa.uint64())
+    del firsts
+    ascending: pa.Int64Array = rows.take(pc.sort_indices(rows)).cast(pa.int64())
+    return ascending
 
 
 def hash_sum(unique: pa.StringArray) -> int:

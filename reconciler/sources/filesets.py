@@ -51,7 +51,7 @@ def expand(table: str, pattern: str, config_dir: Path, segment: str, source: str
         raise SourceDeclarationError(
             segment,
             source,
-            f"no file matches {pattern!r} (table '{table}', looked in {config_dir})",
+            f"no file matches {pattern!r} (table '{table}', looked in {config_dir.absolute()})",
             hint=f"fix files: {table}: in source '{source}'; paths are relative to the "
             "config directory",
         )

@@ -17,6 +17,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from json.encoder import encode_basestring
 from typing import cast
 
+import pyarrow as pa
+
 MODULUS = 1 << 64
 # DuckDB's md5_number is the digest read as a little-endian 128-bit integer: keep 64 bits.
 FINGERPRINT_TERM = "CAST(md5_number({column}) & 18446744073709551615::UHUGEINT AS UBIGINT)"
@@ -52,6 +54,11 @@ def profile_text(email: str, record: Mapping[str, object] | None) -> str:
     if not record:
         return email
     return email + "".join(field_part(key, value) for key, value in field_keys(record))
+
+
+def part_digests(parts: Sequence[str]) -> pa.UInt64Array:
+    """A 64-bit digest of each field part (0 for a null value's empty part)."""
+    return pa.array([text_hash(p) if p else 0 for p in parts], type=pa.uint64())
 
 
 def text_hash(text: str) -> int:

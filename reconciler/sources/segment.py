@@ -51,7 +51,11 @@ def read_segment(
         duplicate_samples=found.duplicate_samples,
         fingerprint=found.fingerprint,
         email_array=found.email_array,
+        field_digests=found.field_digests,
+        consent=found.consent,
         rejected=found.rejected,
+        invalid_phones=found.invalid_phones,
+        invalid_phone_samples=found.invalid_phone_samples,
     )
 
 
@@ -107,6 +111,10 @@ def export_fields(export: Export, segment: str, source: str, columns: Sequence[s
     wanted = {"fields.email": export.fields.email}
     wanted |= {f"fields.{k}": v for k, v in export.fields.attribute_columns().items()}
     wanted |= {f"fields.properties.{k}": v for k, v in export.fields.properties.items()}
+    if export.subscribe is not None:
+        wanted["subscribe.consent_column"] = export.subscribe.consent_column
+        if export.subscribe.consented_at_column is not None:
+            wanted["subscribe.consented_at_column"] = export.subscribe.consented_at_column
     resolved = {key: find_column(columns, name) for key, name in wanted.items()}
     missing = [f"{key} -> '{wanted[key]}'" for key, found in resolved.items() if found is None]
     if missing:
@@ -115,7 +123,8 @@ def export_fields(export: Export, segment: str, source: str, columns: Sequence[s
             source,
             f"export '{export.name}' maps columns the segment does not return: "
             f"{', '.join(missing)}; the segment's columns are: {_shown(columns)}",
-            hint=f"fix fields: of export '{export.name}' or return those columns from the "
+            hint=f"fix fields: (or subscribe:) of export '{export.name}' or return those "
+            "columns from the "
             "segment (names match exactly, else case-insensitively)",
         )
     found = {key: str(value) for key, value in resolved.items()}
@@ -123,6 +132,9 @@ def export_fields(export: Export, segment: str, source: str, columns: Sequence[s
         email=found["fields.email"],
         attributes={k: found[f"fields.{k}"] for k in export.fields.attribute_columns()},
         properties={k: found[f"fields.properties.{k}"] for k in export.fields.properties},
+        consent=found.get("subscribe.consent_column"),
+        consented_at=found.get("subscribe.consented_at_column"),
+        phone_region=export.default_region,
     )
 
 

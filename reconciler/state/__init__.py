@@ -9,6 +9,7 @@ from reconciler.state.backend import SqlStateBackend
 from reconciler.state.columnar import MemberColumns, MemberSnapshot
 from reconciler.state.opening import open_state
 from reconciler.state.protocol import (
+    DepartureLedger,
     JobLedger,
     ListLocks,
     MemberRow,
@@ -28,6 +29,7 @@ from reconciler.state.redact import redact
 __all__ = [
     "RUN_OUTCOMES",
     "CachedMembership",
+    "DepartureLedger",
     "ExportRecord",
     "JobLedger",
     "ListLocks",

@@ -1,4 +1,5 @@
-"""The state backend: journal, locks, membership cache and pending jobs over one database."""
+"""The state backend: journal, locks, membership cache, pending jobs and departed members over
+one database."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ from typing import Self
 
 from reconciler.state.cache import MembershipCache
 from reconciler.state.database import Database
+from reconciler.state.departures import Departures
 from reconciler.state.jobs import PendingJobs
 from reconciler.state.journal import Journal
 from reconciler.state.protocol import ListLocks
+from reconciler.state.sent import SentProfiles
 
 
 class SqlStateBackend:
@@ -19,29 +22,15 @@ class SqlStateBackend:
     def __init__(self, db: Database, locks: ListLocks, *, description: str) -> None:
         self.db = db
         self.description = description
-        self._journal = Journal(db)
-        self._locks = locks
-        self._cache = MembershipCache(db)
-        self._jobs = PendingJobs(db)
+        self.journal = Journal(db)
+        self.locks = locks
+        self.cache = MembershipCache(db)
+        self.jobs = PendingJobs(db)
+        self.sent = SentProfiles(db)
+        self.departures = Departures(db)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.description}>"
-
-    @property
-    def journal(self) -> Journal:
-        return self._journal
-
-    @property
-    def locks(self) -> ListLocks:
-        return self._locks
-
-    @property
-    def cache(self) -> MembershipCache:
-        return self._cache
-
-    @property
-    def jobs(self) -> PendingJobs:
-        return self._jobs
 
     def close(self) -> None:
         self.db.close()

@@ -20,8 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from reconciler.state import codec
-
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+from reconciler.values import EPOCH
 
 Column: TypeAlias = "pa.ChunkedArray | pa.StringArray"  # strings, in pieces or in one
 
@@ -70,7 +69,7 @@ class MemberSnapshot:
         times = [t for t in (newest, self.newest_without_email_us) if t is not None]
         if not times:
             return None
-        return _EPOCH + dt.timedelta(microseconds=max(times))
+        return EPOCH + dt.timedelta(microseconds=max(times))
 
 
 def lines_column(pieces: Iterable[bytes | bytearray], count: int) -> Column:

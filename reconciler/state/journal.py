@@ -30,7 +30,7 @@ _RUN_COLUMNS = (
 )
 _EXPORT_COLUMNS = (
     "run_id, export, list_id, connection, added, removed, failed, job_ids, guards_forced, "
-    "started_at, finished_at, outcome, error"
+    "started_at, finished_at, outcome, error, updated, subscribed"
 )
 # An export that changed nothing counts as a success when asking for the last successful run.
 _EQUIVALENT = {Outcome.SUCCEEDED: (Outcome.SUCCEEDED, Outcome.UNCHANGED)}
@@ -64,7 +64,7 @@ class Journal:
         _check_outcome(record.outcome)
         self._require_open(run_id)
         self._db.execute(
-            f"INSERT INTO reconciler_exports ({_EXPORT_COLUMNS}) VALUES ({marks(13)})",
+            f"INSERT INTO reconciler_exports ({_EXPORT_COLUMNS}) VALUES ({marks(15)})",
             (
                 run_id,
                 redact(record.export),
@@ -79,6 +79,8 @@ class Journal:
                 self._db.ts_in(utc(record.finished_at)),
                 str(record.outcome),
                 redact_optional(record.error),
+                record.updated,
+                record.subscribed,
             ),
         )
 
@@ -168,6 +170,8 @@ class Journal:
             finished_at=self._db.ts_out(row[10]),
             outcome=Outcome(row[11]),
             error=row[12],
+            updated=int(row[13] or 0),
+            subscribed=int(row[14] or 0),
         )
 
 

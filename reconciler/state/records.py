@@ -39,6 +39,8 @@ class ExportRecord:
     finished_at: dt.datetime
     outcome: Outcome
     error: str | None = None
+    updated: int = 0  # members whose changed fields were re-sent
+    subscribed: int = 0  # profiles subscribed (consent subscriptions)
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -54,6 +56,8 @@ class ExportRecord:
             "finished_at": self.finished_at.isoformat(),
             "outcome": str(self.outcome),
             "error": self.error,
+            "updated": self.updated,
+            "subscribed": self.subscribed,
         }
 
 

@@ -232,7 +232,56 @@ def _version_3(dialect: Dialect) -> str:
     return _SNAPSHOTS.format(**_TYPES[dialect]) + tail
 
 
-MIGRATIONS = (_version_1, _version_2, _version_3)
+_DEPARTURES = """
+CREATE TABLE reconciler_departures (
+    account TEXT NOT NULL,
+    list_id TEXT NOT NULL,
+    email TEXT NOT NULL,
+    noticed_at {ts} NOT NULL,
+    how TEXT NOT NULL,
+    PRIMARY KEY (account, list_id, email)
+);
+CREATE TABLE reconciler_imported (
+    account TEXT NOT NULL,
+    list_id TEXT NOT NULL,
+    run_id TEXT NOT NULL,
+    imported_at {ts} NOT NULL,
+    emails {blob} NOT NULL,
+    PRIMARY KEY (account, list_id, run_id)
+);
+"""
+
+
+def _version_4(dialect: Dialect) -> str:
+    """Members who left a list outside the reconciler (never silently re-added), and the
+    reconciler's imports not yet confirmed by a read (see ``reconciler.state.departures``)."""
+    return _DEPARTURES.format(**_TYPES[dialect])
+
+
+_SENT = """
+CREATE TABLE reconciler_sent_profiles (
+    account TEXT NOT NULL,
+    list_id TEXT NOT NULL,
+    saved_at {ts} NOT NULL,
+    snapshot {blob} NOT NULL,
+    PRIMARY KEY (account, list_id)
+);
+"""
+
+_JOURNAL_COUNTS = """
+ALTER TABLE reconciler_exports ADD COLUMN updated BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE reconciler_exports ADD COLUMN subscribed BIGINT NOT NULL DEFAULT 0;
+"""
+
+
+def _version_5(dialect: Dialect) -> str:
+    """What was last sent per member of a list (field digests, subscriptions): an Arrow IPC
+    snapshot per list, so that the plan sends only changed fields and subscribes only once;
+    the journal counts each export's updated and subscribed profiles."""
+    return _SENT.format(**_TYPES[dialect]) + _JOURNAL_COUNTS
+
+
+MIGRATIONS = (_version_1, _version_2, _version_3, _version_4, _version_5)
 VERSION_TABLE = (
     "CREATE TABLE IF NOT EXISTS reconciler_schema_version "
     "(version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"

@@ -15,8 +15,9 @@ import yaml
 from click.testing import CliRunner, Result
 
 from reconciler.cli.main import cli
-from reconciler.sandbox import SandboxServer
+from reconciler.sandbox import SandboxConfig, SandboxServer
 from tests.conftest import SANDBOX_KEY, SANDBOX_TIME_SCALE
+from tests.faults.conftest import fault_sandbox, rig  # noqa: F401 (fixtures of the faults rig)
 
 KEY_ENV = "ADOPTION_KLAVIYO_KEY"
 
@@ -87,7 +88,7 @@ class Repo:
 
     def run(self, *args: str, env: dict[str, str] | None = None) -> Result:
         """The CLI, pointed at this repo, the sandbox and its state."""
-        command = args[0]
+        command = args[2] if args[0] == "--log-format" else args[0]
         extra = ["--config-dir", str(self.config_dir)]
         if command in ("lists", "import", "plan", "apply", "report"):
             extra += ["--base-url", self.server.base_url, "--time-scale", str(SANDBOX_TIME_SCALE)]
@@ -101,6 +102,20 @@ class Repo:
         result = self.run(*args, "--format", "json")
         assert result.exit_code == 0, result.output
         return json.loads(result.stdout)
+
+
+def lenient_config() -> SandboxConfig:
+    """The shared sandbox, with the lenient join-time filters the member reader still needs
+    (issue 18: the client sends microseconds until its fix lands; the same pin as the shared
+    fixture of the sandbox branch). Drop this once the client rounds its filters."""
+    return SandboxConfig(
+        api_keys=(SANDBOX_KEY,), time_scale=SANDBOX_TIME_SCALE, datetime_filters="any-iso"
+    )
+
+
+@pytest.fixture
+def sandbox_config() -> SandboxConfig:
+    return lenient_config()
 
 
 @pytest.fixture

@@ -70,6 +70,8 @@ def test_init_refuses_to_overwrite_and_writes_nothing(tmp_path: Path) -> None:
     assert (tmp_path / "README.md").read_text() == "mine\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["README.md"]
     assert len(scaffold_files()) == len(TEMPLATES) + len(all_schemas())
+    package_data = (REPO / "pyproject.toml").read_text()
+    assert '"templates/init/*"' in package_data and '"templates/*.j2"' in package_data
 
 
 def test_an_initialised_repository_plans_against_the_sandbox(repo: Repo) -> None:

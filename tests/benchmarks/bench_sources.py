@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -31,6 +32,7 @@ CHUNK = 200_000
 FORMATS = ("parquet", "csv", "postgresql")
 PG_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=test connect_timeout=3"
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+ALLOCATOR = {"MIMALLOC_PURGE_DELAY": "0", "MIMALLOC_ARENA_EAGER_COMMIT": "0"}
 
 
 def _chunk(start: int, stop: int) -> pa.Table:
@@ -151,7 +153,8 @@ def _write(directory: Path, schema: str, formats: list[str], rows: int) -> None:
 def _child(where: str, fmt: str, properties: bool) -> dict[str, object]:
     command = [sys.executable, "-m", "tests.benchmarks.bench_sources"]
     command += ["--child", where, fmt] + (["--properties"] if properties else [])
-    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    env = os.environ | ALLOCATOR  # as `reconciler` sets them, before pyarrow loads
+    output = subprocess.run(command, check=True, capture_output=True, text=True, env=env).stdout
     result: dict[str, object] = json.loads(output)
     return result
 

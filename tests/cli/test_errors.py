@@ -8,6 +8,7 @@ from click.testing import CliRunner
 
 from reconciler.cli import main as cli_main
 from reconciler.cli.main import cli
+from reconciler.emails import mask_email
 
 
 @click.command()
@@ -30,9 +31,8 @@ def test_an_unexpected_error_is_one_masked_line_and_exit_3(runner: CliRunner) ->
     assert result.exit_code == 3, result.output
     assert "Traceback" not in result.output
     lines = result.stderr.strip().splitlines()
-    assert lines[0] == (
-        "error: unexpected RuntimeError: cannot encode j***@example.com with key pk_***"
-    )
+    masked = mask_email("jane.doe@example.com")
+    assert lines[0] == f"error: unexpected RuntimeError: cannot encode {masked} with key pk_***"
     assert "jane.doe" not in result.output and "pk_abcdefghij" not in result.output
     assert "second line" not in result.output
     assert "--debug" in lines[1]

@@ -20,14 +20,10 @@ TIME_SCALE = 60.0
 
 @pytest.fixture(scope="session")
 def e2e_sandbox() -> Iterator[SandboxServer]:
-    # issue 18: the client still sends microsecond join-time filters, which the sandbox now
-    # refuses by default (Klaviyo documents seconds and milliseconds only); pinned to the old,
-    # lenient behaviour until the client rounds them (see /work/coord/sandbox-api.md).
     config = SandboxConfig(
         api_keys=(TEST_KEY,),
         time_scale=TIME_SCALE,
         import_rate=50_000.0,
-        datetime_filters="any-iso",
     )
     with SandboxServer(config) as server:
         yield server

@@ -31,14 +31,10 @@ LIST = "Fa1Lt5"
 
 @pytest.fixture(scope="session")
 def fault_sandbox() -> Iterator[SandboxServer]:
-    # issue 18: the client still sends microsecond join-time filters, which the sandbox now
-    # refuses by default (Klaviyo documents seconds and milliseconds only); pinned to the old,
-    # lenient behaviour until the client rounds them (see /work/coord/sandbox-api.md).
     config = SandboxConfig(
         api_keys=(TEST_KEY,),
         time_scale=TIME_SCALE,
         import_rate=IMPORT_RATE,
-        datetime_filters="any-iso",
     )
     with SandboxServer(config) as server:
         yield server

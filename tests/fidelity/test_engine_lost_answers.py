@@ -2,16 +2,22 @@
 
 A bulk import POST or a list create whose answer is lost (the connection dropped, or 503, 504,
 524, which Klaviyo can send after the write took effect) is looked up before it is sent again;
-a lost bulk submission is matched to its job by content (its count and a sample of its emails),
-never by size alone, so two slices of one size in flight are never taken for each other.
+a lost bulk submission is matched to its job by content (its count and a sample of its emails
+through the job's profiles relationship; where those cannot be seen, a sample of the chunk's
+addresses must be list members once the candidate finished), never by size alone, so two
+slices of one size in flight, or another integration's job of that size, are never taken for
+each other.
 
 On main before this change: the two-slices test returned one job id twice (the second slice's
 job was never recorded, its profiles not counted); a 504 or 524 after the effect made the POST
-go out again (two jobs, two lists); a dropped list create was an error.
+go out again (two jobs, two lists); a dropped list create was an error. The two tests of a
+request refused BEFORE its effect (503) pass on main too, where a 503 was re-sent blindly:
+they guard the new lookup (it must not claim a job that is not its own).
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from typing import Any
 
@@ -50,6 +56,55 @@ def lists_named(server: SandboxServer, name: str) -> int:
     assert response.status_code == 200, response.text
     found: list[Any] = response.json()["data"]
     return len(found)
+
+
+async def test_two_slices_of_one_size_whose_answers_were_lost_each_get_their_own_job(
+    server: SandboxServer,
+) -> None:
+    server.admin.seed("Two001", [])
+    # both POSTs are carried out, then their connections dropped before the answer
+    server.admin.faults(drop_rate=1.0, max_injections=2, endpoints=[BULK])
+    async with client(server) as api:
+        first, second = await asyncio.gather(
+            api.bulk_import("Two001", profiles("a", 60)),
+            api.bulk_import("Two001", profiles("b", 60)),
+        )
+        ids = [*first.job_ids, *second.job_ids]
+        results = await api.wait_for_jobs(ids)
+    assert len(ids) == 2 and len(set(ids)) == 2  # main: one job id twice
+    assert sum(r.completed for r in results) == 120
+    assert server.admin.stats()["bulk_profiles_received"] == 120  # nothing sent twice
+    assert server.admin.members("Two001") == set(emails("a", 60) + emails("b", 60))
+
+
+@pytest.mark.parametrize("status", [504, 524])
+async def test_a_bulk_post_answered_with_an_error_after_its_effect_is_not_sent_again(
+    server: SandboxServer, status: int
+) -> None:
+    server.admin.seed("Aft001", [])
+    server.admin.faults(
+        after_effect_rate=1.0, after_effect_statuses=[status], max_injections=1, endpoints=[BULK]
+    )
+    async with client(server) as api:
+        submitted = await api.bulk_import("Aft001", profiles("c", 80))
+        (result,) = await api.wait_for_jobs(submitted.job_ids)
+    assert result.completed == 80
+    assert server.admin.stats()["bulk_profiles_received"] == 80  # main: 160 (sent twice)
+
+
+async def test_a_lost_post_is_not_matched_to_another_integrations_job_of_its_size(
+    server: SandboxServer,
+) -> None:
+    server.admin.seed("Bef001", [])
+    async with client(server) as other:  # another integration: a job of the same size
+        foreign = await other.bulk_import("Bef001", profiles("o", 40))
+    server.admin.faults(error_rate=1.0, statuses=[503], max_injections=1, endpoints=[BULK])
+    async with client(server) as api:
+        submitted = await api.bulk_import("Bef001", profiles("d", 40))  # refused, looked up
+        results = await api.wait_for_jobs([*foreign.job_ids, *submitted.job_ids])
+    assert not set(foreign.job_ids) & set(submitted.job_ids)  # the foreign job is not claimed
+    assert sum(r.completed for r in results) == 80
+    assert server.admin.members("Bef001") == set(emails("o", 40) + emails("d", 40))
 
 
 @pytest.mark.parametrize("effect", [524, "drop"])

@@ -33,8 +33,6 @@ async def read_against(l_steady: int, noise: float, seed_value: int) -> tuple[in
             l_steady=l_steady,
             remaining_noise=noise,
             noise_seed=seed_value,
-            # the member reader still sends microsecond filters (not this test's concern)
-            datetime_filters="any-iso",
         )
     )
     await seed(app, "Pace01", emails("p", MEMBERS), batches=20)

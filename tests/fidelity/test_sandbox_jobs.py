@@ -187,3 +187,33 @@ async def test_later_imports_update_properties_and_a_null_never_clears() -> None
             params={"filter": 'equals(email,"lee@example.com")'},
         )
         assert found["data"][0]["attributes"]["properties"] == {"ltv": 5, "tier": "silver"}
+
+
+async def test_patch_properties_unset_is_how_an_import_clears_a_property() -> None:
+    """Slice bulk_import_profiles, ``meta.patch_properties`` (``ProfileMetaPatchProperties``):
+    ``unset`` removes keys, ``append``/``unappend`` change array properties."""
+    async with quiet_client() as client:
+        await seed(client, LIST, [])
+        first = import_body(
+            ["lee@example.com"], LIST, properties={"ltv": 5, "tier": "gold", "skus": ["a"]}
+        )
+        await import_and_wait(client, first)
+        second = import_body(["lee@example.com"], LIST)
+        row = second["data"]["attributes"]["profiles"]["data"][0]
+        row["meta"] = {
+            "patch_properties": {
+                "unset": ["ltv"],
+                "append": {"skus": "b"},
+                "unappend": {"skus": "a"},
+            }
+        }
+        await import_and_wait(client, second)
+        assert (await profile(client, "lee@example.com"))["properties"] == {
+            "tier": "gold",
+            "skus": ["b"],
+        }
+        row["meta"] = {"patch_properties": {"unset": 5}}
+        error = await call(
+            client, "POST", "/api/profile-bulk-import-jobs", CREATE, 400, body=second
+        )
+        assert error["errors"][0]["source"]["pointer"].endswith("/0/meta/patch_properties/unset")

@@ -165,10 +165,38 @@ def test_the_client_and_the_sandbox_can_disagree() -> None:
     server refuses (or refusing what the server takes)."""
     disagreements = [
         address
-        for address in ("ann@example.test", "ünïcode@example.de", "o'neil@example.com")
+        for address in (
+            "ann@example.test",
+            "ünïcode@example.de",
+            "\u212aelvin@example.com",  # Kelvin sign: lower-cases to a plain k
+            "\u0130stanbul@example.com",
+        )
         if (normalise_email(address) is None) != (valid_email(address) is None)
     ]
     assert disagreements
+
+
+def test_the_sandbox_judges_with_code_of_its_own() -> None:
+    """The point of an independent validator: the sandbox never imports the client's code
+    (reconciler.emails, reconciler.klaviyo) to judge what the client sends. (Both now use the
+    email-validator library with deliverability checks off, so today they agree on every
+    address the tests use; they are still two configurations that can drift apart.)"""
+    import ast
+    from pathlib import Path
+
+    import reconciler.sandbox
+
+    package = Path(reconciler.sandbox.__file__).parent
+    imported = set()
+    for path in package.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                imported.add(node.module)
+            elif isinstance(node, ast.Import):
+                imported.update(alias.name for alias in node.names)
+    borrowed = {m for m in imported if m.startswith(("reconciler.emails", "reconciler.klaviyo"))}
+    assert borrowed == set()
+    assert valid_email("ann@example.test") is None  # special-use domains: refused by the sandbox
 
 
 def test_route_scopes_match_the_slices() -> None:
@@ -194,3 +222,20 @@ async def test_member_pages_carry_subscriptions_when_asked() -> None:
         assert marketing["consent"] == "UNSUBSCRIBED"
         plain = await call(client, "GET", f"/api/lists/{A}/profiles", MEMBERS, 200)
         assert "subscriptions" not in plain["data"][0]["attributes"]
+
+
+async def test_a_quoted_filter_datetime_is_invalid() -> None:
+    """community.klaviyo.com, thread 14473 (a Klaviyo employee): "Datetimes should be
+    specified without quotes"."""
+    async with quiet_client() as client:
+        await seed(client, A, ["ann@example.com"])
+        answer = await call(
+            client,
+            "GET",
+            f"/api/lists/{A}/profiles",
+            MEMBERS,
+            400,
+            params={"filter": 'greater-than(joined_group_at,"2026-01-01T00:00:00Z")'},
+        )
+        assert answer["errors"][0]["source"] == {"parameter": "filter"}
+        assert "unquoted" in answer["errors"][0]["detail"]

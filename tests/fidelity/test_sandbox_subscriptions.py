@@ -4,6 +4,7 @@ the client uses (``get_profiles`` with ``additional-fields[profile]=subscription
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -154,4 +155,13 @@ async def test_an_unknown_list_is_a_404_and_nothing_changes() -> None:
     async with client_for(create_app(quiet_config())) as client:
         await call(client, "POST", URL, SUBSCRIBE, 404, body=subscribe_body([ANN], "Nope12"))
         await subscriptions_done(client)
+        await profile(client, ANN, status=404)
+
+
+async def test_a_reset_drops_subscription_jobs_not_yet_carried_out() -> None:
+    async with client_for(create_app(quiet_config(time_scale=10.0))) as client:  # 50 ms delay
+        await call(client, "POST", URL, SUBSCRIBE, 202, body=subscribe_body([ANN]))
+        assert (await client.post("/_sandbox/reset")).status_code == 200
+        await asyncio.sleep(0.1)
+        assert (await client.get("/_sandbox/stats")).json()["subscriptions_pending"] == 0
         await profile(client, ANN, status=404)

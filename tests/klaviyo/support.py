@@ -87,10 +87,6 @@ def operation_of(method: str, path: str) -> str:
 
 
 def sandbox_app(time_scale: float = 60.0, **settings: Any) -> SandboxApp:
-    # issue 18: the client still sends microsecond join-time filters, which the sandbox now
-    # refuses by default (Klaviyo documents seconds and milliseconds only); pinned to the old,
-    # lenient behaviour until the client rounds them (see /work/coord/sandbox-api.md).
-    settings.setdefault("datetime_filters", "any-iso")
     return create_app(SandboxConfig(time_scale=time_scale, **settings))
 
 

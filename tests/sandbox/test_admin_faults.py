@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import httpx
 import pytest
@@ -124,3 +125,15 @@ def test_config_is_checked() -> None:
     for bad in ({"api_keys": ()}, {"time_scale": 0}, {"fault_rate": 1.5}, {"api_keys": ("a", "a")}):
         with pytest.raises(SandboxError):
             SandboxConfig(**bad)
+    fidelity: list[dict[str, Any]] = [
+        {"job_ttl": 0},
+        {"l_steady": 0},
+        {"remaining_noise": 1.0},
+        {"count_lag": -1},
+        {"auth_errors": "old"},
+        {"datetime_filters": "loose"},
+        {"key_scopes": (("unknown-key", ("lists:read",)),)},
+    ]
+    for wrong in fidelity:
+        with pytest.raises(SandboxError):
+            SandboxConfig(**wrong)

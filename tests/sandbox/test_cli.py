@@ -39,6 +39,12 @@ def sandbox_process() -> Iterator[tuple[subprocess.Popen[str], str]]:
         "30",
         "--rate-limits",
         "off",
+        "--auth-errors",
+        "legacy",
+        "--key-scopes",
+        "pk_cli_key_one=lists:read,profiles:read",
+        "--job-ttl",
+        "3600",
     ]
     process = subprocess.Popen(
         command,
@@ -72,6 +78,9 @@ def test_sandbox_command_serves_the_api(sandbox_process: tuple[subprocess.Popen[
     assert response.status_code == 200
     assert response.headers["X-Sandbox-Time-Scale"] == "30"
     assert response.json()["data"][0]["attributes"]["email"] == "cli@example.com"
+    assert httpx.get(f"{base}/api/lists", headers={"revision": "2026-07-15"}).status_code == 400
+    created = httpx.post(f"{base}/api/lists", headers=headers, json={"data": {}})
+    assert created.status_code == 403  # the key was given read scopes only
     process.terminate()
     output, _ = process.communicate(timeout=10)
     assert "Klaviyo sandbox on " + base in output
@@ -83,6 +92,14 @@ def test_bad_options_give_a_clean_error() -> None:
     assert result.exit_code == 2 and "--time-scale" in result.output
     result = CliRunner().invoke(cli, ["sandbox", "--rate-limits", "maybe"])
     assert result.exit_code == 2 and "'maybe' is not one of" in result.output
+    for args, named in (
+        (["--key-scopes", "no-equals-sign"], "KEY=SCOPE"),
+        (["--remaining-noise", "1"], "--remaining-noise"),
+        (["--l-steady", "0"], "--l-steady"),
+        (["--datetime-filters", "loose"], "--datetime-filters"),
+    ):
+        result = CliRunner().invoke(cli, ["sandbox", *args])
+        assert result.exit_code == 2 and named in result.output, (args, result.output)
 
 
 def test_a_busy_port_is_a_clean_error() -> None:

@@ -77,3 +77,43 @@ def test_sdk_creates_imports_reads_and_removes(sandbox_server: SandboxServer) ->
     stats = sandbox_server.admin.stats()["requests"]
     assert stats["GET /api/lists/{id}/profiles"] == 6
     assert stats["DELETE /api/lists/{id}/relationships/profiles"] == 1
+
+
+def test_sdk_subscribes_and_reads_subscriptions(sandbox_server: SandboxServer) -> None:
+    sdk = KlaviyoAPI(SANDBOX_KEY, max_delay=1, max_retries=3, test_host=sandbox_server.base_url)
+    sandbox_server.admin.seed("Sub001", [])
+    emails = [f"consent{n}@example.com" for n in range(3)]
+    profiles = [
+        {
+            "type": "profile",
+            "attributes": {
+                "email": email,
+                "subscriptions": {"email": {"marketing": {"consent": "SUBSCRIBED"}}},
+            },
+        }
+        for email in emails
+    ]
+    sdk.Profiles.bulk_subscribe_profiles(
+        {
+            "data": {
+                "type": "profile-subscription-bulk-create-job",
+                "attributes": {"profiles": {"data": profiles}},
+                "relationships": {"list": {"data": {"type": "list", "id": "Sub001"}}},
+            }
+        }
+    )
+    deadline = time.monotonic() + 10
+    while sandbox_server.admin.stats()["subscriptions_pending"] and time.monotonic() < deadline:
+        time.sleep(0.01)
+    quoted = ",".join(f'"{email}"' for email in emails)
+    page = as_dict(
+        sdk.Profiles.get_profiles(
+            filter=f"any(email,[{quoted}])", additional_fields_profile=["subscriptions"]
+        )
+    )
+    consents = {
+        p["attributes"]["email"]: p["attributes"]["subscriptions"]["email"]["marketing"]["consent"]
+        for p in page["data"]
+    }
+    assert consents == dict.fromkeys(emails, "SUBSCRIBED")
+    assert sandbox_server.admin.members("Sub001") == set(emails)

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from reconciler.sandbox import emails as emails_module
 from reconciler.sandbox.clock import VirtualClock, iso_from_us, us_from_datetime, whole_seconds
-from reconciler.sandbox.filters import Condition, as_datetime, parse_filter
+from reconciler.sandbox.filters import Condition, Unquoted, as_datetime, parse_filter
 from reconciler.sandbox.ids import ProfileIdCodec, new_list_id
 from reconciler.sandbox.jsonapi import ApiError, decode_cursor, encode_cursor
 from reconciler.sandbox.members import MemberList, MemberQuery
@@ -54,7 +54,9 @@ def test_filter_forms() -> None:
 )
 def test_filter_datetimes_in_the_documented_forms(text: str) -> None:
     """developers.klaviyo.com: "Acceptable date and timestamp formats" and "Datetimes"."""
-    assert as_datetime(text, "joined_group_at").year in (2018, 2023)
+    assert as_datetime(Unquoted(text), "joined_group_at").year in (2018, 2023)
+    with pytest.raises(ApiError, match="unquoted"):  # quoted, a date-time is an invalid filter
+        as_datetime(text, "joined_group_at")
 
 
 @pytest.mark.parametrize(
@@ -69,7 +71,7 @@ def test_filter_datetimes_in_the_documented_forms(text: str) -> None:
 )
 def test_other_filter_datetimes_are_a_400_naming_the_parameter(text: str) -> None:
     with pytest.raises(ApiError) as caught:
-        as_datetime(text, "joined_group_at")
+        as_datetime(Unquoted(text), "joined_group_at")
     error = caught.value.errors[0]
     assert caught.value.status == 400 and error["source"] == {"parameter": "filter"}
     assert "joined_group_at" in error["detail"]

@@ -63,3 +63,12 @@ def test_long_line_finds_the_first_physical_line_over_the_limit(tmp_path: Path) 
     assert long_line(path) == 4
     path.write_bytes(b"a\n" * 3 + b"b" * MAX_ROW_BYTES + b"\nc")
     assert long_line(path) is None
+
+
+def test_a_json_lines_object_over_duckdbs_limit_fails_the_read(tmp_path: Path) -> None:
+    big = '{"email": "last@example.com", "note": "' + "y" * 17_000_000 + '"}'
+    (tmp_path / "p.jsonl").write_text('{"email": "a@example.com", "note": "x"}\n' + big)
+    with pytest.raises(SourceError) as caught:
+        _read(tmp_path, "p.jsonl")
+    assert "maximum_object_size" in str(caught.value) and "p.jsonl" in str(caught.value)
+    assert "last@example.com" not in str(caught.value)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import time
 import uuid
 from decimal import Decimal
 
@@ -118,12 +117,11 @@ def test_arrow_and_python_trim_the_same_whitespace() -> None:
     assert arrow == python
 
 
-def test_a_million_clean_emails_normalise_fast() -> None:
+def test_a_million_clean_emails_normalise() -> None:
+    # how fast is measured by the benchmarks (tests/benchmarks), never by a timed unit test
     values = pa.array([f"User{i}@Example{i % 97}.com" for i in range(1_000_000)])
-    started = time.perf_counter()
     got = normalise_array(values)
-    assert time.perf_counter() - started < 2.0
-    assert got[10].as_py() == "user10@example10.com"
+    assert got.null_count == 0 and got[10].as_py() == "user10@example10.com"
 
 
 def test_non_string_columns_become_text() -> None:

@@ -36,7 +36,7 @@ def test_runs_empty(state_url: str) -> None:
 
 def test_runs_table_and_filters(backend: SqlStateBackend, state_url: str) -> None:
     first, second = journal(backend)
-    result = CliRunner().invoke(cli, ["runs", "--state", state_url])
+    result = CliRunner().invoke(cli, ["runs", "--wide", "--state", state_url])
     assert result.exit_code == 0, result.output
     assert first[:8] in result.output and second[:8] in result.output
     assert "vip-to-klaviyo -> LIST0: +5 -1 !0 succeeded" in result.output

@@ -17,7 +17,9 @@ from reconciler.engine.stages.context import (
     StageContext,
 )
 from reconciler.engine.stages.imports import SubmitImports
+from reconciler.engine.stages.remembering import RememberSent
 from reconciler.engine.stages.removals import RemoveMembers
+from reconciler.engine.stages.subscribing import SubscribeProfiles
 from reconciler.engine.stages.waiting import WaitForImports
 from reconciler.plan.model import ExportPlan
 
@@ -45,8 +47,16 @@ def build_stages(plan: ExportPlan) -> list[Stage]:
     stages: list[Stage] = []
     if plan.add:
         stages.append(SubmitImports())
+    if plan.update:
+        stages.append(SubmitImports(name="import-update", kind="update"))
     if plan.remove_ids:
         stages.append(RemoveMembers())
     if plan.add:
         stages.append(WaitForImports())
+    if plan.update:
+        stages.append(WaitForImports(name="wait-update", kind="update"))
+    if plan.subscribe:
+        stages.append(SubscribeProfiles())
+    if plan.field_keys or plan.subscribe or plan.already_subscribed:
+        stages.append(RememberSent())
     return stages

@@ -16,6 +16,7 @@ from reconciler.values import DestinationFacts, ImportFailure
 
 T = TypeVar("T")
 ADD_TASK = "add"  # the progress task of the imports: submitted, then completed by the jobs
+UPDATE_TASK = "update"  # the same for the imports that re-send changed fields
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,8 @@ class ExportOutcome:
     list_id: str
     added: int = 0
     removed: int = 0
+    updated: int = 0
+    subscribed: int = 0
     failed: int = 0
     failures: list[str] = field(default_factory=list)
     job_ids: tuple[str, ...] = ()
@@ -60,7 +63,8 @@ class ExportOutcome:
 @dataclass
 class StageContext:
     """One export's apply in progress: every stage reads the plan and writes its part of
-    ``outcome`` (and of ``rejected``, the profiles refused before any job ran)."""
+    ``outcome`` (and of ``rejected``, the profiles refused before any job ran; ``update_*``:
+    the same for the stage that re-sends changed fields)."""
 
     destination: Destination
     plan: ExportPlan
@@ -71,6 +75,11 @@ class StageContext:
     slicing: Slicing
     outcome: ExportOutcome
     rejected: list[ImportFailure] = field(default_factory=list)
+    update_rejected: list[ImportFailure] = field(default_factory=list)
+    add_jobs: tuple[str, ...] = ()  # the jobs of each import kind (outcome.job_ids: all)
+    update_jobs: tuple[str, ...] = ()
+    failed_emails: set[str] = field(default_factory=set)  # refused by the destination
+    subscribed: list[str] = field(default_factory=list)  # subscribed by this apply
 
     def task(self, label: str) -> str:
         """The name of this export's progress task ``label`` (``newsletter: add``)."""

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 
 from reconciler.emails import mask_email
 from reconciler.engine.progress import Progress
-from reconciler.engine.stages.context import ADD_TASK, ExportOutcome, StageContext
+from reconciler.engine.stages.context import ADD_TASK, UPDATE_TASK, ExportOutcome, StageContext
 from reconciler.outcomes import Outcome
 from reconciler.values import ImportFailure, JobResult, JobStatus
 
@@ -16,22 +17,43 @@ FAILURE_SAMPLES = 10
 
 @dataclass
 class WaitForImports:
-    """Records ``added``, ``failed`` and masked failure samples; the jobs stop being pending.
-    A stop while waiting leaves the unfinished jobs pending in the state."""
+    """Records ``added`` (``updated`` for kind "update"), ``failed`` and masked failure
+    samples; the jobs stop being pending. A stop while waiting leaves the unfinished jobs
+    pending in the state."""
 
     name: str = "wait"
+    kind: Literal["add", "update"] = "add"
 
     async def run(self, ctx: StageContext) -> None:
         outcome = ctx.outcome
-        if not outcome.job_ids and not ctx.rejected:
+        jobs = ctx.add_jobs if self.kind == "add" else ctx.update_jobs
+        rejected = ctx.rejected if self.kind == "add" else ctx.update_rejected
+        if not jobs and not rejected:
             return
-        waiting = ctx.destination.wait(outcome.job_ids, _advancer(ctx.task(ADD_TASK), ctx.progress))
+        label = ADD_TASK if self.kind == "add" else UPDATE_TASK
+        waiting = ctx.destination.wait(jobs, _advancer(ctx.task(label), ctx.progress))
         results = await ctx.stop.race(waiting)
         if results is None:
             return
-        ctx.state.jobs.finish(outcome.job_ids)
-        outcome.pending_jobs = ()
-        _count(outcome, results, ctx.rejected)
+        ctx.state.jobs.finish(jobs)
+        outcome.pending_jobs = tuple(j for j in outcome.pending_jobs if j not in set(jobs))
+        ctx.failed_emails.update(f.email for r in results for f in r.errors)
+        ctx.failed_emails.update(f.email for f in rejected)
+        _count(outcome, results, rejected, self.kind)
+        if self.kind == "add":
+            _record_imported(ctx, results)
+
+
+def _record_imported(ctx: StageContext, results: list[JobResult]) -> None:
+    """The addresses the jobs added, for the next read to check they stayed (one that is
+    missing then left outside the reconciler). Nothing is recorded if a job did not complete
+    (which of its profiles it added cannot be known) or a stop cut the submission short."""
+    if ctx.stop.requested or any(r.status != "complete" for r in results):
+        return
+    refused = {f.email for r in results for f in r.errors} | {f.email for f in ctx.rejected}
+    added = [e for e in ctx.plan.add if e not in refused] if refused else list(ctx.plan.add)
+    plan = ctx.plan
+    ctx.state.departures.record_imported(plan.account, plan.list_id, ctx.run_id, added)
 
 
 def _advancer(task: str, progress: Progress) -> Callable[[JobStatus], None]:
@@ -45,11 +67,20 @@ def _advancer(task: str, progress: Progress) -> Callable[[JobStatus], None]:
     return on_progress
 
 
-def _count(outcome: ExportOutcome, results: list[JobResult], rejected: list[ImportFailure]) -> None:
+def _count(
+    outcome: ExportOutcome,
+    results: list[JobResult],
+    rejected: list[ImportFailure],
+    kind: Literal["add", "update"] = "add",
+) -> None:
     failures = [f for r in results for f in r.errors] + rejected
-    outcome.failed = sum(r.failed for r in results) + len(rejected)
-    outcome.added = sum(r.completed for r in results)
-    outcome.failures = [f"{mask_email(f.email)}: {f.reason}" for f in failures[:FAILURE_SAMPLES]]
+    outcome.failed += sum(r.failed for r in results) + len(rejected)
+    if kind == "add":
+        outcome.added = sum(r.completed for r in results)
+    else:
+        outcome.updated = sum(r.completed for r in results)
+    room = FAILURE_SAMPLES - len(outcome.failures)
+    outcome.failures += [f"{mask_email(f.email)}: {f.reason}" for f in failures[: max(room, 0)]]
     bad_jobs = [r.job_id for r in results if r.status != "complete"]
     if bad_jobs:
         outcome.error = f"bulk import job(s) ended without completing: {', '.join(bad_jobs)}"

@@ -1,0 +1,109 @@
+"""Members who left a list outside the reconciler, so that they are not silently re-added.
+
+Klaviyo changes membership by itself: someone who unsubscribes from a campaign sent to the list
+is removed from it, a deleted profile leaves every list, a merge makes one address vanish, a
+user removes a list's suppressed profiles. The reconciler notices such a departure when a
+member it knew (one in the cached membership, or one it imported itself) is no longer in the
+list it reads, and records it here, per (account, list id, email), with how it was noticed:
+
+- ``left``: seen as a member by an earlier read, gone now;
+- ``not_kept``: imported by the reconciler, never seen as a member after.
+
+A departure ends when the address is a member again (it came back by itself, or a later
+policy re-added it: ``forget``). The plan names the departed who are still in the segment
+("left outside the reconciler") and does not re-add them. Holds email addresses (personal
+data), like the membership cache; the journal never does.
+
+``imported`` keeps the addresses each completed apply imported (one compressed blob per run:
+a first sync imports a million) until the next read of the list takes them: those missing
+from the list then become ``not_kept`` departures.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterable, Sequence
+
+from reconciler.state.database import Database, chunks, marks
+from reconciler.state.records import now
+
+LEFT = "left"
+NOT_KEPT = "not_kept"
+_KEY = "account = ? AND list_id = ?"
+
+
+class Departures:
+    """Departed members and the reconciler's own unconfirmed imports, per list."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def departed(self, account: str, list_id: str) -> set[str]:
+        rows = self._db.fetch(
+            f"SELECT email FROM reconciler_departures WHERE {_KEY}", (account, list_id)
+        )
+        return {row[0] for row in rows}
+
+    def how(self, account: str, list_id: str) -> dict[str, str]:
+        """Each departed address with how its departure was noticed (``left``/``not_kept``)."""
+        rows = self._db.fetch(
+            f"SELECT email, how FROM reconciler_departures WHERE {_KEY}", (account, list_id)
+        )
+        return {row[0]: row[1] for row in rows}
+
+    def imported(self, account: str, list_id: str) -> list[str]:
+        """Every address the reconciler's completed applies imported since the last read."""
+        rows = self._db.fetch(
+            f"SELECT emails FROM reconciler_imported WHERE {_KEY} ORDER BY imported_at",
+            (account, list_id),
+        )
+        found: list[str] = []
+        for (blob,) in rows:
+            text = zlib.decompress(bytes(blob)).decode("utf-8")
+            found.extend(text.split("\n") if text else [])
+        return found
+
+    def record_imported(
+        self, account: str, list_id: str, run_id: str, emails: Sequence[str]
+    ) -> None:
+        """Addresses an apply's import jobs added (to be checked by the next read)."""
+        if not emails:
+            return
+        blob = zlib.compress("\n".join(emails).encode("utf-8"), 1)
+        self._db.execute(
+            "INSERT INTO reconciler_imported (account, list_id, run_id, imported_at, emails) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (account, list_id, run_id) DO NOTHING",
+            (account, list_id, run_id, self._db.ts_in(now()), blob),
+        )
+
+    def record(self, account: str, list_id: str, emails: Iterable[str], how: str) -> None:
+        """Record departures (an address already recorded keeps its first record)."""
+        at = self._db.ts_in(now())
+        rows = [(account, list_id, email, at, how) for email in dict.fromkeys(emails)]
+        if rows:
+            self._db.executemany(
+                "INSERT INTO reconciler_departures (account, list_id, email, noticed_at, how) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (account, list_id, email) DO NOTHING",
+                rows,
+            )
+
+    def forget(self, account: str, list_id: str, emails: Sequence[str]) -> None:
+        """Drop the departures of ``emails``: they are members again."""
+        self._delete("reconciler_departures", account, list_id, emails)
+
+    def confirm_imported(self, account: str, list_id: str) -> None:
+        """The imports recorded so far were checked against a read: forget them."""
+        self._db.execute(f"DELETE FROM reconciler_imported WHERE {_KEY}", (account, list_id))
+
+    def drop(self, account: str, list_id: str) -> None:
+        with self._db.transaction():
+            for table in ("reconciler_departures", "reconciler_imported"):
+                self._db.execute(f"DELETE FROM {table} WHERE {_KEY}", (account, list_id))
+
+    def _delete(self, table: str, account: str, list_id: str, emails: Sequence[str]) -> None:
+        with self._db.transaction():
+            for part in chunks(list(dict.fromkeys(emails))):
+                self._db.execute(
+                    f"DELETE FROM {table} WHERE {_KEY} AND email IN ({marks(len(part))})",
+                    [account, list_id, *part],
+                )

@@ -1,0 +1,62 @@
+"""Departed members (issue 18): who left a list outside the reconciler, recorded per list, on
+SQLite and PostgreSQL; a version 3 state gains the tables by migration and keeps its data."""
+
+from __future__ import annotations
+
+import pytest
+
+from reconciler.state import SqlStateBackend, open_state, schema
+from reconciler.state.departures import LEFT, NOT_KEPT
+from tests.state.conftest import RawExecute
+
+
+def test_departures_are_kept_per_list_with_how_they_were_noticed(
+    backend: SqlStateBackend,
+) -> None:
+    ledger = backend.departures
+    ledger.record("acct", "L1", ["a@x.co", "b@x.co"], LEFT)
+    ledger.record("acct", "L1", ["b@x.co", "c@x.co"], NOT_KEPT)  # b keeps its first record
+    ledger.record("acct", "L2", ["a@x.co"], NOT_KEPT)
+    assert ledger.departed("acct", "L1") == {"a@x.co", "b@x.co", "c@x.co"}
+    assert ledger.how("acct", "L1") == {"a@x.co": LEFT, "b@x.co": LEFT, "c@x.co": NOT_KEPT}
+    assert ledger.departed("other", "L1") == set()
+    ledger.forget("acct", "L1", ["a@x.co", "zz@x.co"])
+    assert ledger.departed("acct", "L1") == {"b@x.co", "c@x.co"}
+    assert ledger.departed("acct", "L2") == {"a@x.co"}
+
+
+def test_unconfirmed_imports_are_kept_until_a_read_confirms_them(
+    backend: SqlStateBackend,
+) -> None:
+    ledger = backend.departures
+    ledger.record_imported("acct", "L1", "run1", ["a@x.co", "b@x.co"])
+    ledger.record_imported("acct", "L1", "run2", ["c@x.co"])
+    ledger.record_imported("acct", "L2", "run2", ["d@x.co"])
+    big = [f"i{i}@x.co" for i in range(100_000)]  # a first sync's imports: one blob
+    ledger.record_imported("acct", "L4", "run3", big)
+    assert ledger.imported("acct", "L1") == ["a@x.co", "b@x.co", "c@x.co"]
+    assert ledger.imported("acct", "L4") == big
+    ledger.confirm_imported("acct", "L1")
+    assert ledger.imported("acct", "L1") == []
+    assert ledger.imported("acct", "L2") == ["d@x.co"]
+    many = [f"m{i}@x.co" for i in range(1_234)]  # more than one IN (...) list
+    ledger.record("acct", "L3", many, LEFT)
+    ledger.forget("acct", "L3", many[:1_000])
+    assert ledger.departed("acct", "L3") == set(many[1_000:])
+    ledger.drop("acct", "L2")
+    assert ledger.imported("acct", "L2") == [] and ledger.departed("acct", "L2") == set()
+
+
+def test_a_version_3_state_gains_the_departure_tables(
+    state_url: str, raw: RawExecute, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with monkeypatch.context() as patch:
+        patch.setattr(schema, "MIGRATIONS", schema.MIGRATIONS[:3])
+        with open_state(state_url) as state:
+            state.jobs.record("acct", "L1", ["job1"], "run1")
+    with open_state(state_url) as state:
+        assert state.jobs.pending("acct", "L1") == ["job1"]
+        state.departures.record("acct", "L1", ["a@x.co"], LEFT)
+        assert state.departures.departed("acct", "L1") == {"a@x.co"}
+    versions = raw("SELECT version FROM reconciler_schema_version ORDER BY version")
+    assert [tuple(v) for v in versions] == [(1,), (2,), (3,), (4,)]
