@@ -6,11 +6,11 @@ round trip, far below the L tier's 75 pages/s. The reader therefore
 1. reads the first page sorted by ``joined_group_at`` (a small list ends here), then the first
    page sorted by ``-joined_group_at``: one segment spanning the list, read from both ends;
 2. keeps enough cursor chains going for the measured round trip (the endpoint's burst rate
-   times the latency, at most ``workers``): while fewer run, it splits the segment with the
-   widest unread span of time (if it likely holds more than a page) in the middle of that span,
-   which adds two chains (see :mod:`reconciler.klaviyo.ranges`). Splits follow the pages as
-   they arrive: a burst of members who joined together is soon one segment of its own, read
-   from both of its ends, and the time between bursts is skipped by the filters.
+   times the latency; at least 16, at most ``workers``): while fewer run, it splits the segment
+   with the widest unread span of time (if it likely holds more than a page) in the middle of
+   that span, which adds two chains (see :mod:`reconciler.klaviyo.ranges`). Splits follow the
+   pages as they arrive: a burst of members who joined together is soon one segment of its
+   own, read from both of its ends, and the time between bursts is skipped by the filters.
 
 Members who share one timestamp cannot be split apart by a filter: they are read by the two
 chains of their segment, one from each end, so ``n`` such members take at least ``n / 200``
