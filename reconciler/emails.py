@@ -110,12 +110,19 @@ def rejected_form(raw: object) -> str | None:
 # stars: ``jane@x.com`` -> ``j***@x.com`` (1-4), ``alice@x.com`` -> ``a***e@x.com`` (5-8),
 # ``christopher@x.com`` -> ``c****r@x.com`` (9-16), 17 or more -> ``a*****z@x.com``.
 _CLASSES = ((4, 3), (8, 3), (16, 4))
-_MASKED_LOCAL = re.compile(r"[^*]\*{3,5}[^*]?|\**")
-# In free text: a quoted local part, or a run of characters no address syntax separates, then
-# '@' and a domain (any script, xn-- labels, no dot needed: ``jane@localhost``) or an IP literal.
-_LOCAL_IN_TEXT = r'(?:"(?:[^"\\\r\n]|\\.)*"|(?<![^\s@"(),:;<>\[\]\\])[^\s@"(),:;<>\[\]\\]+)'
-_DOMAIN_IN_TEXT = r"(?:\[[^\]\s@]*\]|[\w-]+(?:\.[\w-]+)*)"
-_EMAIL_IN_TEXT = re.compile(f"{_LOCAL_IN_TEXT}@{_DOMAIN_IN_TEXT}")
+_MASKED_LOCAL = re.compile(r".\*{3,5}[^*]?|\**")
+# In free text: an address is a quoted local part then '@' and a domain, or found inside a
+# token (a run of characters no address syntax separates) holding '@': each '@' there is an
+# address whose local part is what precedes it (back to the token's start or the previous
+# address's domain) and whose domain is what follows (any script, xn-- labels, no dot needed:
+# ``jane@localhost``, or an IP literal). Tokens are found in one linear pass.
+_LITERAL = r"\[[^\]\s@]*\]"
+_DOMAIN = rf"(?:{_LITERAL}|[\w-]+(?:\.[\w-]+)*)"
+_DOMAIN_AT_START = re.compile(_DOMAIN)
+_LITERAL_AT_START = re.compile(_LITERAL)
+_QUOTED_ADDRESS = re.compile(r'"(?:[^"\\\r\n]|\\.)*"@' + _DOMAIN)
+_TOKEN_CHAR = r'[^\s"(),:;<>\[\]\\]'
+_TOKEN_WITH_AT = re.compile(rf"(?<!{_TOKEN_CHAR})(?={_TOKEN_CHAR}*@)(?:@{_LITERAL}|{_TOKEN_CHAR})+")
 _QUOTES = "'`/"  # not part of an address when they lead a token (quotes, a URL's //)
 # Phone numbers: +E.164 (separators allowed), North American 3-3-4 with separators or
 # parentheses, and national forms with a trunk 0; digit counts are checked in _mask_phone.
@@ -153,21 +160,38 @@ def mask_text(text: str) -> str:
     Over-masking is preferred to a leak: anything shaped like ``local@domain`` is masked, and
     what is already masked stays as it is.
     """
-    return _PHONE_IN_TEXT.sub(_mask_phone, _EMAIL_IN_TEXT.sub(_mask_match, text))
+    text = _QUOTED_ADDRESS.sub(lambda m: mask_email(m.group(0)), text)
+    text = _TOKEN_WITH_AT.sub(lambda m: _mask_token(m.group(0)), text)
+    return _PHONE_IN_TEXT.sub(_mask_phone, text)
 
 
 # The name the source readers use for the same function.
 mask_emails_in = mask_text
 
 
-def _mask_match(match: re.Match[str]) -> str:
-    token = match.group(0)
-    local, _, domain = token.rpartition("@")
+def _mask_token(token: str) -> str:
+    """Every address in ``token`` masked: ``a@x.com/b@y.org`` holds two."""
+    parts = token.split("@")
+    out, local = [], parts[0]
+    for part in parts[1:]:
+        if not local:  # no address ends here: what follows is the next one's local part
+            literal = _LITERAL_AT_START.match(part)  # (an IP literal belongs to no address)
+            skip = literal.end() if literal else 0
+            out.append("@" + part[:skip])
+            local = part[skip:]
+            continue
+        found = _DOMAIN_AT_START.match(part)
+        domain = found.group(0) if found else ""
+        out.append(_mask_pair(local, domain))
+        local = part[len(domain) :]
+    out.append(local)
+    return "".join(out)
+
+
+def _mask_pair(local: str, domain: str) -> str:
     lead = len(local) - len(local.lstrip(_QUOTES))
-    if lead == len(local):
-        return token  # only quote marks before '@': nothing of an address to hide
-    if _MASKED_LOCAL.fullmatch(local[lead:]):
-        return token
+    if not domain or lead == len(local) or _MASKED_LOCAL.fullmatch(local[lead:]):
+        return f"{local}@{domain}"  # nothing of an address to hide, or masked already
     return local[:lead] + mask_email(f"{local[lead:]}@{domain}")
 
 

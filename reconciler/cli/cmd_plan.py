@@ -57,6 +57,12 @@ def exit_code_for(plan: Plan, detailed: bool) -> int:
     "--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes, 0 when none."
 )
 @click.option(
+    "--readd-departed",
+    is_flag=True,
+    help="Show what external_removals: readd would do: members who left a list outside the "
+    "reconciler are planned as adds again (once).",
+)
+@click.option(
     "--base",
     "base_ref",
     default=None,

@@ -38,6 +38,7 @@ def run_options_from(config_dir: Path, state_url: str | None, **values: Any) -> 
         exports=tuple(values.get("exports") or ()),
         force=bool(values.get("force")),
         refresh=bool(values.get("refresh")),
+        readd_departed=bool(values.get("readd_departed")),
         base_url=values.get("base_url"),
         time_scale=float(values.get("time_scale") or 1.0),
         state_url=state_url,

@@ -11,6 +11,7 @@ class RunOptions:
     config_dir: Path = Path("exports")
     exports: tuple[str, ...] = ()
     force: bool = False
+    readd_departed: bool = False  # plan as if every export said external_removals: readd
     refresh: bool = False
     base_url: str | None = None
     time_scale: float = 1.0

@@ -155,6 +155,8 @@ async def _plan_export(
         force=options.force,
         sent=sent,
         decisions=decisions,
+        readded=_readded(state, conn.account, export.list_id, current.departed),
+        readd_departed=options.readd_departed,
     )
     if gone:
         plan = plan.model_copy(update={"notes": (*plan.notes, gone_note(gone))})
@@ -209,6 +211,17 @@ async def settle_running_jobs(
     if settled.finished:
         state.jobs.finish(settled.finished)
     return settled.gone
+
+
+def _readded(
+    state: StateBackend, account: str, list_id: str, departed: frozenset[str]
+) -> frozenset[str]:
+    """The departed who were re-added once before (``external_removals: readd``)."""
+    return (
+        frozenset(state.departures.readded(account, list_id)) & departed
+        if departed
+        else frozenset()
+    )
 
 
 def gone_note(job_ids: tuple[str, ...]) -> str:

@@ -37,12 +37,12 @@ from reconciler.klaviyo.facts import PAGE_SIZE
 from reconciler.klaviyo.jsonapi import data_list, document, filter_time, next_link
 from reconciler.klaviyo.models import ListMembers
 from reconciler.klaviyo.ranges import (
+    MS,
     NEG,
     POS,
     Chain,
     Rows,
     Segment,
-    after_only,
     parse_rows,
     whole_list,
 )
@@ -75,7 +75,11 @@ class MemberReader:
         self._sender = sender
         self._base_url = base_url
         self._path = GET_LIST_PROFILES.path(id=list_id)
-        self._after = joined_after
+        # an incremental read starts at the first whole millisecond after ``joined_after``: a
+        # member who joined later in that millisecond is missed here, and the plan's count
+        # check then falls back to a full read; re-reading that millisecond's members every
+        # time (a bulk import's thousands share one) would cost more
+        self._from_us = None if joined_after is None else joined_after - joined_after % MS + MS
         self._on_page = on_page
         self._workers = max(2, workers)
         self._burst_rate = burst_rate
@@ -88,7 +92,7 @@ class MemberReader:
         self._no_email: dict[str, int] = {}  # profile id -> joined_at (µs), first seen kept
 
     async def read(self) -> ListMembers:
-        first = whole_list(self._after)
+        first = whole_list(self._from_us)
         for chain in (first.up, first.down):  # one after the other: a small list ends at once
             await self._step(chain)
             if first.done:
@@ -136,8 +140,6 @@ class MemberReader:
         before = chain.position
         following = next_link(body, self._base_url)
         rows = parse_rows(data_list(body))
-        if self._after is not None and not chain.descending and chain.lo is None:
-            rows = after_only(rows, self._after)
         kept, finished = chain.accept(rows, segment.partner(chain), following is not None)
         chain.next_url = None if finished else following
         if kept and NEG < before < POS:
@@ -195,9 +197,8 @@ class MemberReader:
         # cut off by its limit or its partner's position
         if chain.lo is not None:
             conditions.append(f"greater-or-equal(joined_group_at,{filter_time(chain.lo)})")
-        elif self._after is not None:
-            after = filter_time(self._after)  # rounded down: after_only drops the few extra
-            conditions.append(f"greater-than(joined_group_at,{after})")
+        elif self._from_us is not None:
+            conditions.append(f"greater-or-equal(joined_group_at,{filter_time(self._from_us)})")
         if chain.hi is not None:
             conditions.append(f"less-than(joined_group_at,{filter_time(chain.hi, round_up=True)})")
         params: dict[str, str | int] = {

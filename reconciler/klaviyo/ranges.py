@@ -172,19 +172,8 @@ def _cut(low: int, high: int) -> int | None:
     return cut if cut <= high else None
 
 
-def whole_list(joined_after: int | None = None) -> Segment:
-    """The first segment: both chains over the whole list (or the members who joined after
-    ``joined_after``), not yet started."""
-    bottom = NEG if joined_after is None else joined_after + 1
+def whole_list(start: int | None = None) -> Segment:
+    """The first segment: both chains over the whole list (or the members who joined at or
+    after ``start``), not yet started."""
+    bottom = NEG if start is None else start
     return Segment(Chain(False, None, None, POS, bottom), Chain(True, None, None, bottom, POS))
-
-
-def after_only(rows: Rows, joined_after: int) -> Rows:
-    """An ascending page without its members who joined at or before ``joined_after`` (a
-    filter to the millisecond lets a few in)."""
-    skip = 0
-    while skip < len(rows) and rows.joined[skip] <= joined_after:
-        skip += 1
-    if not skip:
-        return rows
-    return Rows(rows.ids[skip:], rows.joined[skip:], rows.emails[skip:])

@@ -2,35 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Protocol
-
 from reconciler.outcomes import Outcome
 from reconciler.plan.model import ExportPlan
+from reconciler.state.protocol import RunJournal
 
 # outcomes after which the reconciler has changed (or checked) the list's membership
 MANAGED = frozenset({Outcome.SUCCEEDED, Outcome.PARTIAL, Outcome.UNCHANGED, Outcome.INTERRUPTED})
 RECENT_RUNS = 200
-
-
-class ExportRecordLike(Protocol):
-    @property
-    def list_id(self) -> str: ...
-    @property
-    def outcome(self) -> str: ...
-
-
-class RunRecordLike(Protocol):
-    @property
-    def exports(self) -> Sequence[ExportRecordLike]: ...
-
-
-class RunJournal(Protocol):
-    """What this needs from the state backend (``StateBackend`` satisfies it)."""
-
-    def list_runs(
-        self, *, export: str | None = None, limit: int = 50
-    ) -> Sequence[RunRecordLike]: ...
 
 
 def managed_before(journal: RunJournal, export: str, list_id: str) -> bool:

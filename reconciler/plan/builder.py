@@ -67,20 +67,32 @@ def build_export_plan(
     force: bool = False,
     sent: pa.Table | None = None,
     decisions: Decisions | None = None,
+    readded: frozenset[str] = frozenset(),
+    readd_departed: bool = False,
 ) -> ExportPlan:
     """The difference between ``segment`` and ``current``, with guards and an estimate.
 
     ``sent``: what the state says was last sent per member (field digests, subscriptions);
     ``decisions``: the subscriptions the plan makes (see :mod:`reconciler.plan.subscriptions`).
     Members who left the list outside the reconciler (``current.departed``) are not added
-    again: the plan names them ("left outside the reconciler") instead.
+    again: the plan names them ("left outside the reconciler") instead; with
+    ``external_removals: readd`` (or ``readd_departed``) they are added again, once: those in
+    ``readded`` (re-added before, and gone again) stay out.
     """
     desired = string_array(segment.emails if segment.email_array is None else segment.email_array)
     members = current.members
     missing_mask = missing_from(desired, members.emails)
     missing = sorted(desired.filter(missing_mask).to_pylist())
     left = [e for e in missing if e in current.departed] if current.departed else []
-    add = [e for e in missing if e not in current.departed] if left else missing
+    readd: list[str] = []
+    if left and (readd_departed or export.external_removals == "readd"):
+        readd = [e for e in left if e not in readded]  # once: one who left again stays out
+        left = [e for e in left if e in readded]
+    add = (
+        [e for e in missing if e not in current.departed or e in set(readd)]
+        if left or readd
+        else missing
+    )
     updates = field_updates(
         desired,
         _digests(segment, desired),
@@ -139,6 +151,7 @@ def build_export_plan(
         ),
         incremental=current.incremental,
         left_outside=len(left),
+        readd=tuple(readd),
         left_outside_samples=tuple(mask_email(e) for e in left[:LEFT_SAMPLES]),
         notes=(),
         error=None,

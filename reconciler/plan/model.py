@@ -75,6 +75,7 @@ class ExportPlan(Frozen):
     incremental: bool = False
     # segment members who left the list outside the reconciler (not re-added): count, masked
     left_outside: int = 0
+    readd: tuple[str, ...] = ()  # of ``add``: members who left outside, re-added (once)
     left_outside_samples: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     error: str | None = None

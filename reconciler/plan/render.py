@@ -52,6 +52,7 @@ def export_summary(e: ExportPlan) -> dict[str, object]:
         "forced": e.forced_guards,
         "incremental": e.incremental,
         "left_outside": e.left_outside,
+        "readd": len(e.readd),
         "left_outside_samples": list(e.left_outside_samples),
         "notes": list(e.notes),
         "estimate": {"calls": e.estimate.calls, "seconds": e.estimate.seconds},
@@ -139,6 +140,11 @@ def _text_export(e: ExportPlan, style: Style) -> list[str]:
     lines.extend(f"  {line}" for line in marketing_lines(e))
     if e.left_outside:
         lines.append(style(f"  {left_outside_line(e)}", fg="yellow"))
+    if e.readd:
+        lines.append(
+            f"  {len(e.readd):,} of the adds left the list outside the reconciler and are "
+            f"re-added once (external_removals: readd): e.g. {', '.join(samples(e.readd))}"
+        )
     if e.kept_invalid:
         lines.append(
             style(

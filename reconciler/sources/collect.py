@@ -37,9 +37,9 @@ class FieldMap:
     email: str
     attributes: dict[str, str] = field(default_factory=dict)  # Klaviyo attribute -> column
     properties: dict[str, str] = field(default_factory=dict)  # custom property -> column
+    phone_region: str | None = None  # default region of phone numbers without country code
     consent: str | None = None  # column true for rows that consented (subscribe:)
     consented_at: str | None = None  # column with the moment of consent
-    phone_region: str | None = None  # default region of phone numbers without country code
 
     def extra_columns(self) -> list[str]:
         wanted = [*self.attributes.values(), *self.properties.values()]
@@ -82,7 +82,9 @@ class SegmentCollector:
         self._emails: list[pa.Array] = []
         self._rejected: list[pa.Array] = []
         self._columns = {c: ColumnStore() for c in fields.extra_columns()}
-        self._phone = fields.attributes.get("phone_number")
+        # Phone numbers are normalised for an export with a default_region; without one they
+        # go as they are (Klaviyo refuses a number that is not E.164, reported per profile).
+        self._phone = fields.attributes.get("phone_number") if fields.phone_region else None
         self.invalid_phones = 0
         self.invalid_phone_samples: list[str] = []
 

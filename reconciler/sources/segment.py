@@ -132,9 +132,9 @@ def export_fields(export: Export, segment: str, source: str, columns: Sequence[s
         email=found["fields.email"],
         attributes={k: found[f"fields.{k}"] for k in export.fields.attribute_columns()},
         properties={k: found[f"fields.properties.{k}"] for k in export.fields.properties},
+        phone_region=export.default_region,
         consent=found.get("subscribe.consent_column"),
         consented_at=found.get("subscribe.consented_at_column"),
-        phone_region=export.default_region,
     )
 
 

@@ -7,7 +7,10 @@ member it knew (one in the cached membership, or one it imported itself) is no l
 list it reads, and records it here, per (account, list id, email), with how it was noticed:
 
 - ``left``: seen as a member by an earlier read, gone now;
-- ``not_kept``: imported by the reconciler, never seen as a member after.
+- ``not_kept``: imported by the reconciler, never seen as a member after;
+- ``readded``: re-added once by an export with ``external_removals: readd``. This record stays
+  while the address is a member again, so that if Klaviyo removes it once more it is reported,
+  not re-added run after run (no flapping).
 
 A departure ends when the address is a member again (it came back by itself, or a later
 policy re-added it: ``forget``). The plan names the departed who are still in the segment
@@ -29,6 +32,7 @@ from reconciler.state.records import now
 
 LEFT = "left"
 NOT_KEPT = "not_kept"
+READDED = "readded"  # re-added once by ``external_removals: readd``: never re-added again
 _KEY = "account = ? AND list_id = ?"
 
 
@@ -88,8 +92,33 @@ class Departures:
             )
 
     def forget(self, account: str, list_id: str, emails: Sequence[str]) -> None:
-        """Drop the departures of ``emails``: they are members again."""
-        self._delete("reconciler_departures", account, list_id, emails)
+        """Drop the departures of ``emails``: they are members again (a ``readded`` record
+        stays: it remembers the one re-add)."""
+        self._delete("reconciler_departures", account, list_id, emails, keep=READDED)
+
+    def readded(self, account: str, list_id: str) -> set[str]:
+        """The addresses re-added once by ``external_removals: readd``."""
+        rows = self._db.fetch(
+            f"SELECT email FROM reconciler_departures WHERE {_KEY} AND how = ?",
+            (account, list_id, READDED),
+        )
+        return {row[0] for row in rows}
+
+    def mark_readded(self, account: str, list_id: str, emails: Sequence[str]) -> None:
+        """``emails`` were re-added: should they leave again, they stay out."""
+        at = self._db.ts_in(now())
+        with self._db.transaction():
+            for part in chunks(list(dict.fromkeys(emails))):
+                self._db.execute(
+                    f"DELETE FROM reconciler_departures WHERE {_KEY} "
+                    f"AND email IN ({marks(len(part))})",
+                    [account, list_id, *part],
+                )
+                self._db.executemany(
+                    "INSERT INTO reconciler_departures (account, list_id, email, noticed_at, how) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    [(account, list_id, email, at, READDED) for email in part],
+                )
 
     def confirm_imported(self, account: str, list_id: str) -> None:
         """The imports recorded so far were checked against a read: forget them."""
@@ -100,10 +129,13 @@ class Departures:
             for table in ("reconciler_departures", "reconciler_imported"):
                 self._db.execute(f"DELETE FROM {table} WHERE {_KEY}", (account, list_id))
 
-    def _delete(self, table: str, account: str, list_id: str, emails: Sequence[str]) -> None:
+    def _delete(
+        self, table: str, account: str, list_id: str, emails: Sequence[str], *, keep: str = ""
+    ) -> None:
+        spare = " AND how <> ?" if keep else ""
         with self._db.transaction():
             for part in chunks(list(dict.fromkeys(emails))):
                 self._db.execute(
-                    f"DELETE FROM {table} WHERE {_KEY} AND email IN ({marks(len(part))})",
-                    [account, list_id, *part],
+                    f"DELETE FROM {table} WHERE {_KEY} AND email IN ({marks(len(part))}){spare}",
+                    [account, list_id, *part, *([keep] if keep else [])],
                 )

@@ -22,6 +22,18 @@ from tests.faults.conftest import fault_sandbox, rig  # noqa: F401 (fixtures of 
 KEY_ENV = "ADOPTION_KLAVIYO_KEY"
 
 
+def export(name: str, segment: str, list_id: str, **settings: Any) -> dict[str, Any]:
+    return {
+        "kind": "Export",
+        "name": name,
+        "segment": segment,
+        "connection": "klaviyo",
+        "list_id": list_id,
+        "fields": {"email": "email"},
+        **settings,
+    }
+
+
 def addresses(prefix: str, count: int, start: int = 0) -> list[str]:
     return [f"{prefix}.{i}@example.com" for i in range(start, start + count)]
 

@@ -12,20 +12,8 @@ from reconciler.engine.applying import ApplyReport
 from reconciler.errors import ConfigError, StalePlanError
 from reconciler.notify import Delivery
 from reconciler.plan.model import Plan
-from tests.adoption.conftest import KEY_ENV, Repo, addresses
+from tests.adoption.conftest import KEY_ENV, Repo, addresses, export
 from tests.conftest import SANDBOX_KEY, SANDBOX_TIME_SCALE
-
-
-def export(name: str, segment: str, list_id: str, **settings: Any) -> dict[str, Any]:
-    return {
-        "kind": "Export",
-        "name": name,
-        "segment": segment,
-        "connection": "klaviyo",
-        "list_id": list_id,
-        "fields": {"email": "email"},
-        **settings,
-    }
 
 
 def settings(repo: Repo) -> dict[str, Any]:

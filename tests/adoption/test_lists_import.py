@@ -2,24 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import yaml
 
 from reconciler.config import validate_config
-from tests.adoption.conftest import Repo, addresses
-
-
-def export(name: str, segment: str, list_id: str, **settings: Any) -> dict[str, Any]:
-    return {
-        "kind": "Export",
-        "name": name,
-        "segment": segment,
-        "connection": "klaviyo",
-        "list_id": list_id,
-        "fields": {"email": "email"},
-        **settings,
-    }
+from tests.adoption.conftest import Repo, addresses, export
 
 
 def test_lists_reads_every_page_with_counts_and_targets(repo: Repo) -> None:

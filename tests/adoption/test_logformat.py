@@ -9,19 +9,7 @@ from typing import Any
 
 from reconciler.cli.logformat import JsonEvents, JsonLogHandler, JsonStderr
 from reconciler.emails import mask_email
-from tests.adoption.conftest import Repo, addresses
-
-
-def export(name: str, segment: str, list_id: str, **settings: Any) -> dict[str, Any]:
-    return {
-        "kind": "Export",
-        "name": name,
-        "segment": segment,
-        "connection": "klaviyo",
-        "list_id": list_id,
-        "fields": {"email": "email"},
-        **settings,
-    }
+from tests.adoption.conftest import Repo, addresses, export
 
 
 def events(stderr: str) -> list[dict[str, Any]]:

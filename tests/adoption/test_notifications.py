@@ -12,7 +12,7 @@ from reconciler.emails import mask_email
 from reconciler.models import Notification
 from reconciler.notify import ExportRun, RunSummary, build_message, events_of
 from reconciler.state import open_state
-from tests.adoption.conftest import Repo, addresses
+from tests.adoption.conftest import Repo, addresses, export
 from tests.adoption.receiver import Receiver, webhook_receiver
 from tests.conftest import SANDBOX_KEY
 
@@ -22,18 +22,6 @@ CI = {
     "GITHUB_REPOSITORY": "acme/exports",
     "GITHUB_RUN_ID": "4242",
 }
-
-
-def export(name: str, segment: str, list_id: str, **settings: Any) -> dict[str, Any]:
-    return {
-        "kind": "Export",
-        "name": name,
-        "segment": segment,
-        "connection": "klaviyo",
-        "list_id": list_id,
-        "fields": {"email": "email"},
-        **settings,
-    }
 
 
 def notification(**settings: Any) -> dict[str, Any]:

@@ -10,13 +10,12 @@ import subprocess
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from reconciler.emails import mask_email
 from reconciler.sandbox import SandboxServer
-from tests.adoption.conftest import Repo, addresses, lenient_config
+from tests.adoption.conftest import Repo, addresses, export, lenient_config
 
 AUTHOR = {
     "GIT_AUTHOR_NAME": "Jane Doe",
@@ -35,18 +34,6 @@ CHROMIUM_FLAGS = [
     "--hide-scrollbars",
     "--force-device-scale-factor=1",
 ]
-
-
-def export(name: str, segment: str, list_id: str, **settings: Any) -> dict[str, Any]:
-    return {
-        "kind": "Export",
-        "name": name,
-        "segment": segment,
-        "connection": "klaviyo",
-        "list_id": list_id,
-        "fields": {"email": "email"},
-        **settings,
-    }
 
 
 def git(root: Path, *args: str) -> None:

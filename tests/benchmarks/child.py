@@ -46,6 +46,7 @@ def _summary(plan: Plan | None) -> dict[str, Any]:
     return {
         "add": sum(len(e.add) for e in plan.exports),
         "remove": sum(len(e.remove) for e in plan.exports),
+        "update": sum(len(e.update) for e in plan.exports),
         "incremental": all(e.incremental for e in plan.exports),
         "errors": [e.error for e in plan.exports if e.error],
         "blocked": [e.name for e in plan.exports if e.blocked],
@@ -97,6 +98,7 @@ def do_apply(args: dict[str, Any]) -> dict[str, Any]:
         "outcomes": [o.outcome for o in report.outcomes],
         "added": sum(o.added for o in report.outcomes),
         "removed": sum(o.removed for o in report.outcomes),
+        "updated": sum(o.updated for o in report.outcomes),
         "failed": sum(o.failed for o in report.outcomes),
         **_summary(report.plan),
     }

@@ -215,3 +215,26 @@ def test_a_key_without_the_subscription_scope_is_told_which_scope_it_needs(
     assert applied.exit_code == 1
     assert "subscriptions:write" in applied.output
     assert "failed" in applied.output
+
+
+def test_a_german_number_arrives_in_e164_and_an_invalid_one_is_dropped(harness: Harness) -> None:
+    people = emails("tel", 2)
+    rows = [
+        {"email": people[0], "first_name": "Ann", "phone": "0151 2345678"},
+        {"email": people[1], "first_name": "Bob", "phone": "12"},
+    ]
+    harness.workspace.write_rows("tel", rows)
+    harness.workspace.add_export(
+        "tel",
+        "tel",
+        "TelL01",
+        default_region="DE",
+        fields={"email": "email", "first_name": "first_name", "phone_number": "phone"},
+    )
+    harness.workspace.write_config()
+    harness.server.admin.seed("TelL01", [])
+    applied = harness.run("apply", "--yes")
+    assert applied.exit_code == 0, applied.output  # the invalid number never fails the job
+    assert profile(harness, people[0])["attributes"]["phone_number"] == "+491512345678"
+    assert not profile(harness, people[1])["attributes"].get("phone_number")
+    assert harness.members("TelL01") == set(people)

@@ -16,7 +16,7 @@ FULL_EMAIL = re.compile(
     r'(?:"(?:[^"\\\r\n]|\\.)*"|[^\s@"(),:;<>\[\]\\]+)@(?:\[[^\]\s@]*\]|[\w-]+(?:\.[\w-]+)*)'
 )
 # What a masked address's local part looks like: "j***", "j***e", "j****e", "j*****e".
-MASKED_LOCAL = re.compile(r"[^*]\*{3,5}[^*]?|\**")
+MASKED_LOCAL = re.compile(r".\*{3,5}[^*]?|\**")
 # A phone number in E.164 form (separators allowed): masked ones keep only the last two digits.
 PHONE = re.compile(r"(?<![\w*+])\+\d(?:[\s.-]?\d){6,14}(?![\w*])")
 # Tables that may hold addresses by design (documented personal data).

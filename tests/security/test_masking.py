@@ -7,6 +7,8 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from reconciler.config.secrets import redact as config_redact
 from reconciler.emails import mask_email, mask_text
@@ -85,6 +87,33 @@ def test_the_scan_finds_every_planted_address(address: str) -> None:
     assert leaks(f"sent to {address} today", NO_KEY) == [address]
     assert leaks(f"value '{address}' refused", NO_KEY) == [address]
     assert leaks(mask_text(f"sent to {address} today"), NO_KEY) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["a.person@x.com/b.person@y.org", "jane.doe@example.com=bob.smith@example.org", "@-@zed.com"],
+)
+def test_addresses_inside_one_token_are_each_masked(text: str) -> None:
+    assert full_addresses(text)
+    assert full_addresses(mask_text(text)) == []
+    assert "person@" not in mask_text(text) and "bob.smith" not in mask_text(text)
+
+
+# Address syntax and delimiters, no digits (phone masking is tested apart).
+TEXTS = st.text(st.sampled_from(list("ab.Zé用@'\"`()<>[]:;,\\ /=+*-_\n")), max_size=30)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(TEXTS)
+def test_masked_text_never_holds_an_address_the_scan_sees(text: str) -> None:
+    assert full_addresses(mask_text(text)) == []
+
+
+@settings(max_examples=1500, deadline=None)
+@given(TEXTS)
+def test_the_scan_is_at_least_as_wide_as_the_masker(text: str) -> None:
+    if mask_text(text) != text:
+        assert full_addresses(text)
 
 
 def test_masking_is_stable_and_leaves_masked_text_alone() -> None:

@@ -79,6 +79,15 @@ def test_file_source_phones_become_e164_and_invalid_ones_are_dropped(tmp_path: P
     assert "2 phone numbers dropped" in text and "2345678" not in text
 
 
+def test_without_default_region_phones_go_as_they_are(tmp_path: Path) -> None:
+    (tmp_path / "p.csv").write_text(CSV)
+    exp = _export(region=None)
+    cfg = config([file_source("src", {"p": "p.csv"})], [segment("s", "src", table="p")], [exp])
+    data = read_segment(cfg, exp, tmp_path)
+    assert data.properties["a@example.com"] == {"phone_number": "0151 2345678"}
+    assert data.invalid_phones == 0
+
+
 def test_database_source_phones(tmp_path: Path) -> None:
     with sqlite3.connect(tmp_path / "crm.db") as db:
         db.execute("CREATE TABLE p (email TEXT, phone TEXT)")

@@ -54,6 +54,9 @@ def _record_imported(ctx: StageContext, results: list[JobResult]) -> None:
     added = [e for e in ctx.plan.add if e not in refused] if refused else list(ctx.plan.add)
     plan = ctx.plan
     ctx.state.departures.record_imported(plan.account, plan.list_id, ctx.run_id, added)
+    if plan.readd:
+        readded = [e for e in plan.readd if e not in refused]
+        ctx.state.departures.mark_readded(plan.account, plan.list_id, readded)
 
 
 def _advancer(task: str, progress: Progress) -> Callable[[JobStatus], None]:
