@@ -199,7 +199,8 @@ def test_apply_due_honours_schedules_from_the_journal(harness: Harness) -> None:
     assert "always -> Xk3Pq9: succeeded" in first.stdout
     second = harness.run("apply", "--yes", "--due")
     assert second.exit_code == 0
-    assert "yearly" not in second.stdout
+    assert "yearly -> " not in second.stdout  # not run, only named as skipped:
+    assert "yearly: skipped, not due (next due " in second.stdout
     assert "always -> Xk3Pq9: unchanged" in second.stdout
     on_demand = harness.run("apply", "--yes", "--export", "yearly")
     assert "yearly -> Y6nRLr: unchanged" in on_demand.stdout

@@ -54,7 +54,7 @@ def _guard_changed(rig: FaultRig) -> None:
 def test_change_between_plan_and_apply_makes_the_plan_stale(
     rig: FaultRig, tmp_path: Path, change: Change, why: str
 ) -> None:
-    rig.setup(keep=40, drop=10, new=20)
+    rig.setup(keep=40, drop=10, new=20, fields={"email": "email", "first_name": "first_name"})
     planfile = tmp_path / "plan.json"
     assert rig.harness.run("plan", "--out", str(planfile)).exit_code == 0
     change(rig)

@@ -30,7 +30,7 @@ def test_an_expired_pending_job_is_dropped_with_a_note_naming_it(tmp_path: Path)
         ws = harness.workspace
         harness.server.admin.seed("Exp001", emails("old", 3))
         ws.write_members("vip", emails("old", 3) + emails("new", 5))
-        ws.add_export("vip", "vip", "Exp001")
+        ws.add_export("vip", "vip", "Exp001", fields={"email": "email"})  # membership only
         ws.write_config()
         assert harness.run("apply", "--yes").exit_code == 0
         [(job_id,)] = sql(harness, "SELECT job_id FROM reconciler_jobs")

@@ -20,8 +20,17 @@ MASKED_LOCAL = re.compile(r".\*{3,5}[^*]?|\**")
 # A phone number in E.164 form (separators allowed): masked ones keep only the last two digits.
 PHONE = re.compile(r"(?<![\w*+])\+\d(?:[\s.-]?\d){6,14}(?![\w*])")
 # Tables that may hold addresses by design (documented personal data).
+# tables that hold addresses by design (personal data, like the membership cache; the state
+# file is 0600): the journal never does
 PERSONAL_TABLES = frozenset(
-    {"reconciler_membership", "reconciler_membership_snapshots", "reconciler_membership_changes"}
+    {
+        "reconciler_membership",
+        "reconciler_membership_snapshots",
+        "reconciler_membership_changes",
+        "reconciler_departures",
+        "reconciler_imported",
+        "reconciler_sent_profiles",
+    }
 )
 # Addresses that appear on purpose: who accepted consent in the test configuration, and the
 # operator running the apply (the journal's actor is git's user.email by design; not a profile).
