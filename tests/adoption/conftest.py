@@ -117,12 +117,9 @@ class Repo:
 
 
 def lenient_config() -> SandboxConfig:
-    """The shared sandbox, with the lenient join-time filters the member reader still needs
-    (issue 18: the client sends microseconds until its fix lands; the same pin as the shared
-    fixture of the sandbox branch). Drop this once the client rounds its filters."""
-    return SandboxConfig(
-        api_keys=(SANDBOX_KEY,), time_scale=SANDBOX_TIME_SCALE, datetime_filters="any-iso"
-    )
+    """The shared sandbox, as strict as Klaviyo about filter datetimes (the client sends
+    whole milliseconds)."""
+    return SandboxConfig(api_keys=(SANDBOX_KEY,), time_scale=SANDBOX_TIME_SCALE)
 
 
 @pytest.fixture
