@@ -32,6 +32,15 @@ class Rate:
 
 
 @dataclass(frozen=True)
+class ImportRate:
+    """Profiles per second a destination processes imports at: a low and a high figure, for
+    a destination that does not publish its rate (an assumption, stated as a range)."""
+
+    low: float
+    high: float
+
+
+@dataclass(frozen=True)
 class DestinationFacts:
     """What a destination declares about itself: the plan estimates calls and seconds from
     it, the stages size their slices by it."""
@@ -45,6 +54,7 @@ class DestinationFacts:
     subscribe_size: int = 1_000  # profiles per subscription job
     subscribe_rate: Rate | None = None  # the tier of subscription jobs (None: write_rate)
     lookup_size: int = 100  # profiles per subscription-state lookup
+    import_rate: ImportRate | None = None  # import processing (None: not counted)
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,10 +23,13 @@ class Frozen(BaseModel):
 
 
 class Estimate(Frozen):
-    """API calls an apply will make and the minimum seconds Klaviyo's rate tiers allow."""
+    """API calls an apply will make and how long it takes: ``seconds`` is the minimum Klaviyo's
+    rate tiers allow plus the import processing at the fastest assumed rate, ``seconds_high``
+    the same at the slowest (None: no import processing counted, e.g. nothing to import)."""
 
     calls: int
     seconds: float
+    seconds_high: float | None = None
 
 
 class GuardResult(Frozen):
