@@ -178,10 +178,14 @@ class JobResult:
 @dataclass(frozen=True, slots=True)
 class SettledJobs:
     """Import jobs a plan waited for: the ids now finished (``gone`` among them: the ones the
-    destination no longer knows, e.g. expired; what they did shows in the list read)."""
+    destination no longer knows, e.g. expired; what they did shows in the list read).
+    ``credited``: the finished jobs among those an earlier run left pending (not gone), and
+    ``completed`` the profiles they imported (the run that saw them finish credits them)."""
 
     finished: tuple[str, ...] = ()
     gone: tuple[str, ...] = ()
+    credited: tuple[str, ...] = ()
+    completed: int = 0
 
 
 @dataclass(frozen=True)

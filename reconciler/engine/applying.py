@@ -16,6 +16,7 @@ from reconciler.engine.executor import (
     DEFAULT_SLICING,
     ExportOutcome,
     Slicing,
+    credit_settled,
     execute_export,
     record_for,
 )
@@ -260,7 +261,7 @@ async def _execute(
 
     async def one(ep: ExportPlan) -> None:
         started = dt.datetime.now(dt.UTC)
-        outcome = await _execute_one(ep, opened, held, run)
+        outcome = credit_settled(ep, await _execute_one(ep, opened, held, run))
         run.report.outcomes.append(outcome)
         run.state.journal.record_export(run.report.run_id, record_for(ep, outcome, started))
 

@@ -82,6 +82,10 @@ class ExportPlan(Frozen):
     left_outside_samples: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     error: str | None = None
+    # import jobs an earlier (interrupted) run left pending, seen finished while planning:
+    # the profiles they imported, credited to the apply's ``added``, and their ids
+    credited: int = 0
+    credited_jobs: tuple[str, ...] = ()
     # fields kept current: members whose mapped values changed since they were last sent
     field_keys: tuple[str, ...] = ()  # the mapped field keys ("first_name", "properties.tier")
     update: tuple[str, ...] = ()
