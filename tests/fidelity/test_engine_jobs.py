@@ -33,7 +33,9 @@ def test_an_expired_pending_job_is_dropped_with_a_note_naming_it(tmp_path: Path)
         ws.add_export("vip", "vip", "Exp001", fields={"email": "email"})  # membership only
         ws.write_config()
         assert harness.run("apply", "--yes").exit_code == 0
-        [(job_id,)] = sql(harness, "SELECT job_id FROM reconciler_jobs")
+        jobs = sql(harness, "SELECT job_id FROM reconciler_jobs")
+        assert jobs, "the apply recorded its import job(s)"
+        job_id = jobs[0][0]
         # as if that apply had been interrupted while waiting: the job is still pending
         sql(harness, "UPDATE reconciler_jobs SET finished_at = NULL")
         time.sleep(31.0 / TIME_SCALE)
