@@ -38,10 +38,11 @@ def apply_estimate(imports: int, removes: int, facts: DestinationFacts) -> Estim
     rate = facts.import_rate
     if rate is None or imports == 0:
         return Estimate(calls=calls, seconds=max(submit, removal))
+    # tenths of a second: an estimate, and no long digit run for the masking to mistake
     return Estimate(
         calls=calls,
-        seconds=max(submit + imports / rate.high, removal),
-        seconds_high=max(submit + imports / rate.low, removal),
+        seconds=round(max(submit + imports / rate.high, removal), 1),
+        seconds_high=round(max(submit + imports / rate.low, removal), 1),
     )
 
 

@@ -18,16 +18,16 @@ def test_the_measured_import_falls_inside_the_estimated_range() -> None:
     assert est.calls == 10
     assert est.seconds_high is not None
     assert 0 < est.seconds < MEASURED_SECONDS < est.seconds_high
-    assert est.seconds == MEASURED_ADDS / IMPORT_RATE.high
-    assert est.seconds_high == MEASURED_ADDS / IMPORT_RATE.low
+    assert est.seconds == round(MEASURED_ADDS / IMPORT_RATE.high, 1)
+    assert est.seconds_high == round(MEASURED_ADDS / IMPORT_RATE.low, 1)
 
 
 def test_the_rate_tier_minimum_is_added_and_removals_alone_stay_a_minimum() -> None:
     est = apply_estimate(1_000_000, 0, FACTS)
     submit = fixed_window_seconds(100, FACTS.write_rate)
     assert (est.calls, submit) == (200, 9.0)
-    assert est.seconds == submit + 1_000_000 / IMPORT_RATE.high
-    assert est.seconds_high == submit + 1_000_000 / IMPORT_RATE.low
+    assert est.seconds == round(submit + 1_000_000 / IMPORT_RATE.high, 1)
+    assert est.seconds_high == round(submit + 1_000_000 / IMPORT_RATE.low, 1)
     removals = apply_estimate(0, 5_000, FACTS)
     assert removals == Estimate(calls=5, seconds=0.0)
     assert apply_estimate(0, 0, FACTS) == Estimate(calls=0, seconds=0.0)
@@ -41,6 +41,13 @@ def test_every_rendering_states_the_range() -> None:
     assert line in render_markdown(plan)
     shown = json.loads(render_json(plan))["exports"][0]["estimate"]
     assert shown == {"calls": 10, "seconds": est.seconds, "seconds_high": est.seconds_high}
+
+
+def test_a_tiny_import_renders_without_a_long_digit_run_in_json() -> None:
+    plan = plan_of(export_plan(adds=1, estimate=apply_estimate(2, 0, FACTS)))
+    shown = json.loads(render_json(plan))["exports"][0]["estimate"]
+    assert shown == {"calls": 2, "seconds": 0.0, "seconds_high": 0.0}
+    assert "about 0-1s" in render_text(plan)
 
 
 def test_a_plan_without_imports_keeps_the_minimum_wording() -> None:
