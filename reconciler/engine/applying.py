@@ -168,7 +168,14 @@ async def _apply(options: RunOptions, saved: Plan | None, run: _Run) -> None:
                 held = _lock_lists(exports, opened, state, locks, run, options)
             locked_out = broken | {name: error for name, error in held.items() if error}
             plan = await plan_exports(
-                config, exports, opened, options, state, skip=locked_out, progress=run.progress
+                config,
+                exports,
+                opened,
+                options,
+                state,
+                skip=locked_out,
+                progress=run.progress,
+                credit=True,
             )
             if saved is not None:
                 with _journal_refusal(saved, run):

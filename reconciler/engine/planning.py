@@ -52,15 +52,18 @@ async def plan_exports(
     *,
     skip: Mapping[str, str] | None = None,
     progress: Progress | None = None,
+    credit: bool = False,
 ) -> Plan:
     """Plan ``exports`` over already opened connections; a failing export does not stop others.
-    An export named in ``skip`` is not read: its plan fails with the reason given there."""
+    An export named in ``skip`` is not read: its plan fails with the reason given there.
+    ``credit`` (an apply): the pending jobs of an earlier run seen finished are credited to
+    the plan's exports and stop being pending; without it they stay pending for the apply."""
     skip = skip or {}
     plans = await asyncio.gather(
         *(
             _skipped(e, skip[e.name])
             if e.name in skip
-            else _plan_export(config, e, opened[e.connection], options, state, progress)
+            else _plan_export(config, e, opened[e.connection], options, state, progress, credit)
             for e in exports
         )
     )
@@ -99,6 +102,7 @@ async def _plan_export(
     options: RunOptions,
     state: StateBackend,
     progress: Progress | None = None,
+    credit: bool = False,
 ) -> ExportPlan:
     where = f"export '{export.name}' (list {export.list_id})"
     # The segment is read in a thread while the list is read: the two overlap.
@@ -118,7 +122,7 @@ async def _plan_export(
     try:
         try:
             settled = await settle_running_jobs(
-                destination, conn.account, export.list_id, state, progress
+                destination, conn.account, export.list_id, state, progress, credit=credit
             )
             current = await read_list_state(
                 destination,
@@ -159,24 +163,21 @@ async def _plan_export(
         readded=_readded(state, conn.account, export.list_id, current.departed),
         readd_departed=options.readd_departed,
     )
-    return with_adoption_note(_with_settled(plan, settled), state.journal)
+    return with_adoption_note(_with_settled(plan, settled, credit), state.journal)
 
 
-def _with_settled(plan: ExportPlan, settled: SettledJobs) -> ExportPlan:
-    """The plan with notes on the jobs an earlier run left pending, and their imports to
-    credit to the apply of this plan (the run that saw them finish journals them)."""
+def _with_settled(plan: ExportPlan, settled: SettledJobs, credit: bool) -> ExportPlan:
+    """The plan with notes on the jobs an earlier run left pending, and (``credit``) their
+    imports, credited to this apply (the run that saw them finish journals them)."""
     notes = list(plan.notes)
     if settled.gone:
         notes.append(gone_note(settled.gone))
     if settled.credited:
         notes.append(credited_note(settled.credited, settled.completed))
-    return plan.model_copy(
-        update={
-            "notes": tuple(notes),
-            "credited": settled.completed,
-            "credited_jobs": settled.credited,
-        }
-    )
+    update: dict[str, object] = {"notes": tuple(notes)}
+    if credit:
+        update.update(credited=settled.completed, credited_jobs=settled.credited)
+    return plan.model_copy(update=update)
 
 
 def _sent(
@@ -213,20 +214,25 @@ async def settle_running_jobs(
     list_id: str,
     state: StateBackend,
     progress: Progress | None = None,
+    *,
+    credit: bool = True,
 ) -> SettledJobs:
     """Wait for import jobs still running on the list (from an earlier run or elsewhere):
     their members show in the list only once complete, so planning before would add them twice.
     Pending jobs the destination no longer knows (expired, ``gone``) are dropped from the state
     like finished ones (what they did shows in the list read that follows); ``credited`` and
-    ``completed``: the pending ones that finished and the profiles they imported."""
+    ``completed``: the pending ones that finished and the profiles they imported; without
+    ``credit`` (a plan that is not applied) those stay pending, for the apply to credit."""
     pending = state.jobs.pending(account, list_id)
     if pending and progress is not None:
         progress.note(
             f"waiting for {len(pending)} import job(s) an earlier run left on list {list_id}"
         )
     settled = await destination.settle_jobs(list_id, pending)
-    if settled.finished:
-        state.jobs.finish(settled.finished)
+    kept = frozenset(() if credit else settled.credited)
+    done = [job for job in settled.finished if job not in kept]
+    if done:
+        state.jobs.finish(done)
     return settled
 
 
@@ -248,7 +254,7 @@ def _shown(job_ids: tuple[str, ...]) -> str:
 def credited_note(job_ids: tuple[str, ...], completed: int) -> str:
     return (
         f"{len(job_ids)} import job(s) an earlier run left pending finished, {completed:,} "
-        f"profile(s) imported: {_shown(job_ids)}; an apply journals them as added"
+        f"profile(s) imported: {_shown(job_ids)}; the apply journals them as added"
     )
 
 

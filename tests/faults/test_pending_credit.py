@@ -29,11 +29,19 @@ def test_an_interrupted_runs_pending_imports_are_credited_to_the_next_apply(
     assert first["outcome"] == "interrupted" and first["added"] == 0
     [job_id] = first["job_ids"]
 
+    planned = rig.harness.run("plan")  # sees the job finish, leaves the credit to the apply
+    assert planned.exit_code == 0, planned.output
+    rig.outputs.append(("plan stdout", planned.stdout))
+    assert "1 import job(s) an earlier run left pending finished, 6,000 profile(s)" in (
+        planned.stdout
+    )
+
     again = rig.apply()
     assert again.exit_code == 0, again.output
     _, crediting = rig.runs()
     [second] = crediting["exports"]
     assert second["added"] == NEW  # what the pending job imported, seen finished by this run
+    assert f"added {NEW:,}" in again.stdout
     assert second["job_ids"] == [job_id]
     assert bulk_jobs(rig.server) == 1  # awaited, never resubmitted
 
