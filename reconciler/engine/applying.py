@@ -271,6 +271,7 @@ async def _execute(
         outcome = credit_settled(ep, await _execute_one(ep, opened, held, run))
         run.report.outcomes.append(outcome)
         run.state.journal.record_export(run.report.run_id, record_for(ep, outcome, started))
+        run.state.jobs.finish(ep.credited_jobs)  # journalled: credited once
 
     await asyncio.gather(*(one(ep) for ep in plan.exports))
 

@@ -57,7 +57,7 @@ async def plan_exports(
     """Plan ``exports`` over already opened connections; a failing export does not stop others.
     An export named in ``skip`` is not read: its plan fails with the reason given there.
     ``credit`` (an apply): the pending jobs of an earlier run seen finished are credited to
-    the plan's exports and stop being pending; without it they stay pending for the apply."""
+    the plan's exports (the apply finishes them once journalled); they stay pending else."""
     skip = skip or {}
     plans = await asyncio.gather(
         *(
@@ -122,7 +122,7 @@ async def _plan_export(
     try:
         try:
             settled = await settle_running_jobs(
-                destination, conn.account, export.list_id, state, progress, credit=credit
+                destination, conn.account, export.list_id, state, progress
             )
             current = await read_list_state(
                 destination,
@@ -214,22 +214,20 @@ async def settle_running_jobs(
     list_id: str,
     state: StateBackend,
     progress: Progress | None = None,
-    *,
-    credit: bool = True,
 ) -> SettledJobs:
     """Wait for import jobs still running on the list (from an earlier run or elsewhere):
     their members show in the list only once complete, so planning before would add them twice.
     Pending jobs the destination no longer knows (expired, ``gone``) are dropped from the state
     like finished ones (what they did shows in the list read that follows); ``credited`` and
-    ``completed``: the pending ones that finished and the profiles they imported; without
-    ``credit`` (a plan that is not applied) those stay pending, for the apply to credit."""
+    ``completed``: the pending ones that finished and the profiles they imported. Those stay
+    pending until an apply journals them (credited to its export, then finished)."""
     pending = state.jobs.pending(account, list_id)
     if pending and progress is not None:
         progress.note(
             f"waiting for {len(pending)} import job(s) an earlier run left on list {list_id}"
         )
     settled = await destination.settle_jobs(list_id, pending)
-    kept = frozenset(() if credit else settled.credited)
+    kept = frozenset(settled.credited)
     done = [job for job in settled.finished if job not in kept]
     if done:
         state.jobs.finish(done)
