@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from json.encoder import encode_basestring
 from typing import cast
 
+import duckdb
 import pyarrow as pa
 
 MODULUS = 1 << 64
@@ -56,9 +57,23 @@ def profile_text(email: str, record: Mapping[str, object] | None) -> str:
     return email + "".join(field_part(key, value) for key, value in field_keys(record))
 
 
+_PART_DIGEST = (
+    "SELECT CASE WHEN part = '' THEN 0::UBIGINT ELSE "
+    + FINGERPRINT_TERM.format(column="part")
+    + " END AS digest FROM parts"
+)
+
+
 def part_digests(parts: Sequence[str]) -> pa.UInt64Array:
-    """A 64-bit digest of each field part (0 for a null value's empty part)."""
-    return pa.array([text_hash(p) if p else 0 for p in parts], type=pa.uint64())
+    """A 64-bit digest of each field part (0 for a null value's empty part): ``text_hash`` of
+    each, computed inside DuckDB (a few times faster than hashing in Python)."""
+    if not parts:
+        return pa.array([], type=pa.uint64())
+    with duckdb.connect(":memory:", config={"threads": 1}) as connection:
+        connection.register("parts", pa.table({"part": pa.array(parts, type=pa.string())}))
+        table = connection.sql(_PART_DIGEST).fetch_arrow_table()
+    digests: pa.UInt64Array = table.column("digest").combine_chunks()
+    return digests
 
 
 def text_hash(text: str) -> int:

@@ -1,12 +1,15 @@
 """Benchmark: a full read of a large list through the client, against the sandbox's real
 (time-scaled) rate limits.
 
-    python -m tests.benchmarks.bench_read [--scale N] [--members N] [--l-steady N]
-        [--remaining-noise F]
+    python -m tests.benchmarks.bench_read [--scale N] [--members N] [--bursts K]
+        [--latency-ms MS] [--l-steady N] [--remaining-noise F]
 
 Starts the sandbox over a real socket in a child process (time scale N, default 10; its own
 process, so client and server do not share one interpreter), seeds it with --members members
-(default 100,000) who joined over time, waits for the start of a fresh steady window,
+(default 100,000) who joined over time (one join instant per 500 members), or in K bursts
+(``--bursts K``: K instants; 1 = every member joined in the same instant), optionally with
+every API answer delayed by --latency-ms real milliseconds, waits for the start of a fresh
+steady window,
 then reads every member with ``KlaviyoClient.read_members`` and prints: members, pages, wall
 seconds, the theoretical minimum (fixed windows at the L tier: 750 pages in the first minute,
 the rest at burst speed right after, divided by the scale), their ratio, and 429s received.
@@ -56,9 +59,11 @@ def serve(config: SandboxConfig, conn: Connection) -> None:
     server.serve_forever()
 
 
-def seed(admin: AdminClient, members: int) -> None:
-    for start in range(0, members, SEED_BATCH):
-        stop = min(members, start + SEED_BATCH)
+def seed(admin: AdminClient, members: int, bursts: int = 0) -> None:
+    """Each seed call is one join instant: ``bursts`` calls, or one per ``SEED_BATCH``."""
+    batch = -(-members // bursts) if bursts > 0 else SEED_BATCH
+    for start in range(0, members, batch):
+        stop = min(members, start + batch)
         admin.seed(LIST_ID, (f"member{i}@example.com" for i in range(start, stop)))
 
 
@@ -81,6 +86,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scale", type=float, default=10.0, help="sandbox time scale")
     parser.add_argument("--members", type=int, default=100_000, help="members in the list")
+    parser.add_argument("--bursts", type=int, default=0, help="join instants (0: one per 500)")
+    parser.add_argument("--latency-ms", type=int, default=0, help="real delay of each answer")
+    parser.add_argument(
+        "--any-iso-filters",
+        action="store_true",
+        help="accept any ISO 8601 filter date-time (for clients older than the ms filters)",
+    )
     parser.add_argument("--l-steady", type=int, default=L.steady, help="sandbox L-tier steady")
     parser.add_argument(
         "--remaining-noise", type=float, default=0.05, help="error of RateLimit-Remaining"
@@ -88,11 +100,15 @@ def main() -> None:
     args = parser.parse_args()
     if args.scale <= 0 or args.members <= 0 or args.l_steady <= 0:
         parser.error("--scale, --members and --l-steady must be positive")
+    if args.bursts < 0 or args.latency_ms < 0:
+        parser.error("--bursts and --latency-ms must be >= 0")
     config = SandboxConfig(
         time_scale=args.scale,
         rate_limits=True,
         l_steady=args.l_steady,
         remaining_noise=args.remaining_noise,
+        latency_ms=args.latency_ms,
+        datetime_filters="any-iso" if args.any_iso_filters else "documented",
     )
     context = multiprocessing.get_context("spawn")
     receiver, sender = context.Pipe(duplex=False)
@@ -101,7 +117,7 @@ def main() -> None:
     try:
         base_url, origin = receiver.recv()
         admin = AdminClient(base_url)
-        seed(admin, args.members)
+        seed(admin, args.members, args.bursts)
         wait_for_fresh_window(origin, args.scale)
         read, pages, throttled, wall = asyncio.run(read_all(base_url, args.scale))
         server_throttled = admin.stats()["throttled"]

@@ -22,6 +22,7 @@ from reconciler.engine.applying import run_apply
 from reconciler.engine.options import RunOptions
 from reconciler.engine.planning import make_plan
 from reconciler.plan.model import Plan
+from reconciler.plan.planfile import seal, write_plan
 from reconciler.state import open_state
 from tests.benchmarks.workspace import BENCH_KEY, KEY_ENV
 
@@ -35,7 +36,7 @@ def _options(args: dict[str, Any]) -> RunOptions:
         time_scale=float(args["time_scale"]),
         state_url=args["state"],
         state_root=Path(args["config_dir"]).parent,
-        env={KEY_ENV: BENCH_KEY},
+        env=dict(args.get("env") or {KEY_ENV: BENCH_KEY}),
     )
 
 
@@ -64,7 +65,16 @@ def do_plan(args: dict[str, Any]) -> dict[str, Any]:
     _wait_for_start(args)
     started = time.perf_counter()
     plan = asyncio.run(make_plan(_options(args), state))
-    return {"wall": time.perf_counter() - started, **_summary(plan)}
+    wall = time.perf_counter() - started
+    found: dict[str, Any] = {"wall": wall, **_summary(plan)}
+    if args.get("plan_file") and plan is not None:  # the saved plan, as `plan --out` writes it
+        path = Path(args["plan_file"])
+        written = time.perf_counter()
+        write_plan(seal(plan), path)
+        found["plan_file_seconds"] = time.perf_counter() - written
+        found["plan_file_mb"] = path.stat().st_size / 1e6
+        path.unlink()
+    return found
 
 
 def do_apply(args: dict[str, Any]) -> dict[str, Any]:

@@ -13,6 +13,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -25,8 +26,13 @@ from tests.benchmarks.workspace import BENCH_KEY, emails, write_config, write_se
 
 BIG_LIST = "BiG001"
 MID_LIST = "MiD001"
+BURST_LIST = "BuR001"
+INSTANT_LIST = "InS001"
 SEED_BATCH = 10_000
-SCENARIOS = ("1", "2", "3", "4", "5")
+SCENARIOS = ("1", "2", "3", "4", "5", "6", "7")
+LATENCY_MS = 50  # scenarios 6 and 7: every answer 50 ms late ...
+LATENCY_SCALE = 10.0  # ... at time scale 10: 500 ms of Klaviyo time per page
+BURSTS = 10
 STARTUP = 2.0  # real seconds a child needs to start (imports) before it can begin on time
 
 
@@ -54,7 +60,7 @@ class Bench:
 
     def __enter__(self) -> Bench:
         self.server.start()
-        write_config(self.config_dir, {"big": BIG_LIST})
+        write_config(self.config_dir, {"big": BIG_LIST}, max(5_000_000, 2 * self.n))
         return self
 
     def __exit__(
@@ -116,12 +122,18 @@ class Bench:
             rows.append(self.churn_apply())
         if "3" in only:
             rows.append(self.full_read())
+        if "6" in only:
+            rows.append(self.slow_read(BURST_LIST, BURSTS))
+        if "7" in only:
+            rows.append(self.slow_read(INSTANT_LIST, 1))
         return [r for r in rows if r.scenario]
 
     def first_sync(self) -> Row:
         self.server.admin.seed(BIG_LIST, [])
         self.segment(0, self.n)
         scale = self.at(self.apply_scale)
+        saved, _, _ = self.child("plan", plan_file=str(self.root / "first.plan"))
+        _expect(saved, add=self.n, remove=0)
         report, calls, throttled = self.child("apply")
         _expect(report, added=self.n, removed=0)
         self.big_filled = True
@@ -136,7 +148,9 @@ class Bench:
             measured=report["apply_seconds"],
             rss_mb=report["peak_rss_mb"],
             note=f"plan {report['plan_seconds']:.1f}s ({report['plan_rss_mb']:.0f} MB) + apply "
-            f"{report['apply_seconds']:.1f}s; ratio = apply part / minimum",
+            f"{report['apply_seconds']:.1f}s; ratio = apply part / minimum; the plan saved "
+            f"(plan --out): {saved['plan_file_mb']:.0f} MB on disk, written in "
+            f"{saved['plan_file_seconds']:.1f}s, that plan process {saved['peak_rss_mb']:.0f} MB",
         )
 
     def warm_up(self) -> Row:
@@ -225,6 +239,37 @@ class Bench:
             raise BenchError(f"read {report['members']} members, expected {members}")
         return Row(
             "3. full read",
+            members,
+            scale,
+            report["wall"],
+            calls,
+            throttled,
+            minimum=read_minimum(members, scale),
+            rss_mb=report["peak_rss_mb"],
+        )
+
+    def slow_read(self, list_id: str, bursts: int) -> Row:
+        """A full read of N/10 members who joined in ``bursts`` instants (bulk imports), each
+        page 500 ms (Klaviyo time) late."""
+        members = max(1, self.n // 10)
+        start = 20 * self.n + bursts * members
+        per_burst = -(-members // bursts)
+        for lo in range(start, start + members, per_burst):
+            self.server.admin.seed(list_id, emails(lo, min(lo + per_burst, start + members)))
+            time.sleep(0.005)  # the next burst a little later
+        scale = self.at(LATENCY_SCALE)
+        self.server.admin.faults(latency_ms=LATENCY_MS)
+        try:
+            report, calls, throttled = self.child(
+                "read", list_id=list_id, start_at=self.fresh_window()
+            )
+        finally:
+            self.server.admin.faults(latency_ms=0)
+        if report["members"] != members:
+            raise BenchError(f"read {report['members']} members, expected {members}")
+        label = f"{bursts} bursts" if bursts > 1 else "one instant"
+        return Row(
+            f"{'6' if bursts > 1 else '7'}. full read, {label}, {LATENCY_MS} ms",
             members,
             scale,
             report["wall"],

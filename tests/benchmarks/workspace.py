@@ -32,7 +32,7 @@ def write_segment(path: Path, start: int, stop: int) -> None:
             writer.write_table(pa.table({"email": emails(lo, hi), "first_name": names}, schema))
 
 
-def write_config(config_dir: Path, exports: dict[str, str]) -> None:
+def write_config(config_dir: Path, exports: dict[str, str], max_profiles: int = 5_000_000) -> None:
     """One connection, one file source with a table per export, and ``name -> list_id``."""
     docs: list[dict[str, object]] = [
         {
@@ -62,7 +62,7 @@ def write_config(config_dir: Path, exports: dict[str, str]) -> None:
                 "connection": "klaviyo",
                 "list_id": list_id,
                 "fields": {"email": "email", "first_name": "first_name"},
-                "limits": {"max_profiles": 5_000_000, "max_removals": "50%"},
+                "limits": {"max_profiles": max_profiles, "max_removals": "50%"},
             }
         )
     config_dir.mkdir(parents=True, exist_ok=True)
