@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from reconciler.plan.members import LOOKUP_SLICE
 from reconciler.sources.fingerprint import field_keys, field_part, text_hash
 
 EMAIL = "email"
@@ -72,10 +73,21 @@ def field_updates(
 
 
 def _slots(emails: pa.StringArray, sent: pa.Table | None) -> pa.Int32Array | None:
+    """Each email's row in ``sent`` (null where it has none). The sent emails are looked up a
+    slice at a time, as :func:`reconciler.plan.members.missing_from` does: a hash table of a
+    million strings costs ~90 MB, of a quarter million a quarter of that."""
     if sent is None or sent.num_rows == 0:
         return None
-    slots: pa.Int32Array = pc.index_in(emails, value_set=sent[EMAIL].combine_chunks())
-    return slots
+    names = sent[EMAIL].combine_chunks()
+    slots: pa.Array | None = None
+    for start in range(0, len(names), LOOKUP_SLICE):
+        part = pc.index_in(emails, value_set=names.slice(start, LOOKUP_SLICE))
+        if start:
+            part = pc.add(part, pa.scalar(start, pa.int32()))
+        slots = part if slots is None else pc.coalesce(slots, part)
+        del part
+    found: pa.Int32Array = slots
+    return found
 
 
 def _stored(sent: pa.Table | None, key: str, slots: pa.Array | None, count: int) -> pa.Array:

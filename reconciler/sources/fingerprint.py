@@ -71,7 +71,7 @@ def part_digests(parts: Sequence[str]) -> pa.UInt64Array:
         return pa.array([], type=pa.uint64())
     with duckdb.connect(":memory:", config={"threads": 1}) as connection:
         connection.register("parts", pa.table({"part": pa.array(parts, type=pa.string())}))
-        table = connection.sql(_PART_DIGEST).fetch_arrow_table()
+        table = connection.sql(_PART_DIGEST).to_arrow_table()
     digests: pa.UInt64Array = table.column("digest").combine_chunks()
     return digests
 
