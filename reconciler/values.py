@@ -32,6 +32,15 @@ class Rate:
 
 
 @dataclass(frozen=True)
+class ImportRate:
+    """Profiles per second a destination processes imports at: a low and a high figure, for
+    a destination that does not publish its rate (an assumption, stated as a range)."""
+
+    low: float
+    high: float
+
+
+@dataclass(frozen=True)
 class DestinationFacts:
     """What a destination declares about itself: the plan estimates calls and seconds from
     it, the stages size their slices by it."""
@@ -45,6 +54,7 @@ class DestinationFacts:
     subscribe_size: int = 1_000  # profiles per subscription job
     subscribe_rate: Rate | None = None  # the tier of subscription jobs (None: write_rate)
     lookup_size: int = 100  # profiles per subscription-state lookup
+    import_rate: ImportRate | None = None  # import processing (None: not counted)
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,10 +178,14 @@ class JobResult:
 @dataclass(frozen=True, slots=True)
 class SettledJobs:
     """Import jobs a plan waited for: the ids now finished (``gone`` among them: the ones the
-    destination no longer knows, e.g. expired; what they did shows in the list read)."""
+    destination no longer knows, e.g. expired; what they did shows in the list read).
+    ``credited``: the finished jobs among those an earlier run left pending (not gone), and
+    ``completed`` the profiles they imported (the run that saw them finish credits them)."""
 
     finished: tuple[str, ...] = ()
     gone: tuple[str, ...] = ()
+    credited: tuple[str, ...] = ()
+    completed: int = 0
 
 
 @dataclass(frozen=True)

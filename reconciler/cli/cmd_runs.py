@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Mapping
 from pathlib import Path
 
 import click
@@ -106,12 +107,15 @@ def show(obj: tuple[Path, str | None], run_id: str) -> None:
     config_dir, state_url = obj
     with command_state(state_url, config_dir, create=False) as state:
         found = [r for r in state.journal.list_runs(limit=SHOW_SCAN) if r.run_id.startswith(run_id)]
+        submitters = state.jobs.submitters(
+            [j for r in found[:1] for e in r.exports for j in e.job_ids]
+        )
     if len(found) != 1:
         what = "no run" if not found else f"{len(found)} runs"
         error = StateError(f"{what} in the last {SHOW_SCAN} runs has an id starting with {run_id}")
         error.hint = "copy the id from 'reconciler runs' (8 characters are enough)"
         raise error
-    click.echo("\n".join(detail_lines(found[0])))
+    click.echo("\n".join(detail_lines(found[0], submitters)))
 
 
 COMPACT_WIDTH = 80
@@ -143,7 +147,9 @@ def _shorten(text: str, room: int) -> str:
     return text if len(text) <= room else text[: room - 1] + "…"
 
 
-def detail_lines(run: RunRecord) -> list[str]:
+def detail_lines(run: RunRecord, submitters: Mapping[str, str] | None = None) -> list[str]:
+    """Every field of ``run``; ``submitters`` (job id -> run id) names the jobs an earlier run
+    left pending whose imports this run credited (seen finished)."""
     finished = f"{run.finished_at:%Y-%m-%d %H:%M:%S}" if run.finished_at else "not finished"
     lines = [
         f"run       {run.run_id}",
@@ -165,9 +171,23 @@ def detail_lines(run: RunRecord) -> list[str]:
             lines.append(f"    forced guards: {', '.join(record.guards_forced)}")
         if record.job_ids:
             lines.append(f"    import jobs: {', '.join(record.job_ids)}")
+        lines.extend(_credited_lines(run.run_id, record, submitters or {}))
         if record.error:
             lines.append(f"    error: {record.error}")
     return lines
+
+
+def _credited_lines(run_id: str, record: ExportRecord, submitters: Mapping[str, str]) -> list[str]:
+    earlier: dict[str, list[str]] = {}
+    for job in record.job_ids:
+        submitter = submitters.get(job, run_id)
+        if submitter != run_id:
+            earlier.setdefault(submitter, []).append(job)
+    return [
+        f"    credited: {len(jobs)} import job(s) left pending by run {other[:8]} "
+        f"seen finished by this run: {', '.join(jobs)}"
+        for other, jobs in earlier.items()
+    ]
 
 
 def _table(found: list[RunRecord]) -> Table:

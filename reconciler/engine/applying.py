@@ -16,6 +16,7 @@ from reconciler.engine.executor import (
     DEFAULT_SLICING,
     ExportOutcome,
     Slicing,
+    credit_settled,
     execute_export,
     record_for,
 )
@@ -167,7 +168,14 @@ async def _apply(options: RunOptions, saved: Plan | None, run: _Run) -> None:
                 held = _lock_lists(exports, opened, state, locks, run, options)
             locked_out = broken | {name: error for name, error in held.items() if error}
             plan = await plan_exports(
-                config, exports, opened, options, state, skip=locked_out, progress=run.progress
+                config,
+                exports,
+                opened,
+                options,
+                state,
+                skip=locked_out,
+                progress=run.progress,
+                credit=True,
             )
             if saved is not None:
                 with _journal_refusal(saved, run):
@@ -260,9 +268,10 @@ async def _execute(
 
     async def one(ep: ExportPlan) -> None:
         started = dt.datetime.now(dt.UTC)
-        outcome = await _execute_one(ep, opened, held, run)
+        outcome = credit_settled(ep, await _execute_one(ep, opened, held, run))
         run.report.outcomes.append(outcome)
         run.state.journal.record_export(run.report.run_id, record_for(ep, outcome, started))
+        run.state.jobs.finish(ep.credited_jobs)  # journalled: credited once
 
     await asyncio.gather(*(one(ep) for ep in plan.exports))
 

@@ -66,7 +66,8 @@ class Destination(Protocol):
     async def settle_jobs(self, list_id: str, pending: Sequence[str]) -> values.SettledJobs:
         """Wait for the list's running import jobs and the ``pending`` ones recorded by an
         earlier run (bounded by the run's ``job_timeout``: past it, an error naming the jobs);
-        the ids of the jobs now finished, and of those the destination no longer knows."""
+        the ids of the jobs now finished, and of those the destination no longer knows; of
+        the ``pending`` ones finished, their ids and the profiles they imported."""
         ...
 
     async def add(

@@ -20,7 +20,14 @@ from reconciler.outcomes import Outcome
 from reconciler.plan.model import ExportPlan
 from reconciler.state import ExportRecord, StateBackend
 
-__all__ = ["DEFAULT_SLICING", "ExportOutcome", "Slicing", "execute_export", "record_for"]
+__all__ = [
+    "DEFAULT_SLICING",
+    "ExportOutcome",
+    "Slicing",
+    "credit_settled",
+    "execute_export",
+    "record_for",
+]
 
 
 async def execute_export(
@@ -53,6 +60,14 @@ async def execute_export(
         elif outcome.failed and outcome.outcome == Outcome.SUCCEEDED:
             outcome.outcome = Outcome.PARTIAL
     outcome.seconds = time.monotonic() - started
+    return outcome
+
+
+def credit_settled(plan: ExportPlan, outcome: ExportOutcome) -> ExportOutcome:
+    """The profiles of jobs an earlier run left pending, seen finished while planning, count
+    as ``added`` and their ids lead ``job_ids``: the run that saw them finish credits them."""
+    outcome.added += plan.credited
+    outcome.job_ids = (*plan.credited_jobs, *outcome.job_ids)
     return outcome
 
 

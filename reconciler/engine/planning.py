@@ -28,6 +28,7 @@ from reconciler.plan.model import ExportPlan, Plan
 from reconciler.plan.planfile import seal
 from reconciler.sources import SegmentData, read_segment
 from reconciler.state import StateBackend
+from reconciler.values import SettledJobs
 
 
 async def make_plan(
@@ -51,15 +52,18 @@ async def plan_exports(
     *,
     skip: Mapping[str, str] | None = None,
     progress: Progress | None = None,
+    credit: bool = False,
 ) -> Plan:
     """Plan ``exports`` over already opened connections; a failing export does not stop others.
-    An export named in ``skip`` is not read: its plan fails with the reason given there."""
+    An export named in ``skip`` is not read: its plan fails with the reason given there.
+    ``credit`` (an apply): the pending jobs of an earlier run seen finished are credited to
+    the plan's exports (the apply finishes them once journalled); they stay pending else."""
     skip = skip or {}
     plans = await asyncio.gather(
         *(
             _skipped(e, skip[e.name])
             if e.name in skip
-            else _plan_export(config, e, opened[e.connection], options, state, progress)
+            else _plan_export(config, e, opened[e.connection], options, state, progress, credit)
             for e in exports
         )
     )
@@ -98,6 +102,7 @@ async def _plan_export(
     options: RunOptions,
     state: StateBackend,
     progress: Progress | None = None,
+    credit: bool = False,
 ) -> ExportPlan:
     where = f"export '{export.name}' (list {export.list_id})"
     # The segment is read in a thread while the list is read: the two overlap.
@@ -116,7 +121,7 @@ async def _plan_export(
     destination = conn.destination
     try:
         try:
-            gone = await settle_running_jobs(
+            settled = await settle_running_jobs(
                 destination, conn.account, export.list_id, state, progress
             )
             current = await read_list_state(
@@ -158,9 +163,21 @@ async def _plan_export(
         readded=_readded(state, conn.account, export.list_id, current.departed),
         readd_departed=options.readd_departed,
     )
-    if gone:
-        plan = plan.model_copy(update={"notes": (*plan.notes, gone_note(gone))})
-    return with_adoption_note(plan, state.journal)
+    return with_adoption_note(_with_settled(plan, settled, credit), state.journal)
+
+
+def _with_settled(plan: ExportPlan, settled: SettledJobs, credit: bool) -> ExportPlan:
+    """The plan with notes on the jobs an earlier run left pending, and (``credit``) their
+    imports, credited to this apply (the run that saw them finish journals them)."""
+    notes = list(plan.notes)
+    if settled.gone:
+        notes.append(gone_note(settled.gone))
+    if settled.credited:
+        notes.append(credited_note(settled.credited, settled.completed))
+    update: dict[str, object] = {"notes": tuple(notes)}
+    if credit:
+        update.update(credited=settled.completed, credited_jobs=settled.credited)
+    return plan.model_copy(update=update)
 
 
 def _sent(
@@ -197,20 +214,24 @@ async def settle_running_jobs(
     list_id: str,
     state: StateBackend,
     progress: Progress | None = None,
-) -> tuple[str, ...]:
+) -> SettledJobs:
     """Wait for import jobs still running on the list (from an earlier run or elsewhere):
     their members show in the list only once complete, so planning before would add them twice.
-    Returns the pending jobs the destination no longer knows (expired): they are dropped from
-    the state like finished ones (what they did shows in the list read that follows)."""
+    Pending jobs the destination no longer knows (expired, ``gone``) are dropped from the state
+    like finished ones (what they did shows in the list read that follows); ``credited`` and
+    ``completed``: the pending ones that finished and the profiles they imported. Those stay
+    pending until an apply journals them (credited to its export, then finished)."""
     pending = state.jobs.pending(account, list_id)
     if pending and progress is not None:
         progress.note(
             f"waiting for {len(pending)} import job(s) an earlier run left on list {list_id}"
         )
     settled = await destination.settle_jobs(list_id, pending)
-    if settled.finished:
-        state.jobs.finish(settled.finished)
-    return settled.gone
+    kept = frozenset(settled.credited)
+    done = [job for job in settled.finished if job not in kept]
+    if done:
+        state.jobs.finish(done)
+    return settled
 
 
 def _readded(
@@ -224,8 +245,19 @@ def _readded(
     )
 
 
+def _shown(job_ids: tuple[str, ...]) -> str:
+    return ", ".join(job_ids[:5]) + (f" (+{len(job_ids) - 5} more)" if len(job_ids) > 5 else "")
+
+
+def credited_note(job_ids: tuple[str, ...], completed: int) -> str:
+    return (
+        f"{len(job_ids)} import job(s) an earlier run left pending finished, {completed:,} "
+        f"profile(s) imported: {_shown(job_ids)}; the apply journals them as added"
+    )
+
+
 def gone_note(job_ids: tuple[str, ...]) -> str:
-    shown = ", ".join(job_ids[:5]) + (f" (+{len(job_ids) - 5} more)" if len(job_ids) > 5 else "")
+    shown = _shown(job_ids)
     return (
         f"{len(job_ids)} pending import job(s) no longer known to the destination (expired): "
         f"{shown}; dropped from the state, the list as read now shows what they did"

@@ -117,9 +117,12 @@ class KlaviyoDestination:
         if not running:
             return SettledJobs()
         results = await self.client.wait_for_jobs(sorted(running), timeout=self.job_timeout)
+        ours = [r for r in results if r.job_id in set(pending) and not r.gone]
         return SettledJobs(
             finished=tuple(r.job_id for r in results),
             gone=tuple(r.job_id for r in results if r.gone),
+            credited=tuple(r.job_id for r in ours),
+            completed=sum(r.completed for r in ours),
         )
 
     async def add(self, list_id: str, profiles: Sequence[ProfileInput]) -> ImportSubmission:

@@ -14,7 +14,7 @@ from reconciler.models import Connection, Export
 from reconciler.plan.estimate import apply_estimate
 from reconciler.plan.guards import evaluate_guards, segment_guards
 from reconciler.plan.members import Mask, MemberTable, missing_from, string_array
-from reconciler.plan.model import Estimate, ExportPlan, Fingerprints
+from reconciler.plan.model import ExportPlan, Fingerprints
 from reconciler.plan.subscriptions import Decisions
 from reconciler.plan.updates import field_updates, sent_digests, with_clears
 from reconciler.sources import SegmentData
@@ -120,7 +120,7 @@ def build_export_plan(
         removals=len(removed),
         force=force,
     )
-    calls, seconds = apply_estimate(len(add) + len(updates.emails), len(removed), facts)
+    estimate = apply_estimate(len(add) + len(updates.emails), len(removed), facts)
     chosen = decisions or Decisions()
     # Every value below is built here from trusted inputs: no validation of million-item tuples.
     return ExportPlan.model_construct(
@@ -145,7 +145,7 @@ def build_export_plan(
         invalid_phones=segment.invalid_phones,
         invalid_phone_samples=segment.invalid_phone_samples,
         guards=tuple(guards),
-        estimate=Estimate(calls=calls, seconds=seconds),
+        estimate=estimate,
         fingerprints=Fingerprints(
             config=config_digest, segment=segment.fingerprint, list=current.digest()
         ),

@@ -23,10 +23,13 @@ class Frozen(BaseModel):
 
 
 class Estimate(Frozen):
-    """API calls an apply will make and the minimum seconds Klaviyo's rate tiers allow."""
+    """API calls an apply will make and how long it takes: ``seconds`` is the minimum Klaviyo's
+    rate tiers allow plus the import processing at the fastest assumed rate, ``seconds_high``
+    the same at the slowest (None: no import processing counted, e.g. nothing to import)."""
 
     calls: int
     seconds: float
+    seconds_high: float | None = None
 
 
 class GuardResult(Frozen):
@@ -79,6 +82,10 @@ class ExportPlan(Frozen):
     left_outside_samples: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     error: str | None = None
+    # import jobs an earlier (interrupted) run left pending, seen finished while planning:
+    # the profiles they imported, credited to the apply's ``added``, and their ids
+    credited: int = 0
+    credited_jobs: tuple[str, ...] = ()
     # fields kept current: members whose mapped values changed since they were last sent
     field_keys: tuple[str, ...] = ()  # the mapped field keys ("first_name", "properties.tier")
     update: tuple[str, ...] = ()

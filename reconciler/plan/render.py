@@ -6,6 +6,7 @@ None of them contains a full email address: counts, and masked samples at most.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Callable
 
@@ -55,7 +56,11 @@ def export_summary(e: ExportPlan) -> dict[str, object]:
         "readd": len(e.readd),
         "left_outside_samples": list(e.left_outside_samples),
         "notes": list(e.notes),
-        "estimate": {"calls": e.estimate.calls, "seconds": e.estimate.seconds},
+        "estimate": {
+            "calls": e.estimate.calls,
+            "seconds": e.estimate.seconds,
+            "seconds_high": e.estimate.seconds_high or e.estimate.seconds,
+        },
         "update": len(e.update),
         "updated_fields": dict(e.updated_fields),
         "subscribe": len(e.subscribe),
@@ -130,8 +135,7 @@ def _text_export(e: ExportPlan, style: Style) -> list[str]:
     )
     lines.append(
         f"  list {e.current:,} -> {e.current + len(e.add) - len(e.remove):,} members; "
-        f"~{e.estimate.calls:,} calls, at least {e.estimate.seconds:.0f}s"
-        + (" (incremental read)" if e.incremental else "")
+        f"{estimate_line(e)}" + (" (incremental read)" if e.incremental else "")
     )
     if e.add:
         lines.append(f"  add e.g. {', '.join(samples(e.add))}")
@@ -168,6 +172,16 @@ def _text_export(e: ExportPlan, style: Style) -> list[str]:
     for name in e.forced_guards:
         lines.append(style(f"  FORCED: guard {name} overridden with --force", fg="yellow"))
     return lines
+
+
+def estimate_line(e: ExportPlan) -> str:
+    """``~N calls, at least Xs``, or with imports ``~N calls, about X-Ys (...)``."""
+    est = e.estimate
+    calls = f"~{est.calls:,} calls"
+    if est.seconds_high is None:
+        return f"{calls}, at least {est.seconds:.0f}s"
+    low, high = math.floor(est.seconds), max(1, math.ceil(est.seconds_high))
+    return f"{calls}, about {low:,}-{high:,}s (Klaviyo's import processing, estimated)"
 
 
 def left_outside_line(e: ExportPlan) -> str:
@@ -235,6 +249,8 @@ def _markdown_details(e: ExportPlan) -> list[str]:
     for name in e.forced_guards:
         lines.append(f"- :warning: **{e.name}**: guard `{name}` overridden with `--force`")
     lines.extend(f"- **{e.name}**: {line}" for line in marketing_lines(e))
+    if e.estimate.calls:
+        lines.append(f"- **{e.name}** estimate: {estimate_line(e)}")
     if e.add or e.remove:
         adds = ", ".join(f"`{s}`" for s in samples(e.add)) or "none"
         removes = ", ".join(f"`{s}`" for s in samples(e.remove)) or "none"

@@ -41,3 +41,14 @@ class PendingJobs:
                     f"({marks(len(part))}) AND finished_at IS NULL",
                     [finished, *part],
                 )
+
+    def submitters(self, job_ids: Sequence[str]) -> dict[str, str]:
+        """The run that submitted each of ``job_ids`` (those the state knows)."""
+        found: dict[str, str] = {}
+        for part in chunks(list(dict.fromkeys(job_ids))):
+            rows = self._db.fetch(
+                f"SELECT job_id, run_id FROM reconciler_jobs WHERE job_id IN ({marks(len(part))})",
+                part,
+            )
+            found.update((row[0], row[1]) for row in rows)
+        return found

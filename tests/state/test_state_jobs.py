@@ -29,3 +29,14 @@ def test_many_jobs_finish_in_chunks(backend: SqlStateBackend) -> None:
     backend.jobs.record("acct", "L1", ids, "run1")
     backend.jobs.finish(ids[:1100])
     assert backend.jobs.pending("acct", "L1") == ids[1100:]
+
+
+def test_the_run_that_submitted_each_job_is_known_after_it_finished(
+    backend: SqlStateBackend,
+) -> None:
+    backend.jobs.record("acct", "L1", ["job-a", "job-b"], "run1")
+    backend.jobs.record("acct", "L1", ["job-c"], "run2")
+    backend.jobs.finish(["job-a", "job-c"])
+    found = backend.jobs.submitters(["job-a", "job-c", "job-a", "job-unknown"])
+    assert found == {"job-a": "run1", "job-c": "run2"}
+    assert backend.jobs.submitters([]) == {}
