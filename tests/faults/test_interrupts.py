@@ -100,9 +100,11 @@ def test_second_signal_aborts_at_once(rig: FaultRig) -> None:
 
 def test_signal_while_planning_aborts_at_once_and_sends_nothing(rig: FaultRig) -> None:
     rig.setup(keep=500, drop=300, new=3_000)
+    # every answer slow from the start: the signal comes while a member page is in flight (set
+    # once the read had begun, a fast read of 800 members could end first and the apply send)
+    rig.server.admin.faults(latency_ms=2_000)
     child = start_apply(rig)
     wait_until(lambda: requests_to(rig, "GET /api/lists/{id}/profiles") >= 1, child.proc)
-    rig.server.admin.faults(latency_ms=2_000)  # planning now waits on slow reads
     started = time.monotonic()
     child.proc.send_signal(signal.SIGTERM)
     code, out, err = child.finish(timeout=20)
