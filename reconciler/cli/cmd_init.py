@@ -30,6 +30,6 @@ def init(directory: Path) -> None:
     for path in done.files:
         click.echo(f"  created {done.root / path}")
     click.echo(
-        f"Config repository ready in {done.root}. Next: fill in the connection's consent, find "
-        "your list id with 'reconciler lists', then 'reconciler validate'."
+        f"Config repository ready in {done.root.resolve()}. Next: fill in the connection's "
+        "consent, find your list id with 'reconciler lists', then 'reconciler validate'."
     )
