@@ -7,8 +7,10 @@ stages and the plan read them. Dataclasses, not models: a million members must p
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Literal
 
 import pyarrow as pa
@@ -114,6 +116,81 @@ class ProfileInput:
     email: str
     attributes: Mapping[str, object] = field(default_factory=dict)
     properties: Mapping[str, object] = field(default_factory=dict)
+
+
+JSON_META = {b"json": b"1"}  # the metadata of a column of JSON texts (see ProfileRows)
+CLEARED = "cleared:"  # the prefix of ProfileRows' "sent as null" columns
+_PROPERTIES = "properties."
+
+
+@dataclass(frozen=True)
+class ProfileRows:
+    """Profiles to import as Arrow columns: ``email``; one column per field key
+    (``first_name``, ``properties.tier``; null: not sent), JSON text where the column's field
+    metadata is :data:`JSON_META`; and ``cleared:<key>`` flags (true: the key is sent as null).
+    :meth:`inputs` makes Python values of a few rows at a time."""
+
+    table: pa.Table
+
+    def __len__(self) -> int:
+        return int(self.table.num_rows)
+
+    @property
+    def keys(self) -> list[str]:
+        return [n for n in self.table.column_names if n != "email" and not n.startswith(CLEARED)]
+
+    @property
+    def emails(self) -> pa.ChunkedArray:
+        return self.table["email"]
+
+    def attribute_names(self) -> set[str]:
+        return {k for k in self.keys if not k.startswith(_PROPERTIES)}
+
+    def inputs(self, start: int = 0, length: int | None = None) -> list[ProfileInput]:
+        """Rows ``start`` .. ``start + length`` as ProfileInputs: attributes in column order,
+        custom properties nested, nulls left out unless cleared."""
+        part = self.table.slice(start, length)
+        emails: list[str] = part["email"].to_pylist()
+        attributes: list[dict[str, object]] = [{} for _ in emails]
+        properties: list[dict[str, object]] = [{} for _ in emails]
+        for key in self.keys:
+            values = _column_values(part, key)
+            flag = CLEARED + key
+            cleared = part[flag].to_pylist() if flag in part.column_names else None
+            custom = key.startswith(_PROPERTIES)
+            name = key.removeprefix(_PROPERTIES) if custom else key
+            targets = properties if custom else attributes
+            for i, value in enumerate(values):
+                if value is not None or (cleared is not None and cleared[i]):
+                    targets[i][name] = value
+        return [
+            ProfileInput(e, a or _NOTHING, p or _NOTHING)
+            for e, a, p in zip(emails, attributes, properties, strict=True)
+        ]
+
+
+_NOTHING: Mapping[str, object] = MappingProxyType({})
+
+
+def value_array(values: list[object]) -> tuple[pa.Array, bool]:
+    """``values`` (JSON data, None: null) as one Arrow column: of their type when they share
+    one plain type (False), else their JSON text (True: the column's field says ``json``)."""
+    kinds = {v.__class__ for v in values if v is not None}
+    if len(kinds) <= 1 and kinds <= {str, int, float, bool}:
+        try:
+            return pa.array(values, type=None if kinds else pa.string()), False
+        except (pa.ArrowException, OverflowError):
+            pass
+    texts = [None if v is None else json.dumps(v, ensure_ascii=False) for v in values]
+    return pa.array(texts, type=pa.string()), True
+
+
+def _column_values(part: pa.Table, key: str) -> list[object]:
+    values: list[object] = part[key].to_pylist()
+    field_ = part.schema.field(key)
+    if field_.metadata and field_.metadata.get(b"json") == b"1":
+        return [None if v is None else json.loads(str(v)) for v in values]
+    return values
 
 
 @dataclass(frozen=True, slots=True)

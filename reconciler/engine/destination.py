@@ -70,10 +70,10 @@ class Destination(Protocol):
         the ``pending`` ones finished, their ids and the profiles they imported."""
         ...
 
-    async def add(
-        self, list_id: str, profiles: Sequence[values.ProfileInput]
-    ) -> values.ImportSubmission:
-        """Submit import jobs adding ``profiles`` to the list (they run meanwhile)."""
+    async def add(self, list_id: str, profiles: values.ProfileRows) -> values.ImportSubmission:
+        """Submit import jobs adding ``profiles`` to the list (they run meanwhile). The
+        profiles are Arrow columns (see ``ProfileRows``): an adapter makes Python values of
+        a few at a time (``ProfileRows.inputs``)."""
         ...
 
     async def wait(

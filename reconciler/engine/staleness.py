@@ -5,6 +5,7 @@ from __future__ import annotations
 from reconciler.errors import StalePlanError
 from reconciler.models import Config, Export
 from reconciler.plan.model import ExportPlan, Plan
+from reconciler.plan.rows import same_set
 
 
 def exports_of_plan(config: Config, saved: Plan) -> list[Export]:
@@ -52,7 +53,9 @@ def _differences(saved: ExportPlan, fresh: ExportPlan | None) -> list[str]:
         found.append(f"{name}: segment content changed")
     if old.list != new.list:
         found.append(f"{name}: list {saved.list_id} membership changed in Klaviyo")
-    if not found and (saved.add != fresh.add or saved.remove_ids != fresh.remove_ids):
+    if not found and not (
+        same_set(saved.add, fresh.add) and same_set(saved.remove_ids, fresh.remove_ids)
+    ):
         found.append(f"{name}: the computed change differs")
     if not found and saved.blocked != fresh.blocked:
         found.append(f"{name}: its guards now evaluate differently")

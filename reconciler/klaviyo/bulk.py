@@ -16,14 +16,21 @@ import datetime as dt
 import re
 from collections.abc import Sequence
 
-from reconciler.klaviyo.chunks import Prepared, body_for, check_attributes, iter_split, prepared
+from reconciler.klaviyo.chunks import (
+    Prepared,
+    body_for,
+    check_attributes,
+    inputs,
+    iter_split,
+    prepared,
+)
 from reconciler.klaviyo.endpoints import CREATE_IMPORT_JOB
 from reconciler.klaviyo.errors import KlaviyoError, ResponseLostError, ValidationError
 from reconciler.klaviyo.jobs import Jobs
 from reconciler.klaviyo.jsonapi import data_object, document
 from reconciler.klaviyo.models import ImportFailure, ProfileInput
 from reconciler.klaviyo.transport.sender import Sender
-from reconciler.values import ImportSubmission
+from reconciler.values import ImportSubmission, ProfileRows
 
 _POINTER = re.compile(r"^/data/attributes/profiles/data/(\d+)(?:/|$)")
 LOOKUPS = 3
@@ -40,13 +47,14 @@ class BulkImporter:
         self._max_attempts = max(1, max_attempts)
         self.rejected: list[ImportFailure] = []
 
-    async def run(self, profiles: Sequence[ProfileInput]) -> ImportSubmission:
+    async def run(self, profiles: Sequence[ProfileInput] | ProfileRows) -> ImportSubmission:
         """Prepare and submit chunk by chunk: each job is on its way (and being processed by
-        Klaviyo) while the next chunk is prepared, instead of after all of them."""
+        Klaviyo) while the next chunk is prepared, instead of after all of them. Columns
+        (``ProfileRows``) are encoded a few rows at a time as the chunks fill."""
         check_attributes(profiles)
         tasks: list[asyncio.Task[str | None]] = []
         try:
-            for chunk in iter_split(self._list_id, prepared(profiles, self.rejected)):
+            for chunk in iter_split(self._list_id, prepared(inputs(profiles), self.rejected)):
                 tasks.append(asyncio.create_task(self._submit(chunk)))
                 await asyncio.sleep(0)
             job_ids = await asyncio.gather(*tasks)

@@ -17,7 +17,9 @@ from reconciler.klaviyo.facts import (
 )
 from reconciler.klaviyo.jsonapi import encode
 from reconciler.klaviyo.models import ImportFailure, ProfileInput
+from reconciler.values import ProfileRows
 
+ENCODE_SLICE = 1_000
 _PREFIX = b'{"data":{"type":"profile-bulk-import-job","attributes":{"profiles":{"data":['
 
 
@@ -54,12 +56,28 @@ def prepared(profiles: Iterable[ProfileInput], rejected: list[ImportFailure]) ->
         yield Prepared(email, encoded)
 
 
-def check_attributes(profiles: Iterable[ProfileInput]) -> None:
+def check_attributes(profiles: Iterable[ProfileInput] | ProfileRows) -> None:
     """Raise KlaviyoConfigError if any profile carries an attribute Klaviyo does not know
-    (checked for all profiles before the first job goes out, never half-way)."""
+    (checked for all profiles before the first job goes out, never half-way; for columns,
+    once on their names)."""
+    if isinstance(profiles, ProfileRows):
+        names = profiles.attribute_names()
+        if not PROFILE_ATTRIBUTES.issuperset(names):
+            _unknown(ProfileInput("", dict.fromkeys(names)))
+        return
     for profile in profiles:
         if not PROFILE_ATTRIBUTES.issuperset(profile.attributes):
             _unknown(profile)
+
+
+def inputs(profiles: Sequence[ProfileInput] | ProfileRows) -> Iterator[ProfileInput]:
+    """The profiles one by one; columns become Python values ``ENCODE_SLICE`` rows at a time
+    (only about one job's profiles exist as Python objects at once)."""
+    if not isinstance(profiles, ProfileRows):
+        yield from profiles
+        return
+    for start in range(0, len(profiles), ENCODE_SLICE):
+        yield from profiles.inputs(start, ENCODE_SLICE)
 
 
 def _resource(email: str, profile: ProfileInput) -> dict[str, object]:

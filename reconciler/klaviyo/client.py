@@ -49,7 +49,7 @@ from reconciler.klaviyo.transport import RetryPolicy, Sender, build_http_client,
 from reconciler.klaviyo.transport.http import DEFAULT_BASE_URL
 from reconciler.klaviyo.transport.retry import DEFAULT_MAX_WAIT, DEFAULT_WAIT_BUDGET
 from reconciler.klaviyo.transport.sender import WaitCallback
-from reconciler.values import ImportSubmission, Subscription
+from reconciler.values import ImportSubmission, ProfileRows, Subscription
 
 
 class KlaviyoClient:
@@ -249,9 +249,11 @@ class KlaviyoClient:
             if url is None:
                 return found
 
-    async def bulk_import(self, list_id: str, profiles: Sequence[ProfileInput]) -> ImportSubmission:
-        """Submit import jobs adding ``profiles`` to the list: the job ids, and the profiles
-        refused locally or named by a 400."""
+    async def bulk_import(
+        self, list_id: str, profiles: Sequence[ProfileInput] | ProfileRows
+    ) -> ImportSubmission:
+        """Submit import jobs adding ``profiles`` (Python values or Arrow columns) to the
+        list: the job ids, and the profiles refused locally or named by a 400."""
         importer = BulkImporter(self._sender, self._jobs, list_id, self.max_retries + 1)
         return await importer.run(profiles)
 

@@ -29,7 +29,7 @@ from reconciler.values import (
     JobStatus,
     ListInfo,
     ListMembers,
-    ProfileInput,
+    ProfileRows,
     SettledJobs,
     Subscription,
 )
@@ -125,7 +125,7 @@ class KlaviyoDestination:
             completed=sum(r.completed for r in ours),
         )
 
-    async def add(self, list_id: str, profiles: Sequence[ProfileInput]) -> ImportSubmission:
+    async def add(self, list_id: str, profiles: ProfileRows) -> ImportSubmission:
         return await self.client.bulk_import(list_id, profiles)
 
     async def wait(

@@ -15,8 +15,9 @@ from reconciler.plan.estimate import apply_estimate
 from reconciler.plan.guards import evaluate_guards, segment_guards
 from reconciler.plan.members import Mask, MemberTable, missing_from, string_array
 from reconciler.plan.model import ExportPlan, Fingerprints
+from reconciler.plan.rows import CLEARED, DIGEST, EMAIL, PROFILE_ID, MemberRows, table_of
 from reconciler.plan.subscriptions import Decisions
-from reconciler.plan.updates import field_updates, sent_digests, with_clears
+from reconciler.plan.updates import field_changes
 from reconciler.sources import SegmentData
 from reconciler.sources.fields import ProfileFields
 from reconciler.values import DestinationFacts
@@ -82,45 +83,38 @@ def build_export_plan(
     desired = string_array(segment.emails if segment.email_array is None else segment.email_array)
     members = current.members
     missing_mask = missing_from(desired, members.emails)
-    missing = sorted(desired.filter(missing_mask).to_pylist())
-    left = [e for e in missing if e in current.departed] if current.departed else []
-    readd: list[str] = []
-    if left and (readd_departed or export.external_removals == "readd"):
-        readd = [e for e in left if e not in readded]  # once: one who left again stays out
-        left = [e for e in left if e in readded]
-    add = (
-        [e for e in missing if e not in current.departed or e in set(readd)]
-        if left or readd
-        else missing
-    )
-    updates = field_updates(
+    unchanged = len(desired) - int(pc.sum(missing_mask).as_py() or 0)
+    add_at, left, readd = _departed(
         desired,
-        _digests(segment, desired),
-        pc.invert(missing_mask),
-        sent,
-        clear=export.null_values == "clear",
+        pc.indices_nonzero(missing_mask),
+        current.departed,
+        readded if (readd_departed or export.external_removals == "readd") else None,
+    )
+    digests = _digests(segment, desired)
+    changes = field_changes(
+        desired, digests, pc.invert(missing_mask), sent, clear=export.null_values == "clear"
     )
     del missing_mask
-    removed: list[str] = []
-    remove_ids: list[str] = []
     kept = 0
+    removes = MemberRows.empty()
     if export.mode == "mirror":
         gone, kept = _not_refused(missing_from(members.emails, desired), members, segment)
-        pairs = zip(
-            members.emails.filter(gone).to_pylist(),
-            members.profile_ids.filter(gone).to_pylist(),
-            strict=True,
+        removes = MemberRows(
+            pa.table(
+                {EMAIL: members.emails.filter(gone), PROFILE_ID: members.profile_ids.filter(gone)}
+            )
         )
-        removed, remove_ids = _unzip(sorted(pairs))
+    adds = rows_at(segment, desired, add_at, digests)
+    updates = rows_at(segment, desired, changes.positions, digests, changes.cleared, clears=True)
     guards = evaluate_guards(
         export,
         connection,
         desired=len(desired),
         current=len(members),
-        removals=len(removed),
+        removals=len(removes),
         force=force,
     )
-    estimate = apply_estimate(len(add) + len(updates.emails), len(removed), facts)
+    estimate = apply_estimate(len(adds) + len(updates), len(removes), facts)
     chosen = decisions or Decisions()
     # Every value below is built here from trusted inputs: no validation of million-item tuples.
     return ExportPlan.model_construct(
@@ -130,11 +124,9 @@ def build_export_plan(
         mode=export.mode,
         account=current.account,
         list_name=current.list_name,
-        add=tuple(add),
-        add_fields=_fields_of(add, segment.properties),
-        remove=tuple(removed),
-        remove_ids=tuple(remove_ids),
-        unchanged=len(desired) - len(missing),
+        adds=adds,
+        removes=removes,
+        unchanged=unchanged,
         current=len(members),
         desired=len(desired),
         rows=segment.rows,
@@ -156,9 +148,8 @@ def build_export_plan(
         notes=(),
         error=None,
         field_keys=tuple(sorted(segment.field_digests)),
-        update=tuple(updates.emails),
-        update_fields=with_clears(_fields_of(updates.emails, segment.properties), updates.clears),
-        updated_fields=updates.per_field,
+        updates=updates,
+        updated_fields=changes.per_field,
         null_values=export.null_values,
         subscribe=tuple(sorted(chosen.subscribe)),
         subscribe_channels=chosen.subscribe,
@@ -177,8 +168,77 @@ def _digests(segment: SegmentData, desired: pa.StringArray) -> Mapping[str, pa.U
     if segment.email_array is not None or not segment.field_digests:
         return segment.field_digests
     emails: list[str] = desired.to_pylist()
-    table = sent_digests(emails, segment.properties, sorted(segment.field_digests))
-    return {key: table[key].combine_chunks() for key in segment.field_digests}
+    keys = sorted(segment.field_digests)
+    table = MemberRows.of(emails, segment.properties, keys).table
+    return {key: table[DIGEST + key].combine_chunks() for key in keys}
+
+
+def _departed(
+    desired: pa.StringArray,
+    missing: pa.Int64Array,
+    departed: frozenset[str],
+    readded: frozenset[str] | None,
+) -> tuple[pa.Array, list[str], list[str]]:
+    """Of the ``missing`` positions, those to add; the members who left the list outside the
+    reconciler and stay out; those added again (``readded`` not None: readd is on, except
+    for those re-added before). The departed are few: only they become Python strings."""
+    if not departed or not len(missing):
+        return missing, [], []
+    emails = desired.take(missing)
+    known = pa.array(sorted(departed), type=pa.string())
+    gone = pc.is_in(emails, value_set=known)
+    found: list[str] = sorted(emails.filter(gone).to_pylist())
+    if readded is None:
+        return missing.filter(pc.invert(gone)), found, []
+    readd = [e for e in found if e not in readded]  # once: one who left again stays out
+    left = [e for e in found if e in readded]
+    stays_out = pc.is_in(emails, value_set=pa.array(left, type=pa.string()))
+    return missing.filter(pc.invert(stays_out)), left, readd
+
+
+def rows_at(
+    segment: SegmentData,
+    desired: pa.StringArray,
+    positions: pa.Array,
+    digests: Mapping[str, pa.UInt64Array],
+    cleared: Mapping[str, pa.BooleanArray] | None = None,
+    *,
+    clears: bool = False,
+) -> MemberRows:
+    """The members at ``positions`` of ``desired`` with their fields' values and digests
+    (all of them, in order, take nothing: the segment's own arrays are the table's)."""
+    every = len(positions) == len(desired)  # positions ascend: all of them, in order
+    where = None if every else positions
+    emails = desired if where is None else desired.take(where)
+    properties = segment.properties
+    if properties and not isinstance(properties, ProfileFields):
+        plain: list[str] = emails.to_pylist()
+        chosen = {e: keys_sent_as_null(cleared, i) for i, e in enumerate(plain)} if clears else None
+        return MemberRows.of(plain, properties, list(_keys_in_order(segment)), chosen)
+    columns: dict[str, pa.Array | pa.ChunkedArray] = {EMAIL: emails}
+    texts: set[str] = set()
+    if isinstance(properties, ProfileFields):
+        values, texts = properties.arrow_columns(where)
+        columns |= values
+    for key in columns.copy():
+        if key != EMAIL and key in digests:
+            found = digests[key]
+            columns[DIGEST + key] = found if where is None else found.take(where)
+    if clears:
+        empty = pa.array([False] * len(emails), type=pa.bool_())
+        for key in [k for k in columns if k != EMAIL and not k.startswith(DIGEST)]:
+            columns[CLEARED + key] = (cleared or {}).get(key, empty)
+    return MemberRows(table_of(columns, texts))
+
+
+def _keys_in_order(segment: SegmentData) -> list[str]:
+    return sorted(segment.field_digests)
+
+
+def keys_sent_as_null(cleared: Mapping[str, pa.BooleanArray] | None, row: int) -> list[str]:
+    if not cleared:
+        return []
+    return [key for key, mask in cleared.items() if mask[row].as_py()]
 
 
 def _historical(export: Export) -> bool:
@@ -197,22 +257,6 @@ def _not_refused(gone: Mask, members: MemberTable, segment: SegmentData) -> tupl
     refused = pc.invert(missing_from(members.emails, segment.rejected))
     held = pc.and_(gone, refused)
     return pc.and_(gone, pc.invert(refused)), int(pc.sum(held).as_py() or 0)
-
-
-def _unzip(pairs: list[tuple[str, str]]) -> tuple[list[str], list[str]]:
-    return [a for a, _ in pairs], [b for _, b in pairs]
-
-
-def _fields_of(
-    add: list[str], properties: Mapping[str, Mapping[str, object]]
-) -> dict[str, dict[str, object]]:
-    """The profile fields to send with each added email (those that have any)."""
-    if not properties or not add:
-        return {}
-    if isinstance(properties, ProfileFields):
-        return properties.fields_for(add)
-    get = properties.get
-    return {e: p if type(p) is dict else dict(p) for e in add if (p := get(e))}
 
 
 def failed_export_plan(export: Export, message: str) -> ExportPlan:

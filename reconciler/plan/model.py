@@ -2,18 +2,22 @@
 
 A plan holds, per export, the exact emails to add (with the profile fields to send) and the exact
 members to remove (email and profile id), the safety guards evaluated on them, and fingerprints of
-the three inputs so that ``apply PLANFILE`` can refuse a stale plan. Only the plan file written
-with ``plan --out`` holds addresses; every rendering shows counts and masked samples.
+the three inputs so that ``apply PLANFILE`` can refuse a stale plan. The members are Arrow tables
+(:mod:`reconciler.plan.rows`): ``add``, ``remove``, ``remove_ids`` and ``update`` are read-only
+sequence views of their columns. Only the plan file written with ``plan --out`` holds
+addresses; every rendering shows counts and masked samples.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, PlainValidator
 
-PLAN_FORMAT_VERSION = 1
+from reconciler.plan.rows import Emails, MemberRows
+
+PLAN_FORMAT_VERSION = 2
 
 ChangeAction = Literal["added", "removed", "enabled", "disabled", "changed"]
 
@@ -49,8 +53,28 @@ class Fingerprints(Frozen):
     list: str
 
 
+def _rows(value: object) -> MemberRows:
+    if isinstance(value, MemberRows):
+        return value
+    raise ValueError("member rows are read from a plan file's columns, not from JSON")
+
+
+# In JSON (the plan file's header) a kind of change is its row count; its rows are columns.
+Rows = Annotated[
+    MemberRows,
+    PlainValidator(_rows),
+    PlainSerializer(lambda rows: {"rows": len(rows)}, return_type=dict, when_used="json"),
+]
+ROW_KINDS = ("adds", "updates", "removes")
+
+
 class ExportPlan(Frozen):
-    """The change for one export; ``error`` set means it could not be planned."""
+    """The change for one export; ``error`` set means it could not be planned.
+
+    ``adds``, ``updates``, ``removes``: the members, one table per kind (see
+    :mod:`reconciler.plan.rows`)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
 
     name: str
     connection: str
@@ -58,10 +82,8 @@ class ExportPlan(Frozen):
     mode: Literal["mirror", "add_only"]
     account: str = ""
     list_name: str = ""
-    add: tuple[str, ...] = ()
-    add_fields: dict[str, dict[str, object]] = Field(default_factory=dict)
-    remove: tuple[str, ...] = ()
-    remove_ids: tuple[str, ...] = ()
+    adds: Rows = Field(default_factory=MemberRows.empty)
+    removes: Rows = Field(default_factory=MemberRows.empty)
     unchanged: int = 0
     current: int = 0
     desired: int = 0
@@ -88,8 +110,7 @@ class ExportPlan(Frozen):
     credited_jobs: tuple[str, ...] = ()
     # fields kept current: members whose mapped values changed since they were last sent
     field_keys: tuple[str, ...] = ()  # the mapped field keys ("first_name", "properties.tier")
-    update: tuple[str, ...] = ()
-    update_fields: dict[str, dict[str, object]] = Field(default_factory=dict)
+    updates: Rows = Field(default_factory=MemberRows.empty)
     updated_fields: dict[str, int] = Field(default_factory=dict)  # field key -> members changed
     null_values: Literal["skip", "clear"] = "skip"
     # consent subscriptions (subscribe:)
@@ -101,6 +122,22 @@ class ExportPlan(Frozen):
     already_subscribed: dict[str, tuple[str, ...]] = Field(default_factory=dict)
     subscribe_skipped: dict[str, int] = Field(default_factory=dict)  # reason -> profiles
     subscribe_skipped_samples: tuple[str, ...] = ()  # masked
+
+    @property
+    def add(self) -> Emails:
+        return self.adds.emails
+
+    @property
+    def remove(self) -> Emails:
+        return self.removes.emails
+
+    @property
+    def remove_ids(self) -> Emails:
+        return self.removes.profile_ids
+
+    @property
+    def update(self) -> Emails:
+        return self.updates.emails
 
     @property
     def blocked(self) -> bool:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from reconciler.emails import mask_email, mask_text
 from reconciler.plan.model import ConfigChange, ExportPlan, Plan
@@ -28,7 +28,7 @@ def _plain(text: str, **_: object) -> str:
     return text
 
 
-def samples(emails: tuple[str, ...]) -> list[str]:
+def samples(emails: Sequence[str]) -> list[str]:
     return [mask_email(e) for e in emails[:SAMPLES]]
 
 

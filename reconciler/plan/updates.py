@@ -31,28 +31,42 @@ class FieldUpdates:
     clears: dict[str, list[str]] = field(default_factory=dict)  # email -> keys sent as null
 
 
-def field_updates(
+@dataclass(frozen=True)
+class FieldChanges:
+    """The members to re-send, column-wise: their positions in ``desired``, per field key how
+    many of them changed it, and (``null_values: clear``) per key which of them send it as
+    null (aligned with ``positions``)."""
+
+    positions: pa.Int64Array
+    per_field: dict[str, int] = field(default_factory=dict)
+    cleared: dict[str, pa.BooleanArray] = field(default_factory=dict)
+
+
+_NO_CHANGES = pa.array([], type=pa.int64())
+
+
+def field_changes(
     desired: pa.StringArray,
     digests: Mapping[str, pa.UInt64Array],
     staying: pa.BooleanArray,
     sent: pa.Table | None,
     *,
     clear: bool,
-) -> FieldUpdates:
+) -> FieldChanges:
     """Members of ``desired`` that stay in the list (``staying``) whose field digests differ
     from those last sent (a member never sent counts as sent with every field null)."""
     if not digests or len(desired) == 0:
-        return FieldUpdates()
-    emails = desired.filter(staying)
-    if len(emails) == 0:
-        return FieldUpdates()
-    slots = _slots(emails, sent)
+        return FieldChanges(_NO_CHANGES)
+    at = pc.indices_nonzero(staying)
+    if len(at) == 0:
+        return FieldChanges(_NO_CHANGES)
+    slots = _slots(desired.take(at), sent)
     changed_any: pa.BooleanArray | None = None
     per_field: dict[str, int] = {}
     cleared: dict[str, pa.BooleanArray] = {}
     for key in sorted(digests):
-        current = digests[key].filter(staying)
-        before = _stored(sent, key, slots, len(emails))
+        current = digests[key].take(at)
+        before = _stored(sent, key, slots, len(at))
         changed = pc.not_equal(current, before)
         if clear:
             cleared[key] = pc.and_(changed, pc.equal(current, _ZERO))
@@ -63,13 +77,30 @@ def field_updates(
             per_field[key] = count
         changed_any = changed if changed_any is None else pc.or_(changed_any, changed)
     if changed_any is None or not per_field:
+        return FieldChanges(_NO_CHANGES)
+    positions: pa.Int64Array = at.filter(changed_any).cast(pa.int64())
+    masks = {key: mask.filter(changed_any) for key, mask in cleared.items()}
+    return FieldChanges(positions, per_field, masks)
+
+
+def field_updates(
+    desired: pa.StringArray,
+    digests: Mapping[str, pa.UInt64Array],
+    staying: pa.BooleanArray,
+    sent: pa.Table | None,
+    *,
+    clear: bool,
+) -> FieldUpdates:
+    """:func:`field_changes` as Python values (sorted emails; email -> keys sent as null)."""
+    changes = field_changes(desired, digests, staying, sent, clear=clear)
+    if not changes.per_field:
         return FieldUpdates()
-    chosen: list[str] = sorted(emails.filter(changed_any).to_pylist())
+    emails = desired.take(changes.positions)
     clears: dict[str, list[str]] = {}
-    for key, mask in cleared.items():
+    for key, mask in changes.cleared.items():
         for email in emails.filter(mask).to_pylist():
             clears.setdefault(email, []).append(key)
-    return FieldUpdates(chosen, per_field, clears)
+    return FieldUpdates(sorted(emails.to_pylist()), changes.per_field, clears)
 
 
 def _slots(emails: pa.StringArray, sent: pa.Table | None) -> pa.Int32Array | None:

@@ -8,9 +8,21 @@ the text. A column that mixes types (or holds dates, decimals, JSON) stays Pytho
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pyarrow as pa
 
 from reconciler.sources.base import ColumnValues
+from reconciler.sources.values import json_value
+from reconciler.values import value_array
+
+_PLAIN = (str, int, bool, float, type(None))
+
+
+def plain_values(values: Sequence[object]) -> list[object]:
+    """``values`` as JSON data (None stays None: a missing value)."""
+    return [v if v.__class__ in _PLAIN else json_value(v) for v in values]
+
 
 _ARROW_TYPES: dict[type, pa.DataType] = {
     str: pa.string(),
@@ -80,6 +92,40 @@ class ColumnStore:
             return [values[i] for i in rows.to_pylist()]
         picked: list[object] = _plain(self._chunked().take(rows)).to_pylist()
         return picked
+
+    def arrow(self, rows: pa.Array | None) -> tuple[pa.ChunkedArray, bool]:
+        """The values of the rows at ``rows`` (None: every row, zero-copy) as one Arrow column
+        of JSON values, and whether it holds their JSON text (a column of mixed or non-plain
+        values). Only a column that could not stay Arrow, or of a type JSON has no form for
+        (timestamps, binary, nested), goes through Python values."""
+        if self._arrays:
+            chunked = self._chunked()
+            picked = _plain(chunked if rows is None else chunked.take(rows))
+            if _jsonable(picked.type):
+                return picked, False
+            return _as_json(picked.to_pylist())
+        values = self._values if rows is None else [self._values[i] for i in rows.to_pylist()]
+        return _as_json(values)
+
+
+_JSON_TYPES = (
+    pa.types.is_string,
+    pa.types.is_large_string,
+    pa.types.is_integer,
+    pa.types.is_floating,
+    pa.types.is_boolean,
+    pa.types.is_null,
+)
+
+
+def _jsonable(kind: pa.DataType) -> bool:
+    return any(check(kind) for check in _JSON_TYPES)
+
+
+def _as_json(values: list[object]) -> tuple[pa.ChunkedArray, bool]:
+    """Python values as JSON data in one column (see ``reconciler.values.value_array``)."""
+    array, texts = value_array(plain_values(values))
+    return pa.chunked_array([array]), texts
 
 
 def _plain(values: pa.ChunkedArray) -> pa.ChunkedArray:

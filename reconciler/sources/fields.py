@@ -14,16 +14,9 @@ from collections.abc import Iterator, Mapping, Sequence
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from reconciler.sources.columns import ColumnStore
-from reconciler.sources.values import json_value
+from reconciler.sources.columns import ColumnStore, plain_values
 
-_PLAIN = (str, int, bool, float, type(None))
 _SLICE = 100_000
-
-
-def plain_values(values: Sequence[object]) -> list[object]:
-    """``values`` as JSON data (None stays None: a missing value)."""
-    return [v if v.__class__ in _PLAIN else json_value(v) for v in values]
 
 
 class ProfileFields(Mapping[str, Mapping[str, object]]):
@@ -68,6 +61,28 @@ class ProfileFields(Mapping[str, Mapping[str, object]]):
         for i, slot in enumerate(slots.filter(known).to_pylist()):
             placed[slot] = _record(columns, i)
         return {email: record for email, record in zip(emails, placed, strict=True) if record}
+
+    def arrow_columns(
+        self, positions: pa.Array | None
+    ) -> tuple[dict[str, pa.ChunkedArray], set[str]]:
+        """The values by key (attributes, then ``properties.<name>``) of the profiles at
+        ``positions`` in ``emails`` (None: all of them, zero-copy where the column is Arrow),
+        and the keys whose column holds JSON text."""
+        if positions is None:
+            rows = self._rows
+        else:
+            rows = positions if self._rows is None else self._rows.take(positions)
+        stores = {
+            **self._attributes,
+            **{f"properties.{name}": store for name, store in self._properties.items()},
+        }
+        columns: dict[str, pa.ChunkedArray] = {}
+        texts: set[str] = set()
+        for key, store in stores.items():
+            columns[key], as_text = store.arrow(rows)
+            if as_text:
+                texts.add(key)
+        return columns, texts
 
     def _columns(
         self, rows: pa.Array | None, start: int = 0, length: int = 0

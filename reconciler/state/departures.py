@@ -27,6 +27,8 @@ from __future__ import annotations
 import zlib
 from collections.abc import Iterable, Sequence
 
+import pyarrow as pa
+
 from reconciler.state.database import Database, chunks, marks
 from reconciler.state.records import now
 
@@ -34,6 +36,22 @@ LEFT = "left"
 NOT_KEPT = "not_kept"
 READDED = "readded"  # re-added once by ``external_removals: readd``: never re-added again
 _KEY = "account = ? AND list_id = ?"
+
+
+_SLICE = 50_000
+
+
+def _joined(emails: Sequence[str] | pa.Array | pa.ChunkedArray) -> bytes:
+    """The addresses joined by newlines, compressed."""
+    packer = zlib.compressobj(1)
+    parts: list[bytes] = []
+    for start in range(0, len(emails), _SLICE):
+        part = emails[start : start + _SLICE]
+        values = part.to_pylist() if isinstance(part, pa.Array | pa.ChunkedArray) else part
+        text = ("\n" if start else "") + "\n".join(values)
+        parts.append(packer.compress(text.encode("utf-8")))
+    parts.append(packer.flush())
+    return b"".join(parts)
 
 
 class Departures:
@@ -68,12 +86,17 @@ class Departures:
         return found
 
     def record_imported(
-        self, account: str, list_id: str, run_id: str, emails: Sequence[str]
+        self,
+        account: str,
+        list_id: str,
+        run_id: str,
+        emails: Sequence[str] | pa.Array | pa.ChunkedArray,
     ) -> None:
-        """Addresses an apply's import jobs added (to be checked by the next read)."""
-        if not emails:
+        """Addresses an apply's import jobs added (to be checked by the next read); an Arrow
+        column is compressed a slice at a time (never all its addresses as Python strings)."""
+        if not len(emails):
             return
-        blob = zlib.compress("\n".join(emails).encode("utf-8"), 1)
+        blob = _joined(emails)
         self._db.execute(
             "INSERT INTO reconciler_imported (account, list_id, run_id, imported_at, emails) "
             "VALUES (?, ?, ?, ?, ?) ON CONFLICT (account, list_id, run_id) DO NOTHING",

@@ -3,40 +3,26 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
-from types import MappingProxyType
 from typing import Literal
 
-from reconciler.engine.stages.context import ADD_TASK, UPDATE_TASK, StageContext, slices
+from reconciler.engine.stages.context import ADD_TASK, UPDATE_TASK, StageContext
 from reconciler.plan.model import ExportPlan
+from reconciler.plan.rows import MemberRows
 from reconciler.values import ImportSubmission, ProfileInput
-
-_NO_FIELDS: Mapping[str, object] = MappingProxyType({})
-
 
 Kind = Literal["add", "update"]
 
 
-def profiles_for(
-    plan: ExportPlan, emails: Sequence[str] | None = None, kind: Kind = "add"
-) -> list[ProfileInput]:
-    """The profiles to import (``emails``: those of the plan's additions, or of its updates;
-    None: all of them), each with the fields the export maps besides the email."""
-    get = (plan.add_fields if kind == "add" else plan.update_fields).get
-    out = []
-    for email in (plan.add if kind == "add" else plan.update) if emails is None else emails:
-        fields = get(email)
-        if not fields:
-            out.append(ProfileInput(email, _NO_FIELDS, _NO_FIELDS))
-        elif "properties" not in fields:
-            out.append(ProfileInput(email, fields, _NO_FIELDS))
-        else:
-            properties = fields["properties"]
-            attributes = {k: v for k, v in fields.items() if k != "properties"}
-            custom = properties if isinstance(properties, dict) else _NO_FIELDS
-            out.append(ProfileInput(email, attributes, custom))
-    return out
+def rows_of(plan: ExportPlan, kind: Kind = "add") -> MemberRows:
+    """The plan's additions, or its updates."""
+    return plan.adds if kind == "add" else plan.updates
+
+
+def profiles_for(plan: ExportPlan, kind: Kind = "add") -> list[ProfileInput]:
+    """Every profile of the plan's additions (or updates) as Python values (small plans)."""
+    return rows_of(plan, kind).profiles().inputs()
 
 
 @dataclass
@@ -56,7 +42,7 @@ class SubmitImports:
         plan, outcome = ctx.plan, ctx.outcome
         if ctx.stop.requested:
             return
-        emails_of_kind = plan.add if self.kind == "add" else plan.update
+        rows = rows_of(plan, self.kind)
 
         def record(submitted: ImportSubmission) -> None:
             ctx.state.jobs.record(plan.account, plan.list_id, submitted.job_ids, ctx.run_id)
@@ -68,13 +54,14 @@ class SubmitImports:
                 ctx.update_jobs += submitted.job_ids
                 ctx.update_rejected.extend(submitted.rejected)
 
-        ctx.progress.start(ctx.task(_label(self.kind)), len(emails_of_kind))
+        ctx.progress.start(ctx.task(_label(self.kind)), len(rows))
         in_flight: list[asyncio.Task[ImportSubmission]] = []
+        size = ctx.slicing.add_size(ctx.destination.facts)
         try:
-            for emails in slices(emails_of_kind, ctx.slicing.add_size(ctx.destination.facts)):
+            for start in range(0, len(rows), size):
                 if ctx.stop.requested:
                     break
-                part = profiles_for(plan, emails, self.kind)
+                part = rows.profiles(start, size)  # columns: encoded a job at a time
                 in_flight.append(asyncio.create_task(ctx.destination.add(plan.list_id, part)))
                 if len(in_flight) > 1:
                     record(await in_flight.pop(0))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from reconciler.engine.stages.context import StageContext, slices
+from reconciler.engine.stages.context import StageContext
 
 
 @dataclass
@@ -16,10 +16,13 @@ class RemoveMembers:
     async def run(self, ctx: StageContext) -> None:
         plan, progress = ctx.plan, ctx.progress
         task = ctx.task(self.name)
-        progress.start(task, len(plan.remove_ids))
-        for part in slices(plan.remove_ids, ctx.slicing.remove_size(ctx.destination.facts)):
+        ids = plan.remove_ids
+        progress.start(task, len(ids))
+        size = ctx.slicing.remove_size(ctx.destination.facts)
+        for start in range(0, len(ids), size):
             if ctx.stop.requested:
                 return
+            part = ids[start : start + size]  # one slice of Python strings at a time
             ctx.outcome.removed += await ctx.destination.remove(
                 plan.list_id, part, lambda n: progress.advance(task, n)
             )

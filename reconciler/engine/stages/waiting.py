@@ -6,6 +6,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from reconciler.emails import mask_email
 from reconciler.engine.progress import Progress
 from reconciler.engine.stages.context import ADD_TASK, UPDATE_TASK, ExportOutcome, StageContext
@@ -51,8 +54,11 @@ def _record_imported(ctx: StageContext, results: list[JobResult]) -> None:
     if ctx.stop.requested or any(r.status != "complete" for r in results):
         return
     refused = {f.email for r in results for f in r.errors} | {f.email for f in ctx.rejected}
-    added = [e for e in ctx.plan.add if e not in refused] if refused else list(ctx.plan.add)
     plan = ctx.plan
+    added = plan.add.array
+    if refused:
+        value_set = pa.array(sorted(refused), type=pa.string())
+        added = added.filter(pc.invert(pc.is_in(added, value_set=value_set)))
     ctx.state.departures.record_imported(plan.account, plan.list_id, ctx.run_id, added)
     if plan.readd:
         readded = [e for e in plan.readd if e not in refused]
