@@ -45,14 +45,13 @@ class Emails(Sequence[str]):
     @overload
     def __getitem__(self, index: int) -> str: ...
     @overload
-    def __getitem__(self, index: slice) -> list[str]: ...
-    def __getitem__(self, index: int | slice) -> str | list[str]:
-        if isinstance(index, slice):
+    def __getitem__(self, index: slice) -> tuple[str, ...]: ...
+    def __getitem__(self, index: int | slice) -> str | tuple[str, ...]:
+        if isinstance(index, slice):  # a tuple, as a tuple's slice is
             start, stop, step = index.indices(len(self))
             if step == 1:
-                part: list[str] = self.array.slice(start, max(stop - start, 0)).to_pylist()
-                return part
-            return [self[i] for i in range(start, stop, step)]
+                return tuple(self.array.slice(start, max(stop - start, 0)).to_pylist())
+            return tuple(self[i] for i in range(start, stop, step))
         if index < 0:
             index += len(self)
         if not 0 <= index < len(self):

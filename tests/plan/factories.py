@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from reconciler.plan.model import Estimate, ExportPlan, Fingerprints, GuardResult, Plan
 from reconciler.plan.planfile import seal
+from reconciler.plan.rows import MemberRows
 
 
 def export_plan(name: str = "vip", adds: int = 3, removes: int = 1, **kw: object) -> ExportPlan:
@@ -28,7 +30,21 @@ def export_plan(name: str = "vip", adds: int = 3, removes: int = 1, **kw: object
         "fingerprints": Fingerprints(config="c1", segment="s1", list="l1"),
     }
     values.update(kw)
-    return ExportPlan(**values)  # type: ignore[arg-type]
+    return ExportPlan(**with_rows(values))  # type: ignore[arg-type]
+
+
+def with_rows(values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` with ``add`` (and ``add_fields``), ``update`` (``update_fields``), ``remove``
+    and ``remove_ids`` given as Python values turned into the plan's member tables."""
+    out = dict(values)
+    keys = tuple(out.get("field_keys", ()))
+    if "add" in out or "add_fields" in out:
+        out["adds"] = MemberRows.of(out.pop("add", ()), out.pop("add_fields", {}), keys)
+    if "update" in out or "update_fields" in out:
+        out["updates"] = MemberRows.of(out.pop("update", ()), out.pop("update_fields", {}), keys)
+    if "remove" in out or "remove_ids" in out:
+        out["removes"] = MemberRows.removals(out.pop("remove", ()), out.pop("remove_ids", ()))
+    return out
 
 
 def plan_of(*exports: ExportPlan) -> Plan:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from pathlib import Path
@@ -89,29 +88,37 @@ def test_plan_file_round_trip_and_permissions(tmp_path: Path) -> None:
     assert read_plan(path) == plan
 
 
-def test_the_checksum_is_over_the_plan_file_json_as_before(tmp_path: Path) -> None:
-    # plan files written by earlier versions hashed model_dump_json(): the bytes must not change
+def test_the_checksum_covers_the_header_and_the_columns(tmp_path: Path) -> None:
     plan = plan_of(export_plan(adds=50, removes=7), export_plan(name="other", adds=2))
-    expected = hashlib.sha256(plan.model_dump_json(exclude={"checksum"}).encode()).hexdigest()
-    assert plan_checksum(plan) == expected
-    write_plan(plan, tmp_path / "plan.json")
-    written = json.loads((tmp_path / "plan.json").read_text())
-    assert written["checksum"] == expected
-    assert read_plan(tmp_path / "plan.json").checksum == expected
+    assert plan.checksum == plan_checksum(plan)
+    other_adds = plan_of(export_plan(adds=50, removes=7), export_plan(name="other", adds=3))
+    assert plan_checksum(other_adds) != plan.checksum
+    renamed = plan.model_copy(update={"config_dir": "elsewhere"})
+    assert plan_checksum(renamed) != plan.checksum
+    write_plan(plan, tmp_path / "plan.bin")
+    assert read_plan(tmp_path / "plan.bin").checksum == plan.checksum
 
 
 def test_tampered_plan_file_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "plan.json"
     write_plan(plan_of(export_plan()), path)
-    raw = json.loads(path.read_text())
-    raw["exports"][0]["list_id"] = "Zz9Zz9"
-    path.write_text(json.dumps(raw))
+    data = path.read_bytes()
+    assert data.count(b'"Y6nRLr"') == 1
+    path.write_bytes(data.replace(b'"Y6nRLr"', b'"Zz9Zz9"'))
     with pytest.raises(PlanFileError, match="checksum mismatch"):
         read_plan(path)
 
 
 @pytest.mark.parametrize(
-    "content", [b"", b"\x00\xff garbage", b"[]", b'{"version": 1}', b'{"version": 99}']
+    "content",
+    [
+        b"",
+        b"\x00\xff garbage",
+        b"[]",
+        b'{"version": 1}',
+        b'{"version": 99}',
+        b"reconciler-plan 2\n",
+    ],
 )
 def test_malformed_plan_files_are_refused(tmp_path: Path, content: bytes) -> None:
     path = tmp_path / "plan.json"

@@ -7,18 +7,20 @@ import pytest
 from reconciler.engine.stages import Slicing, build_stages
 from reconciler.klaviyo.facts import FACTS
 from reconciler.plan.model import ExportPlan
+from tests.plan.factories import with_rows
 
 
 def _plan(add: int, remove: int) -> ExportPlan:
-    return ExportPlan(
-        name="e",
-        connection="c",
-        list_id="Y6nRLr",
-        mode="mirror",
-        add=tuple(f"a{i}@example.com" for i in range(add)),
-        remove=tuple(f"r{i}@example.com" for i in range(remove)),
-        remove_ids=tuple(f"P{i}" for i in range(remove)),
-    )
+    values: dict[str, object] = {
+        "name": "e",
+        "connection": "c",
+        "list_id": "Y6nRLr",
+        "mode": "mirror",
+        "add": tuple(f"a{i}@example.com" for i in range(add)),
+        "remove": tuple(f"r{i}@example.com" for i in range(remove)),
+        "remove_ids": tuple(f"P{i}" for i in range(remove)),
+    }
+    return ExportPlan(**with_rows(values))
 
 
 @pytest.mark.parametrize(
