@@ -168,10 +168,10 @@ class _Reader:
 
     closed = False
 
-    def __init__(self, fh: IO[bytes], size: int) -> None:
+    def __init__(self, fh: IO[bytes], size: int, head: bytes) -> None:
         self._fh = fh
-        self.left = max(size - DIGEST_BYTES, 0)
-        self.h = hashlib.sha256()
+        self.left = size - DIGEST_BYTES - len(head)  # ``head``: read already
+        self.h = hashlib.sha256(head)
 
     def read(self, size: int | None = -1) -> bytes:
         wanted = self.left if size is None or size < 0 else min(size, self.left)
@@ -224,7 +224,14 @@ def read_plan(path: Path) -> Plan:
 def _read_sealed(path: Path, fh: IO[bytes], size: int) -> Plan:
     """The plan if the file's bytes match its trailing digest. When its content cannot be
     read, the digest tells a modified or cut file from one this version cannot read."""
-    reader = _Reader(fh, size)
+    if fh.read(len(MAGIC)) != MAGIC:
+        raise PlanFileError(
+            f"{path}: not a plan file of format version {PLAN_FORMAT_VERSION} "
+            "(written by 'reconciler plan --out'; a plan file of an earlier version: plan again)"
+        )
+    if size < len(MAGIC) + _LENGTH.size + DIGEST_BYTES:
+        raise PlanFileError(f"{path}: {_UNREADABLE} (cut short)")
+    reader = _Reader(fh, size, MAGIC)
     try:
         plan = _read_content(path, reader)
     except (_CutShort, PlanFileError, OSError, ValueError, RecursionError, pa.ArrowException):
@@ -232,6 +239,8 @@ def _read_sealed(path: Path, fh: IO[bytes], size: int) -> Plan:
         _check_digest(path, reader, fh)
         raise
     if reader.left:
+        reader.drain()
+        _check_digest(path, reader, fh)
         raise PlanFileError(f"{path}: {_UNREADABLE} (data after its last table)")
     _check_digest(path, reader, fh)
     return plan
@@ -246,11 +255,6 @@ def _check_digest(path: Path, reader: _Reader, fh: IO[bytes]) -> None:
 
 
 def _read_content(path: Path, reader: _Reader) -> Plan:
-    if reader.read(len(MAGIC)) != MAGIC:
-        raise PlanFileError(
-            f"{path}: not a plan file of format version {PLAN_FORMAT_VERSION} "
-            "(written by 'reconciler plan --out'; a plan file of an earlier version: plan again)"
-        )
     (length,) = _LENGTH.unpack(reader.exact(_LENGTH.size))
     if length > reader.left:
         raise _CutShort

@@ -174,6 +174,18 @@ class MemberRows:
         names = [n for n in part.column_names if not n.startswith(DIGEST) and n != PROFILE_ID]
         return ProfileRows(part.select(names))
 
+    def as_dict(self) -> dict[str, dict[str, object]]:
+        """email -> the fields sent (custom properties nested), for those that have any:
+        makes every row Python values (for small plans and tests)."""
+        found: dict[str, dict[str, object]] = {}
+        for profile in self.profiles().inputs():
+            record = dict(profile.attributes)
+            if profile.properties:
+                record["properties"] = dict(profile.properties)
+            if record:
+                found[profile.email] = record
+        return found
+
     def digests(self, keys: Sequence[str], without: pa.Array | None = None) -> pa.Table:
         """``email`` and each key's digests (named by the key), without the emails ``without``."""
         table = self.table

@@ -70,8 +70,8 @@ def test_file_source_phones_become_e164_and_invalid_ones_are_dropped(tmp_path: P
     plan = build_export_plan(
         exp, CONNECTION, data, ListState("acct", "AbC123", "L", {}), config_digest="c", facts=FACTS
     )
-    assert "c@example.com" in plan.add and "c@example.com" not in plan.add_fields
-    assert plan.add_fields["a@example.com"] == {"phone_number": "+491512345678"}
+    assert "c@example.com" in plan.add and "c@example.com" not in plan.adds.as_dict()
+    assert plan.adds.as_dict()["a@example.com"] == {"phone_number": "+491512345678"}
     assert export_summary(plan)["invalid_phones"] == 2
     text = render_text(
         Plan(created_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC), config_dir="x", exports=(plan,))
