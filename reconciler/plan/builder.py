@@ -96,7 +96,7 @@ def build_export_plan(
     )
     del missing_mask
     kept = 0
-    removes = MemberRows.empty()
+    removes = MemberRows.removals((), ())
     if export.mode == "mirror":
         gone, kept = _not_refused(missing_from(members.emails, desired), members, segment)
         removes = MemberRows(

@@ -83,7 +83,7 @@ class ExportPlan(Frozen):
     account: str = ""
     list_name: str = ""
     adds: Rows = Field(default_factory=MemberRows.empty)
-    removes: Rows = Field(default_factory=MemberRows.empty)
+    removes: Rows = Field(default_factory=lambda: MemberRows.removals((), ()))
     unchanged: int = 0
     current: int = 0
     desired: int = 0

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
+from reconciler.plan.planfile import read_plan, write_plan
+from reconciler.plan.rows import MemberRows
 from tests.e2e.conftest import Harness
 from tests.e2e.workspace import emails
 
@@ -105,9 +106,10 @@ def test_saved_plan_applies_exactly_and_refuses_stale_or_tampered(
     assert harness.run("plan", "--out", str(planfile)).exit_code == 0
 
     tampered = tmp_path / "tampered.json"
-    raw = json.loads(planfile.read_text())
-    raw["exports"][0]["add"].append("intruder@example.com")
-    tampered.write_text(json.dumps(raw))
+    saved = read_plan(planfile)
+    more = MemberRows.of([*saved.exports[0].add, "intruder@example.com"])
+    edited = saved.exports[0].model_copy(update={"adds": more})
+    write_plan(saved.model_copy(update={"exports": (edited,)}), tampered)  # the old checksum
     refused = harness.run("apply", str(tampered), "--yes")
     assert refused.exit_code == 1 and "checksum" in refused.stderr
 

@@ -13,21 +13,43 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reconciler.plan.model import Plan
-from reconciler.plan.planfile import plan_checksum
+from reconciler.plan.model import ROW_KINDS, Plan
+from reconciler.plan.planfile import plan_checksum, read_plan, write_plan
 from tests.e2e.conftest import Harness
 from tests.e2e.workspace import Workspace, emails
+from tests.plan.factories import with_rows
 
 TARGET, OTHER = "Y6nRLr", "Ot7Her"
 Edit = Callable[[dict[str, Any]], None]
 
 
-def reseal(raw: dict[str, Any]) -> dict[str, Any]:
-    """What an attacker does after editing: recompute the checksum so it verifies again."""
-    raw = dict(raw)
-    raw["checksum"] = ""
-    raw["checksum"] = plan_checksum(Plan.model_validate(raw))
+def as_raw(plan: Plan) -> dict[str, Any]:
+    """The plan as JSON data, each export's members as lists (``add``, ``remove``,
+    ``remove_ids``): what an attacker edits."""
+    raw: dict[str, Any] = json.loads(plan.model_dump_json())
+    for export, ep in zip(raw["exports"], plan.exports, strict=True):
+        for kind in ROW_KINDS:
+            del export[kind]
+        export |= {"add": list(ep.add), "remove": list(ep.remove)}
+        export["remove_ids"] = list(ep.remove_ids)
     return raw
+
+
+def reseal(raw: dict[str, Any]) -> Plan:
+    """What an attacker does after editing: build the plan again and recompute its checksum
+    (and the file's digest, which write_plan writes) so that both verify again."""
+    raw = json.loads(json.dumps(raw))
+    exports = raw.get("exports") or []
+    for export in exports:
+        if not isinstance(export, dict):
+            raise ValueError("not an export")
+        for key in ("add", "remove", "remove_ids"):
+            if not isinstance(export.get(key, []), list):
+                raise ValueError(f"{key} is not a list")
+    raw["exports"] = [with_rows(export) for export in exports]
+    raw["checksum"] = ""
+    plan = Plan.model_validate(raw)
+    return plan.model_copy(update={"checksum": plan_checksum(plan)})
 
 
 def prepare(harness: Harness, tmp_path: Path, *, guard_trips: bool = False) -> dict[str, Any]:
@@ -39,14 +61,14 @@ def prepare(harness: Harness, tmp_path: Path, *, guard_trips: bool = False) -> d
     ws.write_config()
     planfile = tmp_path / "plan.json"
     assert harness.run("plan", "--out", str(planfile)).exit_code in (0, 1)
-    return dict(json.loads(planfile.read_text()))
+    return as_raw(read_plan(planfile))
 
 
 def attack(harness: Harness, tmp_path: Path, raw: dict[str, Any], edit: Edit) -> tuple[int, str]:
     crafted = json.loads(json.dumps(raw))
     edit(crafted)
     path = tmp_path / "crafted.json"
-    path.write_text(json.dumps(reseal(crafted)))
+    write_plan(reseal(crafted), path)
     result = harness.run("apply", str(path), "--yes")
     assert "Traceback" not in result.output
     return result.exit_code, result.stderr

@@ -17,6 +17,7 @@ from reconciler.plan.planfile import MAX_PLAN_FILE_BYTES, read_plan, seal, write
 from reconciler.sources import read_segment
 from tests.e2e.workspace import Workspace
 from tests.plan.factories import export_plan, plan_of
+from tests.plan.planbytes import join_file, split_file
 
 FUZZ = settings(
     max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -57,8 +58,11 @@ def _fits(node: Any, key: str | int) -> bool:
     return isinstance(node, list) and isinstance(key, int) and key < len(node)
 
 
-def _valid() -> dict[str, Any]:
-    return dict(json.loads(plan_of(export_plan()).model_dump_json()))
+def _valid(tmp_path: Path) -> tuple[dict[str, Any], bytes]:
+    """A real plan file's header (as JSON data) and its table streams."""
+    path = tmp_path / "valid.plan"
+    write_plan(plan_of(export_plan()), path)
+    return split_file(path.read_bytes())
 
 
 @FUZZ
@@ -86,20 +90,22 @@ def _valid() -> dict[str, Any]:
 def test_edited_plan_files_are_refused_or_valid(
     tmp_path: Path, path: list[str | int], value: object
 ) -> None:
-    """Any value anywhere, with or without a recomputed checksum: a Plan or a PlanFileError."""
-    raw: Any = _valid()
+    """Any value anywhere in the header, with a recomputed file digest (with or without a
+    recomputed checksum): a Plan or a PlanFileError."""
+    raw: Any
+    raw, tables = _valid(tmp_path)
     node = raw
     for step in path[:-1]:
         if _fits(node, step):
             node = node[step]
     if _fits(node, path[-1]) or (isinstance(node, dict) and isinstance(path[-1], str)):
         node[path[-1]] = value
-    _read(tmp_path / "plan.json", json.dumps(raw).encode())
+    _read(tmp_path / "plan.json", join_file(json.dumps(raw).encode(), tables))
 
 
 def test_deeply_nested_plan_file(tmp_path: Path) -> None:
     path = tmp_path / "deep.json"
-    path.write_text("[" * 100_000 + "]" * 100_000)
+    path.write_bytes(join_file(b"[" * 100_000 + b"]" * 100_000, b""))
     with pytest.raises(PlanFileError, match="not a readable plan file"):
         read_plan(path)
 
