@@ -4,19 +4,19 @@ The state keeps, per member, a 64-bit digest of each field as last sent (see
 :mod:`reconciler.state.sent`); the segment read gives the same digest of each current value.
 A member whose digests differ is re-sent, with all its (non-null) fields. A null value is
 never sent and never counts as a change unless the export says ``null_values: clear``.
-Everything is column-wise: only the members to update become Python strings.
+Everything is column-wise: the members to update are positions in the segment's arrays
+(:func:`field_changes`), which the plan's update table is taken from.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from reconciler.plan.members import LOOKUP_SLICE
-from reconciler.sources.fingerprint import field_keys, field_part, text_hash
 
 EMAIL = "email"
 _ZERO = pa.scalar(0, pa.uint64())
@@ -127,35 +127,3 @@ def _stored(sent: pa.Table | None, key: str, slots: pa.Array | None, count: int)
         return pa.array([0] * count, type=pa.uint64()) if count else pa.array([], pa.uint64())
     taken = sent[key].combine_chunks().take(slots)
     return pc.fill_null(taken, _ZERO)
-
-
-def with_clears(
-    fields: dict[str, dict[str, object]], clears: Mapping[str, Sequence[str]]
-) -> dict[str, dict[str, object]]:
-    """``fields`` with each cleared key present as None (sent as JSON null)."""
-    for email, keys in clears.items():
-        record = fields.setdefault(email, {})
-        for key in keys:
-            if key.startswith("properties."):
-                custom = record.setdefault("properties", {})
-                if isinstance(custom, dict):
-                    custom[key.removeprefix("properties.")] = None
-            else:
-                record[key] = None
-    return fields
-
-
-def sent_digests(
-    emails: Sequence[str], fields: Mapping[str, Mapping[str, object]], keys: Sequence[str]
-) -> pa.Table:
-    """The digests of what is sent for ``emails`` (their ``fields``; a key absent or null: 0),
-    as the state keeps them."""
-    columns: dict[str, list[int]] = {key: [] for key in keys}
-    for email in emails:
-        flat = dict(field_keys(fields.get(email) or {}))
-        for key in keys:
-            value = flat.get(key)
-            columns[key].append(0 if value is None else text_hash(field_part(key, value)))
-    table = {EMAIL: pa.array(list(emails), type=pa.string())}
-    table |= {key: pa.array(values, type=pa.uint64()) for key, values in columns.items()}
-    return pa.table(table)

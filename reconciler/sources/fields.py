@@ -2,9 +2,10 @@
 
 A million small dicts would cost ~300 MB, and an email -> row dict a million Python strings.
 Here the unique emails stay one Arrow array with each one's first row; the mapped columns stay
-as read (Arrow arrays, or the database's Python values). The plan asks only for the fields of
-the profiles it adds (:meth:`ProfileFields.fields_for`); the ``Mapping`` view builds an index
-on first use (for small segments and tests).
+as read (Arrow arrays, or the database's Python values). The plan takes the columns of the
+profiles it adds or updates as Arrow (:meth:`ProfileFields.arrow_columns`: zero-copy when it
+adds them all); :meth:`fields_for` and the ``Mapping`` view (which builds an index on first
+use) make Python values, for small segments and tests.
 """
 
 from __future__ import annotations
