@@ -238,3 +238,28 @@ def test_a_german_number_arrives_in_e164_and_an_invalid_one_is_dropped(harness: 
     assert profile(harness, people[0])["attributes"]["phone_number"] == "+491512345678"
     assert not profile(harness, people[1])["attributes"].get("phone_number")
     assert harness.members("TelL01") == set(people)
+
+
+def test_with_null_values_clear_an_emptied_value_is_sent_once_as_null(harness: Harness) -> None:
+    people = emails("clr", 3)
+    values: dict[str, object] = {e: 5 for e in people}
+    harness.workspace.write_rows("clr", _ltv_rows(values))
+    harness.workspace.add_export(
+        "clr",
+        "clr",
+        "ClrL01",
+        null_values="clear",
+        fields={"email": "email", "first_name": "first_name", "properties": {"ltv": "ltv"}},
+    )
+    harness.workspace.write_config()
+    harness.server.admin.seed("ClrL01", [])
+    assert harness.run("apply", "--yes").exit_code == 0
+    values[people[2]] = ""  # emptied in the source: sent as null, then remembered as sent
+    harness.workspace.write_rows("clr", _ltv_rows(values))
+    code, plan = harness.plan_json("--detailed-exitcode")
+    assert code == 2 and plan["exports"][0]["update"] == 1
+    assert plan["exports"][0]["updated_fields"] == {"properties.ltv": 1}
+    applied = harness.run("apply", "--yes")
+    assert applied.exit_code == 0 and "updated 1" in applied.output, applied.output
+    code, plan = harness.plan_json("--detailed-exitcode")
+    assert code == 0 and plan["exports"][0]["update"] == 0, plan
