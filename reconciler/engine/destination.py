@@ -72,8 +72,8 @@ class Destination(Protocol):
 
     async def add(self, list_id: str, profiles: values.ProfileRows) -> values.ImportSubmission:
         """Submit import jobs adding ``profiles`` to the list (they run meanwhile). The
-        profiles are Arrow columns (see ``ProfileRows``): an adapter makes Python values of
-        a few at a time (``ProfileRows.inputs``)."""
+        profiles are Arrow columns (see ``ProfileRows``) of normalised, unique emails (the
+        plan's): an adapter makes Python values of a few at a time (``ProfileRows.inputs``)."""
         ...
 
     async def wait(

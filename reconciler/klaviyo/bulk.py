@@ -20,9 +20,8 @@ from reconciler.klaviyo.chunks import (
     Prepared,
     body_for,
     check_attributes,
-    inputs,
     iter_split,
-    prepared,
+    prepared_any,
 )
 from reconciler.klaviyo.endpoints import CREATE_IMPORT_JOB
 from reconciler.klaviyo.errors import KlaviyoError, ResponseLostError, ValidationError
@@ -54,7 +53,7 @@ class BulkImporter:
         check_attributes(profiles)
         tasks: list[asyncio.Task[str | None]] = []
         try:
-            for chunk in iter_split(self._list_id, prepared(inputs(profiles), self.rejected)):
+            for chunk in iter_split(self._list_id, prepared_any(profiles, self.rejected)):
                 tasks.append(asyncio.create_task(self._submit(chunk)))
                 await asyncio.sleep(0)
             job_ids = await asyncio.gather(*tasks)

@@ -20,6 +20,7 @@ from reconciler.klaviyo.models import ImportFailure, ProfileInput
 from reconciler.values import ProfileRows
 
 ENCODE_SLICE = 1_000
+TOO_LARGE = "profile larger than Klaviyo's 100 KB limit"
 _PREFIX = b'{"data":{"type":"profile-bulk-import-job","attributes":{"profiles":{"data":['
 
 
@@ -51,7 +52,7 @@ def prepared(profiles: Iterable[ProfileInput], rejected: list[ImportFailure]) ->
         seen.add(email)
         encoded = encode(_resource(email, profile))
         if len(encoded) > MAX_PROFILE_BYTES:
-            rejected.append(ImportFailure(email, "profile larger than Klaviyo's 100 KB limit"))
+            rejected.append(ImportFailure(email, TOO_LARGE))
             continue
         yield Prepared(email, encoded)
 
@@ -78,6 +79,24 @@ def inputs(profiles: Sequence[ProfileInput] | ProfileRows) -> Iterator[ProfileIn
         return
     for start in range(0, len(profiles), ENCODE_SLICE):
         yield from profiles.inputs(start, ENCODE_SLICE)
+
+
+def prepared_any(
+    profiles: Sequence[ProfileInput] | ProfileRows, rejected: list[ImportFailure]
+) -> Iterator[Prepared]:
+    """:func:`prepared` of Python profiles; columns hold a plan's emails, normalised by the
+    segment read (with ``normalise_email``'s verdict) and unique: they are only encoded."""
+    if not isinstance(profiles, ProfileRows):
+        yield from prepared(profiles, rejected)
+        return
+    for profile in inputs(profiles):
+        encoded = encode(_resource(profile.email, profile))
+        if len(encoded) > MAX_PROFILE_BYTES:
+            rejected.append(
+                ImportFailure(profile.email, "profile larger than Klaviyo's 100 KB limit")
+            )
+            continue
+        yield Prepared(profile.email, encoded)
 
 
 def _resource(email: str, profile: ProfileInput) -> dict[str, object]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from reconciler.klaviyo.chunks import ENCODE_SLICE, body_for, inputs, iter_split, prepare, prepared
+from reconciler.klaviyo.chunks import ENCODE_SLICE, body_for, iter_split, prepare, prepared_any
 from reconciler.klaviyo.facts import FACTS
 from reconciler.klaviyo.models import ImportFailure
 from reconciler.plan.builder import ListState, build_export_plan
@@ -29,7 +29,7 @@ FIELDS = {
 
 def _bodies(profiles: list[ProfileInput] | ProfileRows) -> list[bytes]:
     rejected: list[ImportFailure] = []
-    chunks = iter_split("Y6nRLr", prepared(inputs(profiles), rejected), max_profiles=2)
+    chunks = iter_split("Y6nRLr", prepared_any(profiles, rejected), max_profiles=2)
     assert not rejected
     return [body_for("Y6nRLr", chunk) for chunk in chunks]
 
