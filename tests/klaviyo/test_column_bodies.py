@@ -6,7 +6,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from reconciler.klaviyo.chunks import ENCODE_SLICE, body_for, iter_split, prepare, prepared_any
+from reconciler.klaviyo.chunks import (
+    ENCODE_SLICE,
+    TOO_LARGE,
+    body_for,
+    iter_split,
+    prepare,
+    prepared_any,
+)
 from reconciler.klaviyo.facts import FACTS
 from reconciler.klaviyo.models import ImportFailure
 from reconciler.plan.builder import ListState, build_export_plan
@@ -87,3 +94,11 @@ def test_cleared_fields_are_sent_as_null() -> None:
         {"first_name": None, "email": "b@example.com", "properties": {"t": 1}},
     ]
     validate_request("bulk_import_profiles", json.loads(body_for("Y6nRLr", ready)))
+
+
+def test_an_oversized_profile_in_columns_is_rejected_alone() -> None:
+    fields = {"big@example.com": {"properties": {"blob": "x" * 120_000}}, "ok@example.com": {}}
+    rejected: list[ImportFailure] = []
+    ready = list(prepared_any(MemberRows.of(list(fields), fields).profiles(), rejected))
+    assert [p.email for p in ready] == ["ok@example.com"]
+    assert [(f.email, f.reason) for f in rejected] == [("big@example.com", TOO_LARGE)]
