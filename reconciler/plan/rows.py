@@ -65,7 +65,9 @@ class Emails(Sequence[str]):
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Emails):
-            return len(self) == len(other) and bool(self.array.equals(other.array))
+            return len(self) == len(other) and bool(
+                _chunked(self.array).equals(_chunked(other.array))
+            )
         if isinstance(other, Sequence) and not isinstance(other, str):
             return len(self) == len(other) and list(self) == list(other)
         return NotImplemented
@@ -76,11 +78,15 @@ class Emails(Sequence[str]):
         return f"Emails({len(self)} values)"
 
 
+def _chunked(values: pa.Array | pa.ChunkedArray) -> pa.ChunkedArray:
+    return values if isinstance(values, pa.ChunkedArray) else pa.chunked_array([values])
+
+
 def same_set(one: Emails, other: Emails) -> bool:
     """Both hold the same values (each unique), in whatever order: compared as Arrow columns."""
     if len(one) != len(other):
         return False
-    if not len(one) or one.array.equals(other.array):  # the same order: the usual case
+    if not len(one) or one == other:  # the same order: the usual case
         return True
     extra = missing_from(one.array, other.array)
     return not bool(pc.any(extra).as_py())

@@ -7,11 +7,12 @@ import hashlib
 import os
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 
 from reconciler.errors import PlanFileError
 from reconciler.plan.planfile import DIGEST_BYTES, MAGIC, read_plan, write_plan
-from reconciler.plan.rows import MemberRows
+from reconciler.plan.rows import Emails, MemberRows, same_set
 from tests.plan.factories import export_plan, plan_of
 
 KEYS = ("first_name", "properties.tier")
@@ -98,3 +99,14 @@ def test_a_version_1_json_plan_file_is_refused_with_a_hint(tmp_path: Path) -> No
     path.write_text('{"version": 1, "exports": []}')
     with pytest.raises(PlanFileError, match=r"format version 2.*plan again"):
         read_plan(path)
+
+
+def test_a_saved_plans_columns_compare_with_a_fresh_plans_arrays() -> None:
+    one = Emails(pa.chunked_array([pa.array(["a@x.co", "b@x.co"]), pa.array(["c@x.co"])]))
+    same = Emails(pa.array(["a@x.co", "b@x.co", "c@x.co"]))
+    shuffled = Emails(pa.array(["c@x.co", "a@x.co", "b@x.co"]))
+    other = Emails(pa.array(["a@x.co", "b@x.co", "d@x.co"]))
+    assert one == same and same == one and one == ("a@x.co", "b@x.co", "c@x.co")
+    assert same_set(one, same) and same_set(same, one) and same_set(shuffled, one)
+    assert not same_set(one, other) and not same_set(other, shuffled)
+    assert not same_set(one, Emails(pa.array(["a@x.co"])))
