@@ -15,10 +15,11 @@ from typing import TypeAlias
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from reconciler.plan.lookup import is_in
+
 SLICE = 20_000  # values made Python strings at a time (while hashing in sorted order)
 Strings: TypeAlias = "pa.StringArray | pa.ChunkedArray"  # strings, in one piece or several
 Mask: TypeAlias = "pa.BooleanArray | pa.ChunkedArray"  # one flag per value of Strings
-LOOKUP_SLICE = 250_000
 
 
 @dataclass(frozen=True)
@@ -62,19 +63,9 @@ def string_array(values: pa.Array | Iterable[str]) -> pa.StringArray:
 
 
 def missing_from(values: Strings, others: Strings) -> Mask:
-    """True for each value of ``values`` that is not among ``others``.
-
-    ``others`` is looked up a slice at a time: Arrow's hash table of a million strings costs
-    ~90 MB, of a quarter million a quarter of that; probing ``values`` a few times is cheap.
-    """
-    found: pa.BooleanArray | None = None
-    for start in range(0, len(others), LOOKUP_SLICE):
-        part = pc.is_in(values, value_set=others.slice(start, LOOKUP_SLICE))
-        found = part if found is None else pc.or_(found, part)
-    if found is None:
-        none_found: pa.BooleanArray = pc.is_valid(values)
-        return none_found
-    missing: pa.BooleanArray = pc.invert(found)
+    """True for each value of ``values`` that is not among ``others`` (see
+    :mod:`reconciler.plan.lookup`: bounded hash tables, every value probed once)."""
+    missing: pa.BooleanArray = pc.invert(is_in(values, others))
     return missing
 
 
