@@ -17,13 +17,17 @@ from collections.abc import Iterable, Iterator
 from reconciler.errors import StateError
 from reconciler.state import codec, columnar
 from reconciler.state.columnar import Column, MemberColumns, MemberSnapshot
-from reconciler.state.database import Database, Row
+from reconciler.state.database import Blob, Database, Row
 from reconciler.state.records import CachedMembership, now
 
 COMPACT_MIN = 50_000
 PIECE = 4 << 20  # bytes of a snapshot column read (and split) at a time
 _KEY = "account = ? AND list_id = ?"
 _SNAPSHOTS = "reconciler_membership_snapshots"  # the blobs, apart from the counters that change
+
+
+def _snapshot(account: str, list_id: str) -> Blob:
+    return Blob(_SNAPSHOTS, "snapshot", _KEY, (account, list_id))
 
 
 class MembershipCache:
@@ -106,8 +110,7 @@ class MembershipCache:
     ) -> Iterator[bytes | bytearray]:
         for start in range(offset, offset + length, PIECE):
             size = min(PIECE, offset + length - start)
-            where = (account, list_id)
-            piece = self._db.read_blob(_SNAPSHOTS, "snapshot", _KEY, where, start, size)
+            piece = self._db.read_blob(_snapshot(account, list_id), start, size)
             if piece is None or len(piece) != size:
                 raise codec.damaged("truncated column")
             yield piece
@@ -127,7 +130,7 @@ class MembershipCache:
         with self._db.transaction():
             self.drop(account, list_id)
             self._insert(account, list_id, b"", len(snapshot.emails), snapshot.without_email, as_of)
-            self._db.write_blob(_SNAPSHOTS, "snapshot", _KEY, (account, list_id), size, pieces)
+            self._db.write_blob(_snapshot(account, list_id), size, pieces)
 
     def update(
         self,
