@@ -10,10 +10,10 @@ import click
 from reconciler.audit import audit as build_audit
 from reconciler.audit import render_report
 from reconciler.audit.render import FORMATS
-from reconciler.audit.report import RunJournal
 from reconciler.cli.options import config_dir_option, format_option, state_option
 from reconciler.cli.runner import command_state
 from reconciler.state.opening import StateNotFound
+from reconciler.state.protocol import RunJournal
 
 
 @click.command()
