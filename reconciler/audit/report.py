@@ -11,6 +11,7 @@ from reconciler.audit.history import History, read_history, relative_config_dir
 from reconciler.audit.identity import same_person
 from reconciler.audit.tracker import Change, Key, Track, track_history
 from reconciler.errors import ReconcilerError
+from reconciler.jsonable import fields_json
 from reconciler.state.protocol import RunJournal
 from reconciler.state.records import RunRecord
 
@@ -44,15 +45,7 @@ class AuditReport:
     entries: list[AuditEntry] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "repo": self.repo,
-            "config_dir": self.config_dir,
-            "head": self.head,
-            "shallow": self.shallow,
-            "warnings": self.warnings,
-            "notes": self.notes,
-            "entries": [e.as_dict() for e in self.entries],
-        }
+        return fields_json(self)
 
 
 def audit(
