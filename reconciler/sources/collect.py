@@ -22,7 +22,7 @@ from reconciler.sources.consent import ConsentColumns
 from reconciler.sources.dedup import distinct, first_rows, hash_sum
 from reconciler.sources.emailset import EmailSet
 from reconciler.sources.fields import ProfileFields
-from reconciler.sources.fingerprint import Fingerprint, field_part, part_digests
+from reconciler.sources.fingerprint import Fingerprint, TextHasher, field_part
 from reconciler.sources.normalise import as_string_array, normalise_array
 from reconciler.sources.phones import mask_phone, normalise_phone
 
@@ -212,12 +212,14 @@ def _fingerprint(records: ProfileFields) -> tuple[str, dict[str, pa.UInt64Array]
     field's digests (what the plan compares with the values last sent, to find updates)."""
     fingerprint = Fingerprint()
     digests: dict[str, list[pa.Array]] = {}
-    for start in range(0, len(records), FINGERPRINT_SLICE):
-        emails, columns = records.slice_values(start, FINGERPRINT_SLICE)
-        keys = sorted(columns)
-        parts = [[field_part(key, v) for v in columns[key]] for key in keys]
-        fingerprint.add(["".join(texts) for texts in zip(emails, *parts, strict=True)])
-        for key, texts in zip(keys, parts, strict=True):
-            digests.setdefault(key, []).append(part_digests(texts))
+    with TextHasher() as hasher:
+        for start in range(0, len(records), FINGERPRINT_SLICE):
+            emails, columns = records.slice_values(start, FINGERPRINT_SLICE)
+            keys = sorted(columns)
+            parts = [[field_part(key, v) for v in columns[key]] for key in keys]
+            texts = ["".join(pieces) for pieces in zip(emails, *parts, strict=True)]
+            fingerprint.add_sum(len(texts), hasher.total(texts))
+            for key, values in zip(keys, parts, strict=True):
+                digests.setdefault(key, []).append(hasher.digests(values))
     joined = {key: pa.concat_arrays(arrays) for key, arrays in digests.items()}
     return fingerprint.hexdigest(), joined

@@ -1,6 +1,7 @@
 """Where a benchmark child's memory peaks: with ``BENCH_PEAK_STACK=1`` in the environment, a
-thread samples the process's RSS every 20 ms together with the main thread's Python stack, and
-the child prints (to stderr) the stacks at the highest samples when it ends.
+thread samples the process's RSS every 20 ms together with the busiest thread's Python stack, and
+the child prints (to stderr) the stacks at the highest samples and the most sampled places
+when it ends.
 
 A tool for finding what to shrink, not a measurement: the figures the benchmarks report come
 from ``VmHWM`` (``child.peak_rss_mb``), which this does not change.
@@ -12,7 +13,9 @@ import os
 import sys
 import threading
 import traceback
+from collections import Counter
 from pathlib import Path
+from types import FrameType
 
 _PAGE = os.sysconf("SC_PAGE_SIZE")
 
@@ -27,7 +30,6 @@ class PeakStack:
     def __init__(self, every: float = 0.02) -> None:
         self._every = every
         self._done = threading.Event()
-        self._main = threading.main_thread().ident
         self.samples: list[tuple[float, list[str]]] = []
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -36,16 +38,11 @@ class PeakStack:
         return self
 
     def _run(self) -> None:
+        me = threading.get_ident()
         while not self._done.wait(self._every):
-            frame = sys._current_frames().get(self._main or 0)
-            if frame is None:
-                continue
-            stack = [
-                f"{Path(f.filename).name}:{f.lineno} {f.name}"
-                for f in traceback.extract_stack(frame)
-                if "site-packages" not in f.filename and "/lib/python" not in f.filename
-            ]
-            self.samples.append((_rss_mb(), stack[-6:]))
+            stacks = [_ours(f) for ident, f in sys._current_frames().items() if ident != me]
+            busiest = max(stacks, key=len, default=[])  # the main thread, or a worker it awaits
+            self.samples.append((_rss_mb(), busiest[-6:]))
 
     def report(self, top: int = 5) -> str:
         self._done.set()
@@ -62,7 +59,20 @@ class PeakStack:
             lines.append(f"  {rss:7.0f} MB  " + " > ".join(stack))
             if len(seen) >= top:
                 break
+        lines.append(f"  where the time went (of {len(self.samples)} samples):")
+        counts = Counter(" > ".join(stack[-3:]) for _, stack in self.samples)
+        for where, count in counts.most_common(top * 2):
+            lines.append(f"  {count:6d}  {where}")
         return "\n".join(lines)
+
+
+def _ours(frame: FrameType) -> list[str]:
+    """The project's frames of a thread's stack (no library or standard library frames)."""
+    return [
+        f"{Path(f.filename).name}:{f.lineno} {f.name}"
+        for f in traceback.extract_stack(frame)
+        if "site-packages" not in f.filename and "/lib/python" not in f.filename
+    ]
 
 
 def maybe_start() -> PeakStack | None:
