@@ -25,6 +25,14 @@ class Blob:
     where: str
     params: Sequence[object]
 
+    def select(self, what: str) -> str:
+        """SQL selecting ``what`` from the rows of the blob."""
+        return f"SELECT {what} FROM {self.table} WHERE {self.where}"
+
+    def update(self, value: str) -> str:
+        """SQL setting the blob to the SQL expression ``value``."""
+        return f"UPDATE {self.table} SET {self.column} = {value} WHERE {self.where}"
+
 
 class Database(ABC):
     """A connection to the state database (one per backend, used from one thread at a time)."""
@@ -68,8 +76,7 @@ class Database(ABC):
         """``size`` bytes at ``offset`` of ``blob`` in the one row it selects (None without
         such a row); a database may read them without loading the whole blob."""
         row = self.fetch_one(
-            f"SELECT substr({blob.column}, ?, ?) FROM {blob.table} WHERE {blob.where}",
-            (offset + 1, size, *blob.params),
+            blob.select(f"substr({blob.column}, ?, ?)"), (offset + 1, size, *blob.params)
         )
         return None if row is None else bytes(row[0])
 
@@ -79,9 +86,7 @@ class Database(ABC):
         data = b"".join(pieces)
         if len(data) != size:
             raise ValueError(f"blob of {len(data)} bytes, {size} announced")
-        self.execute(
-            f"UPDATE {blob.table} SET {blob.column} = ? WHERE {blob.where}", (data, *blob.params)
-        )
+        self.execute(blob.update("?"), (data, *blob.params))
 
 
 def chunks(values: Sequence[str], size: int = 500) -> Iterator[Sequence[str]]:

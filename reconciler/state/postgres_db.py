@@ -117,9 +117,9 @@ class PostgresDatabase(Database):
     def write_blob(self, blob: Blob, size: int, pieces: Iterable[bytes | memoryview]) -> None:
         """The blob is appended ``_BLOB_PART`` bytes at a time (a few rewrites of the value,
         instead of holding all of it, and its copy in the driver, at once)."""
-        table, column, where, params = blob.table, blob.column, blob.where, blob.params
-        self.execute(f"UPDATE {table} SET {column} = ''::bytea WHERE {where}", params)
-        append = f"UPDATE {table} SET {column} = {column} || ? WHERE {where}"
+        params = blob.params
+        self.execute(blob.update("''::bytea"), params)
+        append = blob.update(f"{blob.column} || ?")
         part = bytearray()
         written = 0
         for piece in pieces:

@@ -86,7 +86,7 @@ class SqliteDatabase(Database):
     def read_blob(self, blob: Blob, offset: int, size: int) -> bytes | bytearray | None:
         """Incremental blob I/O: the bytes are read straight from the pages, a piece at a time
         (``substr`` would first load the whole blob into memory)."""
-        row = self.fetch_one(f"SELECT rowid FROM {blob.table} WHERE {blob.where}", blob.params)
+        row = self.fetch_one(blob.select("rowid"), blob.params)
         if row is None:
             return None
         out = bytearray(size)
@@ -103,9 +103,8 @@ class SqliteDatabase(Database):
     def write_blob(self, blob: Blob, size: int, pieces: Iterable[bytes | memoryview]) -> None:
         """Incremental blob I/O: a zero-filled blob of ``size`` bytes (which SQLite writes
         without holding it in memory) is filled a piece at a time."""
-        table, column, where, params = blob.table, blob.column, blob.where, blob.params
-        self.execute(f"UPDATE {table} SET {column} = zeroblob(?) WHERE {where}", (size, *params))
-        for (rowid,) in self.fetch(f"SELECT rowid FROM {table} WHERE {where}", params):
+        self.execute(blob.update("zeroblob(?)"), (size, *blob.params))
+        for (rowid,) in self.fetch(blob.select("rowid"), blob.params):
             written = 0
             with self._guard(), self._open(blob, rowid, readonly=False) as stored:
                 for piece in pieces:
