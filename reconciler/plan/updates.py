@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from reconciler.plan.members import LOOKUP_SLICE
+from reconciler.plan.lookup import index_in
 
 EMAIL = "email"
 _ZERO = pa.scalar(0, pa.uint64())
@@ -105,23 +105,12 @@ def field_updates(
     return FieldUpdates(sorted(emails.to_pylist()), changes.per_field, clears)
 
 
-def _slots(emails: pa.StringArray, sent: pa.Table | None) -> pa.Int32Array | None:
-    """Each email's row in ``sent`` (null where it has none). The sent emails are looked up a
-    slice at a time, as :func:`reconciler.plan.members.missing_from` does: a hash table of a
-    million strings costs ~90 MB, of a quarter million a quarter of that; a slice of the sent
-    column (chunked as the store's log left it) is taken where it lies, never concatenated."""
+def _slots(emails: pa.StringArray, sent: pa.Table | None) -> pa.Int64Array | None:
+    """Each email's row in ``sent`` (null where it has none), by the bounded lookup of
+    :mod:`reconciler.plan.lookup` (the sent column is taken as the store's log left it)."""
     if sent is None or sent.num_rows == 0:
         return None
-    names = sent[EMAIL]
-    slots: pa.Array | None = None
-    for start in range(0, len(names), LOOKUP_SLICE):
-        part = pc.index_in(emails, value_set=names.slice(start, LOOKUP_SLICE))
-        if start:
-            part = pc.add(part, pa.scalar(start, pa.int32()))
-        slots = part if slots is None else pc.coalesce(slots, part)
-        del part
-    found: pa.Int32Array = slots
-    return found
+    return index_in(emails, sent[EMAIL])
 
 
 def _stored(sent: pa.Table | None, key: str, slots: pa.Array | None, count: int) -> pa.Array:

@@ -150,23 +150,7 @@ class SegmentCollector:
         unique = emails if rows is None else emails.take(rows)
         del emails
         consent = self._consent(rows, len(unique))
-        if not self.fields.attributes and not self.fields.properties:
-            fingerprint = Fingerprint(len(unique), hash_sum(unique)).hexdigest()
-            return replace(
-                summary,
-                emails=EmailSet(unique),
-                email_array=unique,
-                fingerprint=fingerprint,
-                consent=consent,
-            )
-        records = ProfileFields(
-            unique,
-            rows,
-            {name: self._columns[c] for name, c in self.fields.attributes.items()},
-            {name: self._columns[c] for name, c in self.fields.properties.items()},
-        )
-        self._columns = {}
-        fingerprint, digests = _fingerprint(records)
+        fingerprint, records, digests = self._fields(unique, rows)
         return replace(
             summary,
             emails=EmailSet(unique),
@@ -176,6 +160,23 @@ class SegmentCollector:
             field_digests=digests,
             consent=consent,
         )
+
+    def _fields(
+        self, unique: pa.StringArray, rows: pa.Int64Array | None
+    ) -> tuple[str, Mapping[str, Mapping[str, object]], Mapping[str, pa.UInt64Array]]:
+        """The fingerprint, the mapped fields of each profile and their digests (without mapped
+        fields: from the emails alone, and none)."""
+        if not self.fields.attributes and not self.fields.properties:
+            return Fingerprint(len(unique), hash_sum(unique)).hexdigest(), {}, {}
+        records = ProfileFields(
+            unique,
+            rows,
+            {name: self._columns[c] for name, c in self.fields.attributes.items()},
+            {name: self._columns[c] for name, c in self.fields.properties.items()},
+        )
+        self._columns = {}
+        fingerprint, digests = _fingerprint(records)
+        return fingerprint, records, digests
 
     def _consent(self, rows: pa.Int64Array | None, count: int) -> ConsentColumns | None:
         if self.fields.consent is None:

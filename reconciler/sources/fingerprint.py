@@ -110,14 +110,15 @@ class TextHasher:
         digests: pa.UInt64Array = self._query(_PART_DIGEST, parts).column(0).combine_chunks()
         return digests
 
-    def total(self, texts: Sequence[str] | pa.StringArray) -> int:
+    def total(self, texts: Sequence[str] | pa.StringArray | pa.ChunkedArray) -> int:
         """The sum of ``text_hash`` of each of ``texts``, modulo 2**64."""
         if not texts:
             return 0
         return int(self._query(_TEXT_SUM, texts).column(0)[0].as_py()) % MODULUS
 
-    def _query(self, sql: str, texts: Sequence[str] | pa.StringArray) -> pa.Table:
-        part = texts if isinstance(texts, pa.Array) else pa.array(texts, type=pa.string())
+    def _query(self, sql: str, texts: Sequence[str] | pa.StringArray | pa.ChunkedArray) -> pa.Table:
+        arrow = isinstance(texts, pa.Array | pa.ChunkedArray)
+        part = texts if arrow else pa.array(texts, type=pa.string())
         self._connection.register("parts", pa.table({"part": part}))
         try:
             return self._connection.sql(sql).to_arrow_table()
