@@ -249,7 +249,7 @@ class KlaviyoClient:
             "page[size]": EMAILS_PER_LOOKUP,
         }
         found: dict[str, str] = {}
-        url: str | None = None
+        url: httpx.URL | None = None
         while True:
             response = await self._sender.request(ep.GET_PROFILES, path, params=params, url=url)
             body = document(response, "GET", path)

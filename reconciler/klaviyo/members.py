@@ -31,6 +31,8 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+import httpx
+
 from reconciler.klaviyo.columns import MemberColumnsBuilder
 from reconciler.klaviyo.endpoints import GET_LIST_PROFILES
 from reconciler.klaviyo.facts import PAGE_SIZE
@@ -210,7 +212,7 @@ class MemberReader:
             params["filter"] = ",".join(conditions)
         return params
 
-    async def _get(self, params: dict[str, str | int] | None, url: str | None = None) -> Any:
+    async def _get(self, params: dict[str, str | int] | None, url: httpx.URL | None = None) -> Any:
         started = time.monotonic()
         response = await self._sender.request(GET_LIST_PROFILES, self._path, params=params, url=url)
         self._round_trips.append(time.monotonic() - started)

@@ -29,6 +29,8 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
+import httpx
+
 from reconciler.klaviyo.jsonapi import to_micros
 
 NEG = -(1 << 62)  # before any join time
@@ -89,7 +91,7 @@ class Chain:
     limit: int
     position: int
     segment: Segment | None = None
-    next_url: str | None = None
+    next_url: httpx.URL | None = None
     started: bool = False
     frontier: frozenset[str] = frozenset()
 

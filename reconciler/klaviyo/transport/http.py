@@ -6,6 +6,7 @@ import httpx
 
 from reconciler.klaviyo.errors import KlaviyoConfigError
 from reconciler.klaviyo.secret import ApiKey
+from reconciler.klaviyo.transport.lanes import LaneTransport
 from reconciler.loopback import is_loopback
 
 REVISION = "2026-07-15"
@@ -59,7 +60,7 @@ def build_http_client(
     return httpx.AsyncClient(
         base_url=base_url,
         headers=headers,
-        transport=transport,
+        transport=transport if transport is not None else LaneTransport(max_connections),
         timeout=TIMEOUT,
         limits=limits,
         mounts=NO_PROXY_FOR_PLAIN_HTTP,
