@@ -14,8 +14,11 @@ from both ends: members who share a join time cannot be told apart by a ``joined
 filter. It relies on the API's cursor order being one total order (join time, then a fixed
 tie-break) that ``-joined_group_at`` walks in reverse, which is what cursor pagination implies
 (and what the sandbox does). Then the first member of a page that the other chain has read is
-always one of that chain's newest page (its ``frontier``), and everything after it on the page
-has been read too: each member is taken exactly once.
+always the last one that chain took (the end of its newest page, its ``frontier``), followed
+by the rest of that page in reverse; everything after it has been read too: each member is
+taken exactly once. A meet that does not look like that (an API whose tie-break is not
+reversed) turns the rule off for the segment: both chains then read the instant through, as
+one chain would, and the read stays complete (repeated rows are dropped at the end).
 
 A segment whose chains stand at different times can be *split*: at a time ``c`` between them,
 ``up`` stops before ``c`` and a new ``down`` chain reads back from ``c``, while a new segment
@@ -24,6 +27,7 @@ starting at ``c`` takes over the old ``down`` chain with a new ``up`` chain of i
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -32,6 +36,8 @@ from typing import Any
 import httpx
 
 from reconciler.klaviyo.jsonapi import to_micros
+
+log = logging.getLogger("reconciler.klaviyo")
 
 NEG = -(1 << 62)  # before any join time
 POS = 1 << 62  # after any join time
@@ -94,6 +100,7 @@ class Chain:
     next_url: httpx.URL | None = None
     started: bool = False
     frontier: frozenset[str] = frozenset()
+    recent: tuple[str, ...] = ()  # the frontier in the order this chain read it
 
     def accept(self, rows: Rows, partner: Chain, has_next: bool) -> tuple[Rows, bool]:
         """The page's members this chain takes (beyond its limit or read by ``partner``: not
@@ -105,7 +112,7 @@ class Chain:
             if self._beyond(joined, self.limit) or self._beyond_partner(joined, partner):
                 stop = index
                 break
-            if rows.ids[index] in partner.frontier:
+            if rows.ids[index] in partner.frontier and self._meets(rows.ids, index, partner):
                 stop = index
                 break
         kept = rows.head(stop)
@@ -113,7 +120,26 @@ class Chain:
         if kept:
             self.position = kept.joined[-1]
             self.frontier = frozenset(kept.ids)
+            self.recent = tuple(kept.ids)
         return kept, stop < count or not has_next
+
+    def _meets(self, ids: list[str], index: int, partner: Chain) -> bool:
+        """Whether the page from ``index`` on walks ``partner``'s newest page back from its
+        end, as it must where the two orders are one order reversed (else the tie rule is
+        turned off for the segment and False returned)."""
+        segment = self.segment
+        if segment is None or not segment.ties_reversed:
+            return False
+        expected = partner.recent[::-1][: len(ids) - index]
+        if tuple(ids[index : index + len(expected)]) == expected:
+            return True
+        segment.ties_reversed = False
+        log.warning(
+            "the list's members who share a join time come in another order when sorted by "
+            "-joined_group_at than the reverse of joined_group_at; reading them through from "
+            "both ends instead (slower, still complete)"
+        )
+        return False
 
     def _beyond(self, joined: int, limit: int) -> bool:
         return joined < limit if self.descending else joined >= limit
@@ -129,6 +155,7 @@ class Segment:
     up: Chain
     down: Chain
     done: bool = False
+    ties_reversed: bool = True  # the meet rule inside one instant holds (see the module)
 
     def __post_init__(self) -> None:
         self.up.segment = self
@@ -163,7 +190,8 @@ class Segment:
         self.down = Chain(True, low, cut, low, cut - 1)
         self.down.segment = self
         old_down.limit = max(old_down.limit, cut)
-        return Segment(Chain(False, cut, high + 1, high + 1, cut), old_down)
+        upper = Chain(False, cut, high + 1, high + 1, cut)
+        return Segment(upper, old_down, ties_reversed=self.ties_reversed)
 
 
 def _cut(low: int, high: int) -> int | None:

@@ -160,3 +160,26 @@ def test_a_split_cuts_on_a_whole_millisecond_and_tightens_both_chains() -> None:
         Chain(False, 0, MS, MS, 2_100, started=True), Chain(True, 0, MS, 0, 2_900, started=True)
     )
     assert alone.gap() == 0  # no millisecond between them: read from both ends, not split
+
+
+def test_an_api_whose_ties_are_not_reversed_is_still_read_completely() -> None:
+    """If ``-joined_group_at`` walked members of one instant in the same order as
+    ``joined_group_at`` (not the reverse), the meet rule would drop members neither chain read:
+    the first meet shows it, and both chains read the instant through."""
+    segment = whole_list()
+    up, down = segment.up, segment.down
+    order = list(range(250))
+    taken: list[str] = []
+    pages = {up: [order[i : i + 100] for i in range(0, 250, 100)]}
+    pages[down] = [order[i : i + 100] for i in range(0, 250, 100)]  # same order, not reversed
+    for chain in (up, down, up, down, up, down):
+        if segment.done or not pages[chain]:
+            continue
+        page = pages[chain].pop(0)
+        kept, finished = chain.accept(
+            _rows(page, 5_000), segment.partner(chain), bool(pages[chain])
+        )
+        taken += kept.ids
+        segment.done = finished
+    assert not segment.ties_reversed
+    assert set(taken) == {f"P{i}" for i in order}  # repeats are dropped when the read ends
