@@ -21,6 +21,7 @@ contains an API key or a full email address.
     │   ├── PlanFileError            a plan file is malformed or tampered with
     │   └── StalePlanError           the world changed since the plan was made
     ├── AccessError                the author may not make this change
+    ├── HintedError                raised with a message and a hint: AdoptionError, ScaffoldError
     └── one per command concern, beside the code that raises it:
         UnknownExport (engine.selection), ApplyInterrupted (engine.stopping),
         AdoptionError (engine.adopting), BaseRefError (engine.gitbase),
@@ -71,6 +72,14 @@ class ReconcilerError(Exception):
 
     exit_code = 1
     hint: str = ""
+
+
+class HintedError(ReconcilerError):
+    """An error raised with its message and, optionally, a hint on what to do about it."""
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.hint = hint
 
 
 class ConfigError(ReconcilerError):

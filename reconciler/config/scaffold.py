@@ -8,7 +8,7 @@ from importlib import resources
 from pathlib import Path
 
 from reconciler.config.schema import all_schemas, render
-from reconciler.errors import ReconcilerError
+from reconciler.errors import HintedError
 
 # target path in the new repository -> template under reconciler/templates/
 TEMPLATES: dict[str, str] = {
@@ -24,12 +24,8 @@ TEMPLATES: dict[str, str] = {
 }
 
 
-class ScaffoldError(ReconcilerError):
+class ScaffoldError(HintedError):
     """``init`` would overwrite files, or cannot write them."""
-
-    def __init__(self, message: str, hint: str = "") -> None:
-        super().__init__(message)
-        self.hint = hint
 
 
 @dataclass(frozen=True)

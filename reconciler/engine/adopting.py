@@ -26,7 +26,7 @@ from reconciler.errors import (
     ConfigError,
     ConnectionUnusable,
     DestinationNotFound,
-    ReconcilerError,
+    HintedError,
 )
 from reconciler.models import LIST_ID_PATTERN, NAME_PATTERN, Config, Connection
 from reconciler.plan.model import Plan
@@ -37,12 +37,8 @@ SCHEMA_LINE = "# yaml-language-server: $schema=../schemas/export.schema.json"
 ATTRIBUTE_COLUMNS = ("first_name", "last_name", "phone_number", "external_id", "organization")
 
 
-class AdoptionError(ReconcilerError):
+class AdoptionError(HintedError):
     """``lists`` or ``import`` cannot go on: unknown connection or list, a clashing name."""
-
-    def __init__(self, message: str, hint: str = "") -> None:
-        super().__init__(message)
-        self.hint = hint
 
 
 @dataclass(frozen=True)

@@ -89,10 +89,12 @@ class Database(ABC):
         self.execute(blob.update("?"), (data, *blob.params))
 
 
-def chunks(values: Sequence[str], size: int = 500) -> Iterator[Sequence[str]]:
-    """``values`` in slices small enough for an ``IN (...)`` list."""
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
+def chunks(values: Iterable[str], size: int = 500) -> Iterator[Sequence[str]]:
+    """The distinct ``values`` (first occurrences, in order) in slices small enough for an
+    ``IN (...)`` list."""
+    distinct = list(dict.fromkeys(values))
+    for start in range(0, len(distinct), size):
+        yield distinct[start : start + size]
 
 
 def marks(count: int) -> str:

@@ -131,7 +131,7 @@ class Departures:
         """``emails`` were re-added: should they leave again, they stay out."""
         at = self._db.ts_in(now())
         with self._db.transaction():
-            for part in chunks(list(dict.fromkeys(emails))):
+            for part in chunks(emails):
                 self._db.execute(
                     f"DELETE FROM reconciler_departures WHERE {_KEY} "
                     f"AND email IN ({marks(len(part))})",
@@ -157,7 +157,7 @@ class Departures:
     ) -> None:
         spare = " AND how <> ?" if keep else ""
         with self._db.transaction():
-            for part in chunks(list(dict.fromkeys(emails))):
+            for part in chunks(emails):
                 self._db.execute(
                     f"DELETE FROM {table} WHERE {_KEY} AND email IN ({marks(len(part))}){spare}",
                     [account, list_id, *part, *([keep] if keep else [])],

@@ -35,7 +35,7 @@ class PendingJobs:
     def finish(self, job_ids: Sequence[str]) -> None:
         finished = self._db.ts_in(now())
         with self._db.transaction():
-            for part in chunks(list(dict.fromkeys(job_ids))):
+            for part in chunks(job_ids):
                 self._db.execute(
                     f"UPDATE reconciler_jobs SET finished_at = ? WHERE job_id IN "
                     f"({marks(len(part))}) AND finished_at IS NULL",
@@ -45,7 +45,7 @@ class PendingJobs:
     def submitters(self, job_ids: Sequence[str]) -> dict[str, str]:
         """The run that submitted each of ``job_ids`` (those the state knows)."""
         found: dict[str, str] = {}
-        for part in chunks(list(dict.fromkeys(job_ids))):
+        for part in chunks(job_ids):
             rows = self._db.fetch(
                 f"SELECT job_id, run_id FROM reconciler_jobs WHERE job_id IN ({marks(len(part))})",
                 part,
