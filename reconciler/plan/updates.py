@@ -23,15 +23,6 @@ _ZERO = pa.scalar(0, pa.uint64())
 
 
 @dataclass(frozen=True)
-class FieldUpdates:
-    """The members to re-send and, per field key, how many of them changed it."""
-
-    emails: list[str] = field(default_factory=list)
-    per_field: dict[str, int] = field(default_factory=dict)
-    clears: dict[str, list[str]] = field(default_factory=dict)  # email -> keys sent as null
-
-
-@dataclass(frozen=True)
 class FieldChanges:
     """The members to re-send, column-wise: their positions in ``desired``, per field key how
     many of them changed it, and (``null_values: clear``) per key which of them send it as
@@ -82,27 +73,6 @@ def field_changes(
     positions: pa.Int64Array = pc.indices_nonzero(changed_any).cast(pa.int64())
     masks = {key: mask.filter(changed_any) for key, mask in cleared.items()}
     return FieldChanges(positions, per_field, masks)
-
-
-def field_updates(
-    desired: pa.StringArray,
-    digests: Mapping[str, pa.UInt64Array],
-    staying: pa.BooleanArray,
-    sent: pa.Table | None,
-    *,
-    clear: bool,
-) -> FieldUpdates:
-    """:func:`field_changes` as Python values: the emails sorted, email -> keys sent as null
-    (the plan takes its update table from the positions instead)."""
-    changes = field_changes(desired, digests, staying, sent, clear=clear)
-    if not changes.per_field:
-        return FieldUpdates()
-    emails = desired.take(changes.positions)
-    clears: dict[str, list[str]] = {}
-    for key, mask in changes.cleared.items():
-        for email in emails.filter(mask).to_pylist():
-            clears.setdefault(email, []).append(key)
-    return FieldUpdates(sorted(emails.to_pylist()), changes.per_field, clears)
 
 
 def _slots(emails: pa.StringArray, sent: pa.Table | None) -> pa.Int64Array | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from reconciler.plan.updates import field_updates
+from reconciler.plan.updates import FieldChanges, field_changes
 
 EMAILS = ["a@x.io", "b@x.io", "c@x.io", "d@x.io", "e@x.io"]
 
@@ -22,37 +22,43 @@ def _sent(chunks: list[list[tuple[str, int | None]]]) -> pa.Table:
     return pa.concat_tables(tables)
 
 
+def _changes(
+    desired: pa.StringArray,
+    digests: dict[str, pa.Array],
+    staying: list[bool],
+    sent: pa.Table | None,
+    *,
+    clear: bool = False,
+) -> tuple[list[str], dict[str, int], dict[str, list[str]]]:
+    """(emails to re-send, changes per field, email -> keys sent as null)."""
+    got: FieldChanges = field_changes(desired, digests, pa.array(staying), sent, clear=clear)
+    emails = desired.take(got.positions)
+    clears: dict[str, list[str]] = {}
+    for key, mask in got.cleared.items():
+        for email in emails.filter(mask).to_pylist():
+            clears.setdefault(email, []).append(key)
+    return sorted(emails.to_pylist()), got.per_field, clears
+
+
 def test_only_staying_members_with_changed_non_null_values_are_re_sent() -> None:
-    desired = pa.array(EMAILS)
-    digests = {"tier": _u64([1, 2, 0, 4, 5])}
-    staying = pa.array([True, True, True, True, False])  # e@ is being added
     sent = _sent([[("a@x.io", 1), ("c@x.io", 3)], [("b@x.io", 9)]])
-    got = field_updates(desired, digests, staying, sent, clear=False)
+    staying = [True, True, True, True, False]  # e@ is being added
+    got = _changes(pa.array(EMAILS), {"tier": _u64([1, 2, 0, 4, 5])}, staying, sent)
     # a: same; b: changed; c: now null, never sent as such; d: never sent; e: not staying
-    assert got.emails == ["b@x.io", "d@x.io"]
-    assert got.per_field == {"tier": 2}
-    assert got.clears == {}
+    assert got == (["b@x.io", "d@x.io"], {"tier": 2}, {})
 
 
 def test_clear_sends_a_value_that_became_null() -> None:
-    desired = pa.array(EMAILS[:3])
-    digests = {"tier": _u64([1, 0, 0])}
-    staying = pa.array([True, True, True])
     sent = _sent([[("a@x.io", 1), ("b@x.io", 7)], [("c@x.io", None)]])
-    got = field_updates(desired, digests, staying, sent, clear=True)
-    assert got.emails == ["b@x.io"] and got.clears == {"b@x.io": ["tier"]}
+    got = _changes(pa.array(EMAILS[:3]), {"tier": _u64([1, 0, 0])}, [True] * 3, sent, clear=True)
+    assert got == (["b@x.io"], {"tier": 1}, {"b@x.io": ["tier"]})
 
 
 def test_without_a_record_every_staying_member_with_a_value_is_sent() -> None:
-    desired = pa.array(EMAILS[:3])
-    got = field_updates(
-        desired, {"tier": _u64([1, 0, 3])}, pa.array([True, True, False]), None, clear=False
-    )
-    assert got.emails == ["a@x.io"] and got.per_field == {"tier": 1}
+    got = _changes(pa.array(EMAILS[:3]), {"tier": _u64([1, 0, 3])}, [True, True, False], None)
+    assert got == (["a@x.io"], {"tier": 1}, {})
 
 
 def test_nobody_staying_updates_nobody() -> None:
-    got = field_updates(
-        pa.array(EMAILS[:2]), {"tier": _u64([1, 2])}, pa.array([False, False]), None, clear=False
-    )
-    assert got.emails == [] and got.per_field == {}
+    got = _changes(pa.array(EMAILS[:2]), {"tier": _u64([1, 2])}, [False, False], None)
+    assert got == ([], {}, {})

@@ -44,19 +44,13 @@ class Stage(Protocol):
 def build_stages(plan: ExportPlan) -> list[Stage]:
     """The stages ``plan`` needs, in order. The import jobs are submitted first: the
     destination processes them while the removals are sent, and the last stage waits."""
-    stages: list[Stage] = []
-    if plan.add:
-        stages.append(SubmitImports())
-    if plan.update:
-        stages.append(SubmitImports(name="import-update", kind="update"))
-    if plan.remove_ids:
-        stages.append(RemoveMembers())
-    if plan.add:
-        stages.append(WaitForImports())
-    if plan.update:
-        stages.append(WaitForImports(name="wait-update", kind="update"))
-    if plan.subscribe:
-        stages.append(SubscribeProfiles())
-    if plan.field_keys or plan.subscribe or plan.already_subscribed:
-        stages.append(RememberSent())
-    return stages
+    needed: list[tuple[object, Stage]] = [
+        (plan.add, SubmitImports()),
+        (plan.update, SubmitImports(name="import-update", kind="update")),
+        (plan.remove_ids, RemoveMembers()),
+        (plan.add, WaitForImports()),
+        (plan.update, WaitForImports(name="wait-update", kind="update")),
+        (plan.subscribe, SubscribeProfiles()),
+        (plan.field_keys or plan.subscribe or plan.already_subscribed, RememberSent()),
+    ]
+    return [stage for wanted, stage in needed if wanted]
