@@ -19,7 +19,7 @@ from reconciler.emails import mask_email, rejected_form
 from reconciler.sources.base import Batch, ColumnValues
 from reconciler.sources.columns import ColumnStore
 from reconciler.sources.consent import ConsentColumns
-from reconciler.sources.dedup import distinct, first_rows, hash_sum
+from reconciler.sources.dedup import distinct, first_mask, hash_sum
 from reconciler.sources.emailset import EmailSet
 from reconciler.sources.fields import ProfileFields
 from reconciler.sources.fingerprint import Fingerprint, field_part, part_digests
@@ -145,10 +145,12 @@ class SegmentCollector:
         if not materialise:
             return summary
         self._emails = []
-        rows = first_rows(emails, found)
+        keep = first_mask(emails, found)
         del found
-        unique = emails if rows is None else emails.take(rows)
+        unique = emails if keep is None else emails.filter(keep)
         del emails
+        rows = None if keep is None or not self._columns else _rows(keep)
+        del keep
         consent = self._consent(rows, len(unique))
         if not self.fields.attributes and not self.fields.properties:
             fingerprint = Fingerprint(len(unique), hash_sum(unique)).hexdigest()
@@ -197,6 +199,12 @@ class SegmentCollector:
                 if email not in samples:
                     samples.append(email)
         return tuple(mask_email(e) for e in samples)
+
+
+def _rows(keep: pa.BooleanArray) -> pa.Int64Array:
+    """The rows ``keep`` marks, ascending (what the mapped columns and consent pick by)."""
+    rows: pa.Int64Array = pc.indices_nonzero(keep).cast(pa.int64())
+    return rows
 
 
 def _unique(arrays: list[pa.Array]) -> pa.StringArray | None:
