@@ -137,8 +137,8 @@ class JobRunner:
             job.status = "processing"
             job.started_us = utc_now_us()
         real_rate = self.import_rate * self.clock.time_scale
-        self._free_at[account.key] = started + job.total / real_rate
         stop_at = job.total // 2 if job.cancel_halfway else job.total
+        self._free_at[account.key] = started + stop_at / real_rate
         done = 0
         while done < stop_at and generation == self._generation:
             chunk = job.pending[done : min(done + CHUNK, stop_at)]
