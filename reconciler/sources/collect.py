@@ -25,6 +25,7 @@ from reconciler.sources.fields import ProfileFields
 from reconciler.sources.fingerprint import Fingerprint, field_part, part_digests
 from reconciler.sources.normalise import as_string_array, normalise_array
 from reconciler.sources.phones import mask_phone, normalise_phone
+from reconciler.sources.textbuffer import TextBuffer
 
 SAMPLE_SLICE = 1_000  # samples are looked for among this many emails at a time
 FINGERPRINT_SLICE = 25_000  # profile texts are built and hashed this many at a time
@@ -79,7 +80,7 @@ class SegmentCollector:
         self.rows = 0
         self.invalid = 0
         self.invalid_samples: list[str] = []
-        self._emails: list[pa.Array] = []
+        self._emails = TextBuffer()
         self._rejected: list[pa.Array] = []
         self._columns = {c: ColumnStore() for c in fields.extra_columns()}
         # Phone numbers are normalised for an export with a default_region; without one they
@@ -126,9 +127,9 @@ class SegmentCollector:
 
     def finish(self, *, materialise: bool = True) -> Collected:
         """Deduplicate (first row wins); with ``materialise``, the emails, fields, fingerprint."""
-        # One contiguous array: taking rows from a chunked one concatenates it on every take.
-        emails = pa.chunked_array(self._emails, type=pa.string()).combine_chunks()
-        self._emails = [emails]
+        # One contiguous array (taking rows from a chunked one concatenates it on every take),
+        # over the buffer the batches were appended to: the text is never concatenated.
+        emails = self._emails.array()
         found = distinct(emails, self.sample_limit)
         summary = Collected(
             rows=self.rows,
@@ -144,11 +145,10 @@ class SegmentCollector:
         )
         if not materialise:
             return summary
-        self._emails = []
         keep = first_mask(emails, found)
-        del found
-        unique = emails if keep is None else emails.filter(keep)
-        del emails
+        del found, emails
+        unique = self._emails.array() if keep is None else self._emails.keep(keep)
+        self._emails = TextBuffer()  # ``unique`` keeps the buffers alive
         rows = None if keep is None or not self._columns else _rows(keep)
         del keep
         consent = self._consent(rows, len(unique))
