@@ -39,6 +39,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
+from reconciler.jsonable import fields_json
+
 Severity = Literal["error", "warning"]
 
 
@@ -61,15 +63,7 @@ class Problem:
         return f"{text}\n  hint: {self.hint}" if self.hint else text
 
     def as_dict(self) -> dict[str, object]:
-        return {
-            "file": self.file,
-            "line": self.line,
-            "column": self.column,
-            "code": self.code,
-            "severity": self.severity,
-            "message": self.message,
-            "hint": self.hint,
-        }
+        return fields_json(self, ("file", "line", "column", "code", "severity", "message", "hint"))
 
 
 class ReconcilerError(Exception):

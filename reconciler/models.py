@@ -15,6 +15,7 @@ NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 LIST_ID_PATTERN = r"^[A-Za-z0-9]{6}$"
 ENV_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 PERCENT_PATTERN = r"^(100(\.0+)?|[0-9]{1,2}(\.[0-9]+)?)%$"
+ONE_CHAR_PATTERN = r"^[^\r\n]$"  # a CSV delimiter or quote: one character, not a line break
 
 Name = Annotated[str, Field(pattern=NAME_PATTERN, description="Unique name within its kind.")]
 
@@ -111,13 +112,13 @@ class Source(Declaration):
     )
     delimiter: str | None = Field(
         default=None,
-        pattern=r"^[^\r\n]$",
+        pattern=ONE_CHAR_PATTERN,
         description='Field separator of CSV files (one character, e.g. ";" or "\\t"); '
         "default ',' (tab for .tsv).",
     )
     quote: str | None = Field(
         default=None,
-        pattern=r"^[^\r\n]$",
+        pattern=ONE_CHAR_PATTERN,
         description="Quote character of CSV files (one character; doubled inside a quoted "
         "value); default '\"'.",
     )

@@ -2,65 +2,24 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from reconciler.audit import git
 from reconciler.audit.history import History, read_history, relative_config_dir
 from reconciler.audit.identity import same_person
 from reconciler.audit.tracker import Change, Key, Track, track_history
 from reconciler.errors import ReconcilerError
+from reconciler.jsonable import fields_json
+from reconciler.state.protocol import RunJournal
+from reconciler.state.records import RunRecord
 
 MAX_RUNS = 5
 
 
 class UnknownAuditExport(ReconcilerError):
     """``audit --export NAME`` names no export found in the history."""
-
-
-class ExportRecordLike(Protocol):
-    @property
-    def export(self) -> str: ...
-    @property
-    def list_id(self) -> str: ...
-    @property
-    def added(self) -> int: ...
-    @property
-    def removed(self) -> int: ...
-    @property
-    def failed(self) -> int: ...
-    @property
-    def outcome(self) -> str: ...
-
-
-class RunRecordLike(Protocol):
-    @property
-    def run_id(self) -> str: ...
-    @property
-    def actor(self) -> str: ...
-    @property
-    def commit(self) -> str | None: ...
-    @property
-    def command(self) -> str: ...
-    @property
-    def started_at(self) -> dt.datetime: ...
-    @property
-    def finished_at(self) -> dt.datetime | None: ...
-    @property
-    def outcome(self) -> str: ...
-    @property
-    def exports(self) -> Sequence[ExportRecordLike]: ...
-
-
-class RunJournal(Protocol):
-    """What the audit needs from the state backend (``StateBackend`` satisfies it)."""
-
-    def list_runs(
-        self, *, export: str | None = None, limit: int = 50
-    ) -> Sequence[RunRecordLike]: ...
 
 
 @dataclass
@@ -86,15 +45,7 @@ class AuditReport:
     entries: list[AuditEntry] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "repo": self.repo,
-            "config_dir": self.config_dir,
-            "head": self.head,
-            "shallow": self.shallow,
-            "warnings": self.warnings,
-            "notes": self.notes,
-            "entries": [e.as_dict() for e in self.entries],
-        }
+        return fields_json(self)
 
 
 def audit(
@@ -275,7 +226,7 @@ def _runs(
     return [_run_dict(r, names) for r in runs[:max_runs]]
 
 
-def _run_dict(run: RunRecordLike, names: set[str]) -> dict[str, Any]:
+def _run_dict(run: RunRecord, names: set[str]) -> dict[str, Any]:
     return {
         "run_id": run.run_id,
         "actor": run.actor,

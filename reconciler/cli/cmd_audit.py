@@ -10,11 +10,10 @@ import click
 from reconciler.audit import audit as build_audit
 from reconciler.audit import render_report
 from reconciler.audit.render import FORMATS
-from reconciler.audit.report import RunJournal
-from reconciler.cli.errors import remember_format
-from reconciler.cli.options import config_dir_option, state_option
+from reconciler.cli.options import config_dir_option, format_option, state_option
 from reconciler.cli.runner import command_state
 from reconciler.state.opening import StateNotFound
+from reconciler.state.protocol import RunJournal
 
 
 @click.command()
@@ -26,15 +25,7 @@ from reconciler.state.opening import StateNotFound
     metavar="NAME",
     help="Audit only this export (and the connection it uses).",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(FORMATS),
-    default="table",
-    show_default=True,
-    help="Output format.",
-    callback=remember_format,
-)
+@format_option(FORMATS)
 @click.option(
     "--runs",
     "max_runs",

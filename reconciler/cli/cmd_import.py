@@ -8,10 +8,10 @@ from pathlib import Path
 import click
 
 from reconciler.cli.cmd_plan import render
-from reconciler.cli.errors import remember_format
 from reconciler.cli.options import (
     base_url_option,
     config_dir_option,
+    format_option,
     state_option,
     time_scale_option,
 )
@@ -42,15 +42,7 @@ from reconciler.engine.stopping import run_stoppable
     default=None,
     help="Write the document to this file (never overwritten) instead of stdout.",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "markdown", "json"]),
-    default="text",
-    show_default=True,
-    help="Format of the first plan (printed on stderr).",
-    callback=remember_format,
-)
+@format_option(["text", "markdown", "json"], "Format of the first plan (printed on stderr).")
 @base_url_option
 @time_scale_option
 @state_option

@@ -7,8 +7,12 @@ from pathlib import Path
 
 import click
 
-from reconciler.cli.errors import remember_format
-from reconciler.cli.options import base_url_option, config_dir_option, time_scale_option
+from reconciler.cli.options import (
+    base_url_option,
+    config_dir_option,
+    format_option,
+    time_scale_option,
+)
 from reconciler.cli.runner import run_options_from
 from reconciler.engine.adopting import ListsReport, account_lists
 from reconciler.engine.stopping import run_stoppable
@@ -23,15 +27,7 @@ from reconciler.engine.stopping import run_stoppable
     metavar="NAME",
     help="Connection whose account to list (default: the only one declared).",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "json"]),
-    default="table",
-    show_default=True,
-    help="table for people, json for tools.",
-    callback=remember_format,
-)
+@format_option(["table", "json"], "table for people, json for tools.")
 @click.option(
     "--no-counts",
     is_flag=True,

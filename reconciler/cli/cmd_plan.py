@@ -10,8 +10,7 @@ import click
 
 from reconciler import api
 from reconciler.cli import logformat
-from reconciler.cli.errors import remember_format
-from reconciler.cli.options import apply_options, config_dir_option, state_option
+from reconciler.cli.options import apply_options, config_dir_option, format_option, state_option
 from reconciler.cli.progress import make_progress
 from reconciler.cli.runner import command_state, run_options_from
 from reconciler.engine.access import enforce_access
@@ -44,15 +43,7 @@ def exit_code_for(plan: Plan, detailed: bool) -> int:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Save the complete plan (contains email addresses: personal data).",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "markdown", "json"]),
-    default="text",
-    show_default=True,
-    help="Output format.",
-    callback=remember_format,
-)
+@format_option(["text", "markdown", "json"])
 @click.option(
     "--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes, 0 when none."
 )

@@ -11,8 +11,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from reconciler.cli.errors import remember_format
-from reconciler.cli.options import config_dir_option, state_option
+from reconciler.cli.options import config_dir_option, format_option, state_option
 from reconciler.cli.runner import command_state
 from reconciler.errors import StateError
 from reconciler.state import ExportRecord, RunRecord, StateBackend
@@ -28,14 +27,8 @@ from reconciler.state.opening import StateNotFound
     show_default=True,
     help="Show at most this many runs, newest first.",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "json"]),
-    default="table",
-    show_default=True,
-    help="A table for people, or a JSON list of runs with their export records.",
-    callback=remember_format,
+@format_option(
+    ["table", "json"], "A table for people, or a JSON list of runs with their export records."
 )
 @click.option(
     "--wide", is_flag=True, help="Every detail in the table (commit, command, jobs, errors)."

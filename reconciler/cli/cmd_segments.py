@@ -7,8 +7,7 @@ from pathlib import Path
 
 import click
 
-from reconciler.cli.errors import remember_format
-from reconciler.cli.options import config_dir_option
+from reconciler.cli.options import config_dir_option, format_option
 from reconciler.sources import SegmentPreview, preview_segment
 
 
@@ -35,15 +34,7 @@ def segments() -> None:
     show_default=True,
     help="How many masked sample emails to show.",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="Output format.",
-    callback=remember_format,
-)
+@format_option(["text", "json"])
 @click.option(
     "--email-column",
     default=None,

@@ -9,8 +9,7 @@ from pathlib import Path
 import click
 
 from reconciler import api
-from reconciler.cli.errors import remember_format
-from reconciler.cli.options import config_dir_option
+from reconciler.cli.options import config_dir_option, format_option
 from reconciler.errors import Problem
 from reconciler.models import Config
 
@@ -19,14 +18,10 @@ FORMATS = ("text", "json", "github")
 
 @click.command("validate")
 @config_dir_option
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(FORMATS),
-    default="text",
-    show_default=True,
-    help="text for people, json for tools, github for pull-request annotations.",
-    callback=remember_format,
+@format_option(
+    FORMATS,
+    "text for people, json for tools, github for pull-request annotations.",
+    dest="output_format",
 )
 @click.option(
     "--sources",

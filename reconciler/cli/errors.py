@@ -31,6 +31,7 @@ from reconciler.config.secrets import redact as redact_keys
 from reconciler.emails import mask_emails_in
 from reconciler.engine.stopping import Interrupted, signal_name
 from reconciler.errors import ConfigError, Problem, ReconcilerError
+from reconciler.jsonable import fields_json
 
 UNEXPECTED_EXIT = 3
 FORMAT_KEY = "reconciler.format"
@@ -48,15 +49,7 @@ class Failure:
     problems: tuple[Problem, ...] = ()
 
     def as_dict(self) -> dict[str, object]:
-        return {
-            "error": {
-                "kind": self.kind,
-                "message": self.message,
-                "hint": self.hint,
-                "exit_code": self.exit_code,
-                "problems": [p.as_dict() for p in self.problems],
-            }
-        }
+        return {"error": fields_json(self)}
 
 
 def clean(text: str) -> str:

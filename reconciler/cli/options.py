@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+
+from reconciler.cli.errors import remember_format
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 config_dir_option = click.option(
     "--config-dir",
@@ -42,6 +46,22 @@ time_scale_option = click.option(
     show_default=True,
     help="Pace for a sandbox started with the same --time-scale.",
 )
+
+
+def format_option(
+    choices: Sequence[str], help: str = "Output format.", dest: str = "fmt"
+) -> Callable[[F], F]:
+    """``--format`` (default: the first of ``choices``); the error handler renders in it too."""
+    return click.option(
+        "--format",
+        dest,
+        type=click.Choice(choices),
+        default=choices[0],
+        show_default=True,
+        help=help,
+        callback=remember_format,
+    )
+
 
 run_options = [
     click.option(
@@ -86,9 +106,6 @@ run_options = [
         "Retry-After; a request that stays throttled fails after a few such waits.",
     ),
 ]
-
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 
 def apply_options(func: F) -> F:

@@ -79,10 +79,9 @@ def _notification_rules(item: Declared, notification: Notification) -> Iterator[
 def _source_rules(item: Declared, source: Source) -> Iterator[Problem]:
     shape = _exactly_one(
         item,
+        source,
         codes.SOURCE_SHAPE,
-        f"Source `{source.name}`",
-        ("files", source.files is not None),
-        ("url", source.url is not None),
+        ("files", "url"),
         "give exactly one: `files: {table: path}` for local files, or `url:` for a database",
     )
     if shape is not None:
@@ -149,14 +148,8 @@ def _url_has_password(url: str) -> bool:
 
 
 def _segment_rules(item: Declared, segment: Segment) -> Iterator[Problem]:
-    shape = _exactly_one(
-        item,
-        codes.SEGMENT_SHAPE,
-        f"Segment `{segment.name}`",
-        ("query", segment.query is not None),
-        ("table", segment.table is not None),
-        "give exactly one: `query: SELECT ...` or `table: name`",
-    )
+    hint = "give exactly one: `query: SELECT ...` or `table: name`"
+    shape = _exactly_one(item, segment, codes.SEGMENT_SHAPE, ("query", "table"), hint)
     if shape is not None:
         yield shape
 
@@ -366,15 +359,11 @@ def _unused_connections(declared: list[Declared], valid: list[Declared]) -> Iter
 
 
 def _exactly_one(
-    item: Declared,
-    code: str,
-    what: str,
-    first: tuple[str, bool],
-    second: tuple[str, bool],
-    hint: str,
+    item: Declared, model: Source | Segment, code: str, keys: tuple[str, str], hint: str
 ) -> Problem | None:
-    """A problem when a declaration sets both or neither of two exclusive keys."""
-    if first[1] != second[1]:
+    """A problem when ``model`` sets both or neither of two exclusive ``keys``."""
+    first, second = (getattr(model, key) is not None for key in keys)
+    if first != second:
         return None
-    has = f"both `{first[0]}` and" if first[1] else f"neither `{first[0]}` nor"
-    return _problem(item, (), code, f"{what} has {has} `{second[0]}`", hint)
+    has = f"both `{keys[0]}` and" if first else f"neither `{keys[0]}` nor"
+    return _problem(item, (), code, f"{model.kind} `{model.name}` has {has} `{keys[1]}`", hint)

@@ -1,32 +1,11 @@
-"""Async Klaviyo client: paced to the rate tiers, safe retries, concurrent member reads."""
+"""Async Klaviyo client: paced to the rate tiers, safe retries, concurrent member reads.
+
+The values it exchanges live in ``reconciler.klaviyo.models``; this package names the client,
+its pacers and the profile it imports.
+"""
 
 from reconciler.klaviyo.client import KlaviyoClient
-from reconciler.klaviyo.models import (
-    Account,
-    ClientStats,
-    ImportFailure,
-    JobResult,
-    JobStatus,
-    KlaviyoList,
-    ListMembers,
-    Member,
-    ProfileInput,
-)
+from reconciler.klaviyo.models import ProfileInput
 from reconciler.klaviyo.pacing import Pacer, PacerRegistry
-from reconciler.values import ImportSubmission
 
-__all__ = [
-    "Account",
-    "ClientStats",
-    "ImportFailure",
-    "ImportSubmission",
-    "JobResult",
-    "JobStatus",
-    "KlaviyoClient",
-    "KlaviyoList",
-    "ListMembers",
-    "Member",
-    "Pacer",
-    "PacerRegistry",
-    "ProfileInput",
-]
+__all__ = ["KlaviyoClient", "Pacer", "PacerRegistry", "ProfileInput"]

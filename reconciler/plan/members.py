@@ -7,18 +7,20 @@ profile ids to remove) ever becomes Python strings.
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TypeAlias
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-SLICE = 20_000  # values made Python strings at a time (while hashing in sorted order)
+from reconciler.plan.digest import pairs_digest
+from reconciler.plan.lookup import is_in
+from reconciler.sources.fingerprint import TextHasher
+
+SLICE = 100_000  # members hashed at a time
 Strings: TypeAlias = "pa.StringArray | pa.ChunkedArray"  # strings, in one piece or several
 Mask: TypeAlias = "pa.BooleanArray | pa.ChunkedArray"  # one flag per value of Strings
-LOOKUP_SLICE = 250_000
 
 
 @dataclass(frozen=True)
@@ -43,13 +45,17 @@ class MemberTable:
         return dict(zip(self.emails.to_pylist(), self.profile_ids.to_pylist(), strict=True))
 
     def digest(self) -> str:
-        """Equal to :func:`reconciler.plan.digest.mapping_digest` of :meth:`as_dict`."""
-        order = pc.sort_indices(self.emails)
-        h = hashlib.sha256(f"{len(self)}\n".encode())
-        _hash_joined(h, _taken(self.emails, order))
-        h.update(b"\0")
-        _hash_joined(h, _taken(self.profile_ids, order))
-        return f"{len(self):x}-{h.hexdigest()[:32]}"
+        """Equal to :func:`reconciler.plan.digest.mapping_digest` of :meth:`as_dict`: an
+        order-independent sum, hashed inside DuckDB a slice at a time (no sort, no Python
+        string per member)."""
+        total = 0
+        with TextHasher() as hasher:
+            for start in range(0, len(self), SLICE):
+                pairs = pc.binary_join_element_wise(
+                    self.emails.slice(start, SLICE), self.profile_ids.slice(start, SLICE), "\0"
+                )
+                total += hasher.total(pairs)
+        return pairs_digest(len(self), total)
 
 
 def string_array(values: pa.Array | Iterable[str]) -> pa.StringArray:
@@ -62,59 +68,7 @@ def string_array(values: pa.Array | Iterable[str]) -> pa.StringArray:
 
 
 def missing_from(values: Strings, others: Strings) -> Mask:
-    """True for each value of ``values`` that is not among ``others``.
-
-    ``others`` is looked up a slice at a time: Arrow's hash table of a million strings costs
-    ~90 MB, of a quarter million a quarter of that; probing ``values`` a few times is cheap.
-    """
-    found: pa.BooleanArray | None = None
-    for start in range(0, len(others), LOOKUP_SLICE):
-        part = pc.is_in(values, value_set=others.slice(start, LOOKUP_SLICE))
-        found = part if found is None else pc.or_(found, part)
-    if found is None:
-        none_found: pa.BooleanArray = pc.is_valid(values)
-        return none_found
-    missing: pa.BooleanArray = pc.invert(found)
+    """True for each value of ``values`` that is not among ``others`` (see
+    :mod:`reconciler.plan.lookup`: bounded hash tables, every value probed once)."""
+    missing: pa.BooleanArray = pc.invert(is_in(values, others))
     return missing
-
-
-def _taken(values: Strings, order: pa.Array) -> Iterator[list[str]]:
-    """``values`` in ``order``, a slice at a time. A chunked column is taken from chunk by
-    chunk: Arrow's take from a chunked string array first concatenates all of it."""
-    chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
-    bounds: list[tuple[pa.StringArray, int, int]] = []
-    start = 0
-    for chunk in chunks:
-        bounds.append((chunk, start, start + len(chunk)))
-        start += len(chunk)
-    for first in range(0, len(order), SLICE):
-        positions = order.slice(first, SLICE)
-        if len(bounds) == 1:
-            yield bounds[0][0].take(positions).to_pylist()
-            continue
-        yield _gathered(positions, bounds)
-
-
-def _gathered(positions: pa.Array, bounds: list[tuple[pa.StringArray, int, int]]) -> list[str]:
-    out: list[str] = [""] * len(positions)
-    for chunk, low, high in bounds:
-        inside = pc.and_(pc.greater_equal(positions, low), pc.less(positions, high))
-        where = pc.indices_nonzero(inside).to_pylist()
-        if not where:
-            continue
-        local = pc.subtract(positions.filter(inside), pa.scalar(low, positions.type))
-        for at, value in zip(where, chunk.take(local).to_pylist(), strict=True):
-            out[at] = value
-    return out
-
-
-def _hash_joined(h: hashlib._Hash, slices: Iterable[list[str]]) -> None:
-    """Feed ``h`` the values joined by newlines, slice by slice (never the whole text at once)."""
-    first = True
-    for values in slices:
-        if not values:
-            continue
-        if not first:
-            h.update(b"\n")
-        h.update("\n".join(values).encode())
-        first = False

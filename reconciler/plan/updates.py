@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from reconciler.plan.members import LOOKUP_SLICE
+from reconciler.plan.lookup import index_in
 from reconciler.sources.fingerprint import field_keys, field_part, text_hash
 
 EMAIL = "email"
@@ -40,20 +40,20 @@ def field_updates(
     clear: bool,
 ) -> FieldUpdates:
     """Members of ``desired`` that stay in the list (``staying``) whose field digests differ
-    from those last sent (a member never sent counts as sent with every field null)."""
-    if not digests or len(desired) == 0:
+    from those last sent (a member never sent counts as sent with every field null).
+
+    Nothing of the size of the list is copied but one slot per member: the segment's emails
+    are looked up where they are (not filtered first), the sent emails a slice at a time.
+    """
+    if not digests or len(desired) == 0 or not pc.any(staying).as_py():
         return FieldUpdates()
-    emails = desired.filter(staying)
-    if len(emails) == 0:
-        return FieldUpdates()
-    slots = _slots(emails, sent)
+    slots = _slots(desired, sent)
     changed_any: pa.BooleanArray | None = None
     per_field: dict[str, int] = {}
     cleared: dict[str, pa.BooleanArray] = {}
     for key in sorted(digests):
-        current = digests[key].filter(staying)
-        before = _stored(sent, key, slots, len(emails))
-        changed = pc.not_equal(current, before)
+        current = digests[key]
+        changed = pc.and_(pc.not_equal(current, _stored(sent, key, slots, len(desired))), staying)
         if clear:
             cleared[key] = pc.and_(changed, pc.equal(current, _ZERO))
         else:
@@ -62,40 +62,30 @@ def field_updates(
         if count:
             per_field[key] = count
         changed_any = changed if changed_any is None else pc.or_(changed_any, changed)
+    del slots
     if changed_any is None or not per_field:
         return FieldUpdates()
-    chosen: list[str] = sorted(emails.filter(changed_any).to_pylist())
+    chosen: list[str] = sorted(desired.filter(changed_any).to_pylist())
     clears: dict[str, list[str]] = {}
     for key, mask in cleared.items():
-        for email in emails.filter(mask).to_pylist():
+        for email in desired.filter(mask).to_pylist():
             clears.setdefault(email, []).append(key)
     return FieldUpdates(chosen, per_field, clears)
 
 
-def _slots(emails: pa.StringArray, sent: pa.Table | None) -> pa.Int32Array | None:
-    """Each email's row in ``sent`` (null where it has none). The sent emails are looked up a
-    slice at a time, as :func:`reconciler.plan.members.missing_from` does: a hash table of a
-    million strings costs ~90 MB, of a quarter million a quarter of that."""
+def _slots(emails: pa.StringArray, sent: pa.Table | None) -> pa.Int64Array | None:
+    """Each email's row in ``sent`` (null where it has none), by the bounded lookup of
+    :mod:`reconciler.plan.lookup` (the sent column is taken as the store's log left it)."""
     if sent is None or sent.num_rows == 0:
         return None
-    names = sent[EMAIL].combine_chunks()
-    slots: pa.Array | None = None
-    for start in range(0, len(names), LOOKUP_SLICE):
-        part = pc.index_in(emails, value_set=names.slice(start, LOOKUP_SLICE))
-        if start:
-            part = pc.add(part, pa.scalar(start, pa.int32()))
-        slots = part if slots is None else pc.coalesce(slots, part)
-        del part
-    found: pa.Int32Array = slots
-    return found
+    return index_in(emails, sent[EMAIL])
 
 
 def _stored(sent: pa.Table | None, key: str, slots: pa.Array | None, count: int) -> pa.Array:
     """The digests last sent of ``key`` for each email (0 where none was sent)."""
     if sent is None or slots is None or key not in sent.column_names:
-        return pa.array([0] * count, type=pa.uint64()) if count else pa.array([], pa.uint64())
-    taken = sent[key].combine_chunks().take(slots)
-    return pc.fill_null(taken, _ZERO)
+        return pa.nulls(count, pa.uint64()).fill_null(_ZERO)
+    return pc.fill_null(sent[key].take(slots), _ZERO)
 
 
 def with_clears(

@@ -7,6 +7,7 @@ from typing import Any
 from reconciler.sandbox.jsonapi import ApiError, invalid
 
 MAX_RELATIONSHIP_IDS = 1000
+PROFILES_POINTER = "/data/attributes/profiles/data"  # the profiles of a bulk job request
 
 
 def need_object(value: Any, pointer: str) -> dict[str, Any]:
@@ -42,6 +43,24 @@ def data_of(body: Any) -> Any:
     if body is None:
         raise invalid("A JSON:API request body with 'data' is required.", pointer="/")
     return need_object(body, "").get("data")
+
+
+def job_attributes(body: Any, job_type: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The resource of a bulk job request of ``job_type``, and its attributes."""
+    resource = need_object(data_of(body), "/data")
+    need_type(resource, job_type, "/data")
+    return resource, need_object(resource.get("attributes"), "/data/attributes")
+
+
+def job_profiles(attributes: dict[str, Any], most: int, job: str) -> list[Any]:
+    """The profiles of a bulk ``job``'s attributes: 1 to ``most`` of them."""
+    profiles = need_object(attributes.get("profiles"), "/data/attributes/profiles")
+    items = need_list(profiles.get("data"), PROFILES_POINTER)
+    if not 1 <= len(items) <= most:
+        raise invalid(
+            f"A {job} takes 1 to {most} profiles, got {len(items)}.", pointer=PROFILES_POINTER
+        )
+    return items
 
 
 def relationship_ids(body: Any, kind: str) -> list[str]:

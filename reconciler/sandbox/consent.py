@@ -36,21 +36,21 @@ class Channel:
     double_optin: bool | None = None
 
     def subscribe(self, at_us: int, now_us: int, custom: str | None, double: bool) -> None:
-        self.consent = SUBSCRIBED
-        self.consent_us = at_us
-        self.updated_us = now_us
-        self.method = "API"
-        self.method_detail = "profile-subscription-bulk-create-job"
+        self._change(SUBSCRIBED, at_us, now_us, "API", "profile-subscription-bulk-create-job")
         self.custom_method_detail = custom
         self.double_optin = double
 
     def unsubscribe(self, at_us: int) -> None:
-        self.consent = UNSUBSCRIBED
-        self.consent_us = at_us
-        self.updated_us = at_us
-        self.method = "UNSUBSCRIBE_LINK"
-        self.method_detail = ""
+        self._change(UNSUBSCRIBED, at_us, at_us, "UNSUBSCRIBE_LINK", "")
         self.double_optin = None
+
+    def _change(self, consent: str, at_us: int, updated_us: int, method: str, detail: str) -> None:
+        """``consent`` given at ``at_us`` (recorded at ``updated_us``) by ``method``."""
+        self.consent = consent
+        self.consent_us = at_us
+        self.updated_us = updated_us
+        self.method = method
+        self.method_detail = detail
 
     def view(self) -> Json:
         return {

@@ -80,17 +80,15 @@ class FaultInjector:
         """A status to answer with instead of handling the request, or None."""
         settings = self.settings
         with self._lock:
-            if not self._applies(endpoint) or self._random.random() >= settings.error_rate:
+            if not self._strikes(endpoint, settings.error_rate):
                 return None
-            self._budget_used += 1
             self.injected += 1
             return self._random.choice(settings.statuses)
 
     def should_drop(self, endpoint: str) -> bool:
         with self._lock:
-            if not self._applies(endpoint) or self._random.random() >= self.settings.drop_rate:
+            if not self._strikes(endpoint, self.settings.drop_rate):
                 return False
-            self._budget_used += 1
             self.dropped += 1
             return True
 
@@ -101,11 +99,18 @@ class FaultInjector:
         if settings.after_effect_rate == 0.0:
             return None  # draw nothing: seeded sequences of the other faults stay as they were
         with self._lock:
-            if not self._applies(endpoint) or self._random.random() >= settings.after_effect_rate:
+            if not self._strikes(endpoint, settings.after_effect_rate):
                 return None
-            self._budget_used += 1
             self.after_effects += 1
             return self._random.choice(settings.after_effect_statuses)
+
+    def _strikes(self, endpoint: str, rate: float) -> bool:
+        """Whether a fault drawn at ``rate`` strikes a request to ``endpoint`` (with the lock
+        held); one that strikes uses up the budget."""
+        if not self._applies(endpoint) or self._random.random() >= rate:
+            return False
+        self._budget_used += 1
+        return True
 
     def take_job_failure(self) -> bool:
         """True once after ``fail_next_bulk_job`` was set: that job ends cancelled."""

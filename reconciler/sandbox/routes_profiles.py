@@ -6,7 +6,15 @@ from typing import Any
 
 from starlette.responses import Response
 
-from reconciler.sandbox.bodies import data_of, need_list, need_object, need_string, need_type
+from reconciler.sandbox.bodies import (
+    PROFILES_POINTER,
+    job_attributes,
+    job_profiles,
+    need_list,
+    need_object,
+    need_string,
+    need_type,
+)
 from reconciler.sandbox.clock import utc_now_us
 from reconciler.sandbox.emails import checked_email
 from reconciler.sandbox.filters import as_strings, parse_filter
@@ -41,7 +49,7 @@ _PROFILE_FILTERS = {
 _JOB_FILTERS = {"status": frozenset({"equals", "any"})}
 _OBJECT_ATTRIBUTES = frozenset({"properties", "location"})
 _ADDITIONAL = frozenset({"subscriptions", "predictive_analytics"})
-_PROFILES = "/data/attributes/profiles/data"
+_PROFILES = PROFILES_POINTER
 
 
 def get_profiles(ctx: RequestContext) -> Response:
@@ -89,16 +97,8 @@ def _filtered_profiles(ctx: RequestContext) -> list[int] | None:
 
 
 def bulk_import_profiles(ctx: RequestContext) -> Response:
-    resource = need_object(data_of(ctx.body), "/data")
-    need_type(resource, "profile-bulk-import-job", "/data")
-    attributes = need_object(resource.get("attributes"), "/data/attributes")
-    profiles = need_object(attributes.get("profiles"), "/data/attributes/profiles")
-    items = need_list(profiles.get("data"), _PROFILES)
-    if not 1 <= len(items) <= MAX_BULK_PROFILES:
-        raise invalid(
-            f"A bulk import job takes 1 to {MAX_BULK_PROFILES} profiles, got {len(items)}.",
-            pointer=_PROFILES,
-        )
+    resource, attributes = job_attributes(ctx.body, "profile-bulk-import-job")
+    items = job_profiles(attributes, MAX_BULK_PROFILES, "bulk import job")
     pending = [_pending(position, item) for position, item in enumerate(items)]
     _reject_bad_emails(items, pending)
     list_ids = _list_ids(ctx, resource.get("relationships"))

@@ -20,7 +20,14 @@ from typing import Any
 
 from starlette.responses import Response
 
-from reconciler.sandbox.bodies import data_of, need_list, need_object, need_string, need_type
+from reconciler.sandbox.bodies import (
+    PROFILES_POINTER,
+    job_attributes,
+    job_profiles,
+    need_object,
+    need_string,
+    need_type,
+)
 from reconciler.sandbox.clock import us_from_datetime, utc_now_us
 from reconciler.sandbox.emails import checked_email
 from reconciler.sandbox.jsonapi import ApiError, invalid
@@ -30,7 +37,7 @@ from reconciler.sandbox.store import Account
 
 MAX_PROFILES = 1000
 QUEUE_DELAY = 0.5  # virtual seconds before a subscription job is carried out
-_PROFILES = "/data/attributes/profiles/data"
+_PROFILES = PROFILES_POINTER
 _E164 = re.compile(r"^\+[1-9]\d{1,14}$")
 
 
@@ -46,20 +53,12 @@ class Subscription:
 
 
 def bulk_subscribe_profiles(ctx: RequestContext) -> Response:
-    resource = need_object(data_of(ctx.body), "/data")
-    need_type(resource, "profile-subscription-bulk-create-job", "/data")
-    attributes = need_object(resource.get("attributes"), "/data/attributes")
+    resource, attributes = job_attributes(ctx.body, "profile-subscription-bulk-create-job")
     historical = _historical(attributes.get("historical_import"))
     custom = attributes.get("custom_source")
     if custom is not None and not isinstance(custom, str):
         raise invalid("'custom_source' must be a string.", pointer="/data/attributes/custom_source")
-    profiles = need_object(attributes.get("profiles"), "/data/attributes/profiles")
-    items = need_list(profiles.get("data"), _PROFILES)
-    if not 1 <= len(items) <= MAX_PROFILES:
-        raise invalid(
-            f"A subscription job takes 1 to {MAX_PROFILES} profiles, got {len(items)}.",
-            pointer=_PROFILES,
-        )
+    items = job_profiles(attributes, MAX_PROFILES, "subscription job")
     target = _list_of(ctx, resource.get("relationships"))
     now = utc_now_us()
     wanted = [_subscription(ctx.account, p, item, historical, now) for p, item in enumerate(items)]

@@ -21,14 +21,14 @@ from reconciler.sources.columns import ColumnStore
 from reconciler.sources.consent import ConsentColumns
 from reconciler.sources.dedup import distinct, first_mask, hash_sum
 from reconciler.sources.emailset import EmailSet
-from reconciler.sources.fields import ProfileFields
-from reconciler.sources.fingerprint import Fingerprint, field_part, part_digests
+from reconciler.sources.fields import ProfileFields, plain_values
+from reconciler.sources.fingerprint import Fingerprint, TextHasher, arrow_parts, field_part
 from reconciler.sources.normalise import as_string_array, normalise_array
 from reconciler.sources.phones import mask_phone, normalise_phone
 from reconciler.sources.textbuffer import TextBuffer
 
 SAMPLE_SLICE = 1_000  # samples are looked for among this many emails at a time
-FINGERPRINT_SLICE = 25_000  # profile texts are built and hashed this many at a time
+FINGERPRINT_SLICE = 100_000  # profile texts are built and hashed this many at a time
 
 
 @dataclass(frozen=True)
@@ -152,23 +152,7 @@ class SegmentCollector:
         rows = None if keep is None or not self._columns else _rows(keep)
         del keep
         consent = self._consent(rows, len(unique))
-        if not self.fields.attributes and not self.fields.properties:
-            fingerprint = Fingerprint(len(unique), hash_sum(unique)).hexdigest()
-            return replace(
-                summary,
-                emails=EmailSet(unique),
-                email_array=unique,
-                fingerprint=fingerprint,
-                consent=consent,
-            )
-        records = ProfileFields(
-            unique,
-            rows,
-            {name: self._columns[c] for name, c in self.fields.attributes.items()},
-            {name: self._columns[c] for name, c in self.fields.properties.items()},
-        )
-        self._columns = {}
-        fingerprint, digests = _fingerprint(records)
+        fingerprint, records, digests = self._fields(unique, rows)
         return replace(
             summary,
             emails=EmailSet(unique),
@@ -178,6 +162,23 @@ class SegmentCollector:
             field_digests=digests,
             consent=consent,
         )
+
+    def _fields(
+        self, unique: pa.StringArray, rows: pa.Int64Array | None
+    ) -> tuple[str, Mapping[str, Mapping[str, object]], Mapping[str, pa.UInt64Array]]:
+        """The fingerprint, the mapped fields of each profile and their digests (without mapped
+        fields: from the emails alone, and none)."""
+        if not self.fields.attributes and not self.fields.properties:
+            return Fingerprint(len(unique), hash_sum(unique)).hexdigest(), {}, {}
+        records = ProfileFields(
+            unique,
+            rows,
+            {name: self._columns[c] for name, c in self.fields.attributes.items()},
+            {name: self._columns[c] for name, c in self.fields.properties.items()},
+        )
+        self._columns = {}
+        fingerprint, digests = _fingerprint(records)
+        return fingerprint, records, digests
 
     def _consent(self, rows: pa.Int64Array | None, count: int) -> ConsentColumns | None:
         if self.fields.consent is None:
@@ -216,15 +217,28 @@ def _unique(arrays: list[pa.Array]) -> pa.StringArray | None:
 
 def _fingerprint(records: ProfileFields) -> tuple[str, dict[str, pa.UInt64Array]]:
     """The segment fingerprint from each profile's email and its first row's fields, and each
-    field's digests (what the plan compares with the values last sent, to find updates)."""
+    field's digests (what the plan compares with the values last sent, to find updates).
+    Texts are built inside Arrow where the column allows it, in Python where not."""
     fingerprint = Fingerprint()
     digests: dict[str, list[pa.Array]] = {}
-    for start in range(0, len(records), FINGERPRINT_SLICE):
-        emails, columns = records.slice_values(start, FINGERPRINT_SLICE)
-        keys = sorted(columns)
-        parts = [[field_part(key, v) for v in columns[key]] for key in keys]
-        fingerprint.add(["".join(texts) for texts in zip(emails, *parts, strict=True)])
-        for key, texts in zip(keys, parts, strict=True):
-            digests.setdefault(key, []).append(part_digests(texts))
+    with TextHasher() as hasher:
+        for start in range(0, len(records), FINGERPRINT_SLICE):
+            emails, columns = records.slice_columns(start, FINGERPRINT_SLICE)
+            keys = sorted(columns)
+            parts = [_parts(key, columns[key]) for key in keys]
+            texts = pc.binary_join_element_wise(emails, *parts, "") if parts else emails
+            fingerprint.add_sum(len(texts), hasher.total(texts))
+            for key, values in zip(keys, parts, strict=True):
+                digests.setdefault(key, []).append(hasher.digests(values))
     joined = {key: pa.concat_arrays(arrays) for key, arrays in digests.items()}
     return fingerprint.hexdigest(), joined
+
+
+def _parts(key: str, values: pa.Array | list[object]) -> pa.StringArray:
+    """Each value's ``field_part``: inside Arrow when it can be, else in Python."""
+    if isinstance(values, pa.Array):
+        parts = arrow_parts(key, values)
+        if parts is not None:
+            return parts
+        values = plain_values(values.to_pylist())
+    return pa.array([field_part(key, v) for v in values], type=pa.string())

@@ -73,6 +73,18 @@ class ColumnStore:
         values: list[object] = _plain(self._chunked().slice(start, length)).to_pylist()
         return values
 
+    def arrow_slice(self, start: int, length: int) -> pa.Array | None:
+        """Rows ``start`` to ``start + length`` as one Arrow array (None: Python values)."""
+        if not self._arrays:
+            return None
+        return _plain(self._chunked().slice(start, length)).combine_chunks()
+
+    def arrow_take(self, rows: pa.Array) -> pa.Array | None:
+        """The rows at positions ``rows`` as one Arrow array (None: Python values)."""
+        if not self._arrays:
+            return None
+        return _plain(self._chunked().take(rows)).combine_chunks()
+
     def take(self, rows: pa.Array) -> list[object]:
         """Python values of the rows at positions ``rows`` (over everything added)."""
         if not self._arrays:

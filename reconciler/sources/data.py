@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import pyarrow as pa
 
+from reconciler.jsonable import fields_json
 from reconciler.sources.consent import ConsentColumns
 
 
@@ -60,12 +61,6 @@ class SegmentPreview:
 
     def as_json(self) -> dict[str, object]:
         """The ``segments preview --format json`` document."""
-        return {
-            "segment": self.segment,
-            "rows": self.rows,
-            "valid": self.valid,
-            "invalid": self.invalid,
-            "duplicates": self.duplicates,
-            "columns": list(self.columns),
-            "samples": list(self.samples),
-        }
+        return fields_json(
+            self, ("segment", "rows", "valid", "invalid", "duplicates", "columns", "samples")
+        )

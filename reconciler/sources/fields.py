@@ -47,12 +47,30 @@ class ProfileFields(Mapping[str, Mapping[str, object]]):
         self._properties = dict(properties)
         self._index: dict[str, int] | None = None
 
-    def slice_values(self, start: int, length: int) -> tuple[list[str], dict[str, list[object]]]:
-        """Emails ``start`` .. ``start + length`` and their fields' values by key
-        (``first_name``, ``properties.tier``, ...)."""
+    def slice_columns(
+        self, start: int, length: int
+    ) -> tuple[pa.StringArray, dict[str, pa.Array | list[object]]]:
+        """Emails ``start`` .. ``start + length`` and their fields' values by key (``first_name``,
+        ``properties.tier``, ...): Arrow arrays where the column is Arrow, else JSON data."""
         emails = self.emails.slice(start, length)
         rows = self._rows.slice(start, length) if self._rows is not None else None
-        return emails.to_pylist(), self._columns(rows, start, len(emails))
+        columns: dict[str, pa.Array | list[object]] = {}
+        for key, store in self._stores().items():
+            arrow = (
+                store.arrow_slice(start, len(emails)) if rows is None else store.arrow_take(rows)
+            )
+            if arrow is not None:
+                columns[key] = arrow
+            else:
+                values = store.slice(start, len(emails)) if rows is None else store.take(rows)
+                columns[key] = plain_values(values)
+        return emails, columns
+
+    def _stores(self) -> dict[str, ColumnStore]:
+        return {
+            **self._attributes,
+            **{f"properties.{name}": store for name, store in self._properties.items()},
+        }
 
     def fields_for(self, emails: Sequence[str]) -> dict[str, dict[str, object]]:
         """The fields of each of ``emails`` that has any (unknown emails are left out), in the
@@ -73,10 +91,7 @@ class ProfileFields(Mapping[str, Mapping[str, object]]):
         self, rows: pa.Array | None, start: int = 0, length: int = 0
     ) -> dict[str, list[object]]:
         """Values by key of the rows at ``rows`` (None: rows ``start`` .. ``start + length``)."""
-        stores = {
-            **self._attributes,
-            **{f"properties.{name}": store for name, store in self._properties.items()},
-        }
+        stores = self._stores()
         if rows is None:
             return {key: plain_values(store.slice(start, length)) for key, store in stores.items()}
         return {key: plain_values(store.take(rows)) for key, store in stores.items()}

@@ -13,17 +13,32 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 
 from reconciler.errors import StateError
 from reconciler.state import codec, columnar
 from reconciler.state.columnar import Column, MemberColumns, MemberSnapshot
-from reconciler.state.database import Database, Row
+from reconciler.state.database import Blob, Database, Row
 from reconciler.state.records import CachedMembership, now
 
 COMPACT_MIN = 50_000
 PIECE = 4 << 20  # bytes of a snapshot column read (and split) at a time
 _KEY = "account = ? AND list_id = ?"
 _SNAPSHOTS = "reconciler_membership_snapshots"  # the blobs, apart from the counters that change
+
+
+@dataclass(frozen=True)
+class _Changes:
+    """What one ``update`` logs: members added, profile ids gone, the new counters."""
+
+    new: codec.Members
+    gone: list[str]
+    without_email: int
+    newest: dt.datetime | None
+
+
+def _snapshot(account: str, list_id: str) -> Blob:
+    return Blob(_SNAPSHOTS, "snapshot", _KEY, (account, list_id))
 
 
 class MembershipCache:
@@ -106,8 +121,7 @@ class MembershipCache:
     ) -> Iterator[bytes | bytearray]:
         for start in range(offset, offset + length, PIECE):
             size = min(PIECE, offset + length - start)
-            where = (account, list_id)
-            piece = self._db.read_blob(_SNAPSHOTS, "snapshot", _KEY, where, start, size)
+            piece = self._db.read_blob(_snapshot(account, list_id), start, size)
             if piece is None or len(piece) != size:
                 raise codec.damaged("truncated column")
             yield piece
@@ -127,7 +141,7 @@ class MembershipCache:
         with self._db.transaction():
             self.drop(account, list_id)
             self._insert(account, list_id, b"", len(snapshot.emails), snapshot.without_email, as_of)
-            self._db.write_blob(_SNAPSHOTS, "snapshot", _KEY, (account, list_id), size, pieces)
+            self._db.write_blob(_snapshot(account, list_id), size, pieces)
 
     def update(
         self,
@@ -155,12 +169,12 @@ class MembershipCache:
             if row is None:
                 return  # no snapshot to build on: a partial cache would mislead
             newest = _latest([j for _, j in new.values()], self._db.ts_out_optional(row[2]), as_of)
-            counted = int(row[3]) + without_email
+            changes = _Changes(new, gone, int(row[3]) + without_email, newest)
             pending = row[0] + len(new) + len(gone)
             if pending > max(COMPACT_MIN, row[1] // 4):
-                self._compact(account, list_id, new, gone, counted, newest)
+                self._compact(account, list_id, changes)
             else:
-                self._append(account, list_id, new, gone, counted, newest)
+                self._append(account, list_id, changes)
 
     def drop(self, account: str, list_id: str) -> None:
         with self._db.transaction():
@@ -210,32 +224,17 @@ class MembershipCache:
             ),
         )
 
-    def _compact(
-        self,
-        account: str,
-        list_id: str,
-        new: codec.Members,
-        gone: list[str],
-        without_email: int,
-        as_of: dt.datetime | None,
-    ) -> None:
+    def _compact(self, account: str, list_id: str, changes: _Changes) -> None:
         current = self.load(account, list_id)
         if current is None:
             return
         members = current.members
-        _remove(members, set(gone), None)
-        members.update(new)
-        self._store(account, list_id, members, without_email, as_of)
+        _remove(members, set(changes.gone), None)
+        members.update(changes.new)
+        self._store(account, list_id, members, changes.without_email, changes.newest)
 
-    def _append(
-        self,
-        account: str,
-        list_id: str,
-        new: codec.Members,
-        gone: list[str],
-        without_email: int,
-        newest: dt.datetime | None,
-    ) -> None:
+    def _append(self, account: str, list_id: str, changes: _Changes) -> None:
+        new, gone, newest = changes.new, changes.gone, changes.newest
         ts_in = self._db.ts_in
         rows = [
             *((account, list_id, None, pid, None) for pid in gone),
@@ -253,7 +252,7 @@ class MembershipCache:
             (
                 len(new) + len(gone),
                 None if newest is None else ts_in(newest),
-                without_email,
+                changes.without_email,
                 ts_in(now()),
                 account,
                 list_id,

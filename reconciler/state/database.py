@@ -10,9 +10,28 @@ import datetime as dt
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from typing import Any
 
 Row = tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class Blob:
+    """The blob ``column`` of the rows of ``table`` that ``where`` (with ``params``) selects."""
+
+    table: str
+    column: str
+    where: str
+    params: Sequence[object]
+
+    def select(self, what: str) -> str:
+        """SQL selecting ``what`` from the rows of the blob."""
+        return f"SELECT {what} FROM {self.table} WHERE {self.where}"
+
+    def update(self, value: str) -> str:
+        """SQL setting the blob to the SQL expression ``value``."""
+        return f"UPDATE {self.table} SET {self.column} = {value} WHERE {self.where}"
 
 
 class Database(ABC):
@@ -53,33 +72,21 @@ class Database(ABC):
         rows = self.fetch(sql, params)
         return rows[0] if rows else None
 
-    def read_blob(
-        self, table: str, column: str, where: str, params: Sequence[object], offset: int, size: int
-    ) -> bytes | bytearray | None:
-        """``size`` bytes at ``offset`` of the blob ``column`` of the one row ``where`` selects
-        (None without such a row); a database may read them without loading the whole blob."""
+    def read_blob(self, blob: Blob, offset: int, size: int) -> bytes | bytearray | None:
+        """``size`` bytes at ``offset`` of ``blob`` in the one row it selects (None without
+        such a row); a database may read them without loading the whole blob."""
         row = self.fetch_one(
-            f"SELECT substr({column}, ?, ?) FROM {table} WHERE {where}",
-            (offset + 1, size, *params),
+            blob.select(f"substr({blob.column}, ?, ?)"), (offset + 1, size, *blob.params)
         )
         return None if row is None else bytes(row[0])
 
-    def write_blob(
-        self,
-        table: str,
-        column: str,
-        where: str,
-        params: Sequence[object],
-        size: int,
-        pieces: Iterable[bytes | memoryview],
-    ) -> None:
-        """Set the blob ``column`` of the rows ``where`` selects to the ``size`` bytes of
-        ``pieces`` (in a transaction of the caller's); a database may write them piece by piece
-        (this default joins them first)."""
+    def write_blob(self, blob: Blob, size: int, pieces: Iterable[bytes | memoryview]) -> None:
+        """Set ``blob`` to the ``size`` bytes of ``pieces`` (in a transaction of the caller's);
+        a database may write them piece by piece (this default joins them first)."""
         data = b"".join(pieces)
         if len(data) != size:
             raise ValueError(f"blob of {len(data)} bytes, {size} announced")
-        self.execute(f"UPDATE {table} SET {column} = ? WHERE {where}", (data, *params))
+        self.execute(blob.update("?"), (data, *blob.params))
 
 
 def chunks(values: Sequence[str], size: int = 500) -> Iterator[Sequence[str]]:

@@ -8,6 +8,7 @@ import socket
 import uuid
 from dataclasses import dataclass, field
 
+from reconciler.jsonable import fields_json
 from reconciler.state.records import now
 
 
@@ -27,14 +28,7 @@ class HolderInfo:
         return f"{self.holder} on {self.host} (pid {self.pid}) since {since}"
 
     def as_dict(self) -> dict[str, object]:
-        return {
-            "key": self.key,
-            "holder": self.holder,
-            "host": self.host,
-            "pid": self.pid,
-            "since": self.since.isoformat(),
-            "token": self.token,
-        }
+        return fields_json(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, object]) -> HolderInfo:

@@ -20,7 +20,7 @@ import psycopg
 from psycopg import sql
 
 from reconciler.errors import StateError
-from reconciler.state.database import Database, Row
+from reconciler.state.database import Blob, Database, Row
 from reconciler.state.records import utc
 
 _BLOB_PART = 16 << 20  # bytes of a blob written at a time
@@ -114,19 +114,12 @@ class PostgresDatabase(Database):
             raise StateError(f"expected a timestamp from PostgreSQL, got {type(value).__name__}")
         return utc(value)
 
-    def write_blob(
-        self,
-        table: str,
-        column: str,
-        where: str,
-        params: Sequence[object],
-        size: int,
-        pieces: Iterable[bytes | memoryview],
-    ) -> None:
+    def write_blob(self, blob: Blob, size: int, pieces: Iterable[bytes | memoryview]) -> None:
         """The blob is appended ``_BLOB_PART`` bytes at a time (a few rewrites of the value,
         instead of holding all of it, and its copy in the driver, at once)."""
-        self.execute(f"UPDATE {table} SET {column} = ''::bytea WHERE {where}", params)
-        append = f"UPDATE {table} SET {column} = {column} || ? WHERE {where}"
+        params = blob.params
+        self.execute(blob.update("''::bytea"), params)
+        append = blob.update(f"{blob.column} || ?")
         part = bytearray()
         written = 0
         for piece in pieces:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from reconciler.jsonable import fields_json
 from reconciler.outcomes import FINAL_OUTCOMES, Outcome
 
 # Outcomes of a run or of one export within it (final ones; RUNNING marks a run in flight).
@@ -43,22 +44,22 @@ class ExportRecord:
     subscribed: int = 0  # profiles subscribed (consent subscriptions)
 
     def as_dict(self) -> dict[str, object]:
-        return {
-            "export": self.export,
-            "list_id": self.list_id,
-            "connection": self.connection,
-            "added": self.added,
-            "removed": self.removed,
-            "failed": self.failed,
-            "job_ids": list(self.job_ids),
-            "guards_forced": list(self.guards_forced),
-            "started_at": self.started_at.isoformat(),
-            "finished_at": self.finished_at.isoformat(),
-            "outcome": str(self.outcome),
-            "error": self.error,
-            "updated": self.updated,
-            "subscribed": self.subscribed,
-        }
+        return fields_json(self)
+
+
+# the JSON order of a run (``runs --format json``): forced beside the command
+_RUN_KEYS = (
+    "run_id",
+    "actor",
+    "commit",
+    "plan_checksum",
+    "command",
+    "forced",
+    "started_at",
+    "finished_at",
+    "outcome",
+    "exports",
+)
 
 
 @dataclass(frozen=True)
@@ -77,18 +78,7 @@ class RunRecord:
     forced: bool = False
 
     def as_dict(self) -> dict[str, object]:
-        return {
-            "run_id": self.run_id,
-            "actor": self.actor,
-            "commit": self.commit,
-            "plan_checksum": self.plan_checksum,
-            "command": self.command,
-            "forced": self.forced,
-            "started_at": self.started_at.isoformat(),
-            "finished_at": self.finished_at.isoformat() if self.finished_at else None,
-            "outcome": str(self.outcome),
-            "exports": [e.as_dict() for e in self.exports],
-        }
+        return fields_json(self, _RUN_KEYS)
 
 
 @dataclass(frozen=True)

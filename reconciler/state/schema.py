@@ -281,7 +281,28 @@ def _version_5(dialect: Dialect) -> str:
     return _SENT.format(**_TYPES[dialect]) + _JOURNAL_COUNTS
 
 
-MIGRATIONS = (_version_1, _version_2, _version_3, _version_4, _version_5)
+_SENT_CHANGES = """
+ALTER TABLE reconciler_sent_profiles ADD COLUMN member_count BIGINT NOT NULL DEFAULT 0;
+CREATE TABLE reconciler_sent_changes (
+    account TEXT NOT NULL,
+    list_id TEXT NOT NULL,
+    seq BIGINT NOT NULL,
+    saved_at {ts} NOT NULL,
+    row_count BIGINT NOT NULL,
+    changes {blob} NOT NULL,
+    PRIMARY KEY (account, list_id, seq)
+);
+"""
+
+
+def _version_6(dialect: Dialect) -> str:
+    """A log of what each apply sent, appended next to the sent-profiles snapshot (an apply
+    writes only what it sent, not the whole list; the log is folded into the snapshot when it
+    grows): see ``reconciler.state.sent``."""
+    return _SENT_CHANGES.format(**_TYPES[dialect])
+
+
+MIGRATIONS = (_version_1, _version_2, _version_3, _version_4, _version_5, _version_6)
 VERSION_TABLE = (
     "CREATE TABLE IF NOT EXISTS reconciler_schema_version "
     "(version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"

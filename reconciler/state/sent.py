@@ -5,12 +5,19 @@ profiles it already subscribed. It holds email addresses (personal data); losing
 re-send of every member's fields, never a wrong subscription (subscriptions are re-checked
 against Klaviyo before any is sent).
 
-Storage: one Arrow IPC snapshot per (account, list id): a string column ``email``, one uint64
-column per field key (``first_name``, ``properties.tier``: 0 means "sent as null or never
-sent") and a bool column per subscribed channel (``subscribed.email``, ``subscribed.sms``).
+Storage: per (account, list id) an Arrow IPC snapshot (a string column ``email``, one uint64
+column per field key, ``first_name``, ``properties.tier``: 0 means "sent as null or never
+sent", and a bool column per subscribed channel, ``subscribed.email``, ``subscribed.sms``) and
+a log of changes: each apply appends only what it sent and which members it removed
+(:meth:`SentProfiles.record`), so its cost follows the change, not the list. ``load`` replays
+the log over the snapshot; once the log holds more than ``COMPACT_CHANGES`` entries or a
+quarter of the list (and at least ``COMPACT_MIN`` rows), ``record`` folds it into a new
+snapshot.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -22,7 +29,11 @@ from reconciler.state.records import now
 
 EMAIL = "email"
 SUBSCRIBED = "subscribed."
+FORGOTTEN = "forgotten"  # a change's rows that name removed members (their other columns null)
+COMPACT_CHANGES = 16
+COMPACT_MIN = 50_000
 _TABLE = "reconciler_sent_profiles"
+_CHANGES = "reconciler_sent_changes"
 _KEY = "account = ? AND list_id = ?"
 
 
@@ -33,61 +44,182 @@ class SentProfiles:
         self._db = db
 
     def load(self, account: str, list_id: str) -> pa.Table | None:
-        row = self._db.fetch_one(f"SELECT snapshot FROM {_TABLE} WHERE {_KEY}", (account, list_id))
-        if row is None:
+        """The snapshot with every logged change applied (None: nothing recorded, or a damaged
+        snapshot or change: fields are then sent again)."""
+        with self._db.transaction():
+            row = self._db.fetch_one(
+                f"SELECT snapshot FROM {_TABLE} WHERE {_KEY}", (account, list_id)
+            )
+            changes = self._db.fetch(
+                f"SELECT changes FROM {_CHANGES} WHERE {_KEY} ORDER BY seq", (account, list_id)
+            )
+        table = _decoded(row[0]) if row is not None else None
+        if row is not None and table is None:
             return None
-        try:
-            with ipc.open_stream(pa.py_buffer(bytes(row[0]))) as reader:
-                table: pa.Table = reader.read_all()
-        except (pa.ArrowInvalid, OSError):
-            return None  # a damaged snapshot is a missing one: fields are sent again
-        if EMAIL not in table.column_names:
-            return None
+        for (blob,) in changes:
+            change = _decoded(blob)
+            if change is None:
+                return None
+            table = _replayed(table, change)
         return table
 
+    def record(
+        self, account: str, list_id: str, sent: pa.Table | None, forget: pa.Array | None
+    ) -> None:
+        """Log what an apply sent (``sent``: rows as :func:`merged` takes them) and the members
+        it removed (``forget``); fold the log into the snapshot when it has grown."""
+        change = _change(sent, forget)
+        if change is None:
+            return
+        if not self._recorded(account, list_id):
+            if sent is not None and sent.num_rows:  # the first record is the snapshot
+                self.save(account, list_id, _replayed(None, change))
+            return
+        with self._db.transaction():
+            head = self._db.fetch_one(
+                f"SELECT member_count FROM {_TABLE} WHERE {_KEY}", (account, list_id)
+            )
+            log = self._db.fetch_one(
+                f"SELECT COUNT(*), COALESCE(SUM(row_count), 0), COALESCE(MAX(seq), 0) "
+                f"FROM {_CHANGES} WHERE {_KEY}",
+                (account, list_id),
+            )
+            entries, rows, last = (int(v) for v in log) if log is not None else (0, 0, 0)
+            members = int(head[0]) if head is not None else 0
+            self._db.execute(
+                f"INSERT INTO {_CHANGES} (account, list_id, seq, saved_at, row_count, changes) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    account,
+                    list_id,
+                    last + 1,
+                    self._db.ts_in(now()),
+                    change.num_rows,
+                    _encoded(change),
+                ),
+            )
+        if _due(entries + 1, rows + change.num_rows, members):
+            self.compact(account, list_id)
+
+    def _recorded(self, account: str, list_id: str) -> bool:
+        """Whether the list has a snapshot or a log."""
+        for table in (_TABLE, _CHANGES):
+            if self._db.fetch_one(f"SELECT 1 FROM {table} WHERE {_KEY}", (account, list_id)):
+                return True
+        return False
+
+    def compact(self, account: str, list_id: str) -> None:
+        """Fold the log into a new snapshot (a damaged one is dropped: fields are sent again)."""
+        table = self.load(account, list_id)
+        if table is None:
+            self.drop(account, list_id)
+            return
+        self.save(account, list_id, table)
+
     def save(self, account: str, list_id: str, table: pa.Table) -> None:
+        """Replace the list's snapshot with ``table`` (and clear its log)."""
         if EMAIL not in table.column_names:
             raise StateError("a sent-profiles snapshot needs an email column")
-        sink = pa.BufferOutputStream()
-        options = ipc.IpcWriteOptions(compression="zstd")
-        with ipc.new_stream(sink, table.schema, options=options) as writer:
-            writer.write_table(table)
-        data = sink.getvalue().to_pybytes()
+        data = _encoded(table)
         with self._db.transaction():
-            self._db.execute(f"DELETE FROM {_TABLE} WHERE {_KEY}", (account, list_id))
+            self.drop(account, list_id)
             self._db.execute(
-                f"INSERT INTO {_TABLE} (account, list_id, saved_at, snapshot) VALUES (?, ?, ?, ?)",
-                (account, list_id, self._db.ts_in(now()), data),
+                f"INSERT INTO {_TABLE} (account, list_id, saved_at, snapshot, member_count) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (account, list_id, self._db.ts_in(now()), data, table.num_rows),
             )
 
     def drop(self, account: str, list_id: str) -> None:
-        self._db.execute(f"DELETE FROM {_TABLE} WHERE {_KEY}", (account, list_id))
+        with self._db.transaction():
+            self._db.execute(f"DELETE FROM {_CHANGES} WHERE {_KEY}", (account, list_id))
+            self._db.execute(f"DELETE FROM {_TABLE} WHERE {_KEY}", (account, list_id))
+
+
+def _due(entries: int, rows: int, members: int) -> bool:
+    return entries > COMPACT_CHANGES or rows > max(COMPACT_MIN, members // 4)
+
+
+def _change(sent: pa.Table | None, forget: pa.Array | None) -> pa.Table | None:
+    """One log entry: ``sent``'s rows, then one row per forgotten email (flagged)."""
+    parts = []
+    if sent is not None and sent.num_rows:
+        if EMAIL not in sent.column_names:
+            raise StateError("what was sent needs an email column")
+        parts.append(sent.append_column(FORGOTTEN, pa.nulls(sent.num_rows, pa.bool_())))
+    if forget is not None and len(forget):
+        flags = pa.array([True] * len(forget), type=pa.bool_())
+        parts.append(pa.table({EMAIL: forget.cast(pa.string()), FORGOTTEN: flags}))
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else _concat(parts[0], parts[1])
+
+
+def _replayed(table: pa.Table | None, change: pa.Table) -> pa.Table:
+    if FORGOTTEN not in change.column_names:
+        return merged(table, change)
+    flagged = pc.fill_null(change[FORGOTTEN], False)
+    sent = change.filter(pc.invert(flagged)).drop_columns([FORGOTTEN])
+    forget = change.filter(flagged)[EMAIL]
+    if table is None:
+        return sent
+    return merged(table, sent, forget=forget)
 
 
 def merged(old: pa.Table | None, sent: pa.Table, *, forget: pa.Array | None = None) -> pa.Table:
     """``old`` updated with the rows of ``sent``: for an email in both, each column of
     ``sent`` that is not null wins and the others keep ``old``'s value; emails in ``forget``
-    (members removed) are left out."""
-    if old is None or old.num_rows == 0:
-        table = sent
-    else:
-        names = list(dict.fromkeys([*old.column_names, *sent.column_names]))
-        slots = pc.index_in(sent[EMAIL], value_set=old[EMAIL].combine_chunks())
-        columns = {}
-        for name in names:
-            before = old[name].combine_chunks().take(slots) if name in old.column_names else None
-            if name not in sent.column_names:
-                columns[name] = before if before is not None else _nulls(name, sent.num_rows)
-            elif before is None or name == EMAIL:
-                columns[name] = sent[name].combine_chunks()
-            else:
-                columns[name] = pc.coalesce(sent[name].combine_chunks(), before)
-        updated = pa.table(columns)
-        keep = pc.invert(pc.is_in(old[EMAIL], value_set=sent[EMAIL].combine_chunks()))
-        table = _concat(old.filter(keep), updated)
+    (members removed) are left out.
+
+    Only ``sent`` and ``forget`` (the change, small) are ever hashed; ``old`` (the whole list)
+    is probed against them and copied once.
+    """
     if forget is not None and len(forget):
-        table = table.filter(pc.invert(pc.is_in(table[EMAIL], value_set=forget)))
-    return table
+        forget = forget.cast(pa.string())
+        sent = sent.filter(pc.invert(pc.is_in(sent[EMAIL], value_set=forget)))
+    else:
+        forget = None
+    if old is None or old.num_rows == 0:
+        return sent
+    hit = pc.is_in(old[EMAIL], value_set=sent[EMAIL])
+    prior = old.filter(hit)
+    updated = _updated(prior, sent) if prior.num_rows else sent
+    drop = hit if forget is None else pc.or_(hit, pc.is_in(old[EMAIL], value_set=forget))
+    return _concat(old.filter(pc.invert(drop)), updated)
+
+
+def _updated(prior: pa.Table, sent: pa.Table) -> pa.Table:
+    """``sent``'s rows with each null filled from the same email's row of ``prior``."""
+    slots = pc.index_in(sent[EMAIL], value_set=prior[EMAIL])
+    names = list(dict.fromkeys([*prior.column_names, *sent.column_names]))
+    columns = {}
+    for name in names:
+        before = prior[name].take(slots) if name in prior.column_names else None
+        if name not in sent.column_names:
+            columns[name] = before if before is not None else _nulls(name, sent.num_rows)
+        elif before is None or name == EMAIL:
+            columns[name] = sent[name]
+        else:
+            columns[name] = pc.coalesce(sent[name], before)
+    return pa.table(columns)
+
+
+def _encoded(table: pa.Table) -> bytes:
+    sink = pa.BufferOutputStream()
+    options = ipc.IpcWriteOptions(compression="zstd")
+    with ipc.new_stream(sink, table.schema, options=options) as writer:
+        writer.write_table(table)
+    data: bytes = sink.getvalue().to_pybytes()
+    return data
+
+
+def _decoded(blob: Any) -> pa.Table | None:
+    """A stored table (``blob``: the database's bytes, bytea or memoryview)."""
+    try:
+        with ipc.open_stream(pa.py_buffer(bytes(blob))) as reader:
+            table: pa.Table = reader.read_all()
+    except (pa.ArrowInvalid, OSError, TypeError):
+        return None  # a damaged snapshot is a missing one: fields are sent again
+    return table if EMAIL in table.column_names else None
 
 
 def _nulls(name: str, count: int) -> pa.Array:
@@ -96,7 +228,7 @@ def _nulls(name: str, count: int) -> pa.Array:
 
 def _concat(first: pa.Table, second: pa.Table) -> pa.Table:
     names = list(dict.fromkeys([*first.column_names, *second.column_names]))
-    return pa.concat_tables([_with(first, names), _with(second, names)]).combine_chunks()
+    return pa.concat_tables([_with(first, names), _with(second, names)])
 
 
 def _with(table: pa.Table, names: list[str]) -> pa.Table:

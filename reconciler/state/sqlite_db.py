@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.errors import StateError
-from reconciler.state.database import Database, Row
+from reconciler.state.database import Blob, Database, Row
 from reconciler.state.records import utc
 
 _BLOB_PIECE = 1 << 20
@@ -83,46 +83,39 @@ class SqliteDatabase(Database):
             self._closed = True
             self._conn.close()
 
-    def read_blob(
-        self, table: str, column: str, where: str, params: Sequence[object], offset: int, size: int
-    ) -> bytes | bytearray | None:
+    def read_blob(self, blob: Blob, offset: int, size: int) -> bytes | bytearray | None:
         """Incremental blob I/O: the bytes are read straight from the pages, a piece at a time
         (``substr`` would first load the whole blob into memory)."""
-        row = self.fetch_one(f"SELECT rowid FROM {table} WHERE {where}", params)
+        row = self.fetch_one(blob.select("rowid"), blob.params)
         if row is None:
             return None
         out = bytearray(size)
-        with self._guard(), self._conn.blobopen(table, column, row[0], readonly=True) as blob:
-            if offset + size > len(blob):
-                return bytes(out[: max(0, len(blob) - offset)])
-            blob.seek(offset)
+        with self._guard(), self._open(blob, row[0], readonly=True) as stored:
+            if offset + size > len(stored):
+                return bytes(out[: max(0, len(stored) - offset)])
+            stored.seek(offset)
             view = memoryview(out)
             for start in range(0, size, _BLOB_PIECE):
-                piece = blob.read(min(_BLOB_PIECE, size - start))
+                piece = stored.read(min(_BLOB_PIECE, size - start))
                 view[start : start + len(piece)] = piece
         return out
 
-    def write_blob(
-        self,
-        table: str,
-        column: str,
-        where: str,
-        params: Sequence[object],
-        size: int,
-        pieces: Iterable[bytes | memoryview],
-    ) -> None:
+    def write_blob(self, blob: Blob, size: int, pieces: Iterable[bytes | memoryview]) -> None:
         """Incremental blob I/O: a zero-filled blob of ``size`` bytes (which SQLite writes
         without holding it in memory) is filled a piece at a time."""
-        self.execute(f"UPDATE {table} SET {column} = zeroblob(?) WHERE {where}", (size, *params))
-        for (rowid,) in self.fetch(f"SELECT rowid FROM {table} WHERE {where}", params):
+        self.execute(blob.update("zeroblob(?)"), (size, *blob.params))
+        for (rowid,) in self.fetch(blob.select("rowid"), blob.params):
             written = 0
-            with self._guard(), self._conn.blobopen(table, column, rowid) as blob:
+            with self._guard(), self._open(blob, rowid, readonly=False) as stored:
                 for piece in pieces:
-                    blob.write(piece)
+                    stored.write(piece)
                     written += len(piece)
             if written != size:
                 raise ValueError(f"blob of {written} bytes, {size} announced")
             return
+
+    def _open(self, blob: Blob, rowid: int, *, readonly: bool) -> sqlite3.Blob:
+        return self._conn.blobopen(blob.table, blob.column, rowid, readonly=readonly)
 
     @contextmanager
     def _guard(self) -> Iterator[None]:

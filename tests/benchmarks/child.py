@@ -24,6 +24,7 @@ from reconciler.engine.planning import make_plan
 from reconciler.plan.model import Plan
 from reconciler.plan.planfile import seal, write_plan
 from reconciler.state import open_state
+from tests.benchmarks.peakstack import maybe_start
 from tests.benchmarks.workspace import BENCH_KEY, KEY_ENV
 
 
@@ -142,7 +143,10 @@ def peak_rss_mb() -> float:
 def main() -> None:
     prepare_process()  # as the reconciler command does (children inherit the environment)
     action, raw = sys.argv[1], sys.argv[2]
+    sampler = maybe_start()
     result = ACTIONS[action](json.loads(raw))
+    if sampler is not None:
+        print(sampler.report(), file=sys.stderr)
     result["peak_rss_mb"] = peak_rss_mb()
     print(json.dumps(result))
 

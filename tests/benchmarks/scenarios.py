@@ -81,6 +81,8 @@ class Bench:
         done = subprocess.run(command, capture_output=True, text=True, env=dict(os.environ))
         if done.returncode != 0:
             raise BenchError(f"{action} failed:\n{done.stderr[-3000:]}")
+        if os.environ.get("BENCH_PEAK_STACK"):  # where the child's memory peaked
+            print(done.stderr[-3000:], file=sys.stderr)
         after = self.server.admin.stats()
         calls = sum(after["requests"].values()) - sum(before["requests"].values())
         return json.loads(done.stdout), calls, after["throttled"] - before["throttled"]

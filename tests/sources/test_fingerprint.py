@@ -54,3 +54,35 @@ def test_profile_text_is_canonical() -> None:
     assert profile_text("a@b.co", record) == (
         'a@b.co\0properties.ltv=1.5\0properties.n=2\0properties.tags=["a","é"]\0title="Dr"'
     )
+
+
+def test_duckdb_hashes_equal_python_hashes() -> None:
+    from reconciler.sources.fingerprint import MODULUS, TextHasher, field_part, text_hash
+
+    parts = [field_part("first_name", v) for v in ["Zoë", None, "a\0b", 7, 2.5, "漢字"]]
+    texts = [f"{e}{p}" for e, p in zip(EMAILS, parts, strict=False)]
+    with TextHasher() as hasher:
+        assert hasher.digests(parts).to_pylist() == [text_hash(p) if p else 0 for p in parts]
+        assert hasher.total(texts) == sum(map(text_hash, texts)) % MODULUS
+        assert hasher.total([]) == 0 and hasher.digests([]).to_pylist() == []
+
+
+def test_arrow_parts_equal_python_parts() -> None:
+    import pyarrow as pa
+
+    from reconciler.sources.fingerprint import arrow_parts, field_part
+
+    columns = [
+        pa.array(["Zoë", None, "", "O'Brien", "漢字 / x"]),
+        pa.array([0, -5, None, 2**62, 7], pa.int64()),
+        pa.array([True, None, False, True, False]),
+        pa.nulls(5),
+    ]
+    for values in columns:
+        parts = arrow_parts("properties.k", values)
+        assert parts is not None, values.type
+        assert parts.to_pylist() == [field_part("properties.k", v) for v in values.to_pylist()]
+    # text JSON would escape, and floats (Python's repr), are left to Python
+    assert arrow_parts("k", pa.array(['say "hi"', "ok"])) is None
+    assert arrow_parts("k", pa.array(["tab\there"])) is None
+    assert arrow_parts("k", pa.array([1.5])) is None

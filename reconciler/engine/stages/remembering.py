@@ -15,7 +15,7 @@ import pyarrow as pa
 from reconciler.engine.stages.context import StageContext
 from reconciler.plan.model import ExportPlan
 from reconciler.plan.updates import sent_digests
-from reconciler.state.sent import EMAIL, SUBSCRIBED, merged
+from reconciler.state.sent import EMAIL, SUBSCRIBED
 
 
 @dataclass
@@ -28,15 +28,7 @@ class RememberSent:
         plan = ctx.plan
         table = _sent_table(plan, ctx)
         forget = pa.array(list(plan.remove), type=pa.string()) if plan.remove else None
-        if table is None and forget is None:
-            return
-        store = ctx.state.sent
-        old = store.load(plan.account, plan.list_id)
-        if table is None:
-            if old is None:
-                return
-            table = old.slice(0, 0)
-        store.save(plan.account, plan.list_id, merged(old, table, forget=forget))
+        ctx.state.sent.record(plan.account, plan.list_id, table, forget)
 
 
 def _sent_table(plan: ExportPlan, ctx: StageContext) -> pa.Table | None:
