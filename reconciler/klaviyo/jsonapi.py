@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
 import httpx
@@ -54,17 +55,28 @@ def document(response: httpx.Response, method: str, path: str) -> dict[str, Any]
     return body
 
 
-def next_link(body: Mapping[str, Any], base_url: str) -> str | None:
-    """``links.next`` as a path+query on our own base URL (never another host)."""
+def next_link(body: Mapping[str, Any], base_url: str) -> httpx.URL | None:
+    """``links.next`` as a path+query on our own base URL (never another host).
+
+    A link to the base URL's own origin (the usual case) is returned as parsed: httpx takes a
+    ready URL as it is, where a string is parsed again twice (long cursor links, every page)."""
     links = body.get("links")
     raw = links.get("next") if isinstance(links, dict) else None
     if not isinstance(raw, str) or not raw:
         return None
     url = httpx.URL(raw)
-    if url.is_absolute_url and url.host != httpx.URL(base_url).host:
+    base = _base(base_url)
+    if url.is_absolute_url and url.host != base.host:
         raise KlaviyoError(f"refusing to follow a pagination link to another host ({url.host})")
-    query = url.query.decode()
-    return url.path + (f"?{query}" if query else "")
+    same_origin = url.is_absolute_url and (url.scheme, url.port) == (base.scheme, base.port)
+    if same_origin and base.raw_path in (b"", b"/"):
+        return url
+    return httpx.URL(url.raw_path.decode("ascii"))
+
+
+@lru_cache(maxsize=16)
+def _base(base_url: str) -> httpx.URL:
+    return httpx.URL(base_url)
 
 
 def data_list(body: Mapping[str, Any]) -> list[dict[str, Any]]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+import httpx
+
 from reconciler.klaviyo import endpoints as ep
 from reconciler.klaviyo.jsonapi import attributes, data_list, document, next_link, parse_time
 from reconciler.klaviyo.transport import Sender
@@ -31,7 +33,7 @@ async def read_lists(sender: Sender, base_url: str) -> list[AccountList]:
         "page[size]": PAGE_SIZE,
     }
     found: list[AccountList] = []
-    url: str | None = None
+    url: httpx.URL | None = None
     while True:
         response = await sender.request(ep.GET_LISTS, path, params=params, url=url)
         body = document(response, "GET", path)

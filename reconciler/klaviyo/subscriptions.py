@@ -14,6 +14,8 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import httpx
+
 from reconciler.klaviyo import endpoints as ep
 from reconciler.klaviyo.errors import KlaviyoHTTPError
 from reconciler.klaviyo.facts import LOOKUP_SIZE, SUBSCRIBE_SIZE
@@ -57,7 +59,7 @@ async def _read(sender: Sender, base_url: str, emails: Sequence[str]) -> Consent
         "page[size]": LOOKUP_SIZE,
     }
     found: Consents = {}
-    url: str | None = None
+    url: httpx.URL | None = None
     while True:
         body = document(
             await sender.request(ep.GET_PROFILES, path, params=params, url=url), "GET", path

@@ -31,7 +31,8 @@ def index_in(values: Strings, others: Strings) -> pa.Int64Array:
     positions: list[pa.Array] = []
     found: list[pa.Array] = []
     for part in range(parts):
-        here, there = pc.equal(mine, part), pc.equal(theirs, part)
+        key = pa.scalar(part, pa.uint32())
+        here, there = pc.equal(mine, key), pc.equal(theirs, key)
         there_at = pc.indices_nonzero(there)
         local = pc.index_in(values.filter(here), value_set=others.filter(there))
         positions.append(pc.indices_nonzero(here))

@@ -3,6 +3,7 @@ answers in the server's place) and factories for in-process sandbox clients."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from dataclasses import dataclass
@@ -104,13 +105,16 @@ def emails(prefix: str, count: int) -> list[str]:
 
 
 async def seed(app: SandboxApp, list_id: str, addresses: list[str], batches: int = 1) -> None:
-    """Add members through the sandbox's admin API; each batch gets its own join time."""
+    """Add members through the sandbox's admin API; each batch gets its own join time, a
+    millisecond or more apart (filters name milliseconds, as Klaviyo documents)."""
     size = max(1, -(-len(addresses) // batches))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as admin:
         for start in range(0, len(addresses), size):
             body = {"emails": addresses[start : start + size]}
             response = await admin.post(f"/_sandbox/lists/{list_id}/members", json=body)
             assert response.status_code == 200, response.text
+            if batches > 1:
+                await asyncio.sleep(0.0011)
 
 
 async def admin_call(app: SandboxApp, method: str, path: str, **kwargs: Any) -> Any:

@@ -77,7 +77,7 @@ async def test_bulk_import_then_full_and_incremental_reads() -> None:
 async def test_full_read_splits_join_time_ranges_and_reads_them_concurrently() -> None:
     app = sandbox_app()
     await seed(app, "Rng001", emails("m", 4_000), batches=40)
-    client, recorder = client_for(app, max_concurrency=8)
+    client, recorder = client_for(app, read_concurrency=8)
     async with client:
         members = await client.read_members("Rng001")
     assert len(members) == 4_000

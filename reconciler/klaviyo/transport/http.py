@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import urllib.request
+
 import httpx
 
 from reconciler.klaviyo.errors import KlaviyoConfigError
 from reconciler.klaviyo.secret import ApiKey
+from reconciler.klaviyo.transport.lanes import LaneTransport
 from reconciler.loopback import is_loopback
 
 REVISION = "2026-07-15"
@@ -59,9 +62,20 @@ def build_http_client(
     return httpx.AsyncClient(
         base_url=base_url,
         headers=headers,
-        transport=transport,
+        transport=transport if transport is not None else _lanes(base_url, max_connections),
         timeout=TIMEOUT,
         limits=limits,
         mounts=NO_PROXY_FOR_PLAIN_HTTP,
         follow_redirects=False,
     )
+
+
+def _lanes(base_url: str, max_connections: int) -> LaneTransport | None:
+    """Connections in lanes, unless an HTTPS proxy may apply: httpx honours the proxy
+    variables only with its own transport (then one pool, as httpx builds it)."""
+    if (
+        httpx.URL(base_url).scheme == "https"
+        and {"https", "all"} & urllib.request.getproxies().keys()
+    ):
+        return None
+    return LaneTransport(max_connections)

@@ -119,7 +119,7 @@ class Sender:
         params: Params | None = None,
         body: bytes | None = None,
         idempotent: bool = True,
-        url: str | None = None,
+        url: httpx.URL | None = None,
     ) -> httpx.Response:
         """The successful response, or a typed error once retries are exhausted or not allowed.
 
@@ -135,7 +135,7 @@ class Sender:
         attempt = 0
         waited = 0.0  # server seconds
         while True:
-            target, query = (url, None) if url else (path, params)
+            target, query = (url, None) if url is not None else (path, params)
             outcome = await self._send_once(limiter, endpoint.method, target, query, body)
             counters.requests += 1
             if isinstance(outcome, httpx.Response):
@@ -176,7 +176,7 @@ class Sender:
         self,
         limiter: WindowLimiter,
         method: str,
-        path: str,
+        path: str | httpx.URL,
         params: Params | None,
         body: bytes | None,
     ) -> httpx.Response | httpx.TransportError:
