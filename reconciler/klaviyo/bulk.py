@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import re
+import weakref
 from collections.abc import Sequence
 
 from reconciler.klaviyo.chunks import (
@@ -30,6 +31,23 @@ from reconciler.klaviyo.jsonapi import data_object, document
 from reconciler.klaviyo.models import ImportFailure, ProfileInput
 from reconciler.klaviyo.transport.sender import Sender
 from reconciler.values import ImportSubmission, ProfileRows
+
+_TURNS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def encoding_turn() -> asyncio.Lock:
+    """The lock of this event loop's chunk encoders: the imports of all exports of an apply
+    encode one chunk at a time, in turn, and each chunk's job is submitted right after it is
+    encoded (instead of after every other export encoded one), so every account's import queue
+    gets its first job early."""
+    loop = asyncio.get_running_loop()
+    lock = _TURNS.get(loop)
+    if lock is None:
+        lock = _TURNS[loop] = asyncio.Lock()
+    return lock
+
 
 _POINTER = re.compile(r"^/data/attributes/profiles/data/(\d+)(?:/|$)")
 LOOKUPS = 3
@@ -52,10 +70,15 @@ class BulkImporter:
         (``ProfileRows``) are encoded a few rows at a time as the chunks fill."""
         check_attributes(profiles)
         tasks: list[asyncio.Task[str | None]] = []
+        chunks = iter_split(self._list_id, prepared_any(profiles, self.rejected))
         try:
-            for chunk in iter_split(self._list_id, prepared_any(profiles, self.rejected)):
-                tasks.append(asyncio.create_task(self._submit(chunk)))
-                await asyncio.sleep(0)
+            while True:
+                async with encoding_turn():
+                    chunk = next(chunks, None)
+                    if chunk is None:
+                        break
+                    tasks.append(asyncio.create_task(self._submit(chunk)))
+                    await asyncio.sleep(0)  # the submission starts before anyone encodes more
             job_ids = await asyncio.gather(*tasks)
         except BaseException:
             for task in tasks:
@@ -85,7 +108,7 @@ class BulkImporter:
                 if found is not None:
                     return found
                 continue
-            self._jobs.claimed.add(job_id)
+            self._jobs.claim(job_id, len(chunk))
             return job_id
         raise KlaviyoError(
             f"bulk import of {len(chunk)} profile(s) failed after {self._max_attempts} attempts",

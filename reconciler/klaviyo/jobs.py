@@ -19,6 +19,7 @@ from reconciler.klaviyo.endpoints import (
     Endpoint,
 )
 from reconciler.klaviyo.errors import JobTimeoutError, NotFoundError
+from reconciler.klaviyo.jobqueue import AccountJobs
 from reconciler.klaviyo.jsonapi import (
     attributes,
     data_list,
@@ -50,6 +51,16 @@ class Jobs:
         self.claimed: set[str] = set()
         self.recovery = asyncio.Lock()  # one lookup at a time: a candidate is claimed once
 
+    @property
+    def queue(self) -> AccountJobs:
+        """The run's jobs of this client's account (its pacer's, once the account is known)."""
+        return self._sender.pacer.jobs
+
+    def claim(self, job_id: str, total: int) -> None:
+        """A job this client created with ``total`` profiles: claimed, and queued in order."""
+        self.claimed.add(job_id)
+        self.queue.submitted(job_id, total)
+
     async def status(self, job_id: str) -> JobStatus:
         """The job's progress; status ``gone`` if the server no longer knows it (404: jobs
         expire at their ``expires_at``), never an error that could pass for a missing list."""
@@ -78,7 +89,7 @@ class Jobs:
         deadline = None if timeout is None else time.monotonic() + timeout / self._scale
         waiting = list(dict.fromkeys(job_ids))
         finished: dict[str, JobStatus] = {}
-        pace = _Pace(poll_interval / self._scale)
+        pace = _Pace(poll_interval / self._scale, self.queue)
         while waiting:
             status = await self.status(waiting[0])
             if on_progress is not None:
@@ -230,34 +241,34 @@ class _Pace:
     interval).
 
     Klaviyo reports each job's progress, not when it will end. The pace at which the
-    account's jobs are processed is measured between two polls of one job that both saw it
-    processing, and carried over to the jobs after it; the work a job has left at that pace is
-    then the earliest it can end, so polling then is never early by much and rarely late.
-    Until a pace is known, polls start short and double; a job that makes no progress between
-    two polls is polled half as often each time."""
+    account's jobs are processed is measured by :class:`AccountJobs` (shared by every export
+    and key of the account in the run) between two polls of one job that both saw it
+    processing; the work a job has left at that pace, or the work of the run's jobs queued
+    ahead of it, is then the earliest it can end, so polling then is never early by much and
+    rarely late. Until a pace is known, polls start short and double; a job that makes no
+    progress between two polls is polled half as often each time."""
 
-    def __init__(self, interval: float) -> None:
+    def __init__(self, interval: float, queue: AccountJobs | None = None) -> None:
         self._shortest = interval * MIN_POLL_FRACTION
         self._longest = interval * MAX_POLL_FACTOR
         self._next_blind = self._shortest
-        self._rate: float | None = None  # profiles per real second
-        self._last: tuple[str, float, int] | None = None  # job, when, profiles done
+        self._queue = queue or AccountJobs()
+        self._last: tuple[str, int] | None = None  # job, profiles done
         self._pause = self._shortest
 
     def pause(self, status: JobStatus) -> float:
         now = time.monotonic()
         done = status.completed + status.failed
-        last, self._last = self._last, (status.job_id, now, done)
-        same_job = last is not None and last[0] == status.job_id
-        if same_job and last is not None and 0 < last[2] < done and now > last[1]:
-            self._rate = (done - last[2]) / (now - last[1])
-        if self._rate is None:
+        last, self._last = self._last, (status.job_id, done)
+        self._queue.observe(status, now)
+        left = self._queue.seconds_left(status, now)
+        if left is None:
             blind, self._next_blind = self._next_blind, min(self._next_blind * 2, self._longest)
             pause = self._shortest * 2 if done > 0 else blind
-        elif same_job and last is not None and done == last[2] and done > 0:
+        elif last == self._last and done > 0:
             pause = self._pause * 2  # no progress since the last poll: back off
         else:
-            pause = (status.total - done) / self._rate
+            pause = left
         self._pause = min(self._longest, max(self._shortest, pause))
         return self._pause
 

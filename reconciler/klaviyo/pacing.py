@@ -38,6 +38,7 @@ from dataclasses import dataclass
 
 from reconciler.klaviyo.endpoints import Endpoint, Rate
 from reconciler.klaviyo.errors import KlaviyoConfigError
+from reconciler.klaviyo.jobqueue import AccountJobs
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
@@ -220,7 +221,8 @@ class WindowLimiter:
 
 
 class Pacer:
-    """The limiters of one account, one per endpoint; shared by all its clients and tasks."""
+    """The limiters of one account, one per endpoint, and its import jobs of the run; shared by
+    all its clients and tasks."""
 
     def __init__(
         self,
@@ -234,6 +236,7 @@ class Pacer:
         self._clock = clock
         self._limiters: dict[str, WindowLimiter] = {}
         self._lock = threading.Lock()
+        self.jobs = AccountJobs()  # the run's import jobs of the account, and their pace
 
     def limiter(self, endpoint: Endpoint) -> WindowLimiter:
         with self._lock:

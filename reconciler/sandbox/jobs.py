@@ -92,6 +92,7 @@ class JobRunner:
         self.count_lag = count_lag  # virtual seconds
         self._queues: dict[str, deque[BulkJob]] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._free_at: dict[str, float] = {}  # when each account's worker is through its jobs
         self._generation = 0
 
     def submit(self, account: Account, job: BulkJob) -> None:
@@ -112,6 +113,7 @@ class JobRunner:
         self._generation += 1
         self._queues.clear()
         self._tasks.clear()
+        self._free_at.clear()
 
     async def _drain(self, account: Account, generation: int) -> None:
         queue = self._queues.get(account.key)
@@ -122,16 +124,21 @@ class JobRunner:
                 queue.popleft()
 
     async def _run(self, account: Account, job: BulkJob, generation: int) -> None:
+        """Process ``job`` on the account's worker timeline: it starts once queued for
+        ``QUEUE_DELAY`` and the job before it is through, and the pace counts from then. A worker
+        that fell behind (the event loop was busy answering requests, which Klaviyo does on
+        other machines) catches up, so one account's requests do not slow another's imports."""
         ready_at = job.queued_at + self.clock.real_seconds(QUEUE_DELAY)
-        await asyncio.sleep(max(0.0, ready_at - time.monotonic()))
+        started = max(ready_at, self._free_at.get(account.key, 0.0))
+        await asyncio.sleep(max(0.0, started - time.monotonic()))
         if generation != self._generation:
             return
         with self.store.lock:
             job.status = "processing"
             job.started_us = utc_now_us()
-        started = time.monotonic()
         real_rate = self.import_rate * self.clock.time_scale
         stop_at = job.total // 2 if job.cancel_halfway else job.total
+        self._free_at[account.key] = started + stop_at / real_rate
         done = 0
         while done < stop_at and generation == self._generation:
             chunk = job.pending[done : min(done + CHUNK, stop_at)]

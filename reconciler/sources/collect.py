@@ -19,12 +19,13 @@ from reconciler.emails import mask_email, rejected_form
 from reconciler.sources.base import Batch, ColumnValues
 from reconciler.sources.columns import ColumnStore, plain_values
 from reconciler.sources.consent import ConsentColumns
-from reconciler.sources.dedup import distinct, first_rows, hash_sum
+from reconciler.sources.dedup import distinct, first_mask, hash_sum
 from reconciler.sources.emailset import EmailSet
 from reconciler.sources.fields import ProfileFields
 from reconciler.sources.fingerprint import Fingerprint, TextHasher, arrow_parts, field_part
 from reconciler.sources.normalise import as_string_array, normalise_array
 from reconciler.sources.phones import mask_phone, normalise_phone
+from reconciler.sources.textbuffer import TextBuffer
 
 SAMPLE_SLICE = 1_000  # samples are looked for among this many emails at a time
 FINGERPRINT_SLICE = 100_000  # profile texts are built and hashed this many at a time
@@ -79,7 +80,7 @@ class SegmentCollector:
         self.rows = 0
         self.invalid = 0
         self.invalid_samples: list[str] = []
-        self._emails: list[pa.Array] = []
+        self._emails = TextBuffer()
         self._rejected: list[pa.Array] = []
         self._columns = {c: ColumnStore() for c in fields.extra_columns()}
         # Phone numbers are normalised for an export with a default_region; without one they
@@ -126,9 +127,9 @@ class SegmentCollector:
 
     def finish(self, *, materialise: bool = True) -> Collected:
         """Deduplicate (first row wins); with ``materialise``, the emails, fields, fingerprint."""
-        # One contiguous array: taking rows from a chunked one concatenates it on every take.
-        emails = pa.chunked_array(self._emails, type=pa.string()).combine_chunks()
-        self._emails = [emails]
+        # One contiguous array (taking rows from a chunked one concatenates it on every take),
+        # over the buffer the batches were appended to: the text is never concatenated.
+        emails = self._emails.array()
         found = distinct(emails, self.sample_limit)
         summary = Collected(
             rows=self.rows,
@@ -144,11 +145,12 @@ class SegmentCollector:
         )
         if not materialise:
             return summary
-        self._emails = []
-        rows = first_rows(emails, found)
-        del found
-        unique = emails if rows is None else emails.take(rows)
-        del emails
+        keep = first_mask(emails, found)
+        del found, emails
+        unique = self._emails.array() if keep is None else self._emails.keep(keep)
+        self._emails = TextBuffer()  # ``unique`` keeps the buffers alive
+        rows = None if keep is None or not self._columns else _rows(keep)
+        del keep
         consent = self._consent(rows, len(unique))
         fingerprint, records, digests = self._fields(unique, rows)
         return replace(
@@ -198,6 +200,12 @@ class SegmentCollector:
                 if email not in samples:
                     samples.append(email)
         return tuple(mask_email(e) for e in samples)
+
+
+def _rows(keep: pa.BooleanArray) -> pa.Int64Array:
+    """The rows ``keep`` marks, ascending (what the mapped columns and consent pick by)."""
+    rows: pa.Int64Array = pc.indices_nonzero(keep).cast(pa.int64())
+    return rows
 
 
 def _unique(arrays: list[pa.Array]) -> pa.StringArray | None:

@@ -43,19 +43,30 @@ def distinct(emails: pa.StringArray, limit: int) -> Distinct:
 
 
 def first_rows(emails: pa.StringArray, found: Distinct) -> pa.Int64Array | None:
-    """The row each distinct email first appears in, ascending (None: every row).
+    """The row each distinct email first appears in, ascending (None: every row)."""
+    keep = first_mask(emails, found)
+    if keep is None:
+        return None
+    rows: pa.Int64Array = pc.indices_nonzero(keep).cast(pa.int64())
+    return rows
 
-    Without duplicates (the common case) every row is its email's first. The caller takes
-    ``emails.take(rows)`` once it has dropped ``found`` (its order is 8 bytes a row): the
-    unique emails are then one copy, in row order, never a second sorted copy as well.
-    """
+
+def first_mask(emails: pa.StringArray, found: Distinct) -> pa.BooleanArray | None:
+    """True for the rows where an email first appears (None: every row).
+
+    Without duplicates (the common case) every row is its email's first. The mask is built from
+    the repeated rows only (one byte a row while it is built, one bit after), never from a list
+    of every first row: ``emails.filter(mask)`` once the caller dropped ``found`` (8 bytes a
+    row) makes the unique emails one copy, in row order."""
     if found.count == len(emails):
         return None
-    firsts = [positions.filter(first) for _, positions, first in _walk(emails, found.order)]
-    rows = pa.concat_arrays(firsts) if firsts else pa.array([], type=pa.uint64())
-    del firsts
-    ascending: pa.Int64Array = rows.take(pc.sort_indices(rows)).cast(pa.int64())
-    return ascending
+    flags = bytearray(b"\x01") * len(emails)
+    for _, positions, first in _walk(emails, found.order):
+        for row in positions.filter(pc.invert(first)).to_pylist():
+            flags[row] = 0
+    as_bytes = pa.Array.from_buffers(pa.uint8(), len(flags), [None, pa.py_buffer(flags)])
+    keep: pa.BooleanArray = as_bytes.cast(pa.bool_())
+    return keep
 
 
 def hash_sum(unique: pa.StringArray) -> int:

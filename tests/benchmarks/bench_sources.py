@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -27,6 +26,7 @@ import pyarrow.parquet as pq
 
 from reconciler.models import Config, Export, Fields, Segment, Source
 from reconciler.sources import read_segment
+from tests.benchmarks.child import peak_rss_mb
 
 CHUNK = 200_000
 FORMATS = ("parquet", "csv", "postgresql")
@@ -105,7 +105,7 @@ def run_one(directory: Path, fmt: str, properties: bool) -> dict[str, object]:
     started = time.perf_counter()
     data = read_segment(config, export, directory)
     seconds = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    peak = peak_rss_mb()  # VmHWM: ru_maxrss would carry over the parent's peak across exec
     return {
         "format": fmt,
         "properties": properties,

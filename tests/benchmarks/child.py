@@ -84,6 +84,7 @@ def do_apply(args: dict[str, Any]) -> dict[str, Any]:
 
     def confirm(plan: Plan) -> bool:
         marks["planned"] = time.perf_counter()
+        marks["planned_at"] = time.time()
         marks["plan_rss_mb"] = peak_rss_mb()
         return True
 
@@ -96,6 +97,7 @@ def do_apply(args: dict[str, Any]) -> dict[str, Any]:
         "plan_seconds": planned - started,
         "apply_seconds": ended - planned,
         "plan_rss_mb": marks.get("plan_rss_mb", 0.0),
+        "planned_at": marks.get("planned_at", time.time()),  # wall clock: to compare job times
         "outcomes": [o.outcome for o in report.outcomes],
         "added": sum(o.added for o in report.outcomes),
         "removed": sum(o.removed for o in report.outcomes),

@@ -21,7 +21,7 @@ from typing import Any
 from reconciler.sandbox import SandboxConfig, SandboxServer
 from reconciler.sandbox.ratelimit import STEADY_WINDOW
 from tests.benchmarks.minimums import apply_minimum, import_seconds, read_minimum
-from tests.benchmarks.table import Row
+from tests.benchmarks.table import Row, ShownRows
 from tests.benchmarks.workspace import BENCH_KEY, emails, write_config, write_segment
 
 BIG_LIST = "BiG001"
@@ -111,7 +111,7 @@ class Bench:
     # -- scenarios --------------------------------------------------------------------------
 
     def run(self, only: set[str]) -> list[Row]:
-        rows: list[Row] = []
+        rows: list[Row] = ShownRows()
         if "1" in only:
             rows.append(self.first_sync())
         if only & {"2", "4", "5"}:

@@ -38,6 +38,18 @@ HEADERS = (
 )
 
 
+class ShownRows(list[Row]):
+    """The rows so far, each printed as it is added: a long run (10,000,000 profiles) shows
+    its figures scenario by scenario, not only in the table at the end."""
+
+    def append(self, row: Row) -> None:
+        super().append(row)
+        if row.scenario:
+            print("done: " + " | ".join(_cells(row)), flush=True)
+            if row.note:
+                print(f"  {row.note}", flush=True)
+
+
 def _cells(row: Row) -> tuple[str, ...]:
     ratio = row.ratio
     return (

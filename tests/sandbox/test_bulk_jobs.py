@@ -89,6 +89,30 @@ async def test_import_rate_sets_the_minimum_duration() -> None:
     assert elapsed < 5
 
 
+async def test_a_worker_held_up_by_a_busy_event_loop_catches_up() -> None:
+    """The import worker keeps its own timeline (Klaviyo imports on other machines than those
+    answering requests): once the loop was busy for longer than the jobs take, both finish
+    within a few loop turns, not a job's processing time later."""
+    async with quiet_client(time_scale=10.0, import_rate=10_000.0) as client:
+        ids = []
+        for prefix in ("a", "b"):  # each: 0.05 s queued, 0.05 s processing (real seconds)
+            accepted = await call(
+                client,
+                "POST",
+                "/api/profile-bulk-import-jobs",
+                CREATE,
+                202,
+                body=import_body(emails(prefix, 5000)),
+            )
+            ids.append(accepted["data"]["id"])
+        time.sleep(0.4)  # the loop is busy (say, parsing other accounts' requests)
+        for _ in range(100):
+            await asyncio.sleep(0)
+        for job_id in ids:
+            job = await call(client, "GET", f"/api/profile-bulk-import-jobs/{job_id}", JOB, 200)
+            assert job["data"]["attributes"]["status"] == "complete"
+
+
 async def test_malformed_emails_reject_the_whole_request_with_pointers() -> None:
     async with quiet_client() as client:
         await seed(client, "Y6nRLr", [])

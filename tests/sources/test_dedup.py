@@ -8,7 +8,7 @@ import pyarrow as pa
 import pytest
 
 from reconciler.sources import dedup
-from reconciler.sources.dedup import distinct, first_rows, hash_sum
+from reconciler.sources.dedup import distinct, first_mask, first_rows, hash_sum
 from reconciler.sources.emailset import EmailSet
 from reconciler.sources.fingerprint import text_hash
 
@@ -37,6 +37,8 @@ def test_first_rows_and_samples_match_a_plain_walk(
     assert rows.to_pylist() == sorted(first.values())  # ascending: row order
     unique = emails.take(rows)
     assert dict(zip(unique.to_pylist(), rows.to_pylist(), strict=True)) == first
+    keep = first_mask(emails, found)  # the same rows as a mask: filter keeps them in order
+    assert keep is not None and emails.filter(keep).to_pylist() == unique.to_pylist()
 
 
 def test_without_duplicates_the_emails_stay_in_row_order() -> None:
@@ -44,6 +46,7 @@ def test_without_duplicates_the_emails_stay_in_row_order() -> None:
     found = distinct(_array(values), limit=5)
     assert (found.count, found.repeated) == (3, [])
     assert first_rows(_array(values), found) is None
+    assert first_mask(_array(values), found) is None
     assert distinct(_array([]), limit=5).count == 0
 
 

@@ -90,6 +90,10 @@ class Sender:
     def time_scale(self) -> float:
         return self._policy.time_scale
 
+    @property
+    def pacer(self) -> Pacer:
+        return self._pacer
+
     def use_pacer(self, pacer: Pacer) -> None:
         """Pace the following requests with ``pacer`` (the account's, once it is known)."""
         self._pacer = pacer
