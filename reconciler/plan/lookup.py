@@ -24,8 +24,10 @@ Strings: TypeAlias = "pa.StringArray | pa.ChunkedArray"
 
 def index_in(values: Strings, others: Strings) -> pa.Int64Array:
     """Each value's position in ``others`` (null where it is not there; ``others`` unique)."""
+    if len(values) == 0 or len(others) == 0:  # nothing to hash (a first sync's empty list)
+        return pa.nulls(len(values), pa.int64())
     parts = -(-len(others) // SLICE)
-    if parts <= 1 or len(values) == 0:
+    if parts <= 1:
         return _whole(pc.index_in(values, value_set=others).cast(pa.int64()))
     mine, theirs = _partitions(values, parts), _partitions(others, parts)
     positions: list[pa.Array] = []
@@ -44,6 +46,9 @@ def index_in(values: Strings, others: Strings) -> pa.Int64Array:
 
 def is_in(values: Strings, others: Strings) -> pa.BooleanArray:
     """True for each value that is among ``others``."""
+    if len(values) == 0 or len(others) == 0:
+        nothing: pa.BooleanArray = pa.nulls(len(values), pa.bool_()).fill_null(False)
+        return nothing
     if -(-len(others) // SLICE) <= 1:
         found: pa.BooleanArray = _whole(pc.is_in(values, value_set=others))
         return found
