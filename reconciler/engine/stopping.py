@@ -66,6 +66,10 @@ class StopSignal:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._event: asyncio.Event | None = None
         self._task: asyncio.Task[Any] | None = None
+        # True while an event loop is being built or torn down around the run (between
+        # ``asyncio.run`` and the bound task, or after it): a signal then only requests the
+        # stop, raising there would leave a half-built loop behind (see run_stoppable).
+        self.settling = False
 
     @property
     def requested(self) -> bool:
@@ -156,7 +160,7 @@ def catch_signals(stop: StopSignal) -> Iterator[None]:
         if stop.in_blocking_call:
             raise Interrupted(signum)
         if second or not stop.sending:
-            if stop.abort() or second:
+            if stop.abort() or second or stop.settling:
                 return  # a second signal outside the loop: the first one's stop goes on
             raise Interrupted(signum)
 
@@ -177,9 +181,16 @@ def run_stoppable(main: Coroutine[Any, Any, T], stop: StopSignal | None = None) 
 
     async def bound() -> T:
         stop.bind()
-        return await main
+        stop.settling = False
+        try:
+            if stop.requested and not stop.sending:  # it came while the loop was being built
+                raise asyncio.CancelledError
+            return await main
+        finally:
+            stop.settling = True
 
     with catch_signals(stop):
+        stop.settling = True
         try:
             result = asyncio.run(bound())
         except asyncio.CancelledError:
@@ -187,6 +198,7 @@ def run_stoppable(main: Coroutine[Any, Any, T], stop: StopSignal | None = None) 
                 raise
             raise Interrupted(stop.signum) from None
         finally:
+            stop.settling = False
             main.close()  # never started when a signal came before the loop ran it
     if stop.signum is not None and not stop.sending:
         raise Interrupted(stop.signum)  # the signal came as the loop was closing
