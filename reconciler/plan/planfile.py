@@ -88,7 +88,7 @@ class _HashSink:
         return len(data)
 
     def flush(self) -> None:
-        pass
+        """Nothing to flush: every write goes straight to the hash and the file."""
 
     def close(self) -> None:
         self.closed = True
@@ -187,8 +187,9 @@ class _Reader:
         return data
 
     def drain(self) -> None:
+        """Read (and hash) what is left, a MiB at a time."""
         while self.left and self.read(1 << 20):
-            pass
+            continue
 
     def readable(self) -> bool:
         return True
@@ -201,7 +202,7 @@ class _Reader:
 
 
 class _CutShort(Exception):
-    pass
+    """The file ended before a part it announced (a truncated plan file)."""
 
 
 def read_plan(path: Path) -> Plan:
