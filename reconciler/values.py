@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Literal
@@ -172,15 +172,34 @@ class ProfileRows:
 _NOTHING: Mapping[str, object] = MappingProxyType({})
 
 
+ARROW_TYPES: Mapping[type, pa.DataType] = MappingProxyType(
+    {str: pa.string(), int: pa.int64(), float: pa.float64(), bool: pa.bool_()}
+)
+
+
+def plain_array(values: Sequence[object], kind: type | None = None) -> pa.Array | None:
+    """``values`` as one Arrow array when every one that is not None is of one plain type
+    (text, integer, float, boolean; the same as ``kind``, a column's type so far, if given);
+    an all-null array when all are None. None: mixed or other types, or an integer beyond 64
+    bits."""
+    kinds = {v.__class__ for v in values if v is not None}
+    found = next(iter(kinds), kind) if len(kinds) <= 1 else None
+    if len(kinds) > 1 or (
+        found is not None and (found not in ARROW_TYPES or kind not in (None, found))
+    ):
+        return None
+    try:
+        return pa.array(values, type=pa.null() if found is None else ARROW_TYPES[found])
+    except (pa.ArrowException, OverflowError):
+        return None
+
+
 def value_array(values: list[object]) -> tuple[pa.Array, bool]:
     """``values`` (JSON data, None: null) as one Arrow column: of their type when they share
     one plain type (False), else their JSON text (True: the column's field says ``json``)."""
-    kinds = {v.__class__ for v in values if v is not None}
-    if len(kinds) <= 1 and kinds <= {str, int, float, bool}:
-        try:
-            return pa.array(values, type=None if kinds else pa.string()), False
-        except (pa.ArrowException, OverflowError):
-            pass
+    plain = plain_array(values)
+    if plain is not None:
+        return (pa.nulls(len(values), pa.string()) if plain.type == pa.null() else plain), False
     texts = [None if v is None else json.dumps(v, ensure_ascii=False) for v in values]
     return pa.array(texts, type=pa.string()), True
 

@@ -14,7 +14,7 @@ import pyarrow as pa
 
 from reconciler.sources.base import ColumnValues
 from reconciler.sources.values import json_value
-from reconciler.values import value_array
+from reconciler.values import ARROW_TYPES, plain_array, value_array
 
 _PLAIN = (str, int, bool, float, type(None))
 
@@ -22,14 +22,6 @@ _PLAIN = (str, int, bool, float, type(None))
 def plain_values(values: Sequence[object]) -> list[object]:
     """``values`` as JSON data (None stays None: a missing value)."""
     return [v if v.__class__ in _PLAIN else json_value(v) for v in values]
-
-
-_ARROW_TYPES: dict[type, pa.DataType] = {
-    str: pa.string(),
-    int: pa.int64(),
-    float: pa.float64(),
-    bool: pa.bool_(),
-}
 
 
 class ColumnStore:
@@ -49,17 +41,11 @@ class ColumnStore:
 
     def _add_as_arrow(self, values: list[object]) -> bool:
         """Append ``values`` as an Arrow array when all are of the column's one plain type."""
-        kinds = {v.__class__ for v in values if v is not None}
-        if len(kinds) > 1:
+        array = plain_array(values, self._kind)
+        if array is None:
             return self._to_python()
-        kind = next(iter(kinds), self._kind)  # None: only nulls so far
-        if kind is not None and (kind not in _ARROW_TYPES or self._kind not in (None, kind)):
-            return self._to_python()
-        try:
-            array = pa.array(values, type=pa.null() if kind is None else _ARROW_TYPES[kind])
-        except (pa.ArrowException, OverflowError):
-            return self._to_python()
-        self._kind = kind
+        if array.type != pa.null():  # None: only nulls so far
+            self._kind = next(k for k, t in ARROW_TYPES.items() if t == array.type)
         self._arrays.append(array)
         return True
 
@@ -74,7 +60,7 @@ class ColumnStore:
     def _chunked(self) -> pa.ChunkedArray:
         arrays = self._arrays
         if self._kind is not None:  # all-null batches read before the type was known
-            wanted = _ARROW_TYPES[self._kind]
+            wanted = ARROW_TYPES[self._kind]
             arrays = [a.cast(wanted) if a.type != wanted else a for a in arrays]
         return pa.chunked_array(arrays)
 
