@@ -13,6 +13,7 @@ from reconciler.emails import mask_email
 from reconciler.models import Connection, Export
 from reconciler.plan.estimate import apply_estimate
 from reconciler.plan.guards import evaluate_guards, segment_guards
+from reconciler.plan.lookup import Keys, join
 from reconciler.plan.members import Mask, MemberTable, missing_from, string_array
 from reconciler.plan.model import ExportPlan, Fingerprints
 from reconciler.plan.rows import CLEARED, DIGEST, EMAIL, PROFILE_ID, MemberRows, table_of
@@ -82,7 +83,10 @@ def build_export_plan(
     """
     desired = string_array(segment.emails if segment.email_array is None else segment.email_array)
     members = current.members
-    missing_mask = missing_from(desired, members.emails)
+    wanted = Keys(desired)  # keyed once: for the list and for the fields last sent
+    matched = join(wanted, members.emails)
+    missing_mask, listed = pc.is_null(matched.positions), matched.present
+    del matched
     unchanged = len(desired) - int(pc.sum(missing_mask).as_py() or 0)
     add_at, left, readd = _departed(
         desired,
@@ -92,18 +96,19 @@ def build_export_plan(
     )
     digests = _digests(segment, desired)
     changes = field_changes(
-        desired, digests, pc.invert(missing_mask), sent, clear=export.null_values == "clear"
+        wanted, digests, pc.invert(missing_mask), sent, clear=export.null_values == "clear"
     )
     del missing_mask
     kept = 0
     removes = MemberRows.removals((), ())
     if export.mode == "mirror":
-        gone, kept = _not_refused(missing_from(members.emails, desired), members, segment)
+        gone, kept = _not_refused(pc.invert(listed), members, segment)
         removes = MemberRows(
             pa.table(
                 {EMAIL: members.emails.filter(gone), PROFILE_ID: members.profile_ids.filter(gone)}
             )
         )
+    del wanted, listed
     adds = rows_at(segment, desired, add_at, digests)
     updates = rows_at(segment, desired, changes.positions, digests, changes.cleared, clears=True)
     guards = evaluate_guards(

@@ -1,67 +1,276 @@
 """Looking up a large column of strings in another: each value's place in ``others``.
 
-Arrow's ``is_in``/``index_in`` hash the whole value set: ~90 MB for a million strings, ~900 MB
-for ten million. Probing ``values`` against one slice of ``others`` after another bounds that,
-but costs one pass over ``values`` per slice: quadratic, 13 s for 4M against 4M. Here both
-columns are split into the same ``k`` partitions by a hash of each string (DuckDB's
-``hash``), and each partition of ``values`` is looked up in the same partition of ``others``
-only: every value is probed once, and no hash table holds more than about ``SLICE`` strings.
-Partitions are taken with ``filter`` (chunk by chunk: a chunked column is never concatenated),
-and the answers are put back in ``values``' order with one sort of their positions.
+Arrow's ``index_in`` on strings hashes the whole value set (~90 MB for a million strings, ~900
+MB for ten million) and probes string by string. Here every string gets a 64-bit key (DuckDB's
+``hash``, computed once per column: see :class:`Keys`), both columns are laid out by the key's
+top bits into the same ``2**bits`` partitions (one stable sort of the partition numbers: each
+partition is then a contiguous slice), and each partition of ``values`` is looked up among the
+same partition of ``others`` by key. Every value is probed once, no hash table holds more than
+about ``PARTITION`` keys, and the answers go back to ``values``' order with one ``take`` by
+rank. Each match is then checked on the strings themselves (a slice at a time): two different
+strings with the same key (about one chance in 10**5 for ten million against ten million) make
+that lookup fall back to the exact string lookup, so an answer is never wrong.
+
+The keys are not stored anywhere: a new DuckDB version that hashes differently changes nothing.
+Columns of at most ``SLICE`` strings are looked up directly on the strings.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import cache
 from typing import TypeAlias
 
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-SLICE = 250_000  # strings per partition of ``others`` (its hash table: ~25 MB)
+SLICE = 250_000  # ``others`` this small: one exact string lookup (its hash table: ~25 MB)
+KEY_SQL = "SELECT hash(v) AS k FROM v"  # each string's key (``v``: the strings)
+PARTITION = 16_384  # keys of ``others`` per partition, about (a small, cache-friendly table)
+VERIFY_SLICE = 100_000
+KEY_SLICE = 250_000  # strings keyed at a time  # matches compared on their strings at a time
 Strings: TypeAlias = "pa.StringArray | pa.ChunkedArray"
 
 
-def index_in(values: Strings, others: Strings) -> pa.Int64Array:
+@dataclass
+class _Layout:
+    """A column's keys sorted by partition: ``keys[i]`` is the key of value ``order[i]``, and
+    partition ``p`` is ``keys[starts[p]:starts[p + 1]]``; :meth:`ranks` gives where each value
+    sits (computed when first asked: the looked-up side of a one-way lookup never needs it)."""
+
+    keys: pa.UInt64Array
+    order: pa.UInt32Array
+    starts: list[int]
+    bits: int
+    rank: pa.UInt32Array | None = None
+
+    def ranks(self) -> pa.UInt32Array:
+        """Each value's place in ``keys`` (the inverse of ``order``)."""
+        if self.rank is None:
+            self.rank = pc.sort_indices(self.order).cast(pa.uint32())
+        return self.rank
+
+
+class Keys:
+    """A column of strings with a 64-bit key of each, laid out by partitions on demand (the
+    layout is kept, so a column looked up in two others is sorted once; the keys in the
+    column's own order are then dropped, and taken back from the layout if ever needed)."""
+
+    def __init__(self, strings: Strings) -> None:
+        self.strings = strings
+        self._keys: pa.UInt64Array | None = None
+        self._layout: _Layout | None = None
+
+    def __len__(self) -> int:
+        return len(self.strings)
+
+    def keys(self) -> pa.UInt64Array:
+        """DuckDB's 64-bit hash of each string, in the column's order."""
+        if self._keys is not None:
+            return self._keys
+        if self._layout is not None:
+            unsorted: pa.UInt64Array = self._layout.keys.take(self._layout.ranks())
+            return unsorted
+        pieces: list[pa.Array] = []
+        with _database().cursor() as connection:
+            for start in range(0, len(self.strings), KEY_SLICE):  # bounds DuckDB's scratch
+                connection.register("v", pa.table({"v": self.strings.slice(start, KEY_SLICE)}))
+                pieces.append(_whole(connection.sql(KEY_SQL).to_arrow_table().column("k")))
+                connection.unregister("v")
+        self._keys = pa.concat_arrays(pieces) if pieces else pa.array([], pa.uint64())
+        return self._keys
+
+    def layout(self, bits: int, *, ranked: bool) -> _Layout:
+        """The keys laid out in ``2**bits`` partitions (``ranked``: with each value's place)."""
+        if self._layout is None or self._layout.bits != bits:
+            self._layout = _laid_out(self.keys(), bits, ranked=ranked)
+            self._keys = None
+            _release()
+        return self._layout
+
+
+@dataclass(frozen=True)
+class Joined:
+    """Two unique columns matched: each value's position in ``others`` (null: not there) and,
+    for each of ``others``, whether it is among the values."""
+
+    positions: pa.Int64Array
+    present: pa.BooleanArray
+
+
+@cache
+def _database() -> duckdb.DuckDBPyConnection:
+    """One in-memory DuckDB for every key computed in the process: its memory is allocated
+    once and reused (each new database costs tens of megabytes); a cursor per computation."""
+    return duckdb.connect(":memory:", config={"threads": 1})
+
+
+def keyed(values: Strings | Keys) -> Keys:
+    return values if isinstance(values, Keys) else Keys(values)
+
+
+def index_in(values: Strings | Keys, others: Strings | Keys) -> pa.Int64Array:
     """Each value's position in ``others`` (null where it is not there; ``others`` unique)."""
-    if len(values) == 0 or len(others) == 0:  # nothing to hash (a first sync's empty list)
-        return pa.nulls(len(values), pa.int64())
-    parts = -(-len(others) // SLICE)
-    if parts <= 1:
-        return _whole(pc.index_in(values, value_set=others).cast(pa.int64()))
-    mine, theirs = _partitions(values, parts), _partitions(others, parts)
-    positions: list[pa.Array] = []
-    found: list[pa.Array] = []
-    for part in range(parts):
-        key = pa.scalar(part, pa.uint32())
-        here, there = pc.equal(mine, key), pc.equal(theirs, key)
-        there_at = pc.indices_nonzero(there)
-        local = pc.index_in(values.filter(here), value_set=others.filter(there))
-        positions.append(pc.indices_nonzero(here))
-        found.append(_whole(there_at.take(local)).cast(pa.int64()))
-    order = pc.sort_indices(pa.concat_arrays(positions))
-    answers: pa.Int64Array = pa.concat_arrays(found).take(order)  # a chunked take is slow
-    return answers
+    mine, theirs = keyed(values), keyed(others)
+    if len(mine) == 0 or len(theirs) == 0:  # nothing to hash (a first sync's empty list)
+        return pa.nulls(len(mine), pa.int64())
+    if len(theirs) <= SLICE:
+        return _exact(mine.strings, theirs.strings)
+    ours, their = _unwrapped(mine.strings), _unwrapped(theirs.strings)
+    chunked = isinstance(their, pa.ChunkedArray) and isinstance(ours, pa.Array)
+    match = _by_keys(mine, theirs, backward=chunked)  # backward: checked chunk by chunk
+    exact = _verified(mine.strings, theirs.strings, match)
+    _release()
+    return match.forward if exact else _exact(mine.strings, theirs.strings)
 
 
-def is_in(values: Strings, others: Strings) -> pa.BooleanArray:
+def join(values: Strings | Keys, others: Strings | Keys) -> Joined:
+    """``values`` and ``others`` (each unique) matched both ways in one pass."""
+    mine, theirs = keyed(values), keyed(others)
+    if len(mine) == 0 or len(theirs) == 0 or len(theirs) <= SLICE:
+        return Joined(index_in(mine, theirs), is_in(theirs, mine))
+    match = _by_keys(mine, theirs, backward=True)
+    exact = _verified(mine.strings, theirs.strings, match)
+    _release()
+    if not exact:  # two strings share a key: be exact
+        found = _exact(mine.strings, theirs.strings)
+        return Joined(found, _whole(pc.is_in(theirs.strings, value_set=mine.strings)))
+    assert match.backward is not None
+    return Joined(match.forward, pc.is_valid(match.backward))
+
+
+def is_in(values: Strings | Keys, others: Strings | Keys) -> pa.BooleanArray:
     """True for each value that is among ``others``."""
-    if len(values) == 0 or len(others) == 0:
-        nothing: pa.BooleanArray = pa.nulls(len(values), pa.bool_()).fill_null(False)
+    mine, theirs = keyed(values), keyed(others)
+    if len(mine) == 0 or len(theirs) == 0:
+        nothing: pa.BooleanArray = pa.nulls(len(mine), pa.bool_()).fill_null(False)
         return nothing
-    if -(-len(others) // SLICE) <= 1:
-        found: pa.BooleanArray = _whole(pc.is_in(values, value_set=others))
+    if len(theirs) <= SLICE:
+        found: pa.BooleanArray = _whole(pc.is_in(mine.strings, value_set=theirs.strings))
         return found
-    present: pa.BooleanArray = pc.is_valid(index_in(values, others))
+    present: pa.BooleanArray = pc.is_valid(index_in(mine, theirs))
     return present
 
 
-def _partitions(values: Strings, parts: int) -> pa.UInt32Array:
-    """The partition (0 .. ``parts`` - 1) of each value, from a 64-bit hash of it."""
-    with duckdb.connect(":memory:", config={"threads": 1}) as connection:
-        connection.register("v", pa.table({"v": values}))
-        table = connection.sql(f"SELECT (hash(v) % {parts})::UINTEGER AS p FROM v").to_arrow_table()
-    return _whole(table.column("p"))
+def _exact(values: Strings, others: Strings) -> pa.Int64Array:
+    found: pa.Int64Array = _whole(pc.index_in(values, value_set=others)).cast(pa.int64())
+    return found
+
+
+def _bits(count: int) -> int:
+    """Partition bits for the larger column of ``count``: about ``PARTITION`` keys each."""
+    return max(1, (-(-count // PARTITION) - 1).bit_length())
+
+
+def _laid_out(keys: pa.UInt64Array, bits: int, *, ranked: bool) -> _Layout:
+    parts = pc.shift_right(keys, pa.scalar(64 - bits, pa.uint64())).cast(pa.uint32())
+    order = pc.sort_indices(parts).cast(pa.uint32())  # stable: each partition in column order
+    rank = None  # the inverse of ``order``: ranking the partitions is faster than sorting it
+    if ranked:
+        rank = pc.rank(parts, sort_keys="ascending", tiebreaker="first").cast(pa.uint32())
+        rank = pc.subtract(rank, pa.scalar(1, pa.uint32()))
+    sizes = [0] * (1 << bits)
+    counts = pc.value_counts(parts)
+    del parts
+    for part, size in zip(counts.field(0).to_pylist(), counts.field(1).to_pylist(), strict=True):
+        sizes[part] = size
+    starts = [0]
+    for size in sizes:
+        starts.append(starts[-1] + size)
+    return _Layout(keys.take(order), order, starts, bits, rank)
+
+
+@dataclass(frozen=True)
+class _KeyMatch:
+    """Two columns matched by key: each value's position in ``others`` (``forward``) and,
+    when asked for, each other's position among the values (``backward``)."""
+
+    forward: pa.Int64Array
+    backward: pa.Int64Array | None
+
+
+def _by_keys(mine: Keys, theirs: Keys, *, backward: bool) -> _KeyMatch:
+    """Match by key, partition by partition."""
+    bits = _bits(max(len(mine), len(theirs)))
+    here, there = mine.layout(bits, ranked=True), theirs.layout(bits, ranked=backward)
+    found: list[pa.Array] = []
+    back: list[pa.Array] = []
+    for part in range(1 << bits):
+        lo, hi = here.starts[part], here.starts[part + 1]
+        first = there.starts[part]
+        them = there.keys.slice(first, there.starts[part + 1] - first)
+        ours = here.keys.slice(lo, hi - lo)
+        if backward:
+            back.append(_offset(pc.index_in(them, value_set=ours), lo))
+        if lo < hi:
+            found.append(_offset(pc.index_in(ours, value_set=them), first))
+    # positions in the other side's sorted keys -> its own positions -> this side's order
+    forward = there.order.take(pa.concat_arrays(found)).take(here.ranks()).cast(pa.int64())
+    if not backward:
+        return _KeyMatch(forward, None)
+    behind = here.order.take(pa.concat_arrays(back)).take(there.ranks()).cast(pa.int64())
+    return _KeyMatch(forward, behind)
+
+
+def _offset(local: pa.Array, start: int) -> pa.UInt32Array:
+    moved: pa.UInt32Array = pc.add(local.cast(pa.uint32()), pa.scalar(start, pa.uint32()))
+    return moved
+
+
+def _verified(values: Strings, others: Strings, match: _KeyMatch) -> bool:
+    """Whether every match by key is a match of the strings themselves.
+
+    ``forward`` alone: each value found is compared with the other it was matched with
+    (complete: ``others`` is unique, so an equal string can only be that one). With
+    ``backward`` too, the comparison may run from the other end instead (a ``take`` from a
+    chunked column is slow), and both ends must count the same matches: checked pairs from
+    one end, with as many matches from the other, leave no room for a key shared by two
+    different strings (such a key matches more often from one end than pairs exist).
+    """
+    forward, backward = match.forward, match.backward
+    if backward is None:
+        return _same_slices(values, others, forward)
+    if len(forward) - forward.null_count != len(backward) - backward.null_count:
+        return False
+    values, others = _unwrapped(values), _unwrapped(others)
+    if isinstance(others, pa.ChunkedArray) and isinstance(values, pa.Array):
+        start = 0
+        for chunk in others.chunks:
+            if not _same_slices(chunk, values, backward.slice(start, len(chunk))):
+                return False
+            start += len(chunk)
+        return True
+    return _same_slices(values, others, forward)
+
+
+def _same_slices(strings: Strings, others: Strings, at: pa.Int64Array) -> bool:
+    """``_same`` a slice at a time (the strings taken from ``others`` are a slice's)."""
+    for start in range(0, len(strings), VERIFY_SLICE):
+        if not _same(strings.slice(start, VERIFY_SLICE), others, at.slice(start, VERIFY_SLICE)):
+            return False
+    return True
+
+
+def _unwrapped(strings: Strings) -> Strings:
+    """A chunked column of one chunk as that chunk (a table's column is always chunked)."""
+    if isinstance(strings, pa.ChunkedArray) and strings.num_chunks == 1:
+        return strings.chunk(0)
+    return strings
+
+
+def _same(strings: Strings, others: Strings, at: pa.Int64Array) -> bool:
+    """Whether each of ``strings`` equals the one of ``others`` at ``at`` (where not null)."""
+    if at.null_count == len(at):
+        return True
+    same = pc.equal(strings, others.take(at))
+    return not pc.any(pc.invert(same)).as_py()
+
+
+def _release() -> None:
+    """Hand the scratch memory of a sort or a lookup back to the system (Arrow's allocator
+    keeps freed memory, and the next step's peak would stand on it)."""
+    pa.default_memory_pool().release_unused()
 
 
 def _whole(values: pa.Array | pa.ChunkedArray) -> pa.Array:

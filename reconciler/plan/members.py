@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from reconciler.plan.digest import pairs_digest
-from reconciler.plan.lookup import is_in
+from reconciler.plan.lookup import Keys, is_in
 from reconciler.sources.fingerprint import TextHasher
 
 SLICE = 100_000  # members hashed at a time
@@ -67,7 +67,7 @@ def string_array(values: pa.Array | Iterable[str]) -> pa.StringArray:
     return pa.array(list(values), type=pa.string())
 
 
-def missing_from(values: Strings, others: Strings) -> Mask:
+def missing_from(values: Strings | Keys, others: Strings | Keys) -> Mask:
     """True for each value of ``values`` that is not among ``others`` (see
     :mod:`reconciler.plan.lookup`: bounded hash tables, every value probed once)."""
     missing: pa.BooleanArray = pc.invert(is_in(values, others))

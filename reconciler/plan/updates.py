@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from reconciler.plan.lookup import index_in
+from reconciler.plan.lookup import Keys, index_in
 
 EMAIL = "email"
 _ZERO = pa.scalar(0, pa.uint64())
@@ -37,7 +37,7 @@ _NO_CHANGES = pa.array([], type=pa.int64())
 
 
 def field_changes(
-    desired: pa.StringArray,
+    desired: pa.StringArray | Keys,
     digests: Mapping[str, pa.UInt64Array],
     staying: pa.BooleanArray,
     sent: pa.Table | None,
@@ -75,7 +75,7 @@ def field_changes(
     return FieldChanges(positions, per_field, masks)
 
 
-def _slots(emails: pa.StringArray, sent: pa.Table | None) -> pa.Int64Array | None:
+def _slots(emails: pa.StringArray | Keys, sent: pa.Table | None) -> pa.Int64Array | None:
     """Each email's row in ``sent`` (null where it has none), by the bounded lookup of
     :mod:`reconciler.plan.lookup` (the sent column is taken as the store's log left it)."""
     if sent is None or sent.num_rows == 0:

@@ -1,4 +1,5 @@
-"""The partitioned lookup gives Arrow's own answers, whatever the partitions and chunks."""
+"""The keyed, partitioned lookup gives Arrow's own answers, whatever the partitions, the chunks
+and the keys (two strings sharing a key included)."""
 
 from __future__ import annotations
 
@@ -13,11 +14,13 @@ def _emails(numbers: range) -> list[str]:
     return [f"p{i}@example.com" for i in numbers]
 
 
-@pytest.mark.parametrize("slice_size", [3, 7, 1_000])
+@pytest.mark.parametrize(("slice_size", "partition"), [(3, 1), (3, 4), (7, 16), (1_000, 4)])
 def test_partitioned_answers_equal_a_whole_lookup(
-    slice_size: int, monkeypatch: pytest.MonkeyPatch
+    slice_size: int, partition: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(lookup, "SLICE", slice_size)
+    monkeypatch.setattr(lookup, "PARTITION", partition)
+    monkeypatch.setattr(lookup, "VERIFY_SLICE", 4)
     others = pa.chunked_array(
         [
             pa.array(_emails(range(0, 40))),
@@ -42,3 +45,96 @@ def test_empty_columns(monkeypatch: pytest.MonkeyPatch) -> None:
     some = pa.array(_emails(range(5)))
     assert lookup.index_in(none, some).to_pylist() == []
     assert lookup.is_in(some, none).to_pylist() == [False] * 5
+
+
+# Keys that collide: every string's key is one of three numbers (in the top bits too, so the
+# partitions are uneven), as two real emails sharing DuckDB's 64-bit hash would.
+COLLIDING = "SELECT ((hash(v) % 3) << 62)::UBIGINT AS k FROM v"
+
+
+@pytest.mark.parametrize("key_sql", [lookup.KEY_SQL, COLLIDING])
+def test_join_matches_both_ways(key_sql: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(lookup, "SLICE", 2)
+    monkeypatch.setattr(lookup, "PARTITION", 4)
+    monkeypatch.setattr(lookup, "KEY_SQL", key_sql)
+    values = pa.array(_emails(range(10, 50)))
+    others = pa.chunked_array([pa.array(_emails(range(0, 25))), pa.array(_emails(range(60, 70)))])
+    joined = lookup.join(lookup.Keys(values), others)
+    expected = pc.index_in(values, value_set=others.combine_chunks()).cast(pa.int64())
+    assert joined.positions.to_pylist() == expected.to_pylist()
+    back = pc.is_in(others.combine_chunks(), value_set=values)
+    assert joined.present.to_pylist() == back.to_pylist()
+    assert lookup.index_in(values, others).to_pylist() == expected.to_pylist()
+
+
+def test_a_shared_key_never_matches_two_different_strings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With one key for every string, the key lookup matches each value with the first of
+    ``others``: the check on the strings sees it and the answer is the exact one."""
+    monkeypatch.setattr(lookup, "SLICE", 1)
+    monkeypatch.setattr(lookup, "KEY_SQL", "SELECT 7::UBIGINT AS k FROM v")
+    values = pa.array(["b@x.io", "c@x.io", "z@x.io"])
+    others = pa.array(["a@x.io", "b@x.io", "c@x.io"])
+    assert lookup.index_in(values, others).to_pylist() == [1, 2, None]
+    joined = lookup.join(values, others)
+    assert joined.positions.to_pylist() == [1, 2, None]
+    assert joined.present.to_pylist() == [False, True, True]
+
+
+def test_a_column_keyed_once_serves_two_lookups(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(lookup, "SLICE", 2)
+    monkeypatch.setattr(lookup, "PARTITION", 2)
+    wanted = lookup.Keys(pa.array(_emails(range(0, 20))))
+    first = lookup.index_in(wanted, pa.array(_emails(range(10, 30))))
+    second = lookup.index_in(wanted, pa.array(_emails(range(15, 18))))  # fewer partitions
+    assert first.to_pylist() == [None] * 10 + list(range(10))
+    assert second.to_pylist() == [None] * 15 + [0, 1, 2] + [None] * 2
+    assert wanted.keys().to_pylist() == lookup.Keys(wanted.strings).keys().to_pylist()
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+def test_a_key_shared_across_the_columns_only_is_caught(
+    chunked: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each column's keys are unique, but one value and one other share a key: the string
+    check (from either end: contiguous or chunked ``others``) finds it."""
+    monkeypatch.setattr(lookup, "SLICE", 0)
+    monkeypatch.setattr(lookup, "VERIFY_SLICE", 2)
+    shared = (
+        "SELECT CASE WHEN v IN ('q@x.io', 'r@x.io') THEN 1 ELSE hash(v) END::UBIGINT AS k FROM v"
+    )
+    monkeypatch.setattr(lookup, "KEY_SQL", shared)
+    values = pa.array(["a@x.io", "q@x.io", "b@x.io"])
+    plain = pa.array(["b@x.io", "r@x.io", "c@x.io"])
+    others = pa.chunked_array([plain.slice(0, 1), plain.slice(1)]) if chunked else plain
+    assert lookup.index_in(values, others).to_pylist() == [None, None, 0]
+    joined = lookup.join(values, others)
+    assert joined.positions.to_pylist() == [None, None, 0]
+    assert joined.present.to_pylist() == [True, False, False]
+
+
+@pytest.mark.parametrize(
+    ("values", "others", "positions", "present"),
+    [
+        (["q@x.io", "r@x.io"], ["q@x.io", "z@x.io"], [0, None], [True, False]),  # two values
+        (["q@x.io", "a@x.io"], ["r@x.io", "q@x.io"], [1, None], [False, True]),  # two others
+    ],
+)
+def test_a_key_shared_within_one_column_is_caught_by_the_counts(
+    values: list[str],
+    others: list[str],
+    positions: list[int | None],
+    present: list[bool],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``q`` and ``r`` share a key; the check reads the chunked ``others`` from its end, where
+    one pair looks right: the match counts of the two ends differ, and the answer is exact."""
+    monkeypatch.setattr(lookup, "SLICE", 0)
+    shared = (
+        "SELECT CASE WHEN v IN ('q@x.io', 'r@x.io') THEN 1 ELSE hash(v) END::UBIGINT AS k FROM v"
+    )
+    monkeypatch.setattr(lookup, "KEY_SQL", shared)
+    chunked = pa.chunked_array([pa.array(others[:1]), pa.array(others[1:])])
+    joined = lookup.join(pa.array(values), chunked)
+    assert joined.positions.to_pylist() == positions
+    assert joined.present.to_pylist() == present
+    assert lookup.index_in(pa.array(values), chunked).to_pylist() == positions
