@@ -6,7 +6,8 @@ losing it (``drop_membership``, a deleted state file) costs one full read of the
 Storage: one snapshot blob per list (see :mod:`reconciler.state.codec`) plus a log of changes
 (added members, removed profile ids) appended by ``update``; ``load`` replays the log over the
 snapshot. When the log grows past a quarter of the list (and at least ``COMPACT_MIN`` rows) the
-update folds it into a new snapshot instead.
+update folds it into a new snapshot instead: as Arrow columns (emails, profile ids, join times),
+the snapshot read and written a piece at a time, never a Python object per member.
 """
 
 from __future__ import annotations
@@ -15,14 +16,26 @@ import datetime as dt
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from reconciler.errors import StateError
 from reconciler.state import codec, columnar
-from reconciler.state.columnar import Column, MemberColumns, MemberSnapshot
+from reconciler.state.columnar import (
+    EMAIL,
+    JOINED,
+    PROFILE_ID,
+    Column,
+    MemberColumns,
+    MemberSnapshot,
+)
 from reconciler.state.database import Blob, Database, Row
 from reconciler.state.records import CachedMembership, now
+from reconciler.values import EPOCH
 
 COMPACT_MIN = 50_000
 PIECE = 4 << 20  # bytes of a snapshot column read (and split) at a time
+_MICRO = dt.timedelta(microseconds=1)
 _KEY = "account = ? AND list_id = ?"
 _SNAPSHOTS = "reconciler_membership_snapshots"  # the blobs, apart from the counters that change
 
@@ -86,31 +99,54 @@ class MembershipCache:
                 f"SELECT as_of, saved_at, without_email FROM reconciler_membership WHERE {_KEY}",
                 (account, list_id),
             )
-            head = self._db.fetch_one(
-                f"SELECT substr(snapshot, 1, {codec.HEADER_SIZE}), length(snapshot) "
-                f"FROM {_SNAPSHOTS} WHERE {_KEY}",
-                (account, list_id),
-            )
             if row is None:
                 return None
             as_of, saved_at = self._db.ts_out_optional(row[0]), self._db.ts_out(row[1])
-            without_email = int(row[2])
-            try:
-                if head is None:
-                    raise codec.damaged("no snapshot")
-                count, n_emails, n_ids = codec.sections(bytes(head[0]), int(head[1]))
-                emails = self._section(account, list_id, codec.HEADER_SIZE, n_emails, count)
-                ids = self._section(account, list_id, codec.HEADER_SIZE + n_emails, n_ids, count)
-            except StateError:
-                self.drop(account, list_id)  # a damaged cache is a missing cache
+            table = self._columns(account, list_id, joined=False)
+            if table is None:
                 return None
             changes = self._changes(account, list_id)
+        table = columnar.replay(table, self._steps(changes, joined=False))
+        return MemberColumns(table[EMAIL], table[PROFILE_ID], as_of, saved_at, int(row[2]))
+
+    def _columns(self, account: str, list_id: str, *, joined: bool) -> pa.Table | None:
+        """The snapshot as a member table (emails, profile ids and, if ``joined``, join times
+        in µs), read a piece at a time; a missing or damaged one is dropped (None)."""
+        head = self._db.fetch_one(
+            f"SELECT substr(snapshot, 1, {codec.HEADER_SIZE}), length(snapshot) "
+            f"FROM {_SNAPSHOTS} WHERE {_KEY}",
+            (account, list_id),
+        )
+        try:
+            if head is None:
+                raise codec.damaged("no snapshot")
+            count, n_emails, n_ids = codec.sections(bytes(head[0]), int(head[1]))
+            start = codec.HEADER_SIZE
+            columns = {
+                EMAIL: self._section(account, list_id, start, n_emails, count),
+                PROFILE_ID: self._section(account, list_id, start + n_emails, n_ids, count),
+            }
+            if joined:
+                stamps = self._pieces(account, list_id, start + n_emails + n_ids, 8 * count)
+                columns[JOINED] = codec.joined_column(stamps, count)
+        except StateError:
+            self.drop(account, list_id)  # a damaged cache is a missing cache
+            return None
+        return pa.table(columns)
+
+    def _steps(self, changes: list[Row], *, joined: bool) -> list[columnar.Step]:
+        """The logged changes as replay steps: the profile ids of each run of removals, the
+        rows of each run of additions (a later row for an email wins); the join times are
+        converted only when ``joined``."""
+        steps: list[columnar.Step] = []
         for kind, rows in _batches(changes):
             if kind == "remove":
-                emails, ids = columnar.remove_ids(emails, ids, [r[1] for r in rows])
-            else:
-                emails, ids = columnar.add_rows(emails, ids, ((r[0], r[1]) for r in rows))
-        return MemberColumns(emails, ids, as_of, saved_at, without_email)
+                steps.append([r[1] for r in rows])
+                continue
+            latest = {r[0]: r for r in rows}
+            times = [self._db.ts_out(r[2]) for r in latest.values()] if joined else None
+            steps.append(_table(list(latest), [r[1] for r in latest.values()], times))
+        return steps
 
     def _section(self, account: str, list_id: str, offset: int, length: int, count: int) -> Column:
         """One newline-joined column of the snapshot (``length`` bytes after ``offset``)."""
@@ -137,11 +173,23 @@ class MembershipCache:
         size, pieces = codec.column_pieces(
             snapshot.emails, snapshot.profile_ids, snapshot.joined_us
         )
-        as_of = snapshot.as_of
+        count, without_email = len(snapshot.emails), snapshot.without_email
+        self._write(account, list_id, (size, pieces), (count, without_email, snapshot.as_of))
+
+    def _write(
+        self,
+        account: str,
+        list_id: str,
+        blob: tuple[int, Iterator[bytes | memoryview]],
+        counters: tuple[int, int, dt.datetime | None],
+    ) -> None:
+        """Replace the list's cache, in one transaction, by the snapshot of ``blob`` (its size
+        and pieces) with its ``counters`` (members, members without an email, as_of)."""
+        count, without_email, as_of = counters
         with self._db.transaction():
             self.drop(account, list_id)
-            self._insert(account, list_id, b"", len(snapshot.emails), snapshot.without_email, as_of)
-            self._db.write_blob(_snapshot(account, list_id), size, pieces)
+            self._insert(account, list_id, b"", count, without_email, as_of)
+            self._db.write_blob(_snapshot(account, list_id), *blob)
 
     def update(
         self,
@@ -225,13 +273,21 @@ class MembershipCache:
         )
 
     def _compact(self, account: str, list_id: str, changes: _Changes) -> None:
-        current = self.load(account, list_id)
-        if current is None:
+        """Fold the log and ``changes`` into a new snapshot, as Arrow columns (a list of
+        millions as a dict of tuples would take gigabytes), with the counters the dict form
+        gave: the members' count, the members without an email, the newest join time."""
+        table = self._columns(account, list_id, joined=True)
+        if table is None:
             return
-        members = current.members
-        _remove(members, set(changes.gone), None)
-        members.update(changes.new)
-        self._store(account, list_id, members, changes.without_email, changes.newest)
+        new = changes.new
+        pending = _table(list(new), [p for p, _ in new.values()], [j for _, j in new.values()])
+        steps = self._steps(self._changes(account, list_id), joined=True)
+        table = columnar.replay(table, [*steps, changes.gone, pending])
+        joined = table[JOINED]
+        newest = pc.max(joined).as_py() if len(joined) else None
+        as_of = _latest([] if newest is None else [EPOCH + newest * _MICRO], changes.newest)
+        blob = codec.column_pieces(table[EMAIL], table[PROFILE_ID], joined)
+        self._write(account, list_id, blob, (table.num_rows, changes.without_email, as_of))
 
     def _append(self, account: str, list_id: str, changes: _Changes) -> None:
         new, gone, newest = changes.new, changes.gone, changes.newest
@@ -291,6 +347,17 @@ class MembershipCache:
 
 def _latest(times: list[dt.datetime], *more: dt.datetime | None) -> dt.datetime | None:
     return max([*times, *(t for t in more if t is not None)], default=None)
+
+
+def _table(emails: list[str], ids: list[str], joined: list[dt.datetime] | None) -> pa.Table:
+    """A member table of a few rows (each email once), with the join times in µs if given."""
+    columns = {
+        EMAIL: pa.array(emails, type=pa.string()),
+        PROFILE_ID: pa.array(ids, type=pa.string()),
+    }
+    if joined is not None:
+        columns[JOINED] = pa.array([(j - EPOCH) // _MICRO for j in joined], type=pa.int64())
+    return pa.table(columns)
 
 
 def _batches(changes: Iterable[Row]) -> list[tuple[str, list[Row]]]:

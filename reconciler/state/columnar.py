@@ -5,7 +5,8 @@ newline-joined text. Here each column becomes a chunked Arrow string array, spli
 the bytes as they are read, a piece at a time (no Python string per member, and never the
 whole text and its array at once). The change log is replayed with Arrow compute: removals by
 profile id, additions with their email de-duplicated (a later row for an email wins, as in the
-dict form).
+dict form), the snapshot's columns filtered once (:func:`replay`); compaction replays them with
+the join times too.
 """
 
 from __future__ import annotations
@@ -122,30 +123,83 @@ def empty_column() -> Column:
     return pa.chunked_array([], type=pa.string())
 
 
+EMAIL, PROFILE_ID, JOINED = "email", "profile_id", "joined_us"  # columns of a member table
+Step: TypeAlias = "Sequence[str] | pa.Table"  # profile ids removed, or a table of rows added
+
+
 def remove_ids(emails: Column, ids: Column, gone: Sequence[str]) -> tuple[Column, Column]:
     """The columns without the members whose profile id is in ``gone``."""
-    if not gone or len(ids) == 0:
-        return emails, ids
-    keep = pc.invert(pc.is_in(ids, value_set=pa.array(gone, type=pa.string())))
-    if pc.all(keep).as_py():
-        return emails, ids
-    return emails.filter(keep), ids.filter(keep)
+    kept = without_ids(pa.table({EMAIL: emails, PROFILE_ID: ids}), gone)
+    return kept[EMAIL], kept[PROFILE_ID]
 
 
 def add_rows(emails: Column, ids: Column, rows: Iterable[tuple[str, str]]) -> tuple[Column, Column]:
     """The columns with ``rows`` added; an email already present takes the new profile id."""
     latest = dict(rows)
-    if not latest:
-        return emails, ids
-    new_emails = pa.array(list(latest), type=pa.string())
-    new_ids = pa.array(list(latest.values()), type=pa.string())
-    if len(emails):
-        keep = pc.invert(pc.is_in(emails, value_set=new_emails))
+    new = pa.table(
+        {
+            EMAIL: pa.array(list(latest), type=pa.string()),
+            PROFILE_ID: pa.array(list(latest.values()), type=pa.string()),
+        }
+    )
+    added = with_rows(pa.table({EMAIL: emails, PROFILE_ID: ids}), new)
+    return added[EMAIL], added[PROFILE_ID]
+
+
+def replay(members: pa.Table, steps: Sequence[Step]) -> pa.Table:
+    """A member table (``email``, ``profile_id``, any aligned columns more) with ``steps``
+    applied in order: each removes every row of its profile ids, or adds its rows (each email
+    once), replacing the row of an email already present.
+
+    A row of ``members`` survives the steps unless one removes its profile id or adds its
+    email, so the (large) table is filtered once, whatever the number of steps; only the
+    (few) rows added are replayed step by step, among themselves.
+    """
+    gone = [pid for step in steps if not isinstance(step, pa.Table) for pid in step]
+    added = [step for step in steps if isinstance(step, pa.Table)]
+    emails = [chunk for table in added for chunk in table[EMAIL].chunks]
+    taken = pa.chunked_array(emails, type=pa.string()).combine_chunks()
+    keep = _keep(members, pa.array(gone, type=pa.string()), taken)
+    tail: pa.Table = members.schema.empty_table()
+    for step in steps:
+        tail = with_rows(tail, step) if isinstance(step, pa.Table) else without_ids(tail, step)
+    kept = members if keep is None else members.filter(keep)
+    return pa.concat_tables([kept, tail]) if tail.num_rows else kept
+
+
+def _keep(members: pa.Table, gone: pa.StringArray, taken: pa.StringArray) -> pa.ChunkedArray | None:
+    """Which rows of ``members`` have neither a profile id in ``gone`` nor an email in
+    ``taken`` (None: all of them)."""
+    if members.num_rows == 0 or (len(gone) == 0 and len(taken) == 0):
+        return None
+    hit = pc.or_(
+        pc.is_in(members[PROFILE_ID], value_set=gone),
+        pc.is_in(members[EMAIL], value_set=taken),
+    )
+    if not pc.any(hit).as_py():
+        return None
+    return pc.invert(hit)
+
+
+def without_ids(members: pa.Table, gone: Sequence[str]) -> pa.Table:
+    """The rows of a member table (``email``, ``profile_id``, any aligned columns more) whose
+    profile id is not in ``gone``: every row of such an id, as the dict form removes them."""
+    if not gone or members.num_rows == 0:
+        return members
+    keep = pc.invert(pc.is_in(members[PROFILE_ID], value_set=pa.array(gone, type=pa.string())))
+    if pc.all(keep).as_py():
+        return members
+    return members.filter(keep)
+
+
+def with_rows(members: pa.Table, new: pa.Table) -> pa.Table:
+    """A member table with the rows of ``new`` (the same columns, each email once) appended; a
+    row of an email in ``new`` is replaced, as a later row for an email wins in the dict form."""
+    if new.num_rows == 0:
+        return members
+    if members.num_rows:
+        value_set = new[EMAIL].combine_chunks()
+        keep = pc.invert(pc.is_in(members[EMAIL], value_set=value_set))
         if not pc.all(keep).as_py():
-            emails, ids = emails.filter(keep), ids.filter(keep)
-    return _appended(emails, new_emails), _appended(ids, new_ids)
-
-
-def _appended(column: Column, values: pa.StringArray) -> pa.ChunkedArray:
-    chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
-    return pa.chunked_array([*chunks, values], type=pa.string())
+            members = members.filter(keep)
+    return pa.concat_tables([members, new.select(members.column_names).cast(members.schema)])
