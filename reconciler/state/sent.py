@@ -17,6 +17,7 @@ snapshot.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pyarrow as pa
@@ -24,7 +25,7 @@ import pyarrow.compute as pc
 import pyarrow.ipc as ipc
 
 from reconciler.errors import StateError
-from reconciler.state.database import Database
+from reconciler.state.database import Blob, Database
 from reconciler.state.records import now
 
 EMAIL = "email"
@@ -32,6 +33,7 @@ SUBSCRIBED = "subscribed."
 FORGOTTEN = "forgotten"  # a change's rows that name removed members (their other columns null)
 COMPACT_CHANGES = 16
 COMPACT_MIN = 50_000
+PIECE = 4 << 20  # bytes of a snapshot written at a time
 _TABLE = "reconciler_sent_profiles"
 _CHANGES = "reconciler_sent_changes"
 _KEY = "account = ? AND list_id = ?"
@@ -120,14 +122,15 @@ class SentProfiles:
         """Replace the list's snapshot with ``table`` (and clear its log)."""
         if EMAIL not in table.column_names:
             raise StateError("a sent-profiles snapshot needs an email column")
-        data = _encoded(table)
+        data = _stream(table)  # Arrow's buffer, written a piece at a time: never copied whole
         with self._db.transaction():
             self.drop(account, list_id)
             self._db.execute(
                 f"INSERT INTO {_TABLE} (account, list_id, saved_at, snapshot, member_count) "
                 "VALUES (?, ?, ?, ?, ?)",
-                (account, list_id, self._db.ts_in(now()), data, table.num_rows),
+                (account, list_id, self._db.ts_in(now()), b"", table.num_rows),
             )
+            self._db.write_blob(_snapshot(account, list_id), data.size, _pieces(data))
 
     def drop(self, account: str, list_id: str) -> None:
         with self._db.transaction():
@@ -158,6 +161,8 @@ def _replayed(table: pa.Table | None, change: pa.Table) -> pa.Table:
     if FORGOTTEN not in change.column_names:
         return merged(table, change)
     flagged = pc.fill_null(change[FORGOTTEN], False)
+    if not pc.any(flagged).as_py():  # nothing forgotten (a first sync): no copy of the rows
+        return merged(table, change.drop_columns([FORGOTTEN]))
     sent = change.filter(pc.invert(flagged)).drop_columns([FORGOTTEN])
     forget = change.filter(flagged)[EMAIL]
     if table is None:
@@ -204,12 +209,28 @@ def _updated(prior: pa.Table, sent: pa.Table) -> pa.Table:
 
 
 def _encoded(table: pa.Table) -> bytes:
+    data: bytes = _stream(table).to_pybytes()
+    return data
+
+
+def _stream(table: pa.Table) -> pa.Buffer:
+    """``table`` as a zstd-compressed Arrow IPC stream."""
     sink = pa.BufferOutputStream()
     options = ipc.IpcWriteOptions(compression="zstd")
     with ipc.new_stream(sink, table.schema, options=options) as writer:
         writer.write_table(table)
-    data: bytes = sink.getvalue().to_pybytes()
-    return data
+    buffer: pa.Buffer = sink.getvalue()
+    return buffer
+
+
+def _pieces(data: pa.Buffer) -> Iterator[memoryview]:
+    view = memoryview(data)
+    for start in range(0, len(view), PIECE):
+        yield view[start : start + PIECE]
+
+
+def _snapshot(account: str, list_id: str) -> Blob:
+    return Blob(_TABLE, "snapshot", _KEY, (account, list_id))
 
 
 def _decoded(blob: Any) -> pa.Table | None:
