@@ -35,8 +35,8 @@ def note_departures(
         left = _missing(previous, current)
         ledger.record(account, list_id, left, LEFT)
     imported = ledger.imported(account, list_id)
-    if imported:
-        ledger.record(account, list_id, _missing(string_array(imported), current), NOT_KEPT)
+    if len(imported):
+        ledger.record(account, list_id, _missing(imported, current), NOT_KEPT)
         ledger.confirm_imported(account, list_id)
     departed = ledger.departed(account, list_id)
     if not departed:

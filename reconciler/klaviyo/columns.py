@@ -8,10 +8,11 @@ buffers of many ranges, interleaved, would leave the allocator's pages fragmente
 more than ``CHUNK`` members as Python values.
 
 The rows come in arrival order; where the order matters (which row of a repeated key wins) it
-is the join time, as when the ranges were concatenated in order. De-duplication is sort based
-(Arrow's hash table of a million strings costs ~100 MB): :func:`has_repeats` checks the values
-between sampled pivots a part at a time, and only when a key does repeat are the rows to drop
-found in a sorted copy (by key, then join time).
+is the join time, as when the ranges were concatenated in order. De-duplication:
+:func:`has_repeats` checks the 64-bit keys of the values a partition at a time (Arrow's hash
+table of a million strings costs ~100 MB; comparing strings against sampled pivots cost a pass
+over the column per part), and only when a value does repeat are the rows to drop found in a
+sorted copy (by key, then join time).
 """
 
 from __future__ import annotations
@@ -24,10 +25,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from reconciler.klaviyo.models import ListMembers, Member
+from reconciler.plan.lookup import distinct
 from reconciler.values import EPOCH
 
 CHUNK = 32_768  # members held as Python values before they become Arrow arrays
-SLICE = 65_536  # values checked for repeats at a time
 
 
 class MemberColumnsBuilder:
@@ -126,41 +127,9 @@ def without_repeats(
 
 
 def has_repeats(values: pa.ChunkedArray) -> bool:
-    """Whether a value occurs twice. Equal values fall between the same two pivots (taken
-    from a sorted sample), so each part between pivots is checked on its own: a dense rank of
-    a part at a time costs a megabyte or two, not 16 bytes a member."""
-    count = len(values)
-    if count < 2:
-        return False
-    for lo, hi in itertools.pairwise([None, *_pivots(values, count // SLICE + 1), None]):
-        above = None if lo is None else pc.greater_equal(values, lo)
-        below = None if hi is None else pc.less(values, hi)
-        inside = below if above is None else above if below is None else pc.and_(above, below)
-        part = values if inside is None else values.filter(inside)
-        repeats = len(part) > 1 and pc.max(pc.rank(part, tiebreaker="dense")).as_py() < len(part)
-        del above, below, inside, part
-        _release()
-        if repeats:
-            return True
-    return False
-
-
-def _pivots(values: pa.ChunkedArray, parts: int) -> list[str]:
-    """At most ``parts - 1`` increasing values cutting a sorted sample of ``values`` evenly."""
-    if parts < 2:
-        return []
-    step = max(1, len(values) // (64 * parts))
-    sample: list[str] = []
-    for chunk in values.chunks:
-        sample.extend(chunk.take(pa.array(range(0, len(chunk), step))).to_pylist())
-    sample.sort()
-    return sorted({sample[len(sample) * i // parts] for i in range(1, parts)})
-
-
-def _release() -> None:
-    """Hand freed Arrow memory back: its allocator (mimalloc) would otherwise keep each part's
-    buffers apart, and the parts' peaks would add up."""
-    pa.default_memory_pool().release_unused()
+    """Whether a value occurs twice (by 64-bit keys, partition by partition: see
+    :func:`reconciler.plan.lookup.distinct`; a string comparison only where keys repeat)."""
+    return not distinct(values)
 
 
 def _strings(column: pa.Array) -> list[str]:

@@ -153,6 +153,24 @@ def is_in(values: Strings | Keys, others: Strings | Keys) -> pa.BooleanArray:
     return present
 
 
+def distinct(values: Strings | Keys) -> bool:
+    """Whether no string occurs twice. Distinct keys prove it (equal strings have equal keys);
+    a partition with a repeated key (a real repeat, or two strings sharing a key) is settled
+    on its own strings."""
+    mine = keyed(values)
+    if len(mine) < 2:
+        return True
+    here = mine.layout(_bits(len(mine)), ranked=False)
+    for part in range(1 << here.bits):
+        lo, hi = here.starts[part], here.starts[part + 1]
+        if hi - lo < 2 or pc.count_distinct(here.keys.slice(lo, hi - lo)).as_py() == hi - lo:
+            continue
+        strings = mine.strings.take(here.order.slice(lo, hi - lo))
+        if pc.count_distinct(strings).as_py() < hi - lo:
+            return False
+    return True
+
+
 def _exact(values: Strings, others: Strings) -> pa.Int64Array:
     found: pa.Int64Array = _whole(pc.index_in(values, value_set=others)).cast(pa.int64())
     return found

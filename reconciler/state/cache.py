@@ -155,12 +155,12 @@ class MembershipCache:
     def _pieces(
         self, account: str, list_id: str, offset: int, length: int
     ) -> Iterator[bytes | bytearray]:
-        for start in range(offset, offset + length, PIECE):
-            size = min(PIECE, offset + length - start)
-            piece = self._db.read_blob(_snapshot(account, list_id), start, size)
-            if piece is None or len(piece) != size:
-                raise codec.damaged("truncated column")
+        read = 0
+        for piece in self._db.read_pieces(_snapshot(account, list_id), offset, length, PIECE):
+            read += len(piece)
             yield piece
+        if read != length:
+            raise codec.damaged("truncated column")
 
     def save(
         self, account: str, list_id: str, rows: Iterable[tuple[str, str, dt.datetime]]

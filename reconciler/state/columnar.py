@@ -73,14 +73,17 @@ class MemberSnapshot:
         return EPOCH + dt.timedelta(microseconds=max(times))
 
 
-def lines_column(pieces: Iterable[bytes | bytearray], count: int) -> Column:
-    """The ``count`` newline-separated UTF-8 values of the concatenated ``pieces``.
+def lines_column(pieces: Iterable[bytes | bytearray], count: int | None) -> Column:
+    """The ``count`` newline-separated UTF-8 values of the concatenated ``pieces`` (None: as
+    many as they hold; no piece at all, or only empty ones, hold none).
 
     Each piece is split up to its last newline; the rest is carried into the next one.
     """
     chunks: list[pa.Array] = []
     carry = b""
+    seen = False
     for piece in pieces:
+        seen = seen or bool(piece)
         data = carry + piece if carry else piece
         cut = data.rfind(b"\n")
         if cut < 0:
@@ -88,10 +91,10 @@ def lines_column(pieces: Iterable[bytes | bytearray], count: int) -> Column:
             continue
         chunks.append(split_lines(memoryview(data)[:cut]))
         carry = bytes(data[cut + 1 :])
-    if count:
+    if count if count is not None else seen:
         chunks.append(split_lines(carry))
     column = pa.chunked_array(chunks, type=pa.string())
-    if len(column) != count:
+    if count is not None and len(column) != count:
         raise codec.damaged("column lengths differ")
     return column
 

@@ -80,6 +80,20 @@ class Database(ABC):
         )
         return None if row is None else bytes(row[0])
 
+    def read_pieces(
+        self, blob: Blob, offset: int, length: int, piece: int
+    ) -> Iterator[bytes | bytearray]:
+        """The ``length`` bytes at ``offset`` of ``blob``, ``piece`` bytes at a time (a short
+        or missing piece ends the iteration early: the caller checks the total)."""
+        for start in range(offset, offset + length, piece):
+            size = min(piece, offset + length - start)
+            found = self.read_blob(blob, start, size)
+            if found is None:
+                return
+            yield found
+            if len(found) != size:
+                return
+
     def write_blob(self, blob: Blob, size: int, pieces: Iterable[bytes | memoryview]) -> None:
         """Set ``blob`` to the ``size`` bytes of ``pieces`` (in a transaction of the caller's);
         a database may write them piece by piece (this default joins them first)."""

@@ -100,6 +100,23 @@ class SqliteDatabase(Database):
                 view[start : start + len(piece)] = piece
         return out
 
+    def read_pieces(
+        self, blob: Blob, offset: int, length: int, piece: int
+    ) -> Iterator[bytes | bytearray]:
+        """One blob handle for all the pieces: each new handle walks the blob's chain of
+        overflow pages from its start to reach ``offset``, so a piece per handle made reading
+        a 500 MB blob quadratic (5 s at 10M members)."""
+        row = self.fetch_one(blob.select("rowid"), blob.params)
+        if row is None:
+            return
+        with self._guard(), self._open(blob, row[0], readonly=True) as stored:
+            stored.seek(min(offset, len(stored)))
+            for start in range(offset, offset + length, piece):
+                found = stored.read(min(piece, offset + length - start))
+                if not found:
+                    return
+                yield found
+
     def write_blob(self, blob: Blob, size: int, pieces: Iterable[bytes | memoryview]) -> None:
         """Incremental blob I/O: a zero-filled blob of ``size`` bytes (which SQLite writes
         without holding it in memory) is filled a piece at a time."""

@@ -138,3 +138,18 @@ def test_a_key_shared_within_one_column_is_caught_by_the_counts(
     assert joined.positions.to_pylist() == positions
     assert joined.present.to_pylist() == present
     assert lookup.index_in(pa.array(values), chunked).to_pylist() == positions
+
+
+@pytest.mark.parametrize("key_sql", [lookup.KEY_SQL, COLLIDING, "SELECT 7::UBIGINT AS k FROM v"])
+@pytest.mark.parametrize("partition", [1, 4, 1_000])
+def test_distinct_is_decided_on_the_strings_where_keys_repeat(
+    key_sql: str, partition: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(lookup, "KEY_SQL", key_sql)
+    monkeypatch.setattr(lookup, "PARTITION", partition)
+    unique = pa.chunked_array([pa.array(_emails(range(0, 30))), pa.array(_emails(range(30, 41)))])
+    assert lookup.distinct(unique)
+    repeated = pa.chunked_array([unique.chunk(0), pa.array(["p3@example.com"])])
+    assert not lookup.distinct(repeated)
+    assert lookup.distinct(pa.array(["only@example.com"]))
+    assert lookup.distinct(pa.array([], pa.string()))
