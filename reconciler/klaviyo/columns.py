@@ -18,7 +18,6 @@ sorted copy (by key, then join time).
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 from typing import Literal
 
 import pyarrow as pa
@@ -116,14 +115,15 @@ def without_repeats(
     ordered = table.column("key").take(order).combine_chunks()
     same = pc.equal(ordered.slice(1), ordered.slice(0, len(ordered) - 1))
     dropped = order.slice(1) if keep == "first" else order.slice(0, len(order) - 1)
-    drop = sorted(dropped.filter(same).to_pylist())
-    bounds = [-1, *drop, len(key)]
-    spans = [(a + 1, b) for a, b in itertools.pairwise(bounds) if b > a + 1]
-    out = []
-    for column in columns:
-        whole = column.combine_chunks()
-        out.append(pa.chunked_array([whole.slice(lo, hi - lo) for lo, hi in spans], whole.type))
-    return out
+    flags = bytearray(b"\x01") * len(key)
+    for row in dropped.filter(same).to_pylist():
+        flags[row] = 0
+    as_bytes = pa.Array.from_buffers(pa.uint8(), len(flags), [None, pa.py_buffer(flags)])
+    keep = as_bytes.cast(pa.bool_())
+    del flags, as_bytes
+    # one filtered copy per column, in one chunk (slices around each dropped row made a
+    # column of as many chunks as repeats, and every later ``take`` from it slow)
+    return [pa.chunked_array([column.filter(keep).combine_chunks()]) for column in columns]
 
 
 def has_repeats(values: pa.ChunkedArray) -> bool:
