@@ -18,12 +18,12 @@ Columns of at most ``SLICE`` strings are looked up directly on the strings.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
 from typing import TypeAlias
 
-import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from reconciler import duck
 
 SLICE = 250_000  # ``others`` this small: one exact string lookup (its hash table: ~25 MB)
 KEY_SQL = "SELECT hash(v) AS k FROM v"  # each string's key (``v``: the strings)
@@ -73,7 +73,7 @@ class Keys:
             unsorted: pa.UInt64Array = self._layout.keys.take(self._layout.ranks())
             return unsorted
         pieces: list[pa.Array] = []
-        with _database().cursor() as connection:
+        with duck.cursor() as connection:
             for start in range(0, len(self.strings), KEY_SLICE):  # bounds DuckDB's scratch
                 connection.register("v", pa.table({"v": self.strings.slice(start, KEY_SLICE)}))
                 pieces.append(_whole(connection.sql(KEY_SQL).to_arrow_table().column("k")))
@@ -97,13 +97,6 @@ class Joined:
 
     positions: pa.Int64Array
     present: pa.BooleanArray
-
-
-@cache
-def _database() -> duckdb.DuckDBPyConnection:
-    """One in-memory DuckDB for every key computed in the process: its memory is allocated
-    once and reused (each new database costs tens of megabytes); a cursor per computation."""
-    return duckdb.connect(":memory:", config={"threads": 1})
 
 
 def keyed(values: Strings | Keys) -> Keys:

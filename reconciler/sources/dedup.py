@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from reconciler import duck
 from reconciler.sources.fingerprint import FINGERPRINT_TERM
 
 SLICE = 100_000
@@ -73,7 +73,7 @@ def hash_sum(unique: pa.StringArray) -> int:
     """The fingerprint sum of ``unique`` (see :mod:`reconciler.sources.fingerprint`), streamed
     through DuckDB (exact: a HUGEINT sum)."""
     term = FINGERPRINT_TERM.format(column="email")
-    with duckdb.connect(":memory:", config={"threads": 1}) as connection:
+    with duck.cursor() as connection:
         connection.register("unique_emails", pa.table({"email": unique}))
         ((total,),) = connection.sql(
             f"SELECT coalesce(sum({term}), 0) FROM unique_emails"

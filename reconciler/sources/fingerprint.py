@@ -17,9 +17,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from json.encoder import encode_basestring
 from typing import cast
 
-import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from reconciler import duck
 
 MODULUS = 1 << 64
 # DuckDB's md5_number is the digest read as a little-endian 128-bit integer: keep 64 bits.
@@ -90,12 +91,11 @@ _TEXT_SUM = "SELECT CAST(SUM(" + FINGERPRINT_TERM.format(column="part") + ") AS 
 
 
 class TextHasher:
-    """``text_hash`` of many texts at once, inside one DuckDB connection (a few times faster
-    than hashing in Python; opening a connection costs tens of milliseconds, so one serves a
-    whole segment)."""
+    """``text_hash`` of many texts at once, inside one DuckDB cursor (a few times faster than
+    hashing in Python; one serves a whole segment)."""
 
     def __init__(self) -> None:
-        self._connection = duckdb.connect(":memory:", config={"threads": 1})
+        self._connection = duck.cursor()
 
     def __enter__(self) -> TextHasher:
         return self
