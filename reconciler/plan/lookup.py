@@ -95,7 +95,7 @@ class Joined:
     """Two unique columns matched: each value's position in ``others`` (null: not there) and,
     for each of ``others``, whether it is among the values."""
 
-    positions: pa.Int64Array
+    positions: pa.Array  # integer positions (null: not there)
     present: pa.BooleanArray
 
 
@@ -103,8 +103,9 @@ def keyed(values: Strings | Keys) -> Keys:
     return values if isinstance(values, Keys) else Keys(values)
 
 
-def index_in(values: Strings | Keys, others: Strings | Keys) -> pa.Int64Array:
-    """Each value's position in ``others`` (null where it is not there; ``others`` unique)."""
+def index_in(values: Strings | Keys, others: Strings | Keys) -> pa.Array:
+    """Each value's position in ``others`` (null where it is not there; ``others`` unique), as
+    integers (uint32 or int64)."""
     mine, theirs = keyed(values), keyed(others)
     if len(mine) == 0 or len(theirs) == 0:  # nothing to hash (a first sync's empty list)
         return pa.nulls(len(mine), pa.int64())
@@ -199,8 +200,8 @@ class _KeyMatch:
     """Two columns matched by key: each value's position in ``others`` (``forward``) and,
     when asked for, each other's position among the values (``backward``)."""
 
-    forward: pa.Int64Array
-    backward: pa.Int64Array | None
+    forward: pa.Array  # uint32 positions (null: no match)
+    backward: pa.Array | None
 
 
 def _by_keys(mine: Keys, theirs: Keys, *, backward: bool) -> _KeyMatch:
@@ -219,11 +220,22 @@ def _by_keys(mine: Keys, theirs: Keys, *, backward: bool) -> _KeyMatch:
         if lo < hi:
             found.append(_offset(pc.index_in(ours, value_set=them), first))
     # positions in the other side's sorted keys -> its own positions -> this side's order
-    forward = there.order.take(pa.concat_arrays(found)).take(here.ranks()).cast(pa.int64())
+    forward = _placed(found, there.order, here.ranks())
+    del found
     if not backward:
         return _KeyMatch(forward, None)
-    behind = here.order.take(pa.concat_arrays(back)).take(there.ranks()).cast(pa.int64())
-    return _KeyMatch(forward, behind)
+    return _KeyMatch(forward, _placed(back, here.order, there.ranks()))
+
+
+def _placed(found: list[pa.Array], order: pa.UInt32Array, rank: pa.UInt32Array) -> pa.Array:
+    """Positions in the other side's sorted keys, per partition, as positions in its own
+    column, in this side's order (uint32 all along: four bytes a member, not eight)."""
+    joined = pa.concat_arrays(found)
+    found.clear()
+    mapped = order.take(joined)
+    del joined
+    placed: pa.Array = mapped.take(rank)
+    return placed
 
 
 def _offset(local: pa.Array, start: int) -> pa.UInt32Array:
@@ -257,7 +269,7 @@ def _verified(values: Strings, others: Strings, match: _KeyMatch) -> bool:
     return _same_slices(values, others, forward)
 
 
-def _same_slices(strings: Strings, others: Strings, at: pa.Int64Array) -> bool:
+def _same_slices(strings: Strings, others: Strings, at: pa.Array) -> bool:
     """``_same`` a slice at a time (the strings taken from ``others`` are a slice's)."""
     for start in range(0, len(strings), VERIFY_SLICE):
         if not _same(strings.slice(start, VERIFY_SLICE), others, at.slice(start, VERIFY_SLICE)):
@@ -272,7 +284,7 @@ def _unwrapped(strings: Strings) -> Strings:
     return strings
 
 
-def _same(strings: Strings, others: Strings, at: pa.Int64Array) -> bool:
+def _same(strings: Strings, others: Strings, at: pa.Array) -> bool:
     """Whether each of ``strings`` equals the one of ``others`` at ``at`` (where not null)."""
     if at.null_count == len(at):
         return True

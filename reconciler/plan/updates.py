@@ -75,7 +75,7 @@ def field_changes(
     return FieldChanges(positions, per_field, masks)
 
 
-def _slots(emails: pa.StringArray | Keys, sent: pa.Table | None) -> pa.Int64Array | None:
+def _slots(emails: pa.StringArray | Keys, sent: pa.Table | None) -> pa.Array | None:
     """Each email's row in ``sent`` (null where it has none), by the bounded lookup of
     :mod:`reconciler.plan.lookup` (the sent column is taken as the store's log left it)."""
     if sent is None or sent.num_rows == 0:
