@@ -38,3 +38,16 @@ def test_the_engine_imports_klaviyo_only_in_its_destination_registry() -> None:
 def test_the_plan_and_the_core_do_not_import_klaviyo() -> None:
     core = ("plan", "models.py", "values.py", "outcomes.py", "errors.py", "state", "sources")
     assert _klaviyo_imports(*core) == []
+
+
+def test_the_adapters_and_the_state_import_nothing_above_them() -> None:
+    """klaviyo/, sources/ and state/ sit below the plan and the engine (ARCHITECTURE.md)."""
+    above = ("reconciler.plan", "reconciler.engine", "reconciler.cli", "reconciler.api")
+    found = [
+        f"{path.relative_to(PACKAGE)}:{line} {module}"
+        for part in ("klaviyo", "sources", "state")
+        for path in sorted((PACKAGE / part).glob("**/*.py"))
+        for line, module in _imports(path)
+        if module.startswith(above)
+    ]
+    assert found == []

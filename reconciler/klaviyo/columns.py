@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from reconciler.klaviyo.models import ListMembers, Member
-from reconciler.plan.lookup import distinct
+from reconciler.lookup import distinct
 from reconciler.values import EPOCH
 
 CHUNK = 32_768  # members held as Python values before they become Arrow arrays
@@ -128,7 +128,7 @@ def without_repeats(
 
 def has_repeats(values: pa.ChunkedArray) -> bool:
     """Whether a value occurs twice (by 64-bit keys, partition by partition: see
-    :func:`reconciler.plan.lookup.distinct`; a string comparison only where keys repeat)."""
+    :func:`reconciler.lookup.distinct`; a string comparison only where keys repeat)."""
     return not distinct(values)
 
 

@@ -10,10 +10,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from reconciler.emails import mask_email
+from reconciler.lookup import Keys, join
 from reconciler.models import Connection, Export
 from reconciler.plan.estimate import apply_estimate
 from reconciler.plan.guards import evaluate_guards, segment_guards
-from reconciler.plan.lookup import Keys, join
 from reconciler.plan.members import Mask, MemberTable, missing_from, string_array
 from reconciler.plan.model import ExportPlan, Fingerprints
 from reconciler.plan.rows import CLEARED, DIGEST, EMAIL, PROFILE_ID, MemberRows, table_of

@@ -14,8 +14,8 @@ from typing import TypeAlias
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from reconciler.lookup import Keys, is_in
 from reconciler.plan.digest import pairs_digest
-from reconciler.plan.lookup import Keys, is_in
 from reconciler.sources.fingerprint import TextHasher
 
 SLICE = 100_000  # members hashed at a time
@@ -69,6 +69,6 @@ def string_array(values: pa.Array | Iterable[str]) -> pa.StringArray:
 
 def missing_from(values: Strings | Keys, others: Strings | Keys) -> Mask:
     """True for each value of ``values`` that is not among ``others`` (see
-    :mod:`reconciler.plan.lookup`: bounded hash tables, every value probed once)."""
+    :mod:`reconciler.lookup`: bounded hash tables, every value probed once)."""
     missing: pa.BooleanArray = pc.invert(is_in(values, others))
     return missing

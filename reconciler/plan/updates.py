@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from reconciler.plan.lookup import Keys, index_in
+from reconciler.lookup import Keys, index_in
 
 EMAIL = "email"
 _ZERO = pa.scalar(0, pa.uint64())
@@ -77,7 +77,7 @@ def field_changes(
 
 def _slots(emails: pa.StringArray | Keys, sent: pa.Table | None) -> pa.Array | None:
     """Each email's row in ``sent`` (null where it has none), by the bounded lookup of
-    :mod:`reconciler.plan.lookup` (the sent column is taken as the store's log left it)."""
+    :mod:`reconciler.lookup` (the sent column is taken as the store's log left it)."""
     if sent is None or sent.num_rows == 0:
         return None
     return index_in(emails, sent[EMAIL])

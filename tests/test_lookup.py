@@ -7,7 +7,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-from reconciler.plan import lookup
+from reconciler import lookup
 
 
 def _emails(numbers: range) -> list[str]:
