@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import pyarrow.compute as pc
 
+from reconciler.lookup import Keys
 from reconciler.plan.members import Strings, missing_from, string_array
 from reconciler.state import StateBackend
 from reconciler.state.departures import LEFT, NOT_KEPT
@@ -34,10 +35,15 @@ def note_departures(
     if previous is not None and len(previous):
         left = _missing(previous, current)
         ledger.record(account, list_id, left, LEFT)
-    imported = ledger.imported(account, list_id)
-    if len(imported):
-        ledger.record(account, list_id, _missing(imported, current), NOT_KEPT)
+    listed: Keys | None = None  # keyed once for every piece of the imports
+    not_kept: list[str] = []
+    for piece in ledger.imported_pieces(account, list_id):
+        listed = listed or Keys(current)
+        not_kept += _missing(piece, listed)
+    if listed is not None:
+        ledger.record(account, list_id, not_kept, NOT_KEPT)
         ledger.confirm_imported(account, list_id)
+    del listed
     departed = ledger.departed(account, list_id)
     if not departed:
         return frozenset()
@@ -48,6 +54,6 @@ def note_departures(
     return frozenset(departed.difference(back))
 
 
-def _missing(values: Strings, current: Strings) -> list[str]:
+def _missing(values: Strings, current: Strings | Keys) -> list[str]:
     found: list[str] = values.filter(missing_from(values, current)).to_pylist()
     return found

@@ -87,14 +87,22 @@ class Departures:
         """Every address the reconciler's completed applies imported since the last read, as
         one Arrow column (decompressed and split a piece at a time: a first sync of ten
         million is never ten million Python strings, nor its whole text at once)."""
-        rows = self._db.fetch(
-            f"SELECT emails FROM reconciler_imported WHERE {_KEY} ORDER BY imported_at",
+        return pa.chunked_array(list(self.imported_pieces(account, list_id)), type=pa.string())
+
+    def imported_pieces(self, account: str, list_id: str) -> Iterator[pa.Array]:
+        """The addresses of :meth:`imported`, a piece of a few megabytes at a time (one run's
+        blob in memory at once, compressed)."""
+        runs = self._db.fetch(
+            f"SELECT run_id FROM reconciler_imported WHERE {_KEY} ORDER BY imported_at",
             (account, list_id),
         )
-        chunks: list[pa.Array] = []
-        for (blob,) in rows:
-            chunks.extend(lines_column(_inflated(bytes(blob)), None).chunks)
-        return pa.chunked_array(chunks, type=pa.string())
+        for (run_id,) in runs:
+            row = self._db.fetch_one(
+                f"SELECT emails FROM reconciler_imported WHERE {_KEY} AND run_id = ?",
+                (account, list_id, run_id),
+            )
+            if row is not None:
+                yield from lines_column(_inflated(bytes(row[0])), None).chunks
 
     def record_imported(
         self,

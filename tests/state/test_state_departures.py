@@ -3,8 +3,11 @@ SQLite and PostgreSQL; a version 3 state gains the tables by migration and keeps
 
 from __future__ import annotations
 
+import pyarrow as pa
 import pytest
 
+from reconciler import lookup
+from reconciler.engine.departures import note_departures
 from reconciler.state import SqlStateBackend, departures, open_state, schema
 from reconciler.state.departures import LEFT, NOT_KEPT
 from tests.state.conftest import RawExecute
@@ -62,3 +65,20 @@ def test_a_version_3_state_gains_the_departure_tables(
         assert state.departures.departed("acct", "L1") == {"a@x.co"}
     versions = raw("SELECT version FROM reconciler_schema_version ORDER BY version")
     assert [tuple(v) for v in versions] == [(v,) for v in range(1, len(schema.MIGRATIONS) + 1)]
+
+
+def test_imports_missing_from_a_read_become_not_kept_piece_by_piece(
+    backend: SqlStateBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The check streams the imports (here a few bytes at a time, over two runs) against the
+    list keyed once: those missing are recorded, the imports confirmed, the rest untouched."""
+    monkeypatch.setattr(departures, "_PIECE", 5)
+    monkeypatch.setattr(lookup, "SLICE", 2)  # the keyed lookup, as for a large list
+    ledger = backend.departures
+    ledger.record_imported("acct", "L1", "run1", [f"a{i}@x.co" for i in range(40)])
+    ledger.record_imported("acct", "L1", "run2", ["b@x.co", "c@x.co"])
+    listed = pa.array([f"a{i}@x.co" for i in range(40) if i != 7] + ["c@x.co", "z@x.co"])
+    departed = note_departures(backend, "acct", "L1", listed, None)
+    assert departed == {"a7@x.co", "b@x.co"}
+    assert ledger.how("acct", "L1") == {"a7@x.co": NOT_KEPT, "b@x.co": NOT_KEPT}
+    assert not len(ledger.imported("acct", "L1"))
