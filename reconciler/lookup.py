@@ -28,8 +28,8 @@ from reconciler import duck
 SLICE = 250_000  # ``others`` this small: one exact string lookup (its hash table: ~25 MB)
 KEY_SQL = "SELECT hash(v) AS k FROM v"  # each string's key (``v``: the strings)
 PARTITION = 16_384  # keys of ``others`` per partition, about (a small, cache-friendly table)
-VERIFY_SLICE = 100_000
-KEY_SLICE = 250_000  # strings keyed at a time  # matches compared on their strings at a time
+VERIFY_SLICE = 100_000  # matches compared on their strings at a time
+KEY_SLICE = 250_000  # strings keyed at a time
 Strings: TypeAlias = "pa.StringArray | pa.ChunkedArray"
 
 
