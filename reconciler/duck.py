@@ -1,22 +1,12 @@
-"""One in-memory DuckDB for the process's own computations (hashes, keys, sums over Arrow).
-
-Each new DuckDB database allocates its own buffers and catalog (tens of megabytes, kept by its
-allocator after it closes); one database, with a cursor per computation, allocates them once.
-A cursor is DuckDB's connection for one thread: every caller takes its own.
-"""
+"""The one way the process opens DuckDB for its own computations (hashes, keys, sums over
+Arrow): an in-memory database of one thread, opened per computation and closed after it (a
+database kept open for the process keeps the memory of its largest computation)."""
 
 from __future__ import annotations
-
-from functools import cache
 
 import duckdb
 
 
-@cache
-def _database() -> duckdb.DuckDBPyConnection:
+def connect() -> duckdb.DuckDBPyConnection:
+    """A new in-memory DuckDB (close it, or use it in ``with``)."""
     return duckdb.connect(":memory:", config={"threads": 1})
-
-
-def cursor() -> duckdb.DuckDBPyConnection:
-    """A new connection to the process's DuckDB (close it, or use it in ``with``)."""
-    return _database().cursor()

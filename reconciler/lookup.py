@@ -73,7 +73,7 @@ class Keys:
             unsorted: pa.UInt64Array = self._layout.keys.take(self._layout.ranks())
             return unsorted
         pieces: list[pa.Array] = []
-        with duck.cursor() as connection:
+        with duck.connect() as connection:
             for start in range(0, len(self.strings), KEY_SLICE):  # bounds DuckDB's scratch
                 connection.register("v", pa.table({"v": self.strings.slice(start, KEY_SLICE)}))
                 pieces.append(_whole(connection.sql(KEY_SQL).to_arrow_table().column("k")))

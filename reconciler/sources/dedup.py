@@ -73,7 +73,7 @@ def hash_sum(unique: pa.StringArray) -> int:
     """The fingerprint sum of ``unique`` (see :mod:`reconciler.sources.fingerprint`), streamed
     through DuckDB (exact: a HUGEINT sum)."""
     term = FINGERPRINT_TERM.format(column="email")
-    with duck.cursor() as connection:
+    with duck.connect() as connection:
         connection.register("unique_emails", pa.table({"email": unique}))
         ((total,),) = connection.sql(
             f"SELECT coalesce(sum({term}), 0) FROM unique_emails"
