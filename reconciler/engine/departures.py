@@ -38,7 +38,7 @@ def note_departures(
     listed: Keys | None = None  # keyed once for every piece of the imports
     not_kept: list[str] = []
     for piece in ledger.imported_pieces(account, list_id):
-        listed = listed or Keys(current)
+        listed = Keys(current) if listed is None else listed
         not_kept += _missing(piece, listed)
     if listed is not None:
         ledger.record(account, list_id, not_kept, NOT_KEPT)
