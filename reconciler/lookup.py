@@ -17,6 +17,7 @@ Columns of at most ``SLICE`` strings are looked up directly on the strings.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TypeAlias
 
@@ -165,6 +166,18 @@ def distinct(values: Strings | Keys) -> bool:
         if pc.count_distinct(strings).as_py() < hi - lo:
             return False
     return True
+
+
+def without_rows(count: int, dropped: Iterable[Iterable[int]]) -> pa.BooleanArray:
+    """A mask of ``count`` rows, false at the ``dropped`` rows (given in runs of positions):
+    built from those rows only, one byte a row while it is built, one bit after."""
+    flags = bytearray(b"\x01") * count
+    for rows in dropped:
+        for row in rows:
+            flags[row] = 0
+    as_bytes = pa.Array.from_buffers(pa.uint8(), count, [None, pa.py_buffer(flags)])
+    keep: pa.BooleanArray = as_bytes.cast(pa.bool_())
+    return keep
 
 
 def _exact(values: Strings, others: Strings) -> pa.Int64Array:

@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from reconciler.klaviyo.models import ListMembers, Member
-from reconciler.lookup import distinct
+from reconciler.lookup import distinct, without_rows
 from reconciler.values import EPOCH
 
 CHUNK = 32_768  # members held as Python values before they become Arrow arrays
@@ -115,15 +115,10 @@ def without_repeats(
     ordered = table.column("key").take(order).combine_chunks()
     same = pc.equal(ordered.slice(1), ordered.slice(0, len(ordered) - 1))
     dropped = order.slice(1) if keep == "first" else order.slice(0, len(order) - 1)
-    flags = bytearray(b"\x01") * len(key)
-    for row in dropped.filter(same).to_pylist():
-        flags[row] = 0
-    as_bytes = pa.Array.from_buffers(pa.uint8(), len(flags), [None, pa.py_buffer(flags)])
-    keep = as_bytes.cast(pa.bool_())
-    del flags, as_bytes
+    kept = without_rows(len(key), [dropped.filter(same).to_pylist()])
     # one filtered copy per column, in one chunk (slices around each dropped row made a
     # column of as many chunks as repeats, and every later ``take`` from it slow)
-    return [pa.chunked_array([column.filter(keep).combine_chunks()]) for column in columns]
+    return [pa.chunked_array([column.filter(kept).combine_chunks()]) for column in columns]
 
 
 def has_repeats(values: pa.ChunkedArray) -> bool:

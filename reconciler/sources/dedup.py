@@ -14,6 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from reconciler import duck
+from reconciler.lookup import without_rows
 from reconciler.sources.fingerprint import FINGERPRINT_TERM
 
 SLICE = 100_000
@@ -60,13 +61,11 @@ def first_mask(emails: pa.StringArray, found: Distinct) -> pa.BooleanArray | Non
     row) makes the unique emails one copy, in row order."""
     if found.count == len(emails):
         return None
-    flags = bytearray(b"\x01") * len(emails)
-    for _, positions, first in _walk(emails, found.order):
-        for row in positions.filter(pc.invert(first)).to_pylist():
-            flags[row] = 0
-    as_bytes = pa.Array.from_buffers(pa.uint8(), len(flags), [None, pa.py_buffer(flags)])
-    keep: pa.BooleanArray = as_bytes.cast(pa.bool_())
-    return keep
+    repeats = (
+        positions.filter(pc.invert(first)).to_pylist()
+        for _, positions, first in _walk(emails, found.order)
+    )
+    return without_rows(len(emails), repeats)
 
 
 def hash_sum(unique: pa.StringArray) -> int:
