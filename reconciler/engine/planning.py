@@ -21,7 +21,12 @@ from reconciler.engine.selection import select_exports
 from reconciler.errors import DestinationNotFound, ReconcilerError
 from reconciler.models import Config, Export
 from reconciler.plan.adoption import with_adoption_note
-from reconciler.plan.builder import build_export_plan, failed_export_plan, unlisted_export_plan
+from reconciler.plan.builder import (
+    build_export_plan,
+    diff_members,
+    failed_export_plan,
+    unlisted_export_plan,
+)
 from reconciler.plan.configdiff import config_changes
 from reconciler.plan.digest import json_digest
 from reconciler.plan.model import ExportPlan, Plan
@@ -137,6 +142,10 @@ async def _plan_export(
             await asyncio.gather(reading, return_exceptions=True)  # no thread left behind
             raise
         segment = await reading
+        # The list's members are matched with the segment and let go before what was last
+        # sent is loaded: the two (each about the size of the list) never peak together.
+        diff = diff_members(export, segment, current)
+        del current
         sent = _sent(state, conn.account, export, segment)
         decisions = await plan_subscriptions(export, segment, sent, destination)
     except DestinationNotFound:
@@ -154,13 +163,13 @@ async def _plan_export(
         export,
         config.connections[export.connection],
         segment,
-        current,
+        diff,
         config_digest=export_config_digest(config, export),
         facts=destination.facts,
         force=options.force,
         sent=sent,
         decisions=decisions,
-        readded=_readded(state, conn.account, export.list_id, current.departed),
+        readded=_readded(state, conn.account, export.list_id, diff.departed),
         readd_departed=options.readd_departed,
     )
     return with_adoption_note(_with_settled(plan, settled, credit), state.journal)

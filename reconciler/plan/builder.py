@@ -58,47 +58,33 @@ class ListState:
         return self.members.digest()
 
 
-def build_export_plan(
-    export: Export,
-    connection: Connection,
-    segment: SegmentData,
-    current: ListState,
-    *,
-    config_digest: str,
-    facts: DestinationFacts,
-    force: bool = False,
-    sent: pa.Table | None = None,
-    decisions: Decisions | None = None,
-    readded: frozenset[str] = frozenset(),
-    readd_departed: bool = False,
-) -> ExportPlan:
-    """The difference between ``segment`` and ``current``, with guards and an estimate.
+@dataclass(frozen=True)
+class MemberDiff:
+    """A segment matched with a list's members: all the plan needs of the list. Once it is
+    made the members themselves can go (planning drops its :class:`ListState` before it loads
+    what was last sent, so that the two never peak together)."""
 
-    ``sent``: what the state says was last sent per member (field digests, subscriptions);
-    ``decisions``: the subscriptions the plan makes (see :mod:`reconciler.plan.subscriptions`).
-    Members who left the list outside the reconciler (``current.departed``) are not added
-    again: the plan names them ("left outside the reconciler") instead; with
-    ``external_removals: readd`` (or ``readd_departed``) they are added again, once: those in
-    ``readded`` (re-added before, and gone again) stay out.
-    """
+    account: str
+    list_id: str
+    list_name: str
+    incremental: bool
+    departed: frozenset[str]
+    current: int  # members
+    digest: str  # the list's fingerprint
+    wanted: Keys  # the segment's emails (``wanted.strings``), keyed once for every lookup
+    missing: pa.BooleanArray  # per segment email: not a member
+    removes: MemberRows  # mirror mode: the members to remove
+    kept_invalid: int  # members kept because the validator refused their segment row
+
+
+def diff_members(export: Export, segment: SegmentData, current: ListState) -> MemberDiff:
+    """Match the segment's emails with the list's members, both ways in one pass."""
     desired = string_array(segment.emails if segment.email_array is None else segment.email_array)
     members = current.members
     wanted = Keys(desired)  # keyed once: for the list and for the fields last sent
     matched = join(wanted, members.emails)
-    missing_mask, listed = pc.is_null(matched.positions), matched.present
+    missing, listed = pc.is_null(matched.positions), matched.present
     del matched
-    unchanged = len(desired) - int(pc.sum(missing_mask).as_py() or 0)
-    add_at, left, readd = _departed(
-        desired,
-        pc.indices_nonzero(missing_mask),
-        current.departed,
-        readded if (readd_departed or export.external_removals == "readd") else None,
-    )
-    digests = _digests(segment, desired)
-    changes = field_changes(
-        wanted, digests, pc.invert(missing_mask), sent, clear=export.null_values == "clear"
-    )
-    del missing_mask
     kept = 0
     removes = MemberRows.removals((), ())
     if export.mode == "mirror":
@@ -108,14 +94,68 @@ def build_export_plan(
                 {EMAIL: members.emails.filter(gone), PROFILE_ID: members.profile_ids.filter(gone)}
             )
         )
-    del wanted, listed
+    return MemberDiff(
+        account=current.account,
+        list_id=current.list_id,
+        list_name=current.list_name,
+        incremental=current.incremental,
+        departed=current.departed,
+        current=len(members),
+        digest=current.digest(),
+        wanted=wanted,
+        missing=missing,
+        removes=removes,
+        kept_invalid=kept,
+    )
+
+
+def build_export_plan(
+    export: Export,
+    connection: Connection,
+    segment: SegmentData,
+    current: ListState | MemberDiff,
+    *,
+    config_digest: str,
+    facts: DestinationFacts,
+    force: bool = False,
+    sent: pa.Table | None = None,
+    decisions: Decisions | None = None,
+    readded: frozenset[str] = frozenset(),
+    readd_departed: bool = False,
+) -> ExportPlan:
+    """The difference between ``segment`` and ``current`` (the list, or the segment already
+    matched with it by :func:`diff_members`), with guards and an estimate.
+
+    ``sent``: what the state says was last sent per member (field digests, subscriptions);
+    ``decisions``: the subscriptions the plan makes (see :mod:`reconciler.plan.subscriptions`).
+    Members who left the list outside the reconciler (``current.departed``) are not added
+    again: the plan names them ("left outside the reconciler") instead; with
+    ``external_removals: readd`` (or ``readd_departed``) they are added again, once: those in
+    ``readded`` (re-added before, and gone again) stay out.
+    """
+    diff = current if isinstance(current, MemberDiff) else diff_members(export, segment, current)
+    wanted, missing_mask = diff.wanted, diff.missing
+    desired = wanted.strings
+    unchanged = len(desired) - int(pc.sum(missing_mask).as_py() or 0)
+    add_at, left, readd = _departed(
+        desired,
+        pc.indices_nonzero(missing_mask),
+        diff.departed,
+        readded if (readd_departed or export.external_removals == "readd") else None,
+    )
+    digests = _digests(segment, desired)
+    changes = field_changes(
+        wanted, digests, pc.invert(missing_mask), sent, clear=export.null_values == "clear"
+    )
+    del missing_mask, wanted
+    removes = diff.removes
     adds = rows_at(segment, desired, add_at, digests)
     updates = rows_at(segment, desired, changes.positions, digests, changes.cleared, clears=True)
     guards = evaluate_guards(
         export,
         connection,
         desired=len(desired),
-        current=len(members),
+        current=diff.current,
         removals=len(removes),
         force=force,
     )
@@ -127,26 +167,26 @@ def build_export_plan(
         connection=connection.name,
         list_id=export.list_id,
         mode=export.mode,
-        account=current.account,
-        list_name=current.list_name,
+        account=diff.account,
+        list_name=diff.list_name,
         adds=adds,
         removes=removes,
         unchanged=unchanged,
-        current=len(members),
+        current=diff.current,
         desired=len(desired),
         rows=segment.rows,
         invalid=segment.invalid,
         duplicates=segment.duplicates,
         invalid_samples=tuple(segment.invalid_samples),
-        kept_invalid=kept,
+        kept_invalid=diff.kept_invalid,
         invalid_phones=segment.invalid_phones,
         invalid_phone_samples=segment.invalid_phone_samples,
         guards=tuple(guards),
         estimate=estimate,
         fingerprints=Fingerprints(
-            config=config_digest, segment=segment.fingerprint, list=current.digest()
+            config=config_digest, segment=segment.fingerprint, list=diff.digest
         ),
-        incremental=current.incremental,
+        incremental=diff.incremental,
         left_outside=len(left),
         readd=tuple(readd),
         left_outside_samples=tuple(mask_email(e) for e in left[:LEFT_SAMPLES]),

@@ -16,7 +16,7 @@ import pytest
 from reconciler.engine.stages.imports import profiles_for
 from reconciler.klaviyo.facts import FACTS
 from reconciler.models import Export, KlaviyoConnection
-from reconciler.plan.builder import ListState, build_export_plan
+from reconciler.plan.builder import ListState, build_export_plan, diff_members
 from reconciler.plan.digest import mapping_digest
 from reconciler.plan.members import MemberTable
 from reconciler.plan.model import ROW_KINDS, Plan
@@ -134,3 +134,35 @@ def test_digest_of_chunked_columns_with_unaligned_chunks() -> None:
     table = MemberTable(chunked(emails, [1, 700, 2500]), chunked(ids, [1999, 2000, 4999]))
     assert table.digest() == mapping_digest(pairs)
     assert table.as_dict() == pairs
+
+
+@pytest.mark.parametrize("mode", ["mirror", "add_only"])
+def test_the_members_go_once_the_segment_is_matched_with_them(tmp_path: Path, mode: str) -> None:
+    """Planning matches the list first (``diff_members``) and lets the members go before it
+    loads what was last sent: the diff keeps none of their memory, and gives the same plan."""
+    exp, data = _segment(tmp_path)
+    exp = exp.model_copy(update={"mode": mode})
+    size = 60_000
+    emails = pa.array([f"user{i}@example.com" for i in range(500, 500 + size)], pa.string())
+    ids = pa.array([f"01P{i:020d}" for i in range(size)], pa.string())
+    whole = build_export_plan(
+        exp,
+        CONNECTION,
+        data,
+        ListState("acct", "AbC123", "L", MemberTable(emails, ids)),
+        config_digest="c",
+        facts=FACTS,
+    )
+    current = ListState("acct", "AbC123", "L", MemberTable(emails, ids))
+    member_bytes = emails.nbytes + ids.nbytes
+    del emails, ids
+    before = pa.total_allocated_bytes()
+    diff = diff_members(exp, data, current)
+    del current
+    kept = diff.removes.table.nbytes  # the members to remove: a copy of theirs, all it keeps
+    assert pa.total_allocated_bytes() <= before - member_bytes + kept + member_bytes // 10
+    staged = build_export_plan(exp, CONNECTION, data, diff, config_digest="c", facts=FACTS)
+    assert staged.model_dump(exclude=set(ROW_KINDS)) == whole.model_dump(exclude=set(ROW_KINDS))
+    for kind in ROW_KINDS:
+        assert getattr(staged, kind) == getattr(whole, kind), kind
+    assert len(staged.remove) == (size - 2500 if mode == "mirror" else 0)
