@@ -50,7 +50,7 @@ async def read_list_state(
     if state.cache.exists(account, list_id):
         if after is not None:
             await after
-        cached = state.cache.load_columns(account, list_id)
+        cached = state.cache.load_columns(account, list_id, stored_ids=True)
     # the members the reconciler knew: who is missing from the read left outside it
     previous = cached.emails if cached is not None else None
     if refresh:
@@ -69,6 +69,7 @@ async def read_list_state(
                     removed_profile_ids=(),
                     without_email=newer.without_email,
                     as_of=_moment(newer.newest_us),
+                    compact=False,  # the snapshot holds the ids the plan reads
                 )
             table = MemberTable(current.emails, current.profile_ids)
             departed = note_departures(state, account, list_id, table.emails, None)
@@ -95,8 +96,10 @@ async def read_list_state(
             full.newest_without_email_us,
         ),
     )
-    table = MemberTable(full.emails, full.profile_ids)
-    del full  # the join times were for the cache only
+    # The profile ids stay in the snapshot just written: the plan reads them again, a chunk at
+    # a time, for the members it removes and the list's fingerprint.
+    table = MemberTable(full.emails, state.cache.stored_ids(account, list_id) or full.profile_ids)
+    del full  # the join times were for the cache only, the ids are in it
     departed = note_departures(state, account, list_id, table.emails, previous)
     del previous
     release_unused()

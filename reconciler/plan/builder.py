@@ -16,7 +16,7 @@ from reconciler.plan.estimate import apply_estimate
 from reconciler.plan.guards import evaluate_guards, segment_guards
 from reconciler.plan.members import Mask, MemberTable, missing_from, string_array
 from reconciler.plan.model import ExportPlan, Fingerprints
-from reconciler.plan.rows import CLEARED, DIGEST, EMAIL, PROFILE_ID, MemberRows, table_of
+from reconciler.plan.rows import CLEARED, DIGEST, EMAIL, MemberRows, table_of
 from reconciler.plan.subscriptions import Decisions
 from reconciler.plan.updates import field_changes
 from reconciler.sources import SegmentData
@@ -85,15 +85,11 @@ def diff_members(export: Export, segment: SegmentData, current: ListState) -> Me
     matched = join(wanted, members.emails)
     missing, listed = pc.is_null(matched.positions), matched.present
     del matched
-    kept = 0
-    removes = MemberRows.removals((), ())
+    gone, kept = None, 0
     if export.mode == "mirror":
         gone, kept = _not_refused(pc.invert(listed), members, segment)
-        removes = MemberRows(
-            pa.table(
-                {EMAIL: members.emails.filter(gone), PROFILE_ID: members.profile_ids.filter(gone)}
-            )
-        )
+    del listed
+    digest, rows = members.digest_and_rows(gone)  # one pass over the ids (maybe stored)
     return MemberDiff(
         account=current.account,
         list_id=current.list_id,
@@ -101,10 +97,10 @@ def diff_members(export: Export, segment: SegmentData, current: ListState) -> Me
         incremental=current.incremental,
         departed=current.departed,
         current=len(members),
-        digest=current.digest(),
+        digest=digest,
         wanted=wanted,
         missing=missing,
-        removes=removes,
+        removes=MemberRows(rows) if gone is not None else MemberRows.removals((), ()),
         kept_invalid=kept,
     )
 

@@ -22,13 +22,13 @@ from typing import overload
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from reconciler.plan.members import EMAIL as EMAIL
+from reconciler.plan.members import PROFILE_ID as PROFILE_ID
 from reconciler.plan.members import missing_from
 from reconciler.sources.fingerprint import field_keys, field_part, text_hash
 from reconciler.values import CLEARED as CLEARED
 from reconciler.values import JSON_META, ProfileRows, value_array
 
-EMAIL = "email"
-PROFILE_ID = "profile_id"
 DIGEST = "digest:"
 _SLICE = 10_000
 

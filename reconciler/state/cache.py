@@ -31,6 +31,7 @@ from reconciler.state.columnar import (
 )
 from reconciler.state.database import Blob, Database, Row
 from reconciler.state.records import CachedMembership, now
+from reconciler.state.storedids import StoredIds
 from reconciler.values import EPOCH
 
 COMPACT_MIN = 50_000
@@ -89,10 +90,15 @@ class MembershipCache:
         )
         return row is not None
 
-    def load_columns(self, account: str, list_id: str) -> MemberColumns | None:
+    def load_columns(
+        self, account: str, list_id: str, *, stored_ids: bool = False
+    ) -> MemberColumns | None:
         """Like :meth:`load`, as Arrow columns of emails and profile ids (no per-member objects).
 
         The snapshot is fetched a section at a time, so the whole blob is never held at once.
+        With ``stored_ids`` the profile ids stay in the snapshot (:class:`StoredIds`: read
+        again, a chunk at a time, when asked for); the snapshot must then not change until they
+        are (see :meth:`update`'s ``compact``).
         """
         with self._db.transaction():
             row = self._db.fetch_one(
@@ -102,16 +108,39 @@ class MembershipCache:
             if row is None:
                 return None
             as_of, saved_at = self._db.ts_out_optional(row[0]), self._db.ts_out(row[1])
-            table = self._columns(account, list_id, joined=False)
-            if table is None:
+            table = self._columns(account, list_id, joined=False, ids=not stored_ids)
+            ids = self.stored_ids(account, list_id) if stored_ids else None
+            if table is None or (stored_ids and ids is None):
                 return None
             changes = self._changes(account, list_id)
-        table = columnar.replay(table, self._steps(changes, joined=False))
+        steps = self._steps(changes, joined=False)
+        if ids is not None:
+            emails, kept = columnar.replay_stored(table[EMAIL], ids, steps)
+            return MemberColumns(emails, kept, as_of, saved_at, int(row[2]))
+        table = columnar.replay(table, steps)
         return MemberColumns(table[EMAIL], table[PROFILE_ID], as_of, saved_at, int(row[2]))
 
-    def _columns(self, account: str, list_id: str, *, joined: bool) -> pa.Table | None:
-        """The snapshot as a member table (emails, profile ids and, if ``joined``, join times
-        in µs), read a piece at a time; a missing or damaged one is dropped (None)."""
+    def stored_ids(self, account: str, list_id: str) -> StoredIds | None:
+        """The profile ids of the list's snapshot, left in it (None: no readable snapshot)."""
+        head = self._head(account, list_id)
+        if head is None:
+            return None
+        count, n_emails, n_ids = head
+
+        def read() -> Iterator[pa.StringArray]:
+            if self._head(account, list_id) != head:
+                raise codec.damaged("changed while its profile ids were still to be read")
+            pieces = self._pieces(account, list_id, codec.HEADER_SIZE + n_emails, n_ids)
+            try:
+                yield from columnar.lines_chunks(pieces, count)
+            except StateError:
+                self.drop(account, list_id)  # damaged: the next plan reads the list again
+                raise
+
+        return StoredIds(count, read)
+
+    def _head(self, account: str, list_id: str) -> tuple[int, int, int] | None:
+        """The snapshot's member count and the byte sizes of its email and id sections."""
         head = self._db.fetch_one(
             f"SELECT substr(snapshot, 1, {codec.HEADER_SIZE}), length(snapshot) "
             f"FROM {_SNAPSHOTS} WHERE {_KEY}",
@@ -120,12 +149,26 @@ class MembershipCache:
         try:
             if head is None:
                 raise codec.damaged("no snapshot")
-            count, n_emails, n_ids = codec.sections(bytes(head[0]), int(head[1]))
+            return codec.sections(bytes(head[0]), int(head[1]))
+        except StateError:
+            return None
+
+    def _columns(
+        self, account: str, list_id: str, *, joined: bool, ids: bool = True
+    ) -> pa.Table | None:
+        """The snapshot as a member table (emails, profile ids unless not ``ids`` and, if
+        ``joined``, join times in µs), read a piece at a time; a missing or damaged one is
+        dropped (None)."""
+        head = self._head(account, list_id)
+        try:
+            if head is None:
+                raise codec.damaged("no snapshot")
+            count, n_emails, n_ids = head
             start = codec.HEADER_SIZE
-            columns = {
-                EMAIL: self._section(account, list_id, start, n_emails, count),
-                PROFILE_ID: self._section(account, list_id, start + n_emails, n_ids, count),
-            }
+            columns = {EMAIL: self._section(account, list_id, start, n_emails, count)}
+            if ids:
+                at = start + n_emails
+                columns[PROFILE_ID] = self._section(account, list_id, at, n_ids, count)
             if joined:
                 stamps = self._pieces(account, list_id, start + n_emails + n_ids, 8 * count)
                 columns[JOINED] = codec.joined_column(stamps, count)
@@ -200,10 +243,12 @@ class MembershipCache:
         *,
         without_email: int = 0,
         as_of: dt.datetime | None = None,
+        compact: bool = True,
     ) -> None:
         """Log added members and removed profile ids; ``without_email`` more members without
         an email were read, and ``as_of`` is the newest join time read (if later than
-        the cached one, with the rows' own)."""
+        the cached one, with the rows' own). Not ``compact``: only logged, whatever the log's
+        size (the snapshot stays the one whose stored ids a plan is about to read)."""
         new = codec.collect(added)
         gone = list(dict.fromkeys(removed_profile_ids))
         if not new and not gone and not without_email and as_of is None:
@@ -219,7 +264,7 @@ class MembershipCache:
             newest = _latest([j for _, j in new.values()], self._db.ts_out_optional(row[2]), as_of)
             changes = _Changes(new, gone, int(row[3]) + without_email, newest)
             pending = row[0] + len(new) + len(gone)
-            if pending > max(COMPACT_MIN, row[1] // 4):
+            if compact and pending > max(COMPACT_MIN, row[1] // 4):
                 self._compact(account, list_id, changes)
             else:
                 self._append(account, list_id, changes)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import struct
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TypeAlias
 
@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from reconciler.state import codec
+from reconciler.state.storedids import StoredIds
 from reconciler.values import EPOCH
 
 Column: TypeAlias = "pa.ChunkedArray | pa.StringArray"  # strings, in pieces or in one
@@ -36,7 +37,7 @@ class MemberColumns:
     """
 
     emails: Column
-    profile_ids: Column
+    profile_ids: Column | StoredIds  # stored: see MembershipCache.load_columns
     as_of: dt.datetime | None
     saved_at: dt.datetime | None = None
     without_email: int = 0
@@ -47,8 +48,12 @@ class MemberColumns:
 
     def with_added(self, rows: Iterable[tuple[str, str]]) -> MemberColumns:
         """These columns with ``(email, profile id)`` rows added (a later row for an email wins)."""
-        emails, ids = add_rows(self.emails, self.profile_ids, rows)
-        return MemberColumns(emails, ids, self.as_of, self.saved_at, self.without_email)
+        ids = self.profile_ids
+        if isinstance(ids, StoredIds):
+            emails, added = add_stored(self.emails, ids, rows)
+        else:
+            emails, added = add_rows(self.emails, ids, rows)
+        return MemberColumns(emails, added, self.as_of, self.saved_at, self.without_email)
 
 
 @dataclass(frozen=True)
@@ -75,13 +80,21 @@ class MemberSnapshot:
 
 def lines_column(pieces: Iterable[bytes | bytearray], count: int | None) -> Column:
     """The ``count`` newline-separated UTF-8 values of the concatenated ``pieces`` (None: as
-    many as they hold; no piece at all, or only empty ones, hold none).
+    many as they hold; no piece at all, or only empty ones, hold none)."""
+    return pa.chunked_array(list(lines_chunks(pieces, count)), type=pa.string())
+
+
+def lines_chunks(
+    pieces: Iterable[bytes | bytearray], count: int | None
+) -> Iterator[pa.StringArray]:
+    """:func:`lines_column`'s values a chunk at a time, as the pieces arrive (a count that
+    differs is found, and raised, once the last piece is read).
 
     Each piece is split up to its last newline; the rest is carried into the next one.
     """
-    chunks: list[pa.Array] = []
     carry = b""
     seen = False
+    found = 0
     for piece in pieces:
         seen = seen or bool(piece)
         data = carry + piece if carry else piece
@@ -89,14 +102,16 @@ def lines_column(pieces: Iterable[bytes | bytearray], count: int | None) -> Colu
         if cut < 0:
             carry = bytes(data)
             continue
-        chunks.append(split_lines(memoryview(data)[:cut]))
+        chunk = split_lines(memoryview(data)[:cut])
         carry = bytes(data[cut + 1 :])
+        found += len(chunk)
+        yield chunk
     if count if count is not None else seen:
-        chunks.append(split_lines(carry))
-    column = pa.chunked_array(chunks, type=pa.string())
-    if count is not None and len(column) != count:
+        chunk = split_lines(carry)
+        found += len(chunk)
+        yield chunk
+    if count is not None and found != count:
         raise codec.damaged("column lengths differ")
-    return column
 
 
 def lines_array(data: bytes | bytearray, count: int) -> Column:
@@ -158,16 +173,71 @@ def replay(members: pa.Table, steps: Sequence[Step]) -> pa.Table:
     email, so the (large) table is filtered once, whatever the number of steps; only the
     (few) rows added are replayed step by step, among themselves.
     """
+    gone, taken = _gone_and_taken(steps)
+    keep = _keep(members, gone, taken)
+    tail = _tail(members.schema, steps)
+    kept = members if keep is None else members.filter(keep)
+    return pa.concat_tables([kept, tail]) if tail.num_rows else kept
+
+
+def replay_stored(
+    emails: Column, ids: StoredIds, steps: Sequence[Step]
+) -> tuple[Column, StoredIds]:
+    """:func:`replay` of a snapshot whose profile ids stay stored: the ids are read (a chunk
+    at a time) only when a step removes some, to find their rows."""
+    gone, taken = _gone_and_taken(steps)
+    hit = pc.is_in(emails, value_set=taken).combine_chunks() if len(taken) and len(emails) else None
+    if len(gone) and len(emails):
+        by_id = [pc.is_in(chunk, value_set=gone) for chunk in ids.read()]
+        found = pa.concat_arrays(by_id) if by_id else pa.array([], pa.bool_())
+        hit = found if hit is None else pc.or_(hit, found)
+    keep = pc.invert(hit) if hit is not None and pc.any(hit).as_py() else None
+    tail = _tail(pa.schema([(EMAIL, pa.string()), (PROFILE_ID, pa.string())]), steps)
+    kept = emails if keep is None else emails.filter(keep)
+    column = pa.chunked_array([*_chunks(kept), *tail[EMAIL].chunks], type=pa.string())
+    return column, StoredIds(ids.count, ids.read, keep, tail[PROFILE_ID])
+
+
+def add_stored(
+    emails: Column, ids: StoredIds, rows: Iterable[tuple[str, str]]
+) -> tuple[Column, Column | StoredIds]:
+    """:func:`add_rows` for stored ids: only an email already in the snapshot's part (a
+    member who joined again, rare) brings the ids into memory."""
+    latest = dict(rows)
+    if not latest:
+        return emails, ids
+    new = pa.array(list(latest), type=pa.string())
+    hit = pc.is_in(emails, value_set=new).combine_chunks() if len(emails) else None
+    if hit is not None and pc.any(hit.slice(0, ids.kept)).as_py():
+        return add_rows(emails, ids.materialised(), latest.items())
+    keep_tail = None
+    if hit is not None and pc.any(hit).as_py():
+        emails = emails.filter(pc.invert(hit))
+        keep_tail = pc.invert(hit.slice(ids.kept))
+    column = pa.chunked_array([*_chunks(emails), new], type=pa.string())
+    added = pa.chunked_array([pa.array(list(latest.values()), type=pa.string())])
+    return column, ids.with_tail(keep_tail, added)
+
+
+def _chunks(column: Column) -> list[pa.Array]:
+    return list(column.chunks) if isinstance(column, pa.ChunkedArray) else [column]
+
+
+def _gone_and_taken(steps: Sequence[Step]) -> tuple[pa.StringArray, pa.StringArray]:
+    """The profile ids the steps remove, and the emails they add."""
     gone = [pid for step in steps if not isinstance(step, pa.Table) for pid in step]
     added = [step for step in steps if isinstance(step, pa.Table)]
     emails = [chunk for table in added for chunk in table[EMAIL].chunks]
     taken = pa.chunked_array(emails, type=pa.string()).combine_chunks()
-    keep = _keep(members, pa.array(gone, type=pa.string()), taken)
-    tail: pa.Table = members.schema.empty_table()
+    return pa.array(gone, type=pa.string()), taken
+
+
+def _tail(schema: pa.Schema, steps: Sequence[Step]) -> pa.Table:
+    """The rows the steps add, replayed among themselves (removals included)."""
+    tail: pa.Table = schema.empty_table()
     for step in steps:
         tail = with_rows(tail, step) if isinstance(step, pa.Table) else without_ids(tail, step)
-    kept = members if keep is None else members.filter(keep)
-    return pa.concat_tables([kept, tail]) if tail.num_rows else kept
+    return tail
 
 
 def _keep(members: pa.Table, gone: pa.StringArray, taken: pa.StringArray) -> pa.ChunkedArray | None:

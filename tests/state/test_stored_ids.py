@@ -1,0 +1,134 @@
+"""Profile ids left in the membership cache (``load_columns(stored_ids=True)``): the same
+members, ids and fingerprint as loading them, on both backends, without holding the ids."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pytest
+
+from reconciler.errors import StateError
+from reconciler.plan.members import MemberTable
+from reconciler.state import SqlStateBackend, cache, codec
+from reconciler.state.columnar import MemberColumns
+from reconciler.state.storedids import StoredIds
+
+from .conftest import RawExecute
+from .test_cache_compaction import logged
+from .test_snapshot_columns import snapshot
+from .test_state_cache import BASE, members
+
+
+def as_dict(columns: MemberColumns) -> dict[str, str]:
+    return MemberTable(columns.emails, columns.profile_ids).as_dict()
+
+
+def both(backend: SqlStateBackend) -> tuple[MemberColumns, MemberColumns]:
+    loaded = backend.cache.load_columns("acct", "L1")
+    stored = backend.cache.load_columns("acct", "L1", stored_ids=True)
+    assert loaded is not None and stored is not None
+    assert isinstance(stored.profile_ids, StoredIds)
+    return loaded, stored
+
+
+def test_stored_ids_give_the_loaded_members_after_any_log(backend: SqlStateBackend) -> None:
+    rows = members(3000)
+    backend.cache.save_columns("acct", "L1", snapshot(rows, pieces=4))
+    loaded, stored = both(backend)
+    assert as_dict(stored) == as_dict(loaded) == {e: p for e, p, _ in rows}
+    pid = {e: p for e, p, _ in rows}
+    emails = [e for e, _, _ in rows]
+    new = members(5, start=10_000)
+    backend.cache.update("acct", "L1", added=new, removed_profile_ids=[pid[e] for e in emails[:7]])
+    back = [(emails[20], "NEW20", BASE), (emails[3], pid[emails[3]], BASE), (new[0][0], "N0", BASE)]
+    backend.cache.update("acct", "L1", added=back, removed_profile_ids=[new[1][1]])
+    loaded, stored = both(backend)
+    assert stored.emails.to_pylist() == loaded.emails.to_pylist()  # the same order
+    assert as_dict(stored) == as_dict(loaded)
+    assert as_dict(stored)[emails[20]] == "NEW20" and emails[5] not in as_dict(stored)
+    table, plain = (
+        MemberTable(stored.emails, stored.profile_ids),
+        MemberTable.from_mapping(as_dict(loaded)),
+    )
+    assert table.digest() == plain.digest()
+    gone = pa.array([i % 97 == 0 for i in range(len(table))])
+    digest, rows_at = table.digest_and_rows(gone)
+    in_memory = MemberTable(loaded.emails, loaded.profile_ids).digest_and_rows(gone)
+    assert digest == in_memory[0] and rows_at.equals(in_memory[1].cast(rows_at.schema))
+
+
+@pytest.mark.parametrize("where", ["tail", "snapshot", "new"])
+def test_members_added_to_stored_ids(backend: SqlStateBackend, where: str) -> None:
+    rows = members(500)
+    backend.cache.save_columns("acct", "L1", snapshot(rows))
+    backend.cache.update("acct", "L1", added=members(3, start=900), removed_profile_ids=[])
+    loaded, stored = both(backend)
+    email = {"tail": "user901@example.com", "snapshot": "user7@example.com"}.get(where, "x@y.co")
+    added = [(email, "AGAIN"), ("fresh@example.com", "FRESH")]
+    expected = as_dict(loaded.with_added(added))
+    after = stored.with_added(added)
+    assert as_dict(after) == expected and len(after.emails) == len(expected)
+    # only an email of the snapshot's part brings the ids into memory
+    assert isinstance(after.profile_ids, StoredIds) == (where != "snapshot")
+
+
+def test_stored_ids_are_not_held_in_memory(backend: SqlStateBackend) -> None:
+    rows = members(40_000)
+    backend.cache.save_columns("acct", "L1", snapshot(rows))
+    before = pa.total_allocated_bytes()
+    stored = backend.cache.load_columns("acct", "L1", stored_ids=True)
+    assert stored is not None
+    held = pa.total_allocated_bytes() - before
+    emails = sum(len(e) for e, _, _ in rows)
+    ids = sum(len(p) for _, p, _ in rows)
+    assert held < emails + 8 * len(rows) + ids // 4  # the emails and their offsets, no ids
+    loaded = backend.cache.load_columns("acct", "L1")
+    assert loaded is not None and pa.total_allocated_bytes() - before > held + ids
+
+
+def test_a_snapshot_changed_before_its_ids_are_read_is_an_error(
+    backend: SqlStateBackend,
+) -> None:
+    backend.cache.save_columns("acct", "L1", snapshot(members(100)))
+    stored = backend.cache.load_columns("acct", "L1", stored_ids=True)
+    assert stored is not None and isinstance(stored.profile_ids, StoredIds)
+    backend.cache.save_columns("acct", "L1", snapshot(members(101)))
+    with pytest.raises(StateError, match="changed"):
+        MemberTable(stored.emails, stored.profile_ids).digest()
+
+
+def test_damaged_stored_ids_are_an_error_and_drop_the_cache(
+    backend: SqlStateBackend, raw: RawExecute, state_url: str
+) -> None:
+    rows = members(100)
+    backend.cache.save_columns("acct", "L1", snapshot(rows))
+    stored = backend.cache.load_columns("acct", "L1", stored_ids=True)
+    assert stored is not None
+    # the newline after the first id becomes a space: the sizes (and the header) stay the same
+    n_emails = sum(len(e) + 1 for e, _, _ in rows) - 1
+    newline = codec.HEADER_SIZE + n_emails + len(rows[0][1]) + 1  # 1-based
+    raw(
+        "UPDATE reconciler_membership_snapshots SET snapshot = "
+        f"{_overlay(state_url, newline)} WHERE list_id = 'L1'"
+    )
+    with pytest.raises(StateError, match="damaged"):
+        MemberTable(stored.emails, stored.profile_ids).digest()
+    assert not backend.cache.exists("acct", "L1")  # the next plan reads the list again
+
+
+def _overlay(state_url: str, start: int) -> str:
+    """SQL that replaces the snapshot's byte at ``start`` (1-based) by a space."""
+    if state_url.startswith("postgresql://"):
+        return f"overlay(snapshot placing '\\x20'::bytea from {start} for 1)"
+    head, rest = f"substr(snapshot, 1, {start - 1})", f"substr(snapshot, {start + 1})"
+    return f"CAST({head} || x'20' || {rest} AS BLOB)"
+
+
+def test_an_update_that_must_not_compact_only_logs(
+    backend: SqlStateBackend, raw: RawExecute, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cache, "COMPACT_MIN", 1)
+    backend.cache.save_columns("acct", "L1", snapshot(members(8)))
+    backend.cache.update("acct", "L1", members(5, start=50), [], compact=False)
+    assert logged(raw) == 5
+    backend.cache.update("acct", "L1", members(5, start=60), [])
+    assert logged(raw) == 0
