@@ -141,15 +141,16 @@ class MembershipCache:
 
     def _head(self, account: str, list_id: str) -> tuple[int, int, int] | None:
         """The snapshot's member count and the byte sizes of its email and id sections."""
-        head = self._db.fetch_one(
-            f"SELECT substr(snapshot, 1, {codec.HEADER_SIZE}), length(snapshot) "
-            f"FROM {_SNAPSHOTS} WHERE {_KEY}",
-            (account, list_id),
+        # The blob's first bytes through the database's blob reading (SQLite's ``substr`` would
+        # load the whole snapshot first: 700 MB for ten million members), its length alone.
+        size = self._db.fetch_one(
+            f"SELECT length(snapshot) FROM {_SNAPSHOTS} WHERE {_KEY}", (account, list_id)
         )
+        first = self._db.read_blob(_snapshot(account, list_id), 0, codec.HEADER_SIZE)
         try:
-            if head is None:
+            if size is None or first is None:
                 raise codec.damaged("no snapshot")
-            return codec.sections(bytes(head[0]), int(head[1]))
+            return codec.sections(bytes(first), int(size[0]))
         except StateError:
             return None
 
