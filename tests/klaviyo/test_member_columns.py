@@ -106,8 +106,9 @@ async def test_members_without_email_do_not_force_full_reads(tmp_path: Path) -> 
                 KlaviyoDestination(client), state, "acct", "Sms001", refresh=False
             )
         cached = state.cache.load_columns("acct", "Sms001")
+        # (the profile ids of a cached read stay in the state: read while it is open)
+        assert fourth.members.as_dict() == third.members.as_dict()
     assert [s.incremental for s in (first, second, third, fourth)] == [False, True, True, True]
     assert len(first.members) == len(second.members) == 1_200
     assert len(third.members) == len(fourth.members) == 1_203
-    assert fourth.members.as_dict() == third.members.as_dict()
     assert cached is not None and (cached.count, cached.without_email) == (1_203, 7)
