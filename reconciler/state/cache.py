@@ -115,7 +115,10 @@ class MembershipCache:
             changes = self._changes(account, list_id)
         steps = self._steps(changes, joined=False)
         if ids is not None:
-            emails, kept = columnar.replay_stored(table[EMAIL], ids, steps)
+            try:
+                emails, kept = columnar.replay_stored(table[EMAIL], ids, steps)
+            except StateError:  # damaged ids, read to replay a removal: dropped, as missing
+                return None
             return MemberColumns(emails, kept, as_of, saved_at, int(row[2]))
         table = columnar.replay(table, steps)
         return MemberColumns(table[EMAIL], table[PROFILE_ID], as_of, saved_at, int(row[2]))

@@ -115,6 +115,22 @@ def test_damaged_stored_ids_are_an_error_and_drop_the_cache(
     assert not backend.cache.exists("acct", "L1")  # the next plan reads the list again
 
 
+def test_damaged_ids_read_to_replay_a_removal_are_a_missing_cache(
+    backend: SqlStateBackend, raw: RawExecute, state_url: str
+) -> None:
+    rows = members(100)
+    backend.cache.save_columns("acct", "L1", snapshot(rows))
+    backend.cache.update("acct", "L1", added=[], removed_profile_ids=[rows[3][1]])
+    n_emails = sum(len(e) + 1 for e, _, _ in rows) - 1
+    newline = codec.HEADER_SIZE + n_emails + len(rows[0][1]) + 1
+    raw(
+        "UPDATE reconciler_membership_snapshots SET snapshot = "
+        f"{_overlay(state_url, newline)} WHERE list_id = 'L1'"
+    )
+    assert backend.cache.load_columns("acct", "L1", stored_ids=True) is None
+    assert not backend.cache.exists("acct", "L1")  # as the loaded form: a full read next
+
+
 def _overlay(state_url: str, start: int) -> str:
     """SQL that replaces the snapshot's byte at ``start`` (1-based) by a space."""
     if state_url.startswith("postgresql://"):
