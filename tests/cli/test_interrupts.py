@@ -11,9 +11,13 @@ started is journalled ``interrupted``.
 
 from __future__ import annotations
 
+import functools
 import json
+import os
 import re
 import signal
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -24,7 +28,7 @@ from click.testing import CliRunner
 
 from reconciler.cli.main import cli
 from reconciler.sandbox import SandboxConfig, SandboxServer
-from tests.cli.ptyrun import PtyRun
+from tests.cli.ptyrun import ROOT, PtyRun
 from tests.e2e.conftest import TIME_SCALE
 from tests.e2e.workspace import KEY_ENV, TEST_KEY, Workspace, emails
 
@@ -67,7 +71,22 @@ Trigger = Callable[[PtyRun, SandboxServer], bool]
 
 
 def after(seconds: float) -> Trigger:
-    return lambda run, server: run.poll() is None and _elapsed(run) >= seconds
+    """``seconds`` after the interpreter reached the entry module (see :func:`interpreter_start`):
+    no program can handle a signal before its first line runs."""
+    return lambda run, server: run.poll() is None and _elapsed(run) >= interpreter_start() + seconds
+
+
+@functools.cache
+def interpreter_start() -> float:
+    """How long Python takes here to start and import ``reconciler.cli`` (the slowest of three
+    starts, and half again): 0.2 s was inside the interpreter's own start on a slow machine."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    took = []
+    for _ in range(3):
+        started = time.monotonic()
+        subprocess.run([sys.executable, "-c", "import reconciler.cli"], env=env, check=True)
+        took.append(time.monotonic() - started)
+    return 1.5 * max(took)
 
 
 def _elapsed(run: PtyRun) -> float:
@@ -215,6 +234,7 @@ def test_an_interrupt_prints_only_its_message(rig: Rig, case: Case) -> None:
         rig.server.admin.seed(LIST, emails("more", case.extra_members))
     if case.latency_ms:
         rig.server.admin.faults(latency_ms=case.latency_ms)
+    interpreter_start()  # measured before the run starts (once: it is cached)
     run = rig.start(case)
     run.wait_for(lambda: case.trigger(run, rig.server))
     position = run.mark()
