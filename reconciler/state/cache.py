@@ -132,7 +132,7 @@ class MembershipCache:
 
         def read() -> Iterator[pa.StringArray]:
             if self._head(account, list_id) != head:
-                raise codec.damaged("changed while its profile ids were still to be read")
+                raise _changed(list_id)
             pieces = self._pieces(account, list_id, codec.HEADER_SIZE + n_emails, n_ids)
             try:
                 yield from columnar.lines_chunks(pieces, count)
@@ -430,3 +430,11 @@ def _remove(members: codec.Members, gone: set[str], by_id: dict[str, str] | None
         owner = by_id.pop(profile_id, None)
         if owner is not None and members.get(owner, ("",))[0] == profile_id:
             del members[owner]
+
+
+def _changed(list_id: str) -> StateError:
+    """The snapshot was saved again while a plan still had its profile ids to read (the plan's
+    members and ids would not belong together): that plan fails; the cache is sound."""
+    error = StateError(f"the membership cache of list {list_id} changed while this plan read it")
+    error.hint = "another run saved the list's cache at the same moment; plan again"
+    return error

@@ -92,8 +92,10 @@ def test_a_snapshot_changed_before_its_ids_are_read_is_an_error(
     stored = backend.cache.load_columns("acct", "L1", stored_ids=True)
     assert stored is not None and isinstance(stored.profile_ids, StoredIds)
     backend.cache.save_columns("acct", "L1", snapshot(members(101)))
-    with pytest.raises(StateError, match="changed"):
+    with pytest.raises(StateError, match="cache of list L1 changed") as raised:
         MemberTable(stored.emails, stored.profile_ids).digest()
+    assert raised.value.hint is not None and "plan again" in raised.value.hint
+    assert backend.cache.exists("acct", "L1")  # the newer snapshot is sound: kept
 
 
 def test_damaged_stored_ids_are_an_error_and_drop_the_cache(
