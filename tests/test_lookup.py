@@ -61,7 +61,7 @@ def test_join_matches_both_ways(key_sql: str, monkeypatch: pytest.MonkeyPatch) -
     others = pa.chunked_array([pa.array(_emails(range(0, 25))), pa.array(_emails(range(60, 70)))])
     joined = lookup.join(lookup.Keys(values), others)
     expected = pc.index_in(values, value_set=others.combine_chunks()).cast(pa.int64())
-    assert joined.positions.to_pylist() == expected.to_pylist()
+    assert joined.found.to_pylist() == pc.is_valid(expected).to_pylist()
     back = pc.is_in(others.combine_chunks(), value_set=values)
     assert joined.present.to_pylist() == back.to_pylist()
     assert lookup.index_in(values, others).to_pylist() == expected.to_pylist()
@@ -76,7 +76,7 @@ def test_a_shared_key_never_matches_two_different_strings(monkeypatch: pytest.Mo
     others = pa.array(["a@x.io", "b@x.io", "c@x.io"])
     assert lookup.index_in(values, others).to_pylist() == [1, 2, None]
     joined = lookup.join(values, others)
-    assert joined.positions.to_pylist() == [1, 2, None]
+    assert joined.found.to_pylist() == [True, True, False]
     assert joined.present.to_pylist() == [False, True, True]
 
 
@@ -108,7 +108,7 @@ def test_a_key_shared_across_the_columns_only_is_caught(
     others = pa.chunked_array([plain.slice(0, 1), plain.slice(1)]) if chunked else plain
     assert lookup.index_in(values, others).to_pylist() == [None, None, 0]
     joined = lookup.join(values, others)
-    assert joined.positions.to_pylist() == [None, None, 0]
+    assert joined.found.to_pylist() == [False, False, True]
     assert joined.present.to_pylist() == [True, False, False]
 
 
@@ -135,7 +135,7 @@ def test_a_key_shared_within_one_column_is_caught_by_the_counts(
     monkeypatch.setattr(lookup, "KEY_SQL", shared)
     chunked = pa.chunked_array([pa.array(others[:1]), pa.array(others[1:])])
     joined = lookup.join(pa.array(values), chunked)
-    assert joined.positions.to_pylist() == positions
+    assert joined.found.to_pylist() == [p is not None for p in positions]
     assert joined.present.to_pylist() == present
     assert lookup.index_in(pa.array(values), chunked).to_pylist() == positions
 

@@ -83,7 +83,7 @@ def diff_members(export: Export, segment: SegmentData, current: ListState) -> Me
     members = current.members
     wanted = Keys(desired)  # keyed once: for the list and for the fields last sent
     matched = join(wanted, members.emails)
-    missing, listed = pc.is_null(matched.positions), matched.present
+    missing, listed = pc.invert(matched.found), matched.present
     del matched
     gone, kept = None, 0
     if export.mode == "mirror":

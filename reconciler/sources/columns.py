@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 import pyarrow as pa
 
+from reconciler.chunktake import take
 from reconciler.sources.base import ColumnValues
 from reconciler.sources.values import json_value
 from reconciler.values import ARROW_TYPES, plain_array, value_array
@@ -81,14 +82,14 @@ class ColumnStore:
         """The rows at positions ``rows`` as one Arrow array (None: Python values)."""
         if not self._arrays:
             return None
-        return _plain(self._chunked().take(rows)).combine_chunks()
+        return _plain(take(self._chunked(), rows)).combine_chunks()
 
     def take(self, rows: pa.Array) -> list[object]:
         """Python values of the rows at positions ``rows`` (over everything added)."""
         if not self._arrays:
             values = self._values
             return [values[i] for i in rows.to_pylist()]
-        picked: list[object] = _plain(self._chunked().take(rows)).to_pylist()
+        picked: list[object] = _plain(take(self._chunked(), rows)).to_pylist()
         return picked
 
     def arrow(self, rows: pa.Array | None) -> tuple[pa.ChunkedArray, bool]:
@@ -98,7 +99,7 @@ class ColumnStore:
         (timestamps, binary, nested), goes through Python values."""
         if self._arrays:
             chunked = self._chunked()
-            picked = _plain(chunked if rows is None else chunked.take(rows))
+            picked = _plain(chunked if rows is None else take(chunked, rows))
             if _jsonable(picked.type):
                 return picked, False
             return _as_json(picked.to_pylist())
