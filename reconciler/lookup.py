@@ -381,8 +381,9 @@ def _same(strings: Strings, others: Strings, at: pa.Array) -> bool:
     """Whether each of ``strings`` equals the one of ``others`` at ``at`` (where not null)."""
     if at.null_count == len(at):
         return True
-    same = pc.equal(strings, others.take(at))
-    return not pc.any(pc.invert(same)).as_py()
+    same = pc.fill_null(pc.equal(strings, others.take(at)), False)  # a null other: not the same
+    wrong = pc.and_(pc.is_valid(at), pc.invert(same))
+    return not pc.any(wrong).as_py()
 
 
 def _release() -> None:

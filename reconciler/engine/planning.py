@@ -195,7 +195,7 @@ def _sent(
     """What was last sent to the list's members, when the export needs it."""
     if not segment.field_digests and export.subscribe is None:
         return None
-    return state.sent.load(account, export.list_id)
+    return state.sent.load(account, export.list_id, lazy=True)
 
 
 def _alongside(

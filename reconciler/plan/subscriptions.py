@@ -81,7 +81,8 @@ def _done(sent: pa.Table | None, channels: Sequence[str]) -> set[str]:
     for name in names:
         flags = sent[name].combine_chunks().fill_null(False)
         done = flags if done is None else pc.and_(done, flags)
-    return set(sent["email"].filter(done).to_pylist())
+    emails = sent["email"].filter(done)  # a forgotten row's email is null (a lazy load)
+    return set(emails.drop_null().to_pylist())
 
 
 def _phones(segment: SegmentData, emails: list[str]) -> dict[str, str]:

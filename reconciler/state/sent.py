@@ -45,9 +45,14 @@ class SentProfiles:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    def load(self, account: str, list_id: str) -> pa.Table | None:
+    def load(self, account: str, list_id: str, *, lazy: bool = False) -> pa.Table | None:
         """The snapshot with every logged change applied (None: nothing recorded, or a damaged
-        snapshot or change: fields are then sent again)."""
+        snapshot or change: fields are then sent again).
+
+        ``lazy`` (what a plan looks up): a row the log replaces or forgets stays, with a null
+        email, instead of the snapshot being copied without it (a null email is no member's:
+        every lookup by email passes it by). Ten million rows are not copied for a change of a
+        few thousand."""
         with self._db.transaction():
             row = self._db.fetch_one(
                 f"SELECT snapshot FROM {_TABLE} WHERE {_KEY}", (account, list_id)
@@ -62,7 +67,7 @@ class SentProfiles:
             change = _decoded(blob)
             if change is None:
                 return None
-            table = _replayed(table, change)
+            table = _replayed(table, change, lazy=lazy)
         return table
 
     def record(
@@ -157,26 +162,28 @@ def _change(sent: pa.Table | None, forget: pa.Array | None) -> pa.Table | None:
     return parts[0] if len(parts) == 1 else _concat(parts[0], parts[1])
 
 
-def _replayed(table: pa.Table | None, change: pa.Table) -> pa.Table:
+def _replayed(table: pa.Table | None, change: pa.Table, *, lazy: bool = False) -> pa.Table:
     if FORGOTTEN not in change.column_names:
-        return merged(table, change)
+        return merged(table, change, lazy=lazy)
     flagged = pc.fill_null(change[FORGOTTEN], False)
     if not pc.any(flagged).as_py():  # nothing forgotten (a first sync): no copy of the rows
-        return merged(table, change.drop_columns([FORGOTTEN]))
+        return merged(table, change.drop_columns([FORGOTTEN]), lazy=lazy)
     sent = change.filter(pc.invert(flagged)).drop_columns([FORGOTTEN])
     forget = change.filter(flagged)[EMAIL]
     if table is None:
         return sent
-    return merged(table, sent, forget=forget)
+    return merged(table, sent, forget=forget, lazy=lazy)
 
 
-def merged(old: pa.Table | None, sent: pa.Table, *, forget: pa.Array | None = None) -> pa.Table:
+def merged(
+    old: pa.Table | None, sent: pa.Table, *, forget: pa.Array | None = None, lazy: bool = False
+) -> pa.Table:
     """``old`` updated with the rows of ``sent``: for an email in both, each column of
     ``sent`` that is not null wins and the others keep ``old``'s value; emails in ``forget``
-    (members removed) are left out.
+    (members removed) are left out (``lazy``: their rows stay, with a null email).
 
     Only ``sent`` and ``forget`` (the change, small) are ever hashed; ``old`` (the whole list)
-    is probed against them and copied once.
+    is probed against them and copied once (``lazy``: only its emails' validity is made anew).
     """
     if forget is not None and len(forget):
         forget = forget.cast(pa.string())
@@ -189,7 +196,34 @@ def merged(old: pa.Table | None, sent: pa.Table, *, forget: pa.Array | None = No
     prior = old.filter(hit)
     updated = _updated(prior, sent) if prior.num_rows else sent
     drop = hit if forget is None else pc.or_(hit, pc.is_in(old[EMAIL], value_set=forget))
+    if lazy:
+        return _concat(_without_emails(old, drop), updated)
     return _concat(old.filter(pc.invert(drop)), updated)
+
+
+def _without_emails(table: pa.Table, drop: pa.ChunkedArray | pa.BooleanArray) -> pa.Table:
+    """``table`` with a null email on the rows where ``drop``: each chunk of the email column
+    keeps its offsets and text, only its validity bitmap is new (one bit a row)."""
+    emails = table[EMAIL]
+    flags = drop.combine_chunks() if isinstance(drop, pa.ChunkedArray) else drop
+    chunks, start = [], 0
+    for chunk in emails.chunks:
+        gone = flags.slice(start, len(chunk))
+        start += len(chunk)
+        chunks.append(_nulled(chunk, gone) if pc.any(gone).as_py() else chunk)
+    column = pa.chunked_array(chunks, emails.type)
+    return table.set_column(table.column_names.index(EMAIL), EMAIL, column)
+
+
+def _nulled(chunk: pa.Array, gone: pa.BooleanArray) -> pa.Array:
+    if chunk.type != pa.string() or chunk.offset:  # not as written: rare, a copy of the chunk
+        return pc.if_else(gone, pa.scalar(None, chunk.type), chunk)
+    keep = pc.and_(pc.is_valid(chunk), pc.invert(gone))
+    if keep.offset:  # a bitmap must start at the chunk's first row
+        keep = pa.concat_arrays([keep])
+    _, offsets, data = chunk.buffers()
+    validity = keep.buffers()[1]
+    return pa.StringArray.from_buffers(len(chunk), offsets, data, validity)
 
 
 def _updated(prior: pa.Table, sent: pa.Table) -> pa.Table:

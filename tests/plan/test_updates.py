@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pyarrow as pa
+import pytest
 
+from reconciler import lookup
 from reconciler.plan.updates import FieldChanges, field_changes
 
 EMAILS = ["a@x.io", "b@x.io", "c@x.io", "d@x.io", "e@x.io"]
@@ -62,3 +64,15 @@ def test_without_a_record_every_staying_member_with_a_value_is_sent() -> None:
 def test_nobody_staying_updates_nobody() -> None:
     got = _changes(pa.array(EMAILS[:2]), {"tier": _u64([1, 2])}, [False, False], None)
     assert got == ([], {}, {})
+
+
+def test_a_forgotten_row_with_a_null_email_is_no_members(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A lazily loaded sent table keeps replaced and forgotten rows with a null email: their
+    digests are no member's, with the keyed lookup (forced here) as with the exact one."""
+    monkeypatch.setattr(lookup, "SLICE", 0)
+    replaced = pa.table({"email": pa.array(["a@x.io", None, None]), "tier": _u64([1, 2, 3])})
+    newer = pa.table({"email": pa.array(["b@x.io"]), "tier": _u64([2])})
+    sent = pa.concat_tables([replaced, newer])  # b@ was sent 2 (its old row: 3); c@ forgotten
+    staying = [True, True, True, False, False]
+    got = _changes(pa.array(EMAILS), {"tier": _u64([1, 2, 3, 4, 5])}, staying, sent)
+    assert got == (["c@x.io"], {"tier": 1}, {})
