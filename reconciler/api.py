@@ -123,10 +123,10 @@ def options(
     refresh: bool = False,
     due_only: bool = False,
     base_url: str | None = None,
-    time_scale: float = 1.0,
+    time_scale: float = RunOptions.time_scale,
     actor: str | None = None,
     base_ref: str | None = None,
-    lock_timeout: float = 60.0,
+    lock_timeout: float = RunOptions.lock_timeout,
     env: Mapping[str, str] | None = None,
 ) -> RunOptions:
     """The options of a plan or apply run (``state``: a postgresql:// URL or an SQLite path;

@@ -31,7 +31,8 @@ def given_state(state_url: str | None) -> str | None:
 
 
 def run_options_from(config_dir: Path, state_url: str | None, **values: Any) -> RunOptions:
-    """RunOptions from the shared options of ``plan`` and ``apply``."""
+    """RunOptions from the shared options of ``plan`` and ``apply`` (an option not given keeps
+    RunOptions' own default)."""
     state_url = given_state(state_url)
     return RunOptions(
         config_dir=config_dir,
@@ -40,16 +41,21 @@ def run_options_from(config_dir: Path, state_url: str | None, **values: Any) -> 
         refresh=bool(values.get("refresh")),
         readd_departed=bool(values.get("readd_departed")),
         base_url=values.get("base_url"),
-        time_scale=float(values.get("time_scale") or 1.0),
         state_url=state_url,
         state_root=state_root_for(config_dir),
         actor=values.get("actor"),
-        lock_timeout=float(values.get("lock_timeout") or 60.0),
         base_ref=values.get("base_ref"),
         due_only=bool(values.get("due")),
-        job_timeout=float(values.get("job_timeout") or 1800.0),
-        max_wait=float(values.get("max_wait") or 120.0),
+        time_scale=_number(values, "time_scale", RunOptions.time_scale),
+        lock_timeout=_number(values, "lock_timeout", RunOptions.lock_timeout),
+        job_timeout=_number(values, "job_timeout", RunOptions.job_timeout),
+        max_wait=_number(values, "max_wait", RunOptions.max_wait),
     )
+
+
+def _number(values: dict[str, Any], name: str, default: float) -> float:
+    """The option ``name`` as a float (not given, or 0: ``default``, RunOptions' own)."""
+    return float(values.get(name) or default)
 
 
 @contextmanager
