@@ -11,6 +11,8 @@ import signal
 import sys
 from types import FrameType
 
+from reconciler import signals
+
 
 class _Interrupted(KeyboardInterrupt):
     def __init__(self, signum: int) -> None:
@@ -19,6 +21,7 @@ class _Interrupted(KeyboardInterrupt):
 
 
 def _on_signal(signum: int, frame: FrameType | None) -> None:
+    signals.note(signum)  # acted on later if Python ignores the exception (see signals)
     raise _Interrupted(signum)
 
 
@@ -28,10 +31,14 @@ def main() -> None:
     try:
         from reconciler.cli.main import main as run
     except KeyboardInterrupt as exc:
-        signum = getattr(exc, "signum", signal.SIGINT)
-        sys.stderr.write(f"interrupted by {signal.Signals(signum).name}\n")
-        sys.exit(128 + signum)
+        signals.take()
+        _exit(getattr(exc, "signum", signal.SIGINT))
     run()
+
+
+def _exit(signum: int) -> None:
+    sys.stderr.write(f"interrupted by {signal.Signals(signum).name}\n")
+    sys.exit(128 + signum)
 
 
 if __name__ == "__main__":

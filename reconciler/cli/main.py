@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from reconciler import __version__
+from reconciler import __version__, signals
 from reconciler.cli import logformat
 from reconciler.cli.errors import DEBUG_KEY, fail, handled
 from reconciler.cli.process import prepare_process
@@ -72,6 +72,7 @@ class LazyGroup(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         with handled(ctx):
+            stop_if_signalled()  # one that came while the command's modules were loaded
             return super().invoke(ctx)
 
 
@@ -113,7 +114,15 @@ def cli(ctx: click.Context, log_format: str) -> None:
 
 
 def _on_signal(signum: int, frame: FrameType | None) -> None:
+    signals.note(signum)  # acted on later if Python ignores the exception (see signals)
     raise Interrupted(signum)
+
+
+def stop_if_signalled() -> None:
+    """Raise :class:`Interrupted` for a signal noted whose exception Python ignored."""
+    signum = signals.take()
+    if signum is not None:
+        raise Interrupted(signum)
 
 
 def main() -> None:
@@ -122,6 +131,7 @@ def main() -> None:
         signal.signal(signum, _on_signal)
     prepare_process()  # before any command loads pyarrow
     try:
+        stop_if_signalled()  # one that came while Python loaded this module
         cli.main(prog_name="reconciler", standalone_mode=False)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)

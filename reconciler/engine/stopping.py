@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from types import FrameType
 from typing import Any, TypeVar
 
+from reconciler import signals
 from reconciler.errors import ReconcilerError
 
 T = TypeVar("T")
@@ -165,6 +166,10 @@ def catch_signals(stop: StopSignal) -> Iterator[None]:
             raise Interrupted(signum)
 
     previous = {sig: signal.signal(sig, handle) for sig in HANDLED}
+    noted = signals.take()  # one the console's handler raised for, and Python ignored
+    if noted is not None:
+        _restore(previous)
+        raise Interrupted(noted)
     try:
         yield
     finally:
@@ -189,7 +194,12 @@ def run_stoppable(main: Coroutine[Any, Any, T], stop: StopSignal | None = None) 
         finally:
             stop.settling = True
 
-    with catch_signals(stop):
+    with contextlib.ExitStack() as installed:
+        try:  # Interrupted here: a signal noted before these handlers took over
+            installed.enter_context(catch_signals(stop))
+        except BaseException:
+            main.close()
+            raise
         stop.settling = True
         try:
             result = asyncio.run(bound())
