@@ -145,6 +145,11 @@ def apply(
         click.echo(line)
     for line in not_due_lines(report):
         click.echo(line)
+    for run_id in report.abandoned:
+        click.echo(
+            f"Run {run_id[:8]} had no process left (killed before it could finish): "
+            "journalled as interrupted."
+        )
     logformat.emit_apply(report)
     click.echo(f"Run {report.run_id} recorded.")
     sys.exit(1 if report.failed else 0)

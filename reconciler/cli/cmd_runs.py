@@ -13,7 +13,9 @@ from rich.table import Table
 
 from reconciler.cli.options import config_dir_option, format_option, state_option
 from reconciler.cli.runner import command_state
+from reconciler.engine.liveness import gone
 from reconciler.errors import StateError
+from reconciler.outcomes import Outcome
 from reconciler.state import ExportRecord, RunRecord, StateBackend
 from reconciler.state.opening import StateNotFound
 
@@ -66,8 +68,9 @@ def runs(
         with command_state(state_url, config_dir, create=False) as state:
             found = state.journal.list_runs(export=export, limit=limit)
             where = state.description
+            dead = _gone(state, found)
     except StateNotFound as exc:
-        found, where = [], f"{exc.path} (no state file yet)"
+        found, where, dead = [], f"{exc.path} (no state file yet)", frozenset()
     if fmt == "json":
         click.echo(json.dumps([run.as_dict() for run in found], indent=2))
     elif not found:
@@ -77,11 +80,29 @@ def runs(
         console = Console(highlight=False)
         if not console.is_terminal:
             console.width = 160
-        console.print(_table(found))
+        console.print(_table(found, dead))
     else:
         width = max(shutil.get_terminal_size((COMPACT_WIDTH, 24)).columns, COMPACT_WIDTH)
-        for line in compact_lines(found, width):
+        for line in compact_lines(found, width, dead):
             click.echo(line)
+
+
+GONE = "no process"  # a run journalled in flight whose process was killed (engine.liveness)
+GONE_NOTE = (
+    f"{GONE}: journalled as running, but its process ended without finishing it (killed); "
+    "the next apply journals it interrupted."
+)
+
+
+def _gone(state: StateBackend, found: list[RunRecord]) -> frozenset[str]:
+    """The runs journalled in flight whose process is gone."""
+    return frozenset(
+        r.run_id for r in found if r.outcome == Outcome.RUNNING and gone(state, r.run_id)
+    )
+
+
+def _outcome(run: RunRecord, dead: frozenset[str]) -> str:
+    return GONE if run.run_id in dead else str(run.outcome)
 
 
 @runs.command("show")
@@ -103,19 +124,22 @@ def show(obj: tuple[Path, str | None], run_id: str) -> None:
         submitters = state.jobs.submitters(
             [j for r in found[:1] for e in r.exports for j in e.job_ids]
         )
+        dead = _gone(state, found[:1])
     if len(found) != 1:
         what = "no run" if not found else f"{len(found)} runs"
         error = StateError(f"{what} in the last {SHOW_SCAN} runs has an id starting with {run_id}")
         error.hint = "copy the id from 'reconciler runs' (8 characters are enough)"
         raise error
-    click.echo("\n".join(detail_lines(found[0], submitters)))
+    click.echo("\n".join(detail_lines(found[0], submitters, dead)))
 
 
 COMPACT_WIDTH = 80
 SHOW_SCAN = 500
 
 
-def compact_lines(found: list[RunRecord], width: int = COMPACT_WIDTH) -> list[str]:
+def compact_lines(
+    found: list[RunRecord], width: int = COMPACT_WIDTH, dead: frozenset[str] = frozenset()
+) -> list[str]:
     """One line per run, at most ``width`` characters: the actor is shortened to fit."""
     head = f"{'STARTED (UTC)':<16}  {'RUN':<8}  {'OUTCOME':<12}  {'CHANGES':<15}  ACTOR"
     lines = [head]
@@ -124,13 +148,15 @@ def compact_lines(found: list[RunRecord], width: int = COMPACT_WIDTH) -> list[st
         removed = sum(e.removed for e in run.exports)
         failed = sum(e.failed for e in run.exports)
         changes = f"+{added:,} -{removed:,}" + (f" !{failed:,}" if failed else "")
-        outcome = str(run.outcome) + ("*" if run.forced else "")
+        outcome = _outcome(run, dead) + ("*" if run.forced else "")
         line = (
             f"{run.started_at:%Y-%m-%d %H:%M}  {run.run_id[:8]:<8}  {outcome:<12}  {changes:<15}  "
         )
         lines.append(line + _shorten(run.actor, width - len(line)))
     if any(run.forced for run in found):
         lines.append("* forced: safety guards overridden with --force")
+    if dead:
+        lines.append(GONE_NOTE)
     lines.append("Details: reconciler runs show RUN (or runs --wide).")
     return lines
 
@@ -140,18 +166,24 @@ def _shorten(text: str, room: int) -> str:
     return text if len(text) <= room else text[: room - 1] + "…"
 
 
-def detail_lines(run: RunRecord, submitters: Mapping[str, str] | None = None) -> list[str]:
+def detail_lines(
+    run: RunRecord,
+    submitters: Mapping[str, str] | None = None,
+    dead: frozenset[str] = frozenset(),
+) -> list[str]:
     """Every field of ``run``; ``submitters`` (job id -> run id) names the jobs an earlier run
     left pending whose imports this run credited (seen finished)."""
     finished = f"{run.finished_at:%Y-%m-%d %H:%M:%S}" if run.finished_at else "not finished"
     lines = [
         f"run       {run.run_id}",
-        f"outcome   {run.outcome}" + (" (forced)" if run.forced else ""),
+        f"outcome   {_outcome(run, dead)}" + (" (forced)" if run.forced else ""),
         f"command   {run.command}",
         f"actor     {run.actor}",
         f"commit    {run.commit or '-'}",
         f"started   {run.started_at:%Y-%m-%d %H:%M:%S} UTC; finished {finished}",
     ]
+    if run.run_id in dead:
+        lines.append(f"          {GONE_NOTE}")
     if run.plan_checksum:
         lines.append(f"plan      {run.plan_checksum}")
     lines.append("exports" if run.exports else "exports   none recorded")
@@ -183,7 +215,7 @@ def _credited_lines(run_id: str, record: ExportRecord, submitters: Mapping[str, 
     ]
 
 
-def _table(found: list[RunRecord]) -> Table:
+def _table(found: list[RunRecord], dead: frozenset[str] = frozenset()) -> Table:
     table = Table(title="Runs (newest first, times in UTC)", title_justify="left")
     for column in ("Started", "Run", "Actor", "Commit", "Command", "Outcome", "Exports"):
         table.add_column(column, overflow="fold", no_wrap=column in ("Started", "Run"))
@@ -194,7 +226,7 @@ def _table(found: list[RunRecord]) -> Table:
             run.actor,
             (run.commit or "-")[:10],
             run.command + (" (forced)" if run.forced else ""),
-            run.outcome,
+            _outcome(run, dead),
             "\n".join(_export_line(e) for e in run.exports) or "-",
         )
     return table

@@ -20,6 +20,7 @@ from reconciler.engine.executor import (
     execute_export,
     record_for,
 )
+from reconciler.engine.liveness import alive, settle_abandoned
 from reconciler.engine.lockwait import wait_for_lock
 from reconciler.engine.options import RunOptions
 from reconciler.engine.ordering import check_not_behind
@@ -33,6 +34,7 @@ from reconciler.models import Export
 from reconciler.outcomes import PROBLEMS, Outcome
 from reconciler.plan.model import ExportPlan, Plan
 from reconciler.state import ExportRecord, RunStart, StateBackend
+from reconciler.state.journal import new_run_id
 
 Confirm = Callable[[Plan], bool]
 
@@ -48,6 +50,8 @@ class ApplyReport:
     interrupted_by: int | None = None
     # apply --due: the exports it skipped, and when each is next due (None: unknown)
     not_due: dict[str, dt.datetime | None] = field(default_factory=dict)
+    # runs journalled in flight whose process had died (killed): journalled interrupted now
+    abandoned: tuple[str, ...] = ()
 
     @property
     def failed(self) -> bool:
@@ -74,29 +78,35 @@ def run_apply(
     commit = head_commit(options.config_dir)
     check_not_behind(state, commit, force=options.force, where=options.config_dir)
     command = "apply PLANFILE" if saved else ("apply --due" if options.due_only else "apply")
-    run_id = state.journal.start_run(
-        RunStart(
-            actor=actor,
-            commit=commit,
-            plan_checksum=saved.checksum if saved else None,
-            command=command,
-            forced=options.force or bool(saved and saved.forced),
-        )
-    )
+    run_id = new_run_id()
     report = ApplyReport(run_id=run_id, plan=None)
     stop = stop or StopSignal()
     aborted = False
     outcome = Outcome.FAILED
-    try:
-        run = _Run(state, confirm, progress or NoProgress(), report, actor, stop, slicing)
-        run_stoppable(_apply(options, saved, run), stop)
-        outcome = Outcome.INTERRUPTED if stop.requested else _run_outcome(report)
-    except KeyboardInterrupt:  # a signal (stopping.Interrupted) before or while planning
-        outcome, aborted = Outcome.INTERRUPTED, True
-        if not stop.requested:
-            raise
-    finally:
-        state.journal.finish_run(run_id, outcome)
+    # The run's own lock, held from before its start is journalled to after its end: a run
+    # journalled in flight whose lock is free was killed (engine/liveness.py).
+    with alive(state, run_id, f"{actor} (run {run_id[:8]})"):
+        state.journal.start_run(
+            RunStart(
+                actor=actor,
+                commit=commit,
+                plan_checksum=saved.checksum if saved else None,
+                command=command,
+                forced=options.force or bool(saved and saved.forced),
+            ),
+            run_id,
+        )
+        try:
+            report.abandoned = settle_abandoned(state)
+            run = _Run(state, confirm, progress or NoProgress(), report, actor, stop, slicing)
+            run_stoppable(_apply(options, saved, run), stop)
+            outcome = Outcome.INTERRUPTED if stop.requested else _run_outcome(report)
+        except KeyboardInterrupt:  # a signal (stopping.Interrupted) before or while planning
+            outcome, aborted = Outcome.INTERRUPTED, True
+            if not stop.requested:
+                raise
+        finally:
+            state.journal.finish_run(run_id, outcome)
     if stop.signum is not None:
         report.interrupted_by = stop.signum
         message = interruption_message(report, aborted=aborted, sending=stop.sending)

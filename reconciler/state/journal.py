@@ -42,8 +42,9 @@ class Journal:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    def start_run(self, run: RunStart) -> str:
-        run_id = uuid.uuid4().hex
+    def start_run(self, run: RunStart, run_id: str | None = None) -> str:
+        """Journal a run in flight (``run_id``: one made with :func:`new_run_id` beforehand)."""
+        run_id = run_id or new_run_id()
         self._db.execute(
             f"INSERT INTO reconciler_runs ({_RUN_COLUMNS}) VALUES ({marks(9)})",
             (
@@ -93,6 +94,25 @@ class Journal:
         )
         if not changed:
             self._require_open(run_id)
+
+    def unfinished(self) -> list[str]:
+        """The ids of the runs journalled as in flight (``running``), oldest first."""
+        rows = self._db.fetch(
+            "SELECT run_id FROM reconciler_runs WHERE finished_at IS NULL "
+            "ORDER BY started_at, run_id",
+            (),
+        )
+        return [str(row[0]) for row in rows]
+
+    def abandon(self, run_id: str) -> bool:
+        """Journal a run whose process ended without finishing it (killed) as ``interrupted``;
+        False when it had finished meanwhile."""
+        changed = self._db.execute(
+            "UPDATE reconciler_runs SET finished_at = ?, outcome = ? "
+            "WHERE run_id = ? AND finished_at IS NULL",
+            (self._db.ts_in(now()), str(Outcome.INTERRUPTED), run_id),
+        )
+        return bool(changed)
 
     def list_runs(self, *, export: str | None = None, limit: int = 50) -> list[RunRecord]:
         if limit < 1:
@@ -173,6 +193,10 @@ class Journal:
             updated=int(row[13] or 0),
             subscribed=int(row[14] or 0),
         )
+
+
+def new_run_id() -> str:
+    return uuid.uuid4().hex
 
 
 _HAS_EXPORT = (

@@ -31,11 +31,15 @@ def test_sigkill_mid_apply_then_rerun_converges(rig: FaultRig) -> None:
     killed = rig.runs()
     assert [r["outcome"] for r in killed] == ["running"]  # died before it could finish the run
     assert killed[0]["finished_at"] is None
+    shown = rig.harness.run("runs", "--state", str(rig.harness.state))
+    assert "no process" in shown.stdout and "killed" in shown.stdout, shown.output
     assert rig.server.admin.members(LIST) != rig.desired
     again = rig.apply()
     assert again.exit_code == 0, again.output
-    runs = rig.runs()
-    assert [r["outcome"] for r in runs] == ["running", "succeeded"]
+    assert f"Run {killed[0]['run_id'][:8]} had no process left" in again.stdout
+    runs = rig.runs()  # the killed run's process is gone: journalled interrupted by the next
+    assert [r["outcome"] for r in runs] == ["interrupted", "succeeded"]
+    assert runs[0]["finished_at"] is not None
     rig.outputs += [("killed stdout", out), ("killed stderr", err)]
     # the job the killed run submitted was waited for, not submitted again
     assert bulk_jobs(rig.server) == 1
