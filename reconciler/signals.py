@@ -10,6 +10,9 @@ acted on. Imports nothing: the console entry loads it before anything heavy.
 
 from __future__ import annotations
 
+import sys
+from typing import Any
+
 _received: list[int] = []
 
 
@@ -25,3 +28,17 @@ def take() -> int | None:
     first = _received[0]
     _received.clear()
     return first
+
+
+def quiet_dropped(stop: type[BaseException]) -> None:
+    """Keep Python from printing ``Exception ignored in ...`` with a traceback when it drops a
+    ``stop`` (a handler's exception: noted, and acted on at the next step); anything else it
+    drops is still printed."""
+    previous = sys.unraisablehook
+
+    def hook(unraisable: Any) -> None:
+        if isinstance(unraisable.exc_value, stop) and _received:
+            return
+        previous(unraisable)
+
+    sys.unraisablehook = hook

@@ -26,6 +26,7 @@ def _on_signal(signum: int, frame: FrameType | None) -> None:
 
 
 def main() -> None:
+    signals.quiet_dropped(KeyboardInterrupt)
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, _on_signal)
     try:

@@ -127,6 +127,7 @@ def stop_if_signalled() -> None:
 
 def main() -> None:
     """The console entry point: a signal outside a running command ends it with one line."""
+    signals.quiet_dropped(KeyboardInterrupt)
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, _on_signal)
     prepare_process()  # before any command loads pyarrow
