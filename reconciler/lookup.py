@@ -31,6 +31,7 @@ KEY_SQL = "SELECT hash(v) AS k FROM v"  # each string's key (``v``: the strings)
 PARTITION = 16_384  # keys of ``others`` per partition, about (a small, cache-friendly table)
 VERIFY_SLICE = 100_000  # matches compared on their strings at a time
 KEY_SLICE = 250_000  # strings keyed at a time
+PIECE = 1_048_576  # strings of the other column looked up at a time (``join``)
 DISTINCT_PART = 262_144  # keys counted at a time, about (``distinct``; at most 256 passes)
 Strings: TypeAlias = "pa.StringArray | pa.ChunkedArray"
 
@@ -42,15 +43,15 @@ class _Layout:
     sits (computed when first asked: the looked-up side of a one-way lookup never needs it)."""
 
     keys: pa.UInt64Array
-    order: pa.UInt32Array
+    order: pa.Int32Array
     starts: list[int]
     bits: int
-    rank: pa.UInt32Array | None = None
+    rank: pa.Int32Array | None = None
 
-    def ranks(self) -> pa.UInt32Array:
+    def ranks(self) -> pa.Int32Array:
         """Each value's place in ``keys`` (the inverse of ``order``)."""
         if self.rank is None:
-            self.rank = pc.sort_indices(self.order).cast(pa.uint32())
+            self.rank = _inverse(self.order)
         return self.rank
 
 
@@ -135,26 +136,27 @@ def index_in(values: Strings | Keys, others: Strings | Keys) -> pa.Array:
 
 
 def join(values: Strings | Keys, others: Strings | Keys) -> Joined:
-    """``values`` and ``others`` (each unique) matched both ways in one pass.
+    """``values`` and ``others`` (each unique) matched both ways.
 
-    Only the two masks are made: ``others``' keys and layout (when keyed here) are let go
-    before the positions that check the matches are placed (16 bytes a member less at the
-    peak of a plan), and no position of a value in ``others`` is kept.
+    ``others`` is looked up a piece (``PIECE`` strings) at a time among the values, which are
+    laid out once (their layout is kept for later lookups): each piece gives its members'
+    places among the values, whose marks are scattered into the values' mask. Nothing of the
+    size of ``others`` is held but one bit a member (a layout of it held 26 bytes a member).
     """
-    owned = not isinstance(others, Keys)
-    mine, theirs = keyed(values), keyed(others)
-    if len(mine) == 0 or len(theirs) == 0 or len(theirs) <= SLICE:
-        return Joined(is_in(mine, theirs), is_in(theirs, mine))
-    strings = theirs.strings
-    match = _by_keys(mine, theirs, backward=True, masked=True, drop=owned)
-    del theirs
-    exact = _verified(mine.strings, strings, match)
-    _release()
-    if not exact:  # two strings share a key: be exact
-        found = _whole(pc.is_in(mine.strings, value_set=strings))
-        return Joined(found, _whole(pc.is_in(strings, value_set=mine.strings)))
-    assert match.backward is not None
-    return Joined(match.forward, pc.is_valid(match.backward))
+    mine = keyed(values)
+    strings = others.strings if isinstance(others, Keys) else others
+    if len(mine) == 0 or len(strings) == 0 or len(strings) <= SLICE:
+        return Joined(is_in(mine, strings), is_in(strings, mine))
+    found: pa.BooleanArray | None = None
+    present: list[pa.Array] = []
+    for start in range(0, len(strings), PIECE):
+        places = index_in(strings.slice(start, PIECE), mine)
+        present.append(pc.is_valid(places))
+        hits = places.drop_null()
+        marked = pc.is_valid(pc.scatter(pc.is_valid(hits), hits, max_index=len(mine) - 1))
+        found = marked if found is None else pc.or_(found, marked)
+    assert found is not None
+    return Joined(found, pa.concat_arrays(present))
 
 
 def is_in(values: Strings | Keys, others: Strings | Keys) -> pa.BooleanArray:
@@ -229,57 +231,45 @@ def _bits(count: int) -> int:
 def _laid_out(keys: pa.UInt64Array, bits: int, *, ranked: bool) -> _Layout:
     shift, kind = pa.scalar(64 - bits, pa.uint64()), pa.uint16() if bits <= 16 else pa.uint32()
     parts = _concat([pc.shift_right(p, shift).cast(kind) for p in _pieces(keys)], kind)
-    order = pc.sort_indices(parts).cast(pa.uint32())  # stable: each partition in column order
-    rank = None  # the inverse of ``order``: ranking the partitions is faster than sorting it
-    if ranked:
-        rank = pc.rank(parts, sort_keys="ascending", tiebreaker="first").cast(pa.uint32())
-        rank = pc.subtract(rank, pa.scalar(1, pa.uint32()))
     sizes = [0] * (1 << bits)
     counts = pc.value_counts(parts)
-    del parts
     for part, size in zip(counts.field(0).to_pylist(), counts.field(1).to_pylist(), strict=True):
         sizes[part] = size
     starts = [0]
     for size in sizes:
         starts.append(starts[-1] + size)
+    order = pc.sort_indices(parts).cast(pa.int32())  # stable: each partition in column order
+    del parts
+    rank = _inverse(order) if ranked else None  # each value's place in the sorted order
     return _Layout(keys.take(order), order, starts, bits, rank)
 
 
 @dataclass(frozen=True)
 class _KeyMatch:
-    """Two columns matched by key: each value's position in ``others`` (``forward``; with
-    ``masked``: only whether it has one) and, when asked for, each other's position among the
-    values (``backward``)."""
+    """Two columns matched by key: each value's position in ``others`` (``forward``) and,
+    when asked for, each other's position among the values (``backward``)."""
 
-    forward: pa.Array  # uint32 positions (null: no match), or booleans (masked)
+    forward: pa.Array  # integer positions (null: no match)
     backward: pa.Array | None
-    masked: bool = False
 
 
-def _by_keys(
-    mine: Keys, theirs: Keys, *, backward: bool, masked: bool = False, drop: bool = False
-) -> _KeyMatch:
+def _by_keys(mine: Keys, theirs: Keys, *, backward: bool, drop: bool = False) -> _KeyMatch:
     """Match by key, partition by partition (``drop``: ``theirs`` is the caller's to spend,
     its layout is let go as soon as the partitions are matched)."""
     bits = _bits(max(len(mine), len(theirs)))
     here, there = mine.layout(bits, ranked=True), theirs.layout(bits, ranked=backward)
-    found, back = _matched_parts(here, there, backward=backward, masked=masked)
+    found, back = _matched_parts(here, there, backward=backward)
     order, rank = there.order, there.rank if backward else None
     if drop:
         theirs.forget()
     del there
     # positions in the other side's sorted keys -> its own positions -> this side's order
-    if masked:
-        forward: pa.Array = _concat(found, pa.bool_()).take(here.ranks())
-        del order  # the other side's order is only needed to place positions in it
-    else:
-        forward = _placed(found, order, here.ranks())
-        del order
-    del found
+    forward = _placed(found, order, here.ranks())
+    del order, found
     if not backward:
-        return _KeyMatch(forward, None, masked)
+        return _KeyMatch(forward, None)
     assert rank is not None
-    return _KeyMatch(forward, _placed(back, here.order, rank), masked)
+    return _KeyMatch(forward, _placed(back, here.order, rank))
 
 
 def _pieces(keys: pa.UInt64Array) -> list[pa.UInt64Array]:
@@ -288,7 +278,7 @@ def _pieces(keys: pa.UInt64Array) -> list[pa.UInt64Array]:
 
 
 def _matched_parts(
-    here: _Layout, there: _Layout, *, backward: bool, masked: bool
+    here: _Layout, there: _Layout, *, backward: bool
 ) -> tuple[list[pa.Array], list[pa.Array]]:
     """Each partition's matches, both ways (in sorted order; no slice outlives the call: a
     slice keeps its whole column alive)."""
@@ -302,8 +292,7 @@ def _matched_parts(
         if backward:
             back.append(_offset(pc.index_in(them, value_set=ours), lo))
         if lo < hi:
-            local = pc.index_in(ours, value_set=them)
-            found.append(pc.is_valid(local) if masked else _offset(local, first))
+            found.append(_offset(pc.index_in(ours, value_set=them), first))
     return found, back
 
 
@@ -313,15 +302,22 @@ def _concat(pieces: list[pa.Array], kind: pa.DataType) -> pa.Array:
     return joined
 
 
-def _placed(found: list[pa.Array], order: pa.UInt32Array, rank: pa.UInt32Array) -> pa.Array:
+def _placed(found: list[pa.Array], order: pa.Int32Array, rank: pa.Int32Array) -> pa.Array:
     """Positions in the other side's sorted keys, per partition, as positions in its own
-    column, in this side's order (uint32 all along: four bytes a member, not eight)."""
+    column, in this side's order (four bytes a member all along, not eight)."""
     joined = pa.concat_arrays(found)
     found.clear()
     mapped = order.take(joined)
     del joined
     placed: pa.Array = mapped.take(rank)
     return placed
+
+
+def _inverse(order: pa.Int32Array) -> pa.Int32Array:
+    """Each value's place in the sorted order (the inverse permutation of ``order``: four bytes
+    a value, made directly; ranking the partitions held eight more for a moment)."""
+    rank: pa.Int32Array = pc.inverse_permutation(order, output_type=pa.int32())
+    return rank
 
 
 def _offset(local: pa.Array, start: int) -> pa.UInt32Array:
@@ -342,24 +338,17 @@ def _verified(values: Strings, others: Strings, match: _KeyMatch) -> bool:
     forward, backward = match.forward, match.backward
     if backward is None:
         return _same_slices(values, others, forward)
-    matches = (
-        int(pc.sum(forward).as_py() or 0) if match.masked else len(forward) - forward.null_count
-    )
-    if matches != len(backward) - backward.null_count:
+    if len(forward) - forward.null_count != len(backward) - backward.null_count:
         return False
     values, others = _unwrapped(values), _unwrapped(others)
-    if match.masked or (isinstance(others, pa.ChunkedArray) and isinstance(values, pa.Array)):
+    if isinstance(others, pa.ChunkedArray) and isinstance(values, pa.Array):
         start = 0
-        for chunk in _chunks_of(others):
+        for chunk in others.chunks:
             if not _same_slices(chunk, values, backward.slice(start, len(chunk))):
                 return False
             start += len(chunk)
         return True
     return _same_slices(values, others, forward)
-
-
-def _chunks_of(strings: Strings) -> list[pa.Array]:
-    return list(strings.chunks) if isinstance(strings, pa.ChunkedArray) else [strings]
 
 
 def _same_slices(strings: Strings, others: Strings, at: pa.Array) -> bool:

@@ -52,8 +52,10 @@ def test_empty_columns(monkeypatch: pytest.MonkeyPatch) -> None:
 COLLIDING = "SELECT ((hash(v) % 3) << 62)::UBIGINT AS k FROM v"
 
 
+@pytest.mark.parametrize("piece", [1_048_576, 7, 1])  # others looked up in pieces
 @pytest.mark.parametrize("key_sql", [lookup.KEY_SQL, COLLIDING])
-def test_join_matches_both_ways(key_sql: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_join_matches_both_ways(key_sql: str, piece: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(lookup, "PIECE", piece)
     monkeypatch.setattr(lookup, "SLICE", 2)
     monkeypatch.setattr(lookup, "PARTITION", 4)
     monkeypatch.setattr(lookup, "KEY_SQL", key_sql)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from reconciler.lookup import Keys, index_in
+from reconciler.lookup import PIECE, Keys, index_in
 
 EMAIL = "email"
 _ZERO = pa.scalar(0, pa.uint64())
@@ -47,18 +47,23 @@ def field_changes(
     """Members of ``desired`` that stay in the list (``staying``) whose field digests differ
     from those last sent (a member never sent counts as sent with every field null).
 
-    Nothing of the size of the list is copied but one slot per member: the segment's emails
-    are looked up where they are (not filtered first), the sent emails a slice at a time.
+    ``sent`` is read a piece (``PIECE`` rows) at a time: each piece's emails are looked up
+    among ``desired`` (keyed once), its digests compared with the current ones of the members
+    it names, and the members that differ are marked. Nothing of the size of ``sent`` is held
+    but one bit a member (a layout of its emails held 26 bytes a member).
     """
     if not digests or len(desired) == 0 or not pc.any(staying).as_py():
         return FieldChanges(_NO_CHANGES)
-    slots = _slots(desired, sent)
+    wanted = desired if isinstance(desired, Keys) else Keys(desired)
+    differ, recorded = _compared(wanted, digests, sent)
     changed_any: pa.BooleanArray | None = None
     per_field: dict[str, int] = {}
     cleared: dict[str, pa.BooleanArray] = {}
     for key in sorted(digests):
         current = digests[key]
-        changed = pc.and_(pc.not_equal(current, _stored(sent, key, slots, len(desired))), staying)
+        # a member never sent differs where its value is not null (as if sent as null)
+        unsent = pc.and_(pc.invert(recorded), pc.not_equal(current, _ZERO))
+        changed = pc.and_(pc.or_(differ[key], unsent), staying)
         if clear:
             cleared[key] = pc.and_(changed, pc.equal(current, _ZERO))
         else:
@@ -67,7 +72,6 @@ def field_changes(
         if count:
             per_field[key] = count
         changed_any = changed if changed_any is None else pc.or_(changed_any, changed)
-    del slots
     if changed_any is None or not per_field:
         return FieldChanges(_NO_CHANGES)
     positions: pa.Int64Array = pc.indices_nonzero(changed_any).cast(pa.int64())
@@ -75,16 +79,52 @@ def field_changes(
     return FieldChanges(positions, per_field, masks)
 
 
-def _slots(emails: pa.StringArray | Keys, sent: pa.Table | None) -> pa.Array | None:
-    """Each email's row in ``sent`` (null where it has none), by the bounded lookup of
-    :mod:`reconciler.lookup` (the sent column is taken as the store's log left it)."""
+def _compared(
+    wanted: Keys, digests: Mapping[str, pa.UInt64Array], sent: pa.Table | None
+) -> tuple[dict[str, pa.BooleanArray], pa.BooleanArray]:
+    """Per key, the members whose digest differs from the one last sent; and the members
+    ``sent`` has a row for (a piece of ``sent`` at a time)."""
+    count = len(wanted)
+    nothing = _marks(pa.array([], pa.int64()), count)
     if sent is None or sent.num_rows == 0:
-        return None
-    return index_in(emails, sent[EMAIL])
+        return dict.fromkeys(digests, nothing), nothing
+    differ: dict[str, list[pa.Array]] = {key: [] for key in digests}
+    recorded = nothing
+    for start in range(0, sent.num_rows, PIECE):
+        piece = sent.slice(start, PIECE)
+        places = index_in(piece[EMAIL], wanted)  # a null (forgotten) email is nobody
+        found = pc.is_valid(places)
+        hits = places.filter(found)
+        if not len(hits):
+            continue
+        recorded = pc.or_(recorded, _marks(hits, count))
+        for key in digests:
+            last = _last_sent(piece, key, found, len(hits))
+            differ[key].append(hits.filter(pc.not_equal(digests[key].take(hits), last)))
+    marks = {key: _marks(_joined(parts), count) for key, parts in differ.items()}
+    return marks, recorded
 
 
-def _stored(sent: pa.Table | None, key: str, slots: pa.Array | None, count: int) -> pa.Array:
-    """The digests last sent of ``key`` for each email (0 where none was sent)."""
-    if sent is None or slots is None or key not in sent.column_names:
-        return pa.nulls(count, pa.uint64()).fill_null(_ZERO)
-    return pc.fill_null(sent[key].take(slots), _ZERO)
+def _last_sent(piece: pa.Table, key: str, found: pa.BooleanArray, hits: int) -> pa.Array:
+    """The digests of ``key`` last sent to the members found (0: never sent, or as null)."""
+    if key not in piece.column_names:
+        return pa.nulls(hits, pa.uint64()).fill_null(_ZERO)
+    return pc.fill_null(piece[key].filter(found), _ZERO)
+
+
+def _marks(positions: pa.Array, count: int) -> pa.BooleanArray:
+    """``count`` flags, true at ``positions``."""
+    if not len(positions):
+        empty: pa.BooleanArray = pa.nulls(count, pa.bool_()).fill_null(False)
+        return empty
+    placed = pc.scatter(pc.is_valid(positions), positions, max_index=count - 1)
+    flags: pa.BooleanArray = pc.is_valid(placed)
+    return flags
+
+
+def _joined(parts: list[pa.Array]) -> pa.Array:
+    return pa.concat_arrays([_whole(p) for p in parts]) if parts else pa.array([], pa.int64())
+
+
+def _whole(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values

@@ -76,3 +76,52 @@ def test_a_forgotten_row_with_a_null_email_is_no_members(monkeypatch: pytest.Mon
     staying = [True, True, True, False, False]
     got = _changes(pa.array(EMAILS), {"tier": _u64([1, 2, 3, 4, 5])}, staying, sent)
     assert got == (["c@x.io"], {"tier": 1}, {})
+
+
+@pytest.mark.parametrize("piece", [1_048_576, 3, 1])
+@pytest.mark.parametrize("clear", [False, True])
+def test_sent_read_in_pieces_gives_the_changes_of_a_whole_lookup(
+    piece: int, clear: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sent table is read a piece at a time, with the keyed lookup (forced here), in
+    several chunks, with forgotten rows (null emails) and a key it never recorded."""
+    from reconciler.plan import updates
+
+    monkeypatch.setattr(updates, "PIECE", piece)
+    monkeypatch.setattr(lookup, "SLICE", 0)
+    emails = [f"m{i}@x.io" for i in range(12)]
+    tier = [0, 1, 2, 3, 4, 0, 6, 7, 8, 0, 10, 11]
+    size = [5, 5, 0, 5, 5, 5, 5, 0, 5, 5, 5, 5]
+    sent = pa.concat_tables(
+        [
+            pa.table(
+                {
+                    "email": pa.array(["m1@x.io", None, "m2@x.io", "m5@x.io"]),
+                    "tier": _u64([1, 9, 7, 3]),
+                }
+            ),
+            pa.table({"email": pa.array(["m9@x.io", "m3@x.io"]), "tier": _u64([None, 3])}),
+            pa.table({"email": pa.array(["m11@x.io"]), "tier": _u64([4])}),
+        ]
+    )
+    staying = [i != 4 for i in range(12)]
+    got = _changes(
+        pa.array(emails), {"tier": _u64(tier), "size": _u64(size)}, staying, sent, clear=clear
+    )
+    last = {"m1@x.io": 1, "m2@x.io": 7, "m5@x.io": 3, "m9@x.io": 0, "m3@x.io": 3, "m11@x.io": 4}
+    expected: dict[str, list[str]] = {}
+    for i, email in enumerate(emails):
+        for key, now, before in (("tier", tier[i], last.get(email, 0)), ("size", size[i], 0)):
+            if staying[i] and now != before and (clear or now != 0):
+                expected.setdefault(email, []).append(key)
+    counts: dict[str, int] = {}
+    for keys in expected.values():
+        for key in keys:
+            counts[key] = counts.get(key, 0) + 1
+    clears = {
+        e: sorted(k for k in keys if (tier if k == "tier" else size)[emails.index(e)] == 0)
+        for e, keys in expected.items()
+    }
+    got_emails, got_counts, got_clears = got
+    assert got_emails == sorted(expected) and got_counts == counts
+    assert {e: sorted(k) for e, k in got_clears.items()} == {e: k for e, k in clears.items() if k}
