@@ -15,10 +15,11 @@ from reconciler.engine.destination import Destination
 from reconciler.models import Export
 from reconciler.plan.subscriptions import Decisions, candidates, decide
 from reconciler.sources import SegmentData
+from reconciler.state.sent import SentRows
 
 
 async def plan_subscriptions(
-    export: Export, segment: SegmentData, sent: pa.Table | None, destination: Destination
+    export: Export, segment: SegmentData, sent: pa.Table | SentRows | None, destination: Destination
 ) -> Decisions | None:
     """The subscriptions of ``export`` (None without ``subscribe:``)."""
     if export.subscribe is None:

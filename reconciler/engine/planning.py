@@ -7,8 +7,6 @@ import datetime as dt
 from collections.abc import Mapping
 from contextlib import AsyncExitStack
 
-import pyarrow as pa
-
 from reconciler.config import load_config
 from reconciler.engine.connections import OpenConnection, open_connections
 from reconciler.engine.consent import plan_subscriptions
@@ -19,12 +17,14 @@ from reconciler.engine.options import RunOptions
 from reconciler.engine.progress import Progress
 from reconciler.engine.selection import select_exports
 from reconciler.errors import DestinationNotFound, ReconcilerError
+from reconciler.lookup import Keys
 from reconciler.models import Config, Export
 from reconciler.plan.adoption import with_adoption_note
 from reconciler.plan.builder import (
     build_export_plan,
     diff_members,
     failed_export_plan,
+    segment_keys,
     unlisted_export_plan,
 )
 from reconciler.plan.configdiff import config_changes
@@ -33,6 +33,7 @@ from reconciler.plan.model import ExportPlan, Plan
 from reconciler.plan.planfile import seal
 from reconciler.sources import SegmentData, read_segment
 from reconciler.state import StateBackend
+from reconciler.state.sent import SentRows
 from reconciler.values import SettledJobs
 
 
@@ -114,8 +115,9 @@ async def _plan_export(
     reading = asyncio.ensure_future(
         asyncio.to_thread(read_segment, config, export, options.config_dir)
     )
+    keying = asyncio.ensure_future(_keyed(reading))  # laid out before the list is loaded
     if conn.destination is None:
-        await asyncio.gather(reading, return_exceptions=True)
+        await asyncio.gather(reading, keying, return_exceptions=True)
         return _alongside(
             config,
             export,
@@ -135,16 +137,17 @@ async def _plan_export(
                 conn.account,
                 export.list_id,
                 refresh=options.refresh,
-                after=reading,
+                after=keying,
                 progress=progress,
             )
         except BaseException:
-            await asyncio.gather(reading, return_exceptions=True)  # no thread left behind
+            await asyncio.gather(reading, keying, return_exceptions=True)  # no thread left
             raise
-        segment = await reading
+        segment, wanted = await reading, await keying
         # The list's members are matched with the segment and let go before what was last
         # sent is loaded: the two (each about the size of the list) never peak together.
-        diff = diff_members(export, segment, current)
+        diff = diff_members(export, segment, current, wanted)
+        del wanted
         del current
         sent = _sent(state, conn.account, export, segment)
         decisions = await plan_subscriptions(export, segment, sent, destination)
@@ -175,6 +178,11 @@ async def _plan_export(
     return with_adoption_note(_with_settled(plan, settled, credit), state.journal)
 
 
+async def _keyed(reading: asyncio.Future[SegmentData]) -> Keys:
+    """The segment's emails keyed and laid out, in a thread, once it is read."""
+    return await asyncio.to_thread(segment_keys, await reading)
+
+
 def _with_settled(plan: ExportPlan, settled: SettledJobs, credit: bool) -> ExportPlan:
     """The plan with notes on the jobs an earlier run left pending, and (``credit``) their
     imports, credited to this apply (the run that saw them finish journals them)."""
@@ -191,11 +199,12 @@ def _with_settled(plan: ExportPlan, settled: SettledJobs, credit: bool) -> Expor
 
 def _sent(
     state: StateBackend, account: str, export: Export, segment: SegmentData
-) -> pa.Table | None:
-    """What was last sent to the list's members, when the export needs it."""
+) -> SentRows | None:
+    """What was last sent to the list's members, when the export needs it (read a piece at
+    a time by the plan)."""
     if not segment.field_digests and export.subscribe is None:
         return None
-    return state.sent.load(account, export.list_id, lazy=True)
+    return state.sent.rows(account, export.list_id)
 
 
 def _alongside(

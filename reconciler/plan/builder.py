@@ -21,6 +21,7 @@ from reconciler.plan.subscriptions import Decisions
 from reconciler.plan.updates import field_changes
 from reconciler.sources import SegmentData
 from reconciler.sources.fields import ProfileFields
+from reconciler.state.sent import SentRows
 from reconciler.values import DestinationFacts
 
 LEFT_SAMPLES = 5
@@ -77,11 +78,19 @@ class MemberDiff:
     kept_invalid: int  # members kept because the validator refused their segment row
 
 
-def diff_members(export: Export, segment: SegmentData, current: ListState) -> MemberDiff:
-    """Match the segment's emails with the list's members, both ways in one pass."""
-    desired = string_array(segment.emails if segment.email_array is None else segment.email_array)
+def segment_keys(segment: SegmentData) -> Keys:
+    """The segment's emails keyed and laid out, for :func:`diff_members` (made before the
+    list is loaded, the layout's making never peaks with the list in memory)."""
+    return Keys(_desired(segment)).laid_out()
+
+
+def diff_members(
+    export: Export, segment: SegmentData, current: ListState, wanted: Keys | None = None
+) -> MemberDiff:
+    """Match the segment's emails (``wanted``: as :func:`segment_keys` made them) with the
+    list's members, both ways in one pass."""
     members = current.members
-    wanted = Keys(desired)  # keyed once: for the list and for the fields last sent
+    wanted = wanted or Keys(_desired(segment))  # keyed once: the list, the fields last sent
     matched = join(wanted, members.emails)
     missing, listed = pc.invert(matched.found), matched.present
     del matched
@@ -114,7 +123,7 @@ def build_export_plan(
     config_digest: str,
     facts: DestinationFacts,
     force: bool = False,
-    sent: pa.Table | None = None,
+    sent: pa.Table | SentRows | None = None,
     decisions: Decisions | None = None,
     readded: frozenset[str] = frozenset(),
     readd_departed: bool = False,
@@ -288,6 +297,10 @@ def _historical(export: Export) -> bool:
 
 def _iso(moments: Mapping[str, dt.datetime]) -> dict[str, str]:
     return {email: moment.isoformat() for email, moment in moments.items()}
+
+
+def _desired(segment: SegmentData) -> pa.StringArray:
+    return string_array(segment.emails if segment.email_array is None else segment.email_array)
 
 
 def _not_refused(gone: Mask, members: MemberTable, segment: SegmentData) -> tuple[Mask, int]:

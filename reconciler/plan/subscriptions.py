@@ -17,9 +17,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from reconciler.emails import mask_email
+from reconciler.lookup import PIECE
 from reconciler.models import Subscribe
 from reconciler.sources.data import SegmentData
-from reconciler.state.sent import SUBSCRIBED
+from reconciler.state.sent import SUBSCRIBED, SentRows, pieces_of
 from reconciler.values import ChannelConsent
 
 SAMPLES = 5
@@ -55,7 +56,7 @@ class Decisions:
 
 
 def candidates(
-    subscribe: Subscribe, segment: SegmentData, sent: pa.Table | None
+    subscribe: Subscribe, segment: SegmentData, sent: pa.Table | SentRows | None
 ) -> list[Candidate]:
     """Consenting rows not yet subscribed (by the reconciler) to every channel asked for."""
     consent = segment.consent
@@ -73,16 +74,20 @@ def candidates(
     return [Candidate(e, m, phones.get(e)) for e, m in zip(emails, moments, strict=True)]
 
 
-def _done(sent: pa.Table | None, channels: Sequence[str]) -> set[str]:
+def _done(sent: pa.Table | SentRows | None, channels: Sequence[str]) -> set[str]:
+    """The emails the reconciler subscribed to every channel of ``channels``."""
     names = [SUBSCRIBED + c for c in channels]
-    if sent is None or any(n not in sent.column_names for n in names):
-        return set()
-    done = None
-    for name in names:
-        flags = sent[name].combine_chunks().fill_null(False)
-        done = flags if done is None else pc.and_(done, flags)
-    emails = sent["email"].filter(done)  # a forgotten row's email is null (a lazy load)
-    return set(emails.drop_null().to_pylist())
+    found: set[str] = set()
+    for piece in pieces_of(sent, PIECE):
+        if any(n not in piece.column_names for n in names):
+            continue  # none of these rows was subscribed to every channel
+        done = None
+        for name in names:
+            flags = piece[name].combine_chunks().fill_null(False)
+            done = flags if done is None else pc.and_(done, flags)
+        emails = piece["email"].filter(done)  # a replaced or forgotten row's email is null
+        found.update(emails.drop_null().to_pylist())
+    return found
 
 
 def _phones(segment: SegmentData, emails: list[str]) -> dict[str, str]:

@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from reconciler.lookup import PIECE, Keys, index_in
+from reconciler.state.sent import SentRows, pieces_of
 
 EMAIL = "email"
 _ZERO = pa.scalar(0, pa.uint64())
@@ -40,7 +41,7 @@ def field_changes(
     desired: pa.StringArray | Keys,
     digests: Mapping[str, pa.UInt64Array],
     staying: pa.BooleanArray,
-    sent: pa.Table | None,
+    sent: pa.Table | SentRows | None,
     *,
     clear: bool,
 ) -> FieldChanges:
@@ -80,18 +81,15 @@ def field_changes(
 
 
 def _compared(
-    wanted: Keys, digests: Mapping[str, pa.UInt64Array], sent: pa.Table | None
+    wanted: Keys, digests: Mapping[str, pa.UInt64Array], sent: pa.Table | SentRows | None
 ) -> tuple[dict[str, pa.BooleanArray], pa.BooleanArray]:
     """Per key, the members whose digest differs from the one last sent; and the members
     ``sent`` has a row for (a piece of ``sent`` at a time)."""
     count = len(wanted)
     nothing = _marks(pa.array([], pa.int64()), count)
-    if sent is None or sent.num_rows == 0:
-        return dict.fromkeys(digests, nothing), nothing
     differ: dict[str, list[pa.Array]] = {key: [] for key in digests}
     recorded = nothing
-    for start in range(0, sent.num_rows, PIECE):
-        piece = sent.slice(start, PIECE)
+    for piece in pieces_of(sent, PIECE):
         places = index_in(piece[EMAIL], wanted)  # a null (forgotten) email is nobody
         found = pc.is_valid(places)
         hits = places.filter(found)

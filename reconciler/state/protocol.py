@@ -17,6 +17,7 @@ import pyarrow as pa
 from reconciler.outcomes import Outcome
 from reconciler.state.columnar import MemberColumns, MemberSnapshot
 from reconciler.state.records import CachedMembership, ExportRecord, RunRecord, RunStart
+from reconciler.state.sent import SentRows
 from reconciler.state.storedids import StoredIds
 
 MemberRow = tuple[str, str, dt.datetime]  # (email, profile_id, joined_at)
@@ -83,7 +84,8 @@ class JobLedger(Protocol):
 class SentStore(Protocol):
     """What was last sent per member of a list (see :mod:`reconciler.state.sent`)."""
 
-    def load(self, account: str, list_id: str, *, lazy: bool = False) -> pa.Table | None: ...
+    def load(self, account: str, list_id: str) -> pa.Table | None: ...
+    def rows(self, account: str, list_id: str) -> SentRows | None: ...
     def record(
         self, account: str, list_id: str, sent: pa.Table | None, forget: pa.Array | None
     ) -> None: ...

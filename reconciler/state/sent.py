@@ -18,6 +18,7 @@ snapshot.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
@@ -34,6 +35,7 @@ FORGOTTEN = "forgotten"  # a change's rows that name removed members (their othe
 COMPACT_CHANGES = 16
 COMPACT_MIN = 50_000
 PIECE = 4 << 20  # bytes of a snapshot written at a time
+BATCH = 1 << 20  # rows of a snapshot's record batch (a plan decodes one at a time)
 _TABLE = "reconciler_sent_profiles"
 _CHANGES = "reconciler_sent_changes"
 _KEY = "account = ? AND list_id = ?"
@@ -45,30 +47,47 @@ class SentProfiles:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    def load(self, account: str, list_id: str, *, lazy: bool = False) -> pa.Table | None:
+    def load(self, account: str, list_id: str) -> pa.Table | None:
         """The snapshot with every logged change applied (None: nothing recorded, or a damaged
-        snapshot or change: fields are then sent again).
+        snapshot or change: fields are then sent again)."""
+        stored = self._stored(account, list_id)
+        if stored is None:
+            return None
+        snapshot, changes = stored
+        table = decoded(snapshot) if snapshot is not None else None
+        if snapshot is not None and table is None:
+            return None
+        for change in changes:
+            table = replayed(table, change)
+        return table
 
-        ``lazy`` (what a plan looks up): a row the log replaces or forgets stays, with a null
-        email, instead of the snapshot being copied without it (a null email is no member's:
-        every lookup by email passes it by). Ten million rows are not copied for a change of a
-        few thousand."""
+    def rows(self, account: str, list_id: str) -> SentRows | None:
+        """What :meth:`load` gives, to be read a piece at a time (what a plan looks up): the
+        snapshot is decoded a batch at a time on each read, never whole (None: nothing
+        recorded, or a damaged snapshot or change)."""
+        stored = self._stored(account, list_id)
+        if stored is None:
+            return None
+        snapshot, changes = stored
+        data = pa.py_buffer(bytes(snapshot)) if snapshot is not None else None
+        return SentRows.of(data, changes)
+
+    def _stored(self, account: str, list_id: str) -> tuple[Any, list[pa.Table]] | None:
+        """The snapshot's bytes (None: none yet) and the decoded log (None: damaged, or
+        nothing recorded)."""
         with self._db.transaction():
             row = self._db.fetch_one(
                 f"SELECT snapshot FROM {_TABLE} WHERE {_KEY}", (account, list_id)
             )
-            changes = self._db.fetch(
+            blobs = self._db.fetch(
                 f"SELECT changes FROM {_CHANGES} WHERE {_KEY} ORDER BY seq", (account, list_id)
             )
-        table = _decoded(row[0]) if row is not None else None
-        if row is not None and table is None:
+        if row is None and not blobs:
             return None
-        for (blob,) in changes:
-            change = _decoded(blob)
-            if change is None:
-                return None
-            table = _replayed(table, change, lazy=lazy)
-        return table
+        changes = [decoded(blob) for (blob,) in blobs]
+        if any(change is None for change in changes):
+            return None
+        return (row[0] if row is not None else None), [c for c in changes if c is not None]
 
     def record(
         self, account: str, list_id: str, sent: pa.Table | None, forget: pa.Array | None
@@ -80,7 +99,7 @@ class SentProfiles:
             return
         if not self._recorded(account, list_id):
             if sent is not None and sent.num_rows:  # the first record is the snapshot
-                self.save(account, list_id, _replayed(None, change))
+                self.save(account, list_id, replayed(None, change))
             return
         with self._db.transaction():
             head = self._db.fetch_one(
@@ -162,28 +181,27 @@ def _change(sent: pa.Table | None, forget: pa.Array | None) -> pa.Table | None:
     return parts[0] if len(parts) == 1 else _concat(parts[0], parts[1])
 
 
-def _replayed(table: pa.Table | None, change: pa.Table, *, lazy: bool = False) -> pa.Table:
+def replayed(table: pa.Table | None, change: pa.Table) -> pa.Table:
+    """``table`` with one log entry applied."""
     if FORGOTTEN not in change.column_names:
-        return merged(table, change, lazy=lazy)
+        return merged(table, change)
     flagged = pc.fill_null(change[FORGOTTEN], False)
     if not pc.any(flagged).as_py():  # nothing forgotten (a first sync): no copy of the rows
-        return merged(table, change.drop_columns([FORGOTTEN]), lazy=lazy)
+        return merged(table, change.drop_columns([FORGOTTEN]))
     sent = change.filter(pc.invert(flagged)).drop_columns([FORGOTTEN])
     forget = change.filter(flagged)[EMAIL]
     if table is None:
         return sent
-    return merged(table, sent, forget=forget, lazy=lazy)
+    return merged(table, sent, forget=forget)
 
 
-def merged(
-    old: pa.Table | None, sent: pa.Table, *, forget: pa.Array | None = None, lazy: bool = False
-) -> pa.Table:
+def merged(old: pa.Table | None, sent: pa.Table, *, forget: pa.Array | None = None) -> pa.Table:
     """``old`` updated with the rows of ``sent``: for an email in both, each column of
     ``sent`` that is not null wins and the others keep ``old``'s value; emails in ``forget``
-    (members removed) are left out (``lazy``: their rows stay, with a null email).
+    (members removed) are left out.
 
     Only ``sent`` and ``forget`` (the change, small) are ever hashed; ``old`` (the whole list)
-    is probed against them and copied once (``lazy``: only its emails' validity is made anew).
+    is probed against them and copied once.
     """
     if forget is not None and len(forget):
         forget = forget.cast(pa.string())
@@ -196,34 +214,7 @@ def merged(
     prior = old.filter(hit)
     updated = _updated(prior, sent) if prior.num_rows else sent
     drop = hit if forget is None else pc.or_(hit, pc.is_in(old[EMAIL], value_set=forget))
-    if lazy:
-        return _concat(_without_emails(old, drop), updated)
     return _concat(old.filter(pc.invert(drop)), updated)
-
-
-def _without_emails(table: pa.Table, drop: pa.ChunkedArray | pa.BooleanArray) -> pa.Table:
-    """``table`` with a null email on the rows where ``drop``: each chunk of the email column
-    keeps its offsets and text, only its validity bitmap is new (one bit a row)."""
-    emails = table[EMAIL]
-    flags = drop.combine_chunks() if isinstance(drop, pa.ChunkedArray) else drop
-    chunks, start = [], 0
-    for chunk in emails.chunks:
-        gone = flags.slice(start, len(chunk))
-        start += len(chunk)
-        chunks.append(_nulled(chunk, gone) if pc.any(gone).as_py() else chunk)
-    column = pa.chunked_array(chunks, emails.type)
-    return table.set_column(table.column_names.index(EMAIL), EMAIL, column)
-
-
-def _nulled(chunk: pa.Array, gone: pa.BooleanArray) -> pa.Array:
-    if chunk.type != pa.string() or chunk.offset:  # not as written: rare, a copy of the chunk
-        return pc.if_else(gone, pa.scalar(None, chunk.type), chunk)
-    keep = pc.and_(pc.is_valid(chunk), pc.invert(gone))
-    if keep.offset:  # a bitmap must start at the chunk's first row
-        keep = pa.concat_arrays([keep])
-    _, offsets, data = chunk.buffers()
-    validity = keep.buffers()[1]
-    return pa.StringArray.from_buffers(len(chunk), offsets, data, validity)
 
 
 def _updated(prior: pa.Table, sent: pa.Table) -> pa.Table:
@@ -252,7 +243,7 @@ def _stream(table: pa.Table) -> pa.Buffer:
     sink = pa.BufferOutputStream()
     options = ipc.IpcWriteOptions(compression="zstd")
     with ipc.new_stream(sink, table.schema, options=options) as writer:
-        writer.write_table(table)
+        writer.write_table(table, max_chunksize=BATCH)  # read back a batch at a time
     buffer: pa.Buffer = sink.getvalue()
     return buffer
 
@@ -267,7 +258,7 @@ def _snapshot(account: str, list_id: str) -> Blob:
     return Blob(_TABLE, "snapshot", _KEY, (account, list_id))
 
 
-def _decoded(blob: Any) -> pa.Table | None:
+def decoded(blob: Any) -> pa.Table | None:
     """A stored table (``blob``: the database's bytes, bytea or memoryview)."""
     try:
         with ipc.open_stream(pa.py_buffer(bytes(blob))) as reader:
@@ -293,3 +284,85 @@ def _with(table: pa.Table, names: list[str]) -> pa.Table:
         for name in names
     ]
     return pa.table(dict(zip(names, columns, strict=True)))
+
+
+@dataclass(frozen=True)
+class SentRows:
+    """What :meth:`SentProfiles.load` gives, read a piece at a time: each record batch of the
+    snapshot (decoded again on each read, one at a time), the rows of the emails the log
+    touched left in place with a null email (no member's), then those emails' rows as the log
+    left them (``tail``: the snapshot's rows of them with every change replayed, small)."""
+
+    snapshot: pa.Buffer | None  # the stored IPC stream (compressed)
+    touched: pa.Array  # every email the log names
+    tail: pa.Table | None
+
+    @classmethod
+    def of(cls, snapshot: pa.Buffer | None, changes: list[pa.Table]) -> SentRows | None:
+        """The rows of ``snapshot`` with ``changes`` replayed (None: a damaged snapshot)."""
+        names = [change[EMAIL] for change in changes]
+        touched = pc.unique(pa.chunked_array(names, pa.string()).combine_chunks())
+        prior: list[pa.Table] = []
+        try:
+            for batch in _batches(snapshot):  # the whole snapshot is read once: sound or not
+                if len(touched):
+                    prior.append(batch.filter(pc.is_in(batch[EMAIL], value_set=touched)))
+        except (pa.ArrowInvalid, OSError):
+            return None  # a damaged snapshot is a missing one: fields are sent again
+        tail = pa.concat_tables(prior, promote_options="permissive") if prior else None
+        for change in changes:
+            tail = replayed(tail, change)
+        return cls(snapshot, touched, tail)
+
+    def pieces(self) -> Iterator[pa.Table]:
+        """The rows, a record batch at a time (each piece has its own columns)."""
+        for batch in _batches(self.snapshot):
+            if len(self.touched):
+                batch = _without_emails(batch, pc.is_in(batch[EMAIL], value_set=self.touched))
+            yield batch
+        if self.tail is not None and self.tail.num_rows:
+            yield self.tail
+
+
+def pieces_of(sent: pa.Table | SentRows | None, rows: int) -> Iterator[pa.Table]:
+    """``sent`` (a table, or rows read a batch at a time) in pieces of at most ``rows``."""
+    tables = [] if sent is None else [sent] if isinstance(sent, pa.Table) else sent.pieces()
+    for table in tables:
+        for start in range(0, table.num_rows, rows):
+            yield table.slice(start, rows)
+
+
+def _batches(snapshot: pa.Buffer | None) -> Iterator[pa.Table]:
+    """The snapshot's record batches as tables, decoded one at a time."""
+    if snapshot is None:
+        return
+    with ipc.open_stream(snapshot) as reader:
+        for batch in reader:
+            if EMAIL not in batch.schema.names:
+                raise pa.ArrowInvalid("a sent-profiles snapshot without emails")
+            yield pa.Table.from_batches([batch])
+
+
+def _without_emails(table: pa.Table, drop: pa.ChunkedArray | pa.BooleanArray) -> pa.Table:
+    """``table`` with a null email on the rows where ``drop``: each chunk of the email column
+    keeps its offsets and text, only its validity bitmap is new (one bit a row)."""
+    emails = table[EMAIL]
+    flags = drop.combine_chunks() if isinstance(drop, pa.ChunkedArray) else drop
+    chunks, start = [], 0
+    for chunk in emails.chunks:
+        gone = flags.slice(start, len(chunk))
+        start += len(chunk)
+        chunks.append(_nulled(chunk, gone) if pc.any(gone).as_py() else chunk)
+    column = pa.chunked_array(chunks, emails.type)
+    return table.set_column(table.column_names.index(EMAIL), EMAIL, column)
+
+
+def _nulled(chunk: pa.Array, gone: pa.BooleanArray) -> pa.Array:
+    if chunk.type != pa.string() or chunk.offset:  # not as written: rare, a copy of the chunk
+        return pc.if_else(gone, pa.scalar(None, chunk.type), chunk)
+    keep = pc.and_(pc.is_valid(chunk), pc.invert(gone))
+    if keep.offset:  # a bitmap must start at the chunk's first row
+        keep = pa.concat_arrays([keep])
+    _, offsets, data = chunk.buffers()
+    validity = keep.buffers()[1]
+    return pa.StringArray.from_buffers(len(chunk), offsets, data, validity)

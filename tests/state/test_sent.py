@@ -7,7 +7,7 @@ import pytest
 
 from reconciler.state import SqlStateBackend
 from reconciler.state import sent as sent_module
-from reconciler.state.sent import merged
+from reconciler.state.sent import SentRows, merged
 from tests.state.conftest import RawExecute
 
 ACCOUNT, LIST = "acct", "L1"
@@ -119,29 +119,58 @@ def test_only_a_removal_before_anything_was_sent_records_nothing(
     assert backend.sent.load(ACCOUNT, LIST) is None
 
 
-def _lazy_as_dict(table: pa.Table | None) -> dict[str, dict[str, object]]:
-    """The rows of a lazy load that still name a member (a forgotten or replaced row has a
-    null email); each email once."""
-    assert table is not None
-    rows = [r for r in table.to_pylist() if r["email"] is not None]
-    found = {r.pop("email"): r for r in rows}
-    assert len(found) == len(rows)
+def _rows_as_dict(rows: SentRows | None) -> dict[str, dict[str, object]]:
+    """The rows read a piece at a time that still name a member (a replaced or forgotten
+    snapshot row has a null email), each email once, every column of any piece."""
+    assert rows is not None
+    found: dict[str, dict[str, object]] = {}
+    for piece in rows.pieces():
+        for row in piece.to_pylist():
+            email = row.pop("email")
+            if email is not None:
+                assert email not in found
+                found[email] = row
     return found
 
 
-def test_a_lazy_load_names_the_same_rows_without_copying_the_snapshot(
-    backend: SqlStateBackend, monkeypatch: pytest.MonkeyPatch
+def _filled(rows: dict[str, dict[str, object]]) -> dict[str, dict[str, object]]:
+    """Rows with every column any row has (a piece lacks the columns added after it)."""
+    names = {name for row in rows.values() for name in row}
+    return {e: {n: row.get(n) for n in sorted(names)} for e, row in rows.items()}
+
+
+@pytest.mark.parametrize("batch", [1_048_576, 7])
+def test_rows_read_a_batch_at_a_time_are_the_loaded_rows(
+    backend: SqlStateBackend, monkeypatch: pytest.MonkeyPatch, batch: int
 ) -> None:
     monkeypatch.setattr(sent_module, "COMPACT_CHANGES", 100)
+    monkeypatch.setattr(sent_module, "BATCH", batch)
     store = backend.sent
-    store.record(ACCOUNT, LIST, _rows([f"m{i}@x.io" for i in range(1000)], 1, email=True), None)
+    store.record(ACCOUNT, LIST, _rows([f"m{i}@x.io" for i in range(40)], 1, email=True), None)
     store.record(ACCOUNT, LIST, _rows(["m1@x.io", "new@x.io"], 2), _forget("m2@x.io", "m3@x.io"))
     store.record(ACCOUNT, LIST, None, _forget("new@x.io", "m4@x.io"))
-    store.record(ACCOUNT, LIST, _rows(["m4@x.io"], 5, sms=True), None)
-    exact, lazy = store.load(ACCOUNT, LIST), store.load(ACCOUNT, LIST, lazy=True)
-    assert _lazy_as_dict(lazy) == _as_dict(exact)
-    assert lazy is not None and exact is not None and lazy.num_rows > exact.num_rows
-    # the snapshot's 1,000 rows as they were read, forgotten and replaced ones with no email
-    first = lazy["email"].chunk(0)
-    assert len(first) == 1000 and first.null_count == 4  # m1 (replaced) to m4
-    assert first.fill_null("").to_pylist()[:6] == ["m0@x.io", "", "", "", "", "m5@x.io"]
+    store.record(ACCOUNT, LIST, _rows(["m4@x.io", "m30@x.io"], 5, sms=True), None)
+    exact = _filled(_as_dict(store.load(ACCOUNT, LIST)))
+    rows = store.rows(ACCOUNT, LIST)
+    assert _filled(_rows_as_dict(rows)) == exact and len(exact) == 38
+    assert rows is not None
+    pieces = list(rows.pieces())
+    assert len(pieces) == -(-40 // batch) + 1  # the snapshot's batches, then the log's rows
+    nulled = sum(piece["email"].null_count for piece in pieces[:-1])
+    assert nulled == 5  # the snapshot's rows the log touched: m1 to m4, m30
+    assert _filled(_rows_as_dict(rows)) == exact  # a second read gives the same
+
+
+def test_rows_of_a_log_alone_and_of_nothing(backend: SqlStateBackend) -> None:
+    store = backend.sent
+    assert store.rows(ACCOUNT, LIST) is None  # nothing recorded
+    store.record(ACCOUNT, LIST, _rows(["a@x.io"], 1), None)  # the first record: a snapshot
+    assert _rows_as_dict(store.rows(ACCOUNT, LIST)) == _as_dict(store.load(ACCOUNT, LIST))
+
+
+def test_a_damaged_snapshot_reads_as_no_rows(backend: SqlStateBackend) -> None:
+    backend.sent.record(ACCOUNT, LIST, _rows([f"m{i}@x.io" for i in range(10)], 1), None)
+    db = backend.sent._db  # the store's own database: the snapshot's bytes replaced
+    db.execute("UPDATE reconciler_sent_profiles SET snapshot = ?", (b"\x00\x00\xff\xff garbage",))
+    assert backend.sent.rows(ACCOUNT, LIST) is None
+    assert backend.sent.load(ACCOUNT, LIST) is None
