@@ -31,7 +31,7 @@ KEY_SQL = "SELECT hash(v) AS k FROM v"  # each string's key (``v``: the strings)
 PARTITION = 16_384  # keys of ``others`` per partition, about (a small, cache-friendly table)
 VERIFY_SLICE = 100_000  # matches compared on their strings at a time
 KEY_SLICE = 250_000  # strings keyed at a time
-PIECE = 1_048_576  # strings of the other column looked up at a time (``join``)
+PIECE = 2_500_000  # strings of the other column looked up at a time (``join``, sent fields)
 DISTINCT_PART = 262_144  # keys counted at a time, about (``distinct``; at most 256 passes)
 Strings: TypeAlias = "pa.StringArray | pa.ChunkedArray"
 

@@ -115,7 +115,11 @@ async def _plan_export(
     reading = asyncio.ensure_future(
         asyncio.to_thread(read_segment, config, export, options.config_dir)
     )
-    keying = asyncio.ensure_future(_keyed(reading))  # laid out before the list is loaded
+    # A cached list is loaded once the segment is read: the segment's keys are laid out
+    # before, so that their layout is never made with the list in memory. A list read in full
+    # (a first sync's empty list above all) leaves them to the match, which may need none.
+    cached = not options.refresh and state.cache.exists(conn.account, export.list_id)
+    keying = asyncio.ensure_future(_keyed(reading, laid_out=cached))
     if conn.destination is None:
         await asyncio.gather(reading, keying, return_exceptions=True)
         return _alongside(
@@ -178,9 +182,11 @@ async def _plan_export(
     return with_adoption_note(_with_settled(plan, settled, credit), state.journal)
 
 
-async def _keyed(reading: asyncio.Future[SegmentData]) -> Keys:
-    """The segment's emails keyed and laid out, in a thread, once it is read."""
-    return await asyncio.to_thread(segment_keys, await reading)
+async def _keyed(reading: asyncio.Future[SegmentData], *, laid_out: bool) -> Keys | None:
+    """The segment's emails keyed and laid out, in a thread, once it is read (None: not
+    ``laid_out``, the match keys them if it needs to)."""
+    segment = await reading
+    return await asyncio.to_thread(segment_keys, segment) if laid_out else None
 
 
 def _with_settled(plan: ExportPlan, settled: SettledJobs, credit: bool) -> ExportPlan:

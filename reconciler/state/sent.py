@@ -35,7 +35,7 @@ FORGOTTEN = "forgotten"  # a change's rows that name removed members (their othe
 COMPACT_CHANGES = 16
 COMPACT_MIN = 50_000
 PIECE = 4 << 20  # bytes of a snapshot written at a time
-BATCH = 1 << 20  # rows of a snapshot's record batch (a plan decodes one at a time)
+BATCH = 2_500_000  # rows of a snapshot's record batch (a plan decodes one at a time)
 _TABLE = "reconciler_sent_profiles"
 _CHANGES = "reconciler_sent_changes"
 _KEY = "account = ? AND list_id = ?"
