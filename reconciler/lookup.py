@@ -96,11 +96,6 @@ class Keys:
         self._keys = None
         self._layout = None
 
-    def laid_out(self) -> Keys:
-        """These keys, laid out now for lookups among them (see :func:`index_in`)."""
-        self.layout(_bits(len(self)), ranked=True)
-        return self
-
     def layout(self, bits: int, *, ranked: bool) -> _Layout:
         """The keys laid out in ``2**bits`` partitions (``ranked``: with each value's place)."""
         if self._layout is None or self._layout.bits != bits:

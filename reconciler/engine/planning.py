@@ -17,14 +17,12 @@ from reconciler.engine.options import RunOptions
 from reconciler.engine.progress import Progress
 from reconciler.engine.selection import select_exports
 from reconciler.errors import DestinationNotFound, ReconcilerError
-from reconciler.lookup import Keys
 from reconciler.models import Config, Export
 from reconciler.plan.adoption import with_adoption_note
 from reconciler.plan.builder import (
     build_export_plan,
     diff_members,
     failed_export_plan,
-    segment_keys,
     unlisted_export_plan,
 )
 from reconciler.plan.configdiff import config_changes
@@ -115,13 +113,8 @@ async def _plan_export(
     reading = asyncio.ensure_future(
         asyncio.to_thread(read_segment, config, export, options.config_dir)
     )
-    # A cached list is loaded once the segment is read: the segment's keys are laid out
-    # before, so that their layout is never made with the list in memory. A list read in full
-    # (a first sync's empty list above all) leaves them to the match, which may need none.
-    cached = not options.refresh and state.cache.exists(conn.account, export.list_id)
-    keying = asyncio.ensure_future(_keyed(reading, laid_out=cached))
     if conn.destination is None:
-        await asyncio.gather(reading, keying, return_exceptions=True)
+        await asyncio.gather(reading, return_exceptions=True)
         return _alongside(
             config,
             export,
@@ -141,17 +134,16 @@ async def _plan_export(
                 conn.account,
                 export.list_id,
                 refresh=options.refresh,
-                after=keying,
+                after=reading,
                 progress=progress,
             )
         except BaseException:
-            await asyncio.gather(reading, keying, return_exceptions=True)  # no thread left
+            await asyncio.gather(reading, return_exceptions=True)  # no thread left behind
             raise
-        segment, wanted = await reading, await keying
+        segment = await reading
         # The list's members are matched with the segment and let go before what was last
         # sent is loaded: the two (each about the size of the list) never peak together.
-        diff = diff_members(export, segment, current, wanted)
-        del wanted
+        diff = diff_members(export, segment, current)
         del current
         sent = _sent(state, conn.account, export, segment)
         decisions = await plan_subscriptions(export, segment, sent, destination)
@@ -180,13 +172,6 @@ async def _plan_export(
         readd_departed=options.readd_departed,
     )
     return with_adoption_note(_with_settled(plan, settled, credit), state.journal)
-
-
-async def _keyed(reading: asyncio.Future[SegmentData], *, laid_out: bool) -> Keys | None:
-    """The segment's emails keyed and laid out, in a thread, once it is read (None: not
-    ``laid_out``, the match keys them if it needs to)."""
-    segment = await reading
-    return await asyncio.to_thread(segment_keys, segment) if laid_out else None
 
 
 def _with_settled(plan: ExportPlan, settled: SettledJobs, credit: bool) -> ExportPlan:

@@ -78,19 +78,10 @@ class MemberDiff:
     kept_invalid: int  # members kept because the validator refused their segment row
 
 
-def segment_keys(segment: SegmentData) -> Keys:
-    """The segment's emails keyed and laid out, for :func:`diff_members` (made before the
-    list is loaded, the layout's making never peaks with the list in memory)."""
-    return Keys(_desired(segment)).laid_out()
-
-
-def diff_members(
-    export: Export, segment: SegmentData, current: ListState, wanted: Keys | None = None
-) -> MemberDiff:
-    """Match the segment's emails (``wanted``: as :func:`segment_keys` made them) with the
-    list's members, both ways in one pass."""
+def diff_members(export: Export, segment: SegmentData, current: ListState) -> MemberDiff:
+    """Match the segment's emails with the list's members, both ways in one pass."""
     members = current.members
-    wanted = wanted or Keys(_desired(segment))  # keyed once: the list, the fields last sent
+    wanted = Keys(_desired(segment))  # keyed once: for the list and for the fields last sent
     matched = join(wanted, members.emails)
     missing, listed = pc.invert(matched.found), matched.present
     del matched
