@@ -152,11 +152,20 @@ def join(values: Strings | Keys, others: Strings | Keys) -> Joined:
     for start in range(0, len(strings), PIECE):
         places = index_in(strings.slice(start, PIECE), mine)
         present.append(pc.is_valid(places))
-        hits = places.drop_null()
-        marked = pc.is_valid(pc.scatter(pc.is_valid(hits), hits, max_index=len(mine) - 1))
-        found = marked if found is None else pc.or_(found, marked)
+        here = marked(places.drop_null(), len(mine))
+        found = here if found is None else pc.or_(found, here)
     assert found is not None
     return Joined(found, pa.concat_arrays(present))
+
+
+def marked(positions: pa.Array, count: int) -> pa.BooleanArray:
+    """``count`` flags, true at ``positions`` (scattered: one bit a flag, no hash table)."""
+    if not len(positions):
+        nothing: pa.BooleanArray = pa.nulls(count, pa.bool_()).fill_null(False)
+        return nothing
+    placed = pc.scatter(pc.is_valid(positions), positions, max_index=count - 1)
+    flags: pa.BooleanArray = pc.is_valid(placed)
+    return flags
 
 
 def is_in(values: Strings | Keys, others: Strings | Keys) -> pa.BooleanArray:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from reconciler.lookup import PIECE, Keys, index_in
+from reconciler.lookup import PIECE, Keys, index_in, marked
 from reconciler.state.sent import SentRows, pieces_of
 
 EMAIL = "email"
@@ -86,8 +86,8 @@ def _compared(
     """Per key, the members whose digest differs from the one last sent; and the members
     ``sent`` has a row for (a piece of ``sent`` at a time)."""
     count = len(wanted)
-    nothing = _marks(pa.array([], pa.int64()), count)
-    differ: dict[str, list[pa.Array]] = {key: [] for key in digests}
+    nothing = marked(pa.array([], pa.int64()), count)
+    differ: dict[str, list[pa.Array | pa.ChunkedArray]] = {key: [] for key in digests}
     recorded = nothing
     for piece in pieces_of(sent, PIECE):
         places = index_in(piece[EMAIL], wanted)  # a null (forgotten) email is nobody
@@ -95,11 +95,11 @@ def _compared(
         hits = places.filter(found)
         if not len(hits):
             continue
-        recorded = pc.or_(recorded, _marks(hits, count))
+        recorded = pc.or_(recorded, marked(hits, count))
         for key in digests:
             last = _last_sent(piece, key, found, len(hits))
             differ[key].append(hits.filter(pc.not_equal(digests[key].take(hits), last)))
-    marks = {key: _marks(_joined(parts), count) for key, parts in differ.items()}
+    marks = {key: marked(_joined(parts), count) for key, parts in differ.items()}
     return marks, recorded
 
 
@@ -110,19 +110,7 @@ def _last_sent(piece: pa.Table, key: str, found: pa.BooleanArray, hits: int) -> 
     return pc.fill_null(piece[key].filter(found), _ZERO)
 
 
-def _marks(positions: pa.Array, count: int) -> pa.BooleanArray:
-    """``count`` flags, true at ``positions``."""
-    if not len(positions):
-        empty: pa.BooleanArray = pa.nulls(count, pa.bool_()).fill_null(False)
-        return empty
-    placed = pc.scatter(pc.is_valid(positions), positions, max_index=count - 1)
-    flags: pa.BooleanArray = pc.is_valid(placed)
-    return flags
-
-
-def _joined(parts: list[pa.Array]) -> pa.Array:
-    return pa.concat_arrays([_whole(p) for p in parts]) if parts else pa.array([], pa.int64())
-
-
-def _whole(values: pa.Array | pa.ChunkedArray) -> pa.Array:
-    return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+def _joined(parts: list[pa.Array | pa.ChunkedArray]) -> pa.Array:
+    """The positions of every piece in one array (a small lookup gives them chunked)."""
+    chunks = [c for p in parts for c in (p.chunks if isinstance(p, pa.ChunkedArray) else [p])]
+    return pa.concat_arrays(chunks) if chunks else pa.array([], pa.int64())
