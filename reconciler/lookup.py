@@ -207,11 +207,12 @@ def distinct(values: Strings | Keys) -> bool:
     return True
 
 
-def _top_bits(keys: pa.ChunkedArray, bits: int) -> pa.ChunkedArray:
+def _top_bits(keys: pa.UInt64Array | pa.ChunkedArray, bits: int) -> pa.ChunkedArray:
     """Each key's top ``bits`` (at most 8) as one byte, a piece at a time (a whole shifted
     column would be 8 bytes a value for a moment)."""
     shift = pa.scalar(64 - bits, pa.uint64())
-    pieces = [pc.shift_right(piece, shift).cast(pa.uint8()) for piece in keys.chunks]
+    chunks = keys.chunks if isinstance(keys, pa.ChunkedArray) else _pieces(keys)
+    pieces = [pc.shift_right(piece, shift).cast(pa.uint8()) for piece in chunks]
     return pa.chunked_array(pieces, pa.uint8())
 
 

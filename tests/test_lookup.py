@@ -172,3 +172,15 @@ def test_a_null_among_the_others_never_matches_a_value_with_its_key(
     values = pa.array(["q@x.io", "b@x.io", "a@x.io"])
     assert lookup.index_in(values, others).to_pylist() == [None, 2, 0]
     assert lookup.index_in(pa.chunked_array([values]), others).to_pylist() == [None, 2, 0]
+
+
+def test_distinct_of_keys_already_made_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A column keyed before (its keys held in one array) is checked the same way."""
+    monkeypatch.setattr(lookup, "SLICE", 0)
+    monkeypatch.setattr(lookup, "DISTINCT_PART", 4)
+    keyed = lookup.Keys(pa.array(_emails(range(0, 30))))
+    keyed.keys()
+    assert lookup.distinct(keyed)
+    again = lookup.Keys(pa.array([*_emails(range(0, 30)), "p3@example.com"]))
+    again.keys()
+    assert not lookup.distinct(again)
