@@ -17,7 +17,7 @@ Columns of at most ``SLICE`` strings are looked up directly on the strings.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TypeAlias, overload
 
@@ -25,6 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from reconciler import duck
+from reconciler.chunkstream import Streamed, in_memory, is_streamed, regrouped
 
 SLICE = 250_000  # ``others`` this small: one exact string lookup (its hash table: ~25 MB)
 KEY_SQL = "SELECT hash(v) AS k FROM v"  # each string's key (``v``: the strings)
@@ -135,27 +136,38 @@ def index_in(values: Strings | Keys, others: Strings | Keys) -> pa.Array:
     return match.forward if exact else _exact(mine.strings, theirs.strings)
 
 
-def join(values: Strings | Keys, others: Strings | Keys) -> Joined:
+def join(values: Strings | Keys, others: Strings | Keys | Streamed) -> Joined:
     """``values`` and ``others`` (each unique) matched both ways.
 
     ``others`` is looked up a piece (``PIECE`` strings) at a time among the values, which are
     laid out once (their layout is kept for later lookups): each piece gives its members'
     places among the values, whose marks are scattered into the values' mask. Nothing of the
-    size of ``others`` is held but one bit a member (a layout of it held 26 bytes a member).
+    size of ``others`` is held but one bit a member (a layout of it held 26 bytes a member),
+    and ``others`` may be a stream (a list's emails left in the state, read once here).
     """
     mine = keyed(values)
     strings = others.strings if isinstance(others, Keys) else others
     if len(mine) == 0 or len(strings) == 0 or len(strings) <= SLICE:
-        return Joined(is_in(mine, strings), is_in(strings, mine))
+        held = in_memory(strings)
+        return Joined(is_in(mine, held), is_in(held, mine))
     found: pa.BooleanArray | None = None
     present: list[pa.Array] = []
-    for start in range(0, len(strings), PIECE):
-        places = index_in(strings.slice(start, PIECE), mine)
+    for piece in _string_pieces(strings):
+        places = index_in(piece, mine)
         present.append(pc.is_valid(places))
         here = marked(places.drop_null(), len(mine))
         found = here if found is None else pc.or_(found, here)
     assert found is not None
     return Joined(found, pa.concat_arrays(present))
+
+
+def _string_pieces(strings: Strings | Streamed) -> Iterator[Strings]:
+    """``PIECE`` strings at a time: slices of a column in memory, a stream's chunks joined."""
+    if is_streamed(strings):
+        yield from regrouped(strings.chunks(), PIECE)
+        return
+    for start in range(0, len(strings), PIECE):
+        yield strings.slice(start, PIECE)
 
 
 def marked(positions: pa.Array, count: int) -> pa.BooleanArray:

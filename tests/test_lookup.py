@@ -3,6 +3,9 @@ and the keys (two strings sharing a key included)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
+
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
@@ -52,16 +55,36 @@ def test_empty_columns(monkeypatch: pytest.MonkeyPatch) -> None:
 COLLIDING = "SELECT ((hash(v) % 3) << 62)::UBIGINT AS k FROM v"
 
 
+@dataclass
+class _Stream:
+    """A column read a chunk at a time (as a list's emails left in the state are)."""
+
+    parts: list[pa.Array]
+    reads: int = 0
+
+    def __len__(self) -> int:
+        return sum(len(p) for p in self.parts)
+
+    def chunks(self) -> Iterator[pa.StringArray]:
+        self.reads += 1
+        yield from self.parts
+
+
+@pytest.mark.parametrize("streamed", [False, True])
 @pytest.mark.parametrize("piece", [1_048_576, 7, 1])  # others looked up in pieces
 @pytest.mark.parametrize("key_sql", [lookup.KEY_SQL, COLLIDING])
-def test_join_matches_both_ways(key_sql: str, piece: int, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_join_matches_both_ways(
+    key_sql: str, piece: int, streamed: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(lookup, "PIECE", piece)
     monkeypatch.setattr(lookup, "SLICE", 2)
     monkeypatch.setattr(lookup, "PARTITION", 4)
     monkeypatch.setattr(lookup, "KEY_SQL", key_sql)
     values = pa.array(_emails(range(10, 50)))
     others = pa.chunked_array([pa.array(_emails(range(0, 25))), pa.array(_emails(range(60, 70)))])
-    joined = lookup.join(lookup.Keys(values), others)
+    stream = _Stream(list(others.chunks))
+    joined = lookup.join(lookup.Keys(values), stream if streamed else others)
+    assert stream.reads == (1 if streamed else 0)  # a stream is read once
     expected = pc.index_in(values, value_set=others.combine_chunks()).cast(pa.int64())
     assert joined.found.to_pylist() == pc.is_valid(expected).to_pylist()
     back = pc.is_in(others.combine_chunks(), value_set=values)

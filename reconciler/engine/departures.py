@@ -17,28 +17,40 @@ from __future__ import annotations
 
 import pyarrow.compute as pc
 
+from reconciler.chunkstream import Streamed, is_streamed
 from reconciler.lookup import Keys
 from reconciler.plan.members import Strings, missing_from, string_array
 from reconciler.state import StateBackend
 from reconciler.state.departures import LEFT, NOT_KEPT
 
 
+def left_since(previous: Strings | Streamed, current: Strings) -> list[str]:
+    """The members of ``previous`` (a stream: read once, a chunk at a time) not in ``current``:
+    those who left the list since (read before the cache is replaced: it may hold ``previous``)."""
+    if not is_streamed(previous):
+        return _missing(previous, current) if len(previous) else []
+    listed = Keys(current)  # keyed once for every chunk
+    return [email for chunk in previous.chunks() for email in _missing(chunk, listed)]
+
+
 def note_departures(
     state: StateBackend,
     account: str,
     list_id: str,
-    current: Strings,
-    previous: Strings | None,
+    current: Strings | Streamed,
+    left: list[str] | None,
 ) -> frozenset[str]:
-    """Record the departures this read shows; every address departed from the list now."""
+    """Record the departures this read shows (``left``: see :func:`left_since`); every address
+    departed from the list now. A stream of ``current`` is read once for each piece of the
+    reconciler's own imports not yet seen in a read (few: those of the last apply)."""
     ledger = state.departures
-    if previous is not None and len(previous):
-        left = _missing(previous, current)
+    if left:
         ledger.record(account, list_id, left, LEFT)
-    listed: Keys | None = None  # keyed once for every piece of the imports
+    listed: Keys | Streamed | None = None  # keyed once for every piece of the imports
     not_kept: list[str] = []
     for piece in ledger.imported_pieces(account, list_id):
-        listed = Keys(current) if listed is None else listed
+        if listed is None:
+            listed = current if is_streamed(current) else Keys(current)
         not_kept += _missing(piece, listed)
     if listed is not None:
         ledger.record(account, list_id, not_kept, NOT_KEPT)
@@ -54,6 +66,6 @@ def note_departures(
     return frozenset(departed.difference(back))
 
 
-def _missing(values: Strings, current: Strings | Keys) -> list[str]:
+def _missing(values: Strings, current: Strings | Keys | Streamed) -> list[str]:
     found: list[str] = values.filter(missing_from(values, current)).to_pylist()
     return found

@@ -18,11 +18,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Awaitable
 
-from reconciler.engine.departures import note_departures
+from reconciler.engine.departures import left_since, note_departures
 from reconciler.engine.destination import Destination
 from reconciler.engine.progress import NoProgress, Progress
 from reconciler.plan.builder import ListState
-from reconciler.plan.members import MemberTable
+from reconciler.plan.members import EMAIL, PROFILE_ID, MemberTable
 from reconciler.state import MemberSnapshot, StateBackend
 from reconciler.state.columnar import release_unused
 from reconciler.values import EPOCH, ListMembers
@@ -50,7 +50,7 @@ async def read_list_state(
     if state.cache.exists(account, list_id):
         if after is not None:
             await after
-        cached = state.cache.load_columns(account, list_id, stored_ids=True)
+        cached = state.cache.load_columns(account, list_id, stored=True)
     # the members the reconciler knew: who is missing from the read left outside it
     previous = cached.emails if cached is not None else None
     if refresh:
@@ -72,7 +72,7 @@ async def read_list_state(
                     compact=False,  # the snapshot holds the ids the plan reads
                 )
             table = MemberTable(current.emails, current.profile_ids)
-            departed = note_departures(state, account, list_id, table.emails, None)
+            departed = note_departures(state, account, list_id, table.emails, [])
             return ListState(
                 account, list_id, info.name, table, incremental=True, departed=departed
             )
@@ -85,6 +85,8 @@ async def read_list_state(
     full = await destination.read_members(
         list_id, on_page=lambda count: progress.advance(task, count)
     )
+    left = left_since(previous, full.emails) if previous is not None else []
+    del previous  # read before the snapshot that holds it is replaced
     state.cache.save_columns(
         account,
         list_id,
@@ -96,12 +98,17 @@ async def read_list_state(
             full.newest_without_email_us,
         ),
     )
-    # The profile ids stay in the snapshot just written: the plan reads them again, a chunk at
-    # a time, for the members it removes and the list's fingerprint.
-    table = MemberTable(full.emails, state.cache.stored_ids(account, list_id) or full.profile_ids)
-    del full  # the join times were for the cache only, the ids are in it
-    departed = note_departures(state, account, list_id, table.emails, previous)
-    del previous
+    departed = note_departures(state, account, list_id, full.emails, left)
+    # The emails and the ids stay in the snapshot just written: the plan reads them again, a
+    # chunk at a time, for the match with the segment, the members it removes and the list's
+    # fingerprint.
+    emails = state.cache.stored_column(account, list_id, EMAIL)
+    ids = state.cache.stored_column(account, list_id, PROFILE_ID)
+    if emails is not None and ids is not None:
+        table = MemberTable(emails, ids)
+    else:  # not readable back (never expected): held as read
+        table = MemberTable(full.emails, full.profile_ids)
+    del full, emails, ids
     release_unused()
     return ListState(account, list_id, info.name, table, incremental=False, departed=departed)
 

@@ -14,7 +14,7 @@ from reconciler.lookup import Keys, join
 from reconciler.models import Connection, Export
 from reconciler.plan.estimate import apply_estimate
 from reconciler.plan.guards import evaluate_guards, segment_guards
-from reconciler.plan.members import Mask, MemberTable, missing_from, string_array
+from reconciler.plan.members import Mask, MemberTable, flags_among, string_array
 from reconciler.plan.model import ExportPlan, Fingerprints
 from reconciler.plan.rows import CLEARED, DIGEST, EMAIL, MemberRows, table_of
 from reconciler.plan.subscriptions import Decisions
@@ -299,7 +299,7 @@ def _not_refused(gone: Mask, members: MemberTable, segment: SegmentData) -> tupl
     (a list member is never removed only because of our own verdict), and how many those are."""
     if segment.rejected is None or not len(segment.rejected) or not len(members):
         return gone, 0
-    refused = pc.invert(missing_from(members.emails, segment.rejected))
+    refused = flags_among(members.emails, segment.rejected)
     held = pc.and_(gone, refused)
     return pc.and_(gone, pc.invert(refused)), int(pc.sum(held).as_py() or 0)
 

@@ -7,20 +7,20 @@ profile ids to remove) ever becomes Python strings.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TypeAlias
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from reconciler.chunkstream import Streamed, chunks_of, in_memory, is_streamed, zipped
 from reconciler.errors import StateError
-from reconciler.lookup import Keys, is_in
+from reconciler.lookup import Keys, is_in, join
 from reconciler.plan.digest import pairs_digest
 from reconciler.sources.fingerprint import TextHasher
-from reconciler.state.storedids import StoredIds
+from reconciler.state.storedcolumn import StoredColumn
 
-SLICE = 100_000  # members hashed at a time
 Strings: TypeAlias = "pa.StringArray | pa.ChunkedArray"  # strings, in one piece or several
 Mask: TypeAlias = "pa.BooleanArray | pa.ChunkedArray"  # one flag per value of Strings
 EMAIL, PROFILE_ID = "email", "profile_id"
@@ -31,8 +31,8 @@ _NO_ROWS = pa.table({EMAIL: pa.array([], pa.string()), PROFILE_ID: pa.array([], 
 class MemberTable:
     """email -> profile id, column-wise: ``emails[i]`` has ``profile_ids[i]``; emails unique."""
 
-    emails: Strings
-    profile_ids: Strings | StoredIds  # stored: left in the state until a pass asks for them
+    emails: Strings | StoredColumn  # stored: left in the state until a pass reads them
+    profile_ids: Strings | StoredColumn
 
     @classmethod
     def from_mapping(cls, members: Mapping[str, str]) -> MemberTable:
@@ -46,9 +46,8 @@ class MemberTable:
 
     def as_dict(self) -> dict[str, str]:
         """The members as a dict (materialises every member: for small lists and tests)."""
-        ids = self.profile_ids
-        found = ids.materialised() if isinstance(ids, StoredIds) else ids
-        return dict(zip(self.emails.to_pylist(), found.to_pylist(), strict=True))
+        emails, ids = in_memory(self.emails).to_pylist(), in_memory(self.profile_ids).to_pylist()
+        return dict(zip(emails, ids, strict=True))
 
     def digest(self) -> str:
         """Equal to :func:`reconciler.plan.digest.mapping_digest` of :meth:`as_dict`: an
@@ -58,12 +57,11 @@ class MemberTable:
 
     def digest_and_rows(self, chosen: Mask | None) -> tuple[str, pa.Table]:
         """:meth:`digest`, and the members where ``chosen`` (emails and profile ids), in one
-        pass over the profile ids (which may still be in the state: :class:`StoredIds`)."""
+        pass over the columns (which may still be in the state: :class:`StoredColumn`)."""
         total, start = 0, 0
         picked: list[pa.Table] = []
         with TextHasher() as hasher:
-            for ids in self._id_chunks():
-                emails = self.emails.slice(start, len(ids))
+            for emails, ids in zipped(chunks_of(self.emails), chunks_of(self.profile_ids)):
                 total += hasher.total(pc.binary_join_element_wise(emails, ids, "\0"))
                 if chosen is not None:
                     where = chosen.slice(start, len(ids))
@@ -75,14 +73,6 @@ class MemberTable:
         rows = pa.concat_tables(picked) if picked else _NO_ROWS
         return pairs_digest(len(self), total), rows
 
-    def _id_chunks(self) -> Iterator[Strings]:
-        ids = self.profile_ids
-        if isinstance(ids, StoredIds):
-            yield from ids.chunks()
-            return
-        for start in range(0, len(ids), SLICE):
-            yield ids.slice(start, SLICE)
-
 
 def string_array(values: pa.Array | Iterable[str]) -> pa.StringArray:
     """``values`` as a string array (an Arrow array is kept as it is)."""
@@ -93,8 +83,19 @@ def string_array(values: pa.Array | Iterable[str]) -> pa.StringArray:
     return pa.array(list(values), type=pa.string())
 
 
-def missing_from(values: Strings | Keys, others: Strings | Keys) -> Mask:
+def missing_from(values: Strings | Keys, others: Strings | Keys | Streamed) -> Mask:
     """True for each value of ``values`` that is not among ``others`` (see
-    :mod:`reconciler.lookup`: bounded hash tables, every value probed once)."""
-    missing: pa.BooleanArray = pc.invert(is_in(values, others))
+    :mod:`reconciler.lookup`: bounded hash tables, every value probed once; a stream of
+    ``others`` is read once, a piece at a time)."""
+    found = join(values, others).found if is_streamed(others) else is_in(values, others)
+    missing: pa.BooleanArray = pc.invert(found)
     return missing
+
+
+def flags_among(values: Strings | Streamed, others: Strings) -> Mask:
+    """True for each value of ``values`` (a stream: read once) that is among ``others``."""
+    if not is_streamed(values):
+        return is_in(values, others)
+    theirs = Keys(others)  # keyed once for every chunk
+    found = [is_in(chunk, theirs) for chunk in values.chunks()]
+    return pa.chunked_array(found, pa.bool_())

@@ -31,7 +31,7 @@ from reconciler.state.columnar import (
 )
 from reconciler.state.database import Blob, Database, Row
 from reconciler.state.records import CachedMembership, now
-from reconciler.state.storedids import StoredIds
+from reconciler.state.storedcolumn import StoredColumn
 from reconciler.values import EPOCH
 
 COMPACT_MIN = 50_000
@@ -91,14 +91,14 @@ class MembershipCache:
         return row is not None
 
     def load_columns(
-        self, account: str, list_id: str, *, stored_ids: bool = False
+        self, account: str, list_id: str, *, stored: bool = False
     ) -> MemberColumns | None:
         """Like :meth:`load`, as Arrow columns of emails and profile ids (no per-member objects).
 
         The snapshot is fetched a section at a time, so the whole blob is never held at once.
-        With ``stored_ids`` the profile ids stay in the snapshot (:class:`StoredIds`: read
-        again, a chunk at a time, when asked for); the snapshot must then not change until they
-        are (see :meth:`update`'s ``compact``).
+        With ``stored`` both columns stay in the snapshot (:class:`StoredColumn`: read again,
+        a chunk at a time, when asked for; the emails are read once here, to check them);
+        the snapshot must then not change until they are (see :meth:`update`'s ``compact``).
         """
         with self._db.transaction():
             row = self._db.fetch_one(
@@ -108,39 +108,56 @@ class MembershipCache:
             if row is None:
                 return None
             as_of, saved_at = self._db.ts_out_optional(row[0]), self._db.ts_out(row[1])
-            table = self._columns(account, list_id, joined=False, ids=not stored_ids)
-            ids = self.stored_ids(account, list_id) if stored_ids else None
-            if table is None or (stored_ids and ids is None):
+            kept = self._stored(account, list_id) if stored else None
+            table = None if stored else self._columns(account, list_id, joined=False)
+            if table is None and kept is None:
                 return None
             changes = self._changes(account, list_id)
         steps = self._steps(changes, joined=False)
-        if ids is not None:
+        if kept is not None:
             try:
-                emails, kept = columnar.replay_stored(table[EMAIL], ids, steps)
-            except StateError:  # damaged ids, read to replay a removal: dropped, as missing
+                emails, ids = columnar.replay_stored(*kept, steps)
+            except StateError:  # damaged, read to replay: dropped, as missing
                 return None
-            return MemberColumns(emails, kept, as_of, saved_at, int(row[2]))
+            return MemberColumns(emails, ids, as_of, saved_at, int(row[2]))
+        assert table is not None
         table = columnar.replay(table, steps)
         return MemberColumns(table[EMAIL], table[PROFILE_ID], as_of, saved_at, int(row[2]))
 
-    def stored_ids(self, account: str, list_id: str) -> StoredIds | None:
-        """The profile ids of the list's snapshot, left in it (None: no readable snapshot)."""
+    def _stored(self, account: str, list_id: str) -> tuple[StoredColumn, StoredColumn] | None:
+        """The emails and the ids of the list's snapshot, left in it (None: no readable
+        snapshot; the emails are read through once to check them, a damaged one is dropped)."""
+        emails = self.stored_column(account, list_id, EMAIL)
+        ids = self.stored_column(account, list_id, PROFILE_ID)
+        if emails is None or ids is None:
+            return None
+        try:
+            for _ in emails.read():
+                pass
+        except StateError:
+            return None
+        return emails, ids
+
+    def stored_column(self, account: str, list_id: str, name: str) -> StoredColumn | None:
+        """The emails or the profile ids (``name``) of the list's snapshot, left in it (None:
+        no readable snapshot)."""
         head = self._head(account, list_id)
         if head is None:
             return None
         count, n_emails, n_ids = head
+        at, length = (0, n_emails) if name == EMAIL else (n_emails, n_ids)
 
         def read() -> Iterator[pa.StringArray]:
             if self._head(account, list_id) != head:
                 raise _changed(list_id)
-            pieces = self._pieces(account, list_id, codec.HEADER_SIZE + n_emails, n_ids)
+            pieces = self._pieces(account, list_id, codec.HEADER_SIZE + at, length)
             try:
                 yield from columnar.lines_chunks(pieces, count)
             except StateError:
                 self.drop(account, list_id)  # damaged: the next plan reads the list again
                 raise
 
-        return StoredIds(count, read)
+        return StoredColumn(count, read)
 
     def _head(self, account: str, list_id: str) -> tuple[int, int, int] | None:
         """The snapshot's member count and the byte sizes of its email and id sections."""
@@ -157,11 +174,9 @@ class MembershipCache:
         except StateError:
             return None
 
-    def _columns(
-        self, account: str, list_id: str, *, joined: bool, ids: bool = True
-    ) -> pa.Table | None:
-        """The snapshot as a member table (emails, profile ids unless not ``ids`` and, if
-        ``joined``, join times in µs), read a piece at a time; a missing or damaged one is
+    def _columns(self, account: str, list_id: str, *, joined: bool) -> pa.Table | None:
+        """The snapshot as a member table (emails, profile ids and, if ``joined``, join times
+        in µs), read a piece at a time; a missing or damaged one is
         dropped (None)."""
         head = self._head(account, list_id)
         try:
@@ -169,10 +184,10 @@ class MembershipCache:
                 raise codec.damaged("no snapshot")
             count, n_emails, n_ids = head
             start = codec.HEADER_SIZE
-            columns = {EMAIL: self._section(account, list_id, start, n_emails, count)}
-            if ids:
-                at = start + n_emails
-                columns[PROFILE_ID] = self._section(account, list_id, at, n_ids, count)
+            columns = {
+                EMAIL: self._section(account, list_id, start, n_emails, count),
+                PROFILE_ID: self._section(account, list_id, start + n_emails, n_ids, count),
+            }
             if joined:
                 stamps = self._pieces(account, list_id, start + n_emails + n_ids, 8 * count)
                 columns[JOINED] = codec.joined_column(stamps, count)

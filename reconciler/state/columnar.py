@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from reconciler.state import codec
-from reconciler.state.storedids import StoredIds
+from reconciler.state.storedcolumn import StoredColumn
 from reconciler.values import EPOCH
 
 Column: TypeAlias = "pa.ChunkedArray | pa.StringArray"  # strings, in pieces or in one
@@ -36,8 +36,8 @@ class MemberColumns:
     members without an email (not in the columns, but in the list's ``profile_count``).
     """
 
-    emails: Column
-    profile_ids: Column | StoredIds  # stored: see MembershipCache.load_columns
+    emails: Column | StoredColumn  # stored (both or neither): see MembershipCache.load_columns
+    profile_ids: Column | StoredColumn
     as_of: dt.datetime | None
     saved_at: dt.datetime | None = None
     without_email: int = 0
@@ -48,12 +48,13 @@ class MemberColumns:
 
     def with_added(self, rows: Iterable[tuple[str, str]]) -> MemberColumns:
         """These columns with ``(email, profile id)`` rows added (a later row for an email wins)."""
-        ids = self.profile_ids
-        if isinstance(ids, StoredIds):
-            emails, added = add_stored(self.emails, ids, rows)
-        else:
-            emails, added = add_rows(self.emails, ids, rows)
-        return MemberColumns(emails, added, self.as_of, self.saved_at, self.without_email)
+        emails, ids = self.emails, self.profile_ids
+        if isinstance(emails, StoredColumn) and isinstance(ids, StoredColumn):
+            stored = add_stored(emails, ids, rows)
+            return MemberColumns(*stored, self.as_of, self.saved_at, self.without_email)
+        assert not isinstance(emails, StoredColumn) and not isinstance(ids, StoredColumn)
+        added = add_rows(emails, ids, rows)
+        return MemberColumns(*added, self.as_of, self.saved_at, self.without_email)
 
 
 @dataclass(frozen=True)
@@ -181,46 +182,40 @@ def replay(members: pa.Table, steps: Sequence[Step]) -> pa.Table:
 
 
 def replay_stored(
-    emails: Column, ids: StoredIds, steps: Sequence[Step]
-) -> tuple[Column, StoredIds]:
-    """:func:`replay` of a snapshot whose profile ids stay stored: the ids are read (a chunk
-    at a time) only when a step removes some, to find their rows."""
+    emails: StoredColumn, ids: StoredColumn, steps: Sequence[Step]
+) -> tuple[StoredColumn, StoredColumn]:
+    """:func:`replay` of a snapshot whose columns stay stored: each is read (a chunk at a
+    time) only when a step asks: the emails when one adds members (an email added again
+    replaces its row), the ids when one removes some."""
     gone, taken = _gone_and_taken(steps)
-    hit = pc.is_in(emails, value_set=taken).combine_chunks() if len(taken) and len(emails) else None
-    if len(gone) and len(emails):
-        by_id = [pc.is_in(chunk, value_set=gone) for chunk in ids.read()]
-        found = pa.concat_arrays(by_id) if by_id else pa.array([], pa.bool_())
-        hit = found if hit is None else pc.or_(hit, found)
-    keep = pc.invert(hit) if hit is not None and pc.any(hit).as_py() else None
+    hit = emails.stored_flags(taken)
+    by_id = ids.stored_flags(gone)
+    if by_id is not None:
+        hit = by_id if hit is None else pc.or_(hit, by_id)
     tail = _tail(pa.schema([(EMAIL, pa.string()), (PROFILE_ID, pa.string())]), steps)
-    kept = emails if keep is None else emails.filter(keep)
-    column = pa.chunked_array([*_chunks(kept), *tail[EMAIL].chunks], type=pa.string())
-    return column, StoredIds(ids.count, ids.read, keep, tail[PROFILE_ID])
+    return (
+        emails.without(hit, None).with_tail(tail[EMAIL]),
+        ids.without(hit, None).with_tail(tail[PROFILE_ID]),
+    )
 
 
 def add_stored(
-    emails: Column, ids: StoredIds, rows: Iterable[tuple[str, str]]
-) -> tuple[Column, Column | StoredIds]:
-    """:func:`add_rows` for stored ids: only an email already in the snapshot's part (a
-    member who joined again, rare) brings the ids into memory."""
+    emails: StoredColumn, ids: StoredColumn, rows: Iterable[tuple[str, str]]
+) -> tuple[StoredColumn, StoredColumn]:
+    """:func:`add_rows` for stored columns: an email already a member (who joined again,
+    rare) loses its row, wherever it is, and the new row comes last."""
     latest = dict(rows)
     if not latest:
         return emails, ids
     new = pa.array(list(latest), type=pa.string())
-    hit = pc.is_in(emails, value_set=new).combine_chunks() if len(emails) else None
-    if hit is not None and pc.any(hit.slice(0, ids.kept)).as_py():
-        return add_rows(emails, ids.materialised(), latest.items())
-    keep_tail = None
-    if hit is not None and pc.any(hit).as_py():
-        emails = emails.filter(pc.invert(hit))
-        keep_tail = pc.invert(hit.slice(ids.kept))
-    column = pa.chunked_array([*_chunks(emails), new], type=pa.string())
-    added = pa.chunked_array([pa.array(list(latest.values()), type=pa.string())])
-    return column, ids.with_tail(keep_tail, added)
-
-
-def _chunks(column: Column) -> list[pa.Array]:
-    return list(column.chunks) if isinstance(column, pa.ChunkedArray) else [column]
+    hit = emails.stored_flags(new)
+    in_tail = pc.is_in(emails.tail, value_set=new)
+    keep_tail = pc.invert(in_tail) if pc.any(in_tail).as_py() else None
+    added = pa.array(list(latest.values()), type=pa.string())
+    return (
+        emails.without(hit, keep_tail).with_tail(new),
+        ids.without(hit, keep_tail).with_tail(added),
+    )
 
 
 def _gone_and_taken(steps: Sequence[Step]) -> tuple[pa.StringArray, pa.StringArray]:

@@ -18,7 +18,7 @@ from reconciler.state import (
     postgres_db,
     schema,
 )
-from reconciler.state.storedids import StoredIds
+from reconciler.state.storedcolumn import StoredColumn
 
 from .conftest import RawExecute
 from .test_state_cache import BASE, Row, as_dict, members
@@ -71,7 +71,7 @@ def test_columns_snapshot_is_the_rows_snapshot(
     assert loaded is not None and columns is not None
     assert loaded.members == as_dict(rows)  # join times exact to the microsecond
     assert loaded.as_of == columns.as_of == max(r[2] for r in rows)
-    assert not isinstance(columns.profile_ids, StoredIds)  # loaded, not left in the state
+    assert not isinstance(columns.profile_ids, StoredColumn)  # loaded, not left in the state
     assert dict(zip(columns.emails.to_pylist(), columns.profile_ids.to_pylist(), strict=True)) == {
         e: p for e, p, _ in rows
     }

@@ -26,7 +26,7 @@ def kb(name):
 
 with open_state(sys.argv[1]) as state:
     before = kb("VmRSS")
-    ids = state.cache.stored_ids("acct", "L1")
+    ids = state.cache.stored_column("acct", "L1", "profile_id")
     print(json.dumps({"count": ids.count if ids else None, "grew_kb": kb("VmHWM") - before}))
 """
 

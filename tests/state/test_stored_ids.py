@@ -1,16 +1,17 @@
-"""Profile ids left in the membership cache (``load_columns(stored_ids=True)``): the same
-members, ids and fingerprint as loading them, on both backends, without holding the ids."""
+"""Emails and profile ids left in the membership cache (``load_columns(stored=True)``): the
+same members, ids and fingerprint as loading them, on both backends, without holding either."""
 
 from __future__ import annotations
 
 import pyarrow as pa
 import pytest
 
+from reconciler.chunkstream import in_memory
 from reconciler.errors import StateError
 from reconciler.plan.members import MemberTable
 from reconciler.state import SqlStateBackend, cache, codec
 from reconciler.state.columnar import MemberColumns
-from reconciler.state.storedids import StoredIds
+from reconciler.state.storedcolumn import StoredColumn
 
 from .conftest import RawExecute
 from .test_cache_compaction import logged
@@ -24,9 +25,10 @@ def as_dict(columns: MemberColumns) -> dict[str, str]:
 
 def both(backend: SqlStateBackend) -> tuple[MemberColumns, MemberColumns]:
     loaded = backend.cache.load_columns("acct", "L1")
-    stored = backend.cache.load_columns("acct", "L1", stored_ids=True)
+    stored = backend.cache.load_columns("acct", "L1", stored=True)
     assert loaded is not None and stored is not None
-    assert isinstance(stored.profile_ids, StoredIds)
+    assert isinstance(stored.profile_ids, StoredColumn)
+    assert isinstance(stored.emails, StoredColumn)
     return loaded, stored
 
 
@@ -42,7 +44,7 @@ def test_stored_ids_give_the_loaded_members_after_any_log(backend: SqlStateBacke
     back = [(emails[20], "NEW20", BASE), (emails[3], pid[emails[3]], BASE), (new[0][0], "N0", BASE)]
     backend.cache.update("acct", "L1", added=back, removed_profile_ids=[new[1][1]])
     loaded, stored = both(backend)
-    assert stored.emails.to_pylist() == loaded.emails.to_pylist()  # the same order
+    assert in_memory(stored.emails).to_pylist() == loaded.emails.to_pylist()  # the same order
     assert as_dict(stored) == as_dict(loaded)
     assert as_dict(stored)[emails[20]] == "NEW20" and emails[5] not in as_dict(stored)
     table, plain = (
@@ -52,8 +54,8 @@ def test_stored_ids_give_the_loaded_members_after_any_log(backend: SqlStateBacke
     assert table.digest() == plain.digest()
     gone = pa.array([i % 97 == 0 for i in range(len(table))])
     digest, rows_at = table.digest_and_rows(gone)
-    in_memory = MemberTable(loaded.emails, loaded.profile_ids).digest_and_rows(gone)
-    assert digest == in_memory[0] and rows_at.equals(in_memory[1].cast(rows_at.schema))
+    held = MemberTable(loaded.emails, loaded.profile_ids).digest_and_rows(gone)
+    assert digest == held[0] and rows_at.equals(held[1].cast(rows_at.schema))
 
 
 @pytest.mark.parametrize("where", ["tail", "snapshot", "new"])
@@ -67,30 +69,31 @@ def test_members_added_to_stored_ids(backend: SqlStateBackend, where: str) -> No
     expected = as_dict(loaded.with_added(added))
     after = stored.with_added(added)
     assert as_dict(after) == expected and len(after.emails) == len(expected)
-    # only an email of the snapshot's part brings the ids into memory
-    assert isinstance(after.profile_ids, StoredIds) == (where != "snapshot")
+    assert in_memory(after.emails).to_pylist()[-2:] == [email, "fresh@example.com"]  # last
+    # a member added again, wherever it is, leaves both columns stored
+    assert isinstance(after.profile_ids, StoredColumn) and isinstance(after.emails, StoredColumn)
 
 
-def test_stored_ids_are_not_held_in_memory(backend: SqlStateBackend) -> None:
+def test_stored_columns_are_not_held_in_memory(backend: SqlStateBackend) -> None:
     rows = members(40_000)
     backend.cache.save_columns("acct", "L1", snapshot(rows))
     before = pa.total_allocated_bytes()
-    stored = backend.cache.load_columns("acct", "L1", stored_ids=True)
+    stored = backend.cache.load_columns("acct", "L1", stored=True)
     assert stored is not None
     held = pa.total_allocated_bytes() - before
     emails = sum(len(e) for e, _, _ in rows)
     ids = sum(len(p) for _, p, _ in rows)
-    assert held < emails + 8 * len(rows) + ids // 4  # the emails and their offsets, no ids
+    assert held < (emails + ids) // 20  # neither the emails nor the ids
     loaded = backend.cache.load_columns("acct", "L1")
-    assert loaded is not None and pa.total_allocated_bytes() - before > held + ids
+    assert loaded is not None and pa.total_allocated_bytes() - before > held + emails + ids
 
 
 def test_a_snapshot_changed_before_its_ids_are_read_is_an_error(
     backend: SqlStateBackend,
 ) -> None:
     backend.cache.save_columns("acct", "L1", snapshot(members(100)))
-    stored = backend.cache.load_columns("acct", "L1", stored_ids=True)
-    assert stored is not None and isinstance(stored.profile_ids, StoredIds)
+    stored = backend.cache.load_columns("acct", "L1", stored=True)
+    assert stored is not None and isinstance(stored.profile_ids, StoredColumn)
     backend.cache.save_columns("acct", "L1", snapshot(members(101)))
     with pytest.raises(StateError, match="cache of list L1 changed") as raised:
         MemberTable(stored.emails, stored.profile_ids).digest()
@@ -103,7 +106,7 @@ def test_damaged_stored_ids_are_an_error_and_drop_the_cache(
 ) -> None:
     rows = members(100)
     backend.cache.save_columns("acct", "L1", snapshot(rows))
-    stored = backend.cache.load_columns("acct", "L1", stored_ids=True)
+    stored = backend.cache.load_columns("acct", "L1", stored=True)
     assert stored is not None
     # the newline after the first id becomes a space: the sizes (and the header) stay the same
     n_emails = sum(len(e) + 1 for e, _, _ in rows) - 1
@@ -129,7 +132,7 @@ def test_damaged_ids_read_to_replay_a_removal_are_a_missing_cache(
         "UPDATE reconciler_membership_snapshots SET snapshot = "
         f"{_overlay(state_url, newline)} WHERE list_id = 'L1'"
     )
-    assert backend.cache.load_columns("acct", "L1", stored_ids=True) is None
+    assert backend.cache.load_columns("acct", "L1", stored=True) is None
     assert not backend.cache.exists("acct", "L1")  # as the loaded form: a full read next
 
 
