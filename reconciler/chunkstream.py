@@ -52,8 +52,10 @@ def in_memory(column: Column) -> pa.StringArray | pa.ChunkedArray:
     return column
 
 
-def regrouped(chunks: Iterable[pa.Array], size: int) -> Iterator[pa.Array]:
-    """``chunks`` regrouped into arrays of ``size`` values (the last one: what is left)."""
+def regrouped(chunks: Iterable[pa.Array], size: int) -> Iterator[pa.Array | pa.ChunkedArray]:
+    """``chunks`` regrouped into pieces of ``size`` values (the last one: what is left), each
+    one chunk as it came or the chunks it spans (never copied into one: a copy would double
+    the piece for a moment)."""
     held: list[pa.Array] = []
     count = 0
     for chunk in chunks:
@@ -88,5 +90,5 @@ def zipped(
         a, b = a.slice(size), b.slice(size)
 
 
-def _joined(pieces: list[pa.Array]) -> pa.Array:
-    return pieces[0] if len(pieces) == 1 else pa.concat_arrays(pieces)
+def _joined(pieces: list[pa.Array]) -> pa.Array | pa.ChunkedArray:
+    return pieces[0] if len(pieces) == 1 else pa.chunked_array(pieces, pieces[0].type)

@@ -29,7 +29,7 @@ from reconciler.plan.configdiff import config_changes
 from reconciler.plan.digest import json_digest
 from reconciler.plan.model import ExportPlan, Plan
 from reconciler.plan.planfile import seal
-from reconciler.sources import SegmentData, read_segment
+from reconciler.sources import SegmentData, check_segment, read_segment
 from reconciler.state import StateBackend
 from reconciler.state.sent import SentRows
 from reconciler.values import SettledJobs
@@ -109,11 +109,18 @@ async def _plan_export(
     credit: bool = False,
 ) -> ExportPlan:
     where = f"export '{export.name}' (list {export.list_id})"
-    # The segment is read in a thread while the list is read: the two overlap.
-    reading = asyncio.ensure_future(
-        asyncio.to_thread(read_segment, config, export, options.config_dir)
-    )
+
+    def start() -> asyncio.Future[SegmentData]:
+        return asyncio.ensure_future(
+            asyncio.to_thread(read_segment, config, export, options.config_dir)
+        )
+
+    # The segment is read in a thread while the list is read: the two overlap. Before a
+    # full read of the list the segment is only checked, and read once the list is in the
+    # state: a large list and a large segment are then never held at the same time.
+    reading = None if await _reads_list_first(config, export, conn, options, state) else start()
     if conn.destination is None:
+        reading = reading or start()
         await asyncio.gather(reading, return_exceptions=True)
         return _alongside(
             config,
@@ -138,8 +145,10 @@ async def _plan_export(
                 progress=progress,
             )
         except BaseException:
+            reading = reading or start()
             await asyncio.gather(reading, return_exceptions=True)  # no thread left behind
             raise
+        reading = reading or start()
         segment = await reading
         # The list's members are matched with the segment and let go before what was last
         # sent is loaded: the two (each about the size of the list) never peak together.
@@ -148,12 +157,14 @@ async def _plan_export(
         sent = _sent(state, conn.account, export, segment)
         decisions = await plan_subscriptions(export, segment, sent, destination)
     except DestinationNotFound:
+        assert reading is not None  # started before any error leaves the read above
         message = (
             f"list {export.list_id} does not exist in the account of connection "
             f"'{export.connection}'; check list_id of {where}"
         )
         return _alongside(config, export, message, reading, options)
     except ReconcilerError as exc:
+        assert reading is not None
         if reading.done() and reading.exception() is exc:
             return failed_export_plan(export, f"{where}: {exc}")  # the segment's own problem
         hint = f" (hint: {exc.hint})" if exc.hint else ""
@@ -172,6 +183,23 @@ async def _plan_export(
         readd_departed=options.readd_departed,
     )
     return with_adoption_note(_with_settled(plan, settled, credit), state.journal)
+
+
+async def _reads_list_first(
+    config: Config, export: Export, conn: OpenConnection, options: RunOptions, state: StateBackend
+) -> bool:
+    """Whether the list is read whole before the segment (no cached membership, or
+    ``--refresh``), once the segment's source opens and has the columns the export maps (a
+    problem with it shows at once, not after the list's read; the read then reports it)."""
+    if conn.destination is None:
+        return False
+    if not options.refresh and state.cache.exists(conn.account, export.list_id):
+        return False
+    try:
+        await asyncio.to_thread(check_segment, config, export, options.config_dir)
+    except ReconcilerError:
+        return False
+    return True
 
 
 def _with_settled(plan: ExportPlan, settled: SettledJobs, credit: bool) -> ExportPlan:

@@ -9,6 +9,7 @@ from reconciler.sources.data import SegmentData, SegmentPreview
 from reconciler.sources.fingerprint import segment_fingerprint
 from reconciler.sources.segment import (
     UnknownSegmentError,
+    check_segment,
     open_reader,
     preview_segment,
     read_segment,
@@ -18,6 +19,7 @@ __all__ = [
     "SegmentData",
     "SegmentPreview",
     "UnknownSegmentError",
+    "check_segment",
     "open_reader",
     "preview_segment",
     "read_segment",

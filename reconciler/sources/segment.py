@@ -59,6 +59,15 @@ def read_segment(
     )
 
 
+def check_segment(config: Config, export: Export, config_dir: Path) -> None:
+    """Open ``export``'s segment and check the columns it maps, reading no row: what a read
+    would refuse at once is refused here too (a plan that reads its list first checks this
+    before the read)."""
+    segment, source = _lookup(config, export.segment)
+    with open_reader(source, segment, config_dir) as reader:
+        export_fields(export, segment.name, source.name, reader.columns)
+
+
 def preview_segment(
     config: Config,
     segment_name: str,
