@@ -26,6 +26,7 @@ import pyarrow.compute as pc
 
 from reconciler import duck
 from reconciler.chunkstream import Streamed, in_memory, is_streamed, regrouped
+from reconciler.spill import SpilledStrings
 
 SLICE = 250_000  # ``others`` this small: one exact string lookup (its hash table: ~25 MB)
 KEY_SQL = "SELECT hash(v) AS k FROM v"  # each string's key (``v``: the strings)
@@ -35,6 +36,7 @@ KEY_SLICE = 250_000  # strings keyed at a time
 PIECE = 2_500_000  # strings of the other column looked up at a time (``join``, sent fields)
 DISTINCT_PART = 262_144  # keys counted at a time, about (``distinct``; at most 256 passes)
 Strings: TypeAlias = "pa.StringArray | pa.ChunkedArray"
+Column: TypeAlias = "pa.StringArray | pa.ChunkedArray | SpilledStrings"  # a segment's may spill
 
 
 @dataclass
@@ -61,7 +63,7 @@ class Keys:
     layout is kept, so a column looked up in two others is sorted once; the keys in the
     column's own order are then dropped, and taken back from the layout if ever needed)."""
 
-    def __init__(self, strings: Strings) -> None:
+    def __init__(self, strings: Column) -> None:
         self.strings = strings
         self._keys: pa.UInt64Array | None = None
         self._layout: _Layout | None = None
@@ -83,8 +85,8 @@ class Keys:
             return unsorted
         pieces: list[pa.Array] = []
         with duck.connect() as connection:
-            for start in range(0, len(self.strings), KEY_SLICE):  # bounds DuckDB's scratch
-                connection.register("v", pa.table({"v": self.strings.slice(start, KEY_SLICE)}))
+            for piece in _key_pieces(self.strings):  # bounds DuckDB's scratch
+                connection.register("v", pa.table({"v": piece}))
                 pieces.append(_whole(connection.sql(KEY_SQL).to_arrow_table().column("k")))
                 connection.unregister("v")
         if not whole:
@@ -161,6 +163,15 @@ def join(values: Strings | Keys, others: Strings | Keys | Streamed) -> Joined:
     return Joined(found, pa.concat_arrays(present))
 
 
+def _key_pieces(strings: Column) -> Iterator[Strings]:
+    """``KEY_SLICE`` strings at a time (a spilled column: its batches, regrouped)."""
+    if isinstance(strings, SpilledStrings):
+        yield from regrouped(strings.chunks(), KEY_SLICE)
+        return
+    for start in range(0, len(strings), KEY_SLICE):
+        yield strings.slice(start, KEY_SLICE)
+
+
 def _string_pieces(strings: Strings | Streamed) -> Iterator[Strings]:
     """``PIECE`` strings at a time: slices of a column in memory, a stream's chunks joined."""
     if is_streamed(strings):
@@ -187,7 +198,11 @@ def is_in(values: Strings | Keys, others: Strings | Keys) -> pa.BooleanArray:
         nothing: pa.BooleanArray = pa.nulls(len(mine), pa.bool_()).fill_null(False)
         return nothing
     if len(theirs) <= SLICE:
-        found: pa.BooleanArray = _whole(pc.is_in(mine.strings, value_set=theirs.strings))
+        value_set = in_memory(theirs.strings)
+        if isinstance(mine.strings, SpilledStrings):  # a batch at a time
+            parts = [pc.is_in(chunk, value_set=value_set) for chunk in mine.strings.chunks()]
+            return _whole(pa.chunked_array(parts, pa.bool_()))
+        found: pa.BooleanArray = _whole(pc.is_in(mine.strings, value_set=value_set))
         return found
     present: pa.BooleanArray = pc.is_valid(index_in(mine, theirs))
     return present
@@ -204,7 +219,7 @@ def distinct(values: Strings | Keys) -> bool:
     if len(mine) < 2:
         return True
     if len(mine) <= SLICE:  # small: Arrow's own count (no keys, no DuckDB in a list read)
-        return bool(pc.count_distinct(mine.strings).as_py() == len(mine))
+        return bool(pc.count_distinct(in_memory(mine.strings)).as_py() == len(mine))
     keys = mine.keys(whole=False)
     bits = min(8, (-(-len(mine) // DISTINCT_PART) - 1).bit_length())  # one byte a value
     parts = _top_bits(keys, bits) if bits else None
@@ -213,10 +228,18 @@ def distinct(values: Strings | Keys) -> bool:
         ours = keys if where is None else keys.filter(where)
         if pc.count_distinct(ours).as_py() == len(ours):
             continue
-        strings = mine.strings if where is None else mine.strings.filter(where)
+        strings = in_memory(mine.strings) if where is None else _filtered(mine.strings, where)
         if pc.count_distinct(strings).as_py() < len(strings):
             return False
     return True
+
+
+def _filtered(strings: Column, where: pa.BooleanArray | pa.ChunkedArray) -> Strings:
+    """The strings where ``where`` (a spilled column: a batch at a time)."""
+    if not isinstance(strings, SpilledStrings):
+        return strings.filter(where)
+    parts = [chunk.filter(flags) for chunk, flags in _aligned(strings, where)]
+    return pa.chunked_array(parts, pa.string())
 
 
 def _top_bits(keys: pa.UInt64Array | pa.ChunkedArray, bits: int) -> pa.ChunkedArray:
@@ -240,8 +263,11 @@ def without_rows(count: int, dropped: Iterable[Iterable[int]]) -> pa.BooleanArra
     return keep
 
 
-def _exact(values: Strings, others: Strings) -> pa.Int64Array:
-    found: pa.Int64Array = _whole(pc.index_in(values, value_set=others)).cast(pa.int64())
+def _exact(values: Column, others: Column) -> pa.Int64Array:
+    """The exact string lookup (small columns, and the rare fallback: a spilled column is
+    read into memory for it)."""
+    mine, theirs = in_memory(values), in_memory(others)
+    found: pa.Int64Array = _whole(pc.index_in(mine, value_set=theirs)).cast(pa.int64())
     return found
 
 
@@ -373,15 +399,33 @@ def _verified(values: Strings, others: Strings, match: _KeyMatch) -> bool:
     return _same_slices(values, others, forward)
 
 
-def _same_slices(strings: Strings, others: Strings, at: pa.Array) -> bool:
-    """``_same`` a slice at a time (the strings taken from ``others`` are a slice's)."""
+def _same_slices(strings: Column, others: Column, at: pa.Array) -> bool:
+    """``_same`` a slice at a time (the strings taken from ``others`` are a slice's). A
+    spilled ``strings`` is compared a batch at a time; from a spilled ``others`` the strings
+    are taken at once (one pass over its file, not one a slice)."""
+    if isinstance(others, SpilledStrings):
+        taken, start = others.take(at), 0
+        for piece, where in _aligned(strings, at):
+            if not _equal_where(piece, taken.slice(start, len(piece)), where):
+                return False
+            start += len(piece)
+        return True
+    return all(_same(piece, others, where) for piece, where in _aligned(strings, at))
+
+
+def _aligned(strings: Column, at: pa.Array) -> Iterator[tuple[Strings, pa.Array]]:
+    """``strings`` a slice (or a spilled batch) at a time, each with its slice of ``at``."""
+    if isinstance(strings, SpilledStrings):
+        start = 0
+        for chunk in strings.chunks():
+            yield chunk, at.slice(start, len(chunk))
+            start += len(chunk)
+        return
     for start in range(0, len(strings), VERIFY_SLICE):
-        if not _same(strings.slice(start, VERIFY_SLICE), others, at.slice(start, VERIFY_SLICE)):
-            return False
-    return True
+        yield strings.slice(start, VERIFY_SLICE), at.slice(start, VERIFY_SLICE)
 
 
-def _unwrapped(strings: Strings) -> Strings:
+def _unwrapped(strings: Column) -> Column:
     """A chunked column of one chunk as that chunk (a table's column is always chunked)."""
     if isinstance(strings, pa.ChunkedArray) and strings.num_chunks == 1:
         return strings.chunk(0)
@@ -392,7 +436,13 @@ def _same(strings: Strings, others: Strings, at: pa.Array) -> bool:
     """Whether each of ``strings`` equals the one of ``others`` at ``at`` (where not null)."""
     if at.null_count == len(at):
         return True
-    same = pc.fill_null(pc.equal(strings, others.take(at)), False)  # a null other: not the same
+    return _equal_where(strings, others.take(at), at)
+
+
+def _equal_where(strings: Strings, taken: Strings, at: pa.Array) -> bool:
+    """Whether each of ``strings`` equals ``taken`` (the others at ``at``) where ``at`` is not
+    null (a null other: not the same)."""
+    same = pc.fill_null(pc.equal(strings, taken), False)
     wrong = pc.and_(pc.is_valid(at), pc.invert(same))
     return not pc.any(wrong).as_py()
 

@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-from reconciler import lookup
+from reconciler import lookup, spill
 
 
 def _emails(numbers: range) -> list[str]:
@@ -207,3 +207,40 @@ def test_distinct_of_keys_already_made_whole(monkeypatch: pytest.MonkeyPatch) ->
     again = lookup.Keys(pa.array([*_emails(range(0, 30)), "p3@example.com"]))
     again.keys()
     assert not lookup.distinct(again)
+
+
+SHARED = "SELECT CASE WHEN v IN ('q@x.io', 'r@x.io') THEN 1 ELSE hash(v) END::UBIGINT AS k FROM v"
+
+
+@pytest.mark.parametrize("key_sql", [lookup.KEY_SQL, COLLIDING, SHARED])
+@pytest.mark.parametrize(("slice_size", "batch"), [(2, 3), (2, 1_000), (1_000, 3)])
+def test_a_spilled_segment_gives_the_answers_of_one_in_memory(
+    key_sql: str, slice_size: int, batch: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The segment's emails in a private file (``Keys`` of a spilled column): the same matches
+    both ways, the same positions and counts, a key shared by two strings still caught."""
+    monkeypatch.setattr(lookup, "SLICE", slice_size)
+    monkeypatch.setattr(lookup, "PARTITION", 4)
+    monkeypatch.setattr(lookup, "PIECE", 7)
+    monkeypatch.setattr(lookup, "VERIFY_SLICE", 3)
+    monkeypatch.setattr(lookup, "KEY_SQL", key_sql)
+    monkeypatch.setattr(spill, "BATCH", batch)
+    segment = [*_emails(range(10, 50)), "q@x.io"]
+    listed = pa.chunked_array(
+        [pa.array([*_emails(range(0, 25)), "r@x.io"]), pa.array(_emails(range(60, 70)))]
+    )
+    spilled = lookup.Keys(spill.SpilledStrings(pa.array(segment)))
+    plain = lookup.Keys(pa.array(segment))
+    joined, expected = lookup.join(spilled, listed), lookup.join(plain, listed)
+    assert joined.found.to_pylist() == expected.found.to_pylist()
+    assert joined.present.to_pylist() == expected.present.to_pylist()
+    assert sum(joined.found.to_pylist()) == 15
+    assert (
+        lookup.index_in(listed, spilled).to_pylist() == lookup.index_in(listed, plain).to_pylist()
+    )
+    small = pa.array(["q@x.io", "p12@example.com", "r@x.io"])
+    assert lookup.is_in(spilled, small).to_pylist() == lookup.is_in(plain, small).to_pylist()
+    assert lookup.distinct(spilled)
+    assert not lookup.distinct(
+        lookup.Keys(spill.SpilledStrings(pa.array([*segment, "p11@example.com"])))
+    )

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from reconciler.chunkstream import in_memory
 from reconciler.emails import mask_email
 from reconciler.lookup import Keys, join
 from reconciler.models import Connection, Export
@@ -21,6 +22,7 @@ from reconciler.plan.subscriptions import Decisions
 from reconciler.plan.updates import field_changes
 from reconciler.sources import SegmentData
 from reconciler.sources.fields import ProfileFields
+from reconciler.spill import SpilledStrings
 from reconciler.state.sent import SentRows
 from reconciler.values import DestinationFacts
 
@@ -203,19 +205,21 @@ def build_export_plan(
     )
 
 
-def _digests(segment: SegmentData, desired: pa.StringArray) -> Mapping[str, pa.UInt64Array]:
+def _digests(
+    segment: SegmentData, desired: pa.StringArray | SpilledStrings
+) -> Mapping[str, pa.UInt64Array]:
     """Each field's digests aligned with ``desired`` (computed again when the segment was
     given as plain Python values, whose order is not the Arrow read's)."""
     if segment.email_array is not None or not segment.field_digests:
         return segment.field_digests
-    emails: list[str] = desired.to_pylist()
+    emails: list[str] = in_memory(desired).to_pylist()
     keys = sorted(segment.field_digests)
     table = MemberRows.of(emails, segment.properties, keys).table
     return {key: table[DIGEST + key].combine_chunks() for key in keys}
 
 
 def _departed(
-    desired: pa.StringArray,
+    desired: pa.StringArray | SpilledStrings,
     missing: pa.Int64Array,
     departed: frozenset[str],
     readded: frozenset[str] | None,
@@ -239,7 +243,7 @@ def _departed(
 
 def rows_at(
     segment: SegmentData,
-    desired: pa.StringArray,
+    desired: pa.StringArray | SpilledStrings,
     positions: pa.Array,
     digests: Mapping[str, pa.UInt64Array],
     cleared: Mapping[str, pa.BooleanArray] | None = None,
@@ -250,7 +254,7 @@ def rows_at(
     (all of them, in order, take nothing: the segment's own arrays are the table's)."""
     every = len(positions) == len(desired)  # positions ascend: all of them, in order
     where = None if every else positions
-    emails = desired if where is None else desired.take(where)
+    emails = in_memory(desired) if where is None else desired.take(where)
     properties = segment.properties
     if properties and not isinstance(properties, ProfileFields):
         plain: list[str] = emails.to_pylist()
@@ -290,7 +294,9 @@ def _iso(moments: Mapping[str, dt.datetime]) -> dict[str, str]:
     return {email: moment.isoformat() for email, moment in moments.items()}
 
 
-def _desired(segment: SegmentData) -> pa.StringArray:
+def _desired(segment: SegmentData) -> pa.StringArray | SpilledStrings:
+    if isinstance(segment.email_array, SpilledStrings):
+        return segment.email_array
     return string_array(segment.emails if segment.email_array is None else segment.email_array)
 
 

@@ -26,9 +26,11 @@ from reconciler.sources.fingerprint import Fingerprint, TextHasher, arrow_parts,
 from reconciler.sources.normalise import as_string_array, normalise_array
 from reconciler.sources.phones import mask_phone, normalise_phone
 from reconciler.sources.textbuffer import TextBuffer
+from reconciler.spill import SpilledStrings
 
 SAMPLE_SLICE = 1_000  # samples are looked for among this many emails at a time
 FINGERPRINT_SLICE = 100_000  # profile texts are built and hashed this many at a time
+SPILL_AT = 1_000_000  # unique emails from which a segment's are kept in a private file
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,7 @@ class Collected:
     invalid_samples: tuple[str, ...]
     duplicate_samples: tuple[str, ...]
     emails: Set[str] = frozenset()
-    email_array: pa.StringArray | None = None
+    email_array: pa.StringArray | SpilledStrings | None = None
     properties: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
     fingerprint: str = ""
     # per mapped field key: a 64-bit digest of each unique email's value (0: null)
@@ -153,10 +155,14 @@ class SegmentCollector:
         del keep
         consent = self._consent(rows, len(unique))
         fingerprint, records, digests = self._fields(unique, rows)
+        emails = _spilled(unique)
+        del unique
+        if isinstance(records, ProfileFields):
+            records.emails = emails
         return replace(
             summary,
-            emails=EmailSet(unique),
-            email_array=unique,
+            emails=EmailSet(emails),
+            email_array=emails,
             properties=records,
             fingerprint=fingerprint,
             field_digests=digests,
@@ -200,6 +206,12 @@ class SegmentCollector:
                 if email not in samples:
                     samples.append(email)
         return tuple(mask_email(e) for e in samples)
+
+
+def _spilled(unique: pa.StringArray) -> pa.StringArray | SpilledStrings:
+    """The unique emails, moved to a private file from ``SPILL_AT`` of them on (a plan of a
+    large segment reads them back a batch at a time: 30 bytes a member out of memory)."""
+    return SpilledStrings(unique) if len(unique) >= SPILL_AT else unique
 
 
 def _rows(keep: pa.BooleanArray) -> pa.Int64Array:

@@ -9,6 +9,7 @@ import pyarrow as pa
 
 from reconciler.jsonable import fields_json
 from reconciler.sources.consent import ConsentColumns
+from reconciler.spill import SpilledStrings
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,9 @@ class SegmentData:
     fingerprint: str
     # The same emails as one Arrow string array (what the plan diffs): ``emails`` is then a
     # view of it that makes Python strings only when used. None when built from a plain set.
-    email_array: pa.StringArray | None = None
+    # Above ``SPILL_AT`` emails (see reconciler.sources.collect) they are moved to a private
+    # file (:class:`~reconciler.spill.SpilledStrings`), read back a batch at a time.
+    email_array: pa.StringArray | SpilledStrings | None = None
     # per mapped field key ("first_name", "properties.tier"): a 64-bit digest of each unique
     # email's value, aligned with ``email_array`` (0 for a null value); empty without fields
     field_digests: Mapping[str, pa.UInt64Array] = field(default_factory=dict)

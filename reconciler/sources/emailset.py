@@ -11,13 +11,16 @@ from collections.abc import Iterator, Set
 
 import pyarrow as pa
 
+from reconciler.chunkstream import chunks_of
+from reconciler.spill import SpilledStrings
+
 _SLICE = 100_000
 
 
 class EmailSet(Set[str]):
     """The unique emails of ``array`` (which must hold no duplicates and no nulls)."""
 
-    def __init__(self, array: pa.StringArray) -> None:
+    def __init__(self, array: pa.StringArray | SpilledStrings) -> None:
         self.array = array
         self._set: frozenset[str] | None = None
 
@@ -33,8 +36,8 @@ class EmailSet(Set[str]):
         if self._set is not None:
             yield from self._set
             return
-        for start in range(0, len(self.array), _SLICE):
-            yield from self.array.slice(start, _SLICE).to_pylist()
+        for chunk in chunks_of(self.array, _SLICE):
+            yield from chunk.to_pylist()
 
     def __len__(self) -> int:
         return len(self.array)

@@ -15,7 +15,9 @@ from collections.abc import Iterator, Mapping, Sequence
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from reconciler.chunkstream import chunks_of
 from reconciler.sources.columns import ColumnStore, plain_values
+from reconciler.spill import SpilledStrings
 
 _SLICE = 100_000
 
@@ -30,7 +32,7 @@ class ProfileFields(Mapping[str, Mapping[str, object]]):
 
     def __init__(
         self,
-        emails: pa.StringArray,
+        emails: pa.StringArray | SpilledStrings,
         rows: pa.Int64Array | None,
         attributes: Mapping[str, ColumnStore],
         properties: Mapping[str, ColumnStore],
@@ -46,7 +48,7 @@ class ProfileFields(Mapping[str, Mapping[str, object]]):
     ) -> tuple[pa.StringArray, dict[str, pa.Array | list[object]]]:
         """Emails ``start`` .. ``start + length`` and their fields' values by key (``first_name``,
         ``properties.tier``, ...): Arrow arrays where the column is Arrow, else JSON data."""
-        emails = self.emails.slice(start, length)
+        emails = _slice(self.emails, start, length)
         rows = self._rows.slice(start, length) if self._rows is not None else None
         columns: dict[str, pa.Array | list[object]] = {}
         for key, store in self._stores().items():
@@ -71,7 +73,9 @@ class ProfileFields(Mapping[str, Mapping[str, object]]):
         order of ``emails``. Only ``emails`` are hashed: a lookup table of a million segment
         emails would cost ~90 MB."""
         wanted = pa.array(emails, type=pa.string())
-        slots = pc.index_in(self.emails, value_set=wanted)  # each segment email's place in emails
+        # each segment email's place in emails (a spilled column: a batch at a time)
+        found = [pc.index_in(chunk, value_set=wanted) for chunk in chunks_of(self.emails)]
+        slots = pa.concat_arrays(found) if found else pa.array([], pa.int32())
         known = pc.is_valid(slots)
         positions = pc.indices_nonzero(known)
         rows = positions if self._rows is None else self._rows.take(positions)
@@ -119,18 +123,25 @@ class ProfileFields(Mapping[str, Mapping[str, object]]):
 
     def _positions(self) -> dict[str, int]:
         if self._index is None:
-            self._index = {e: i for i, e in enumerate(self.emails.to_pylist())}
+            self._index = {e: i for i, e in enumerate(self)}
         return self._index
 
     def __contains__(self, email: object) -> bool:
         return email in self._positions()
 
     def __iter__(self) -> Iterator[str]:
-        for start in range(0, len(self.emails), _SLICE):
-            yield from self.emails.slice(start, _SLICE).to_pylist()
+        for chunk in chunks_of(self.emails, _SLICE):
+            yield from chunk.to_pylist()
 
     def __len__(self) -> int:
         return len(self.emails)
+
+
+def _slice(emails: pa.StringArray | SpilledStrings, start: int, length: int) -> pa.StringArray:
+    if isinstance(emails, SpilledStrings):
+        stop = min(start + length, len(emails))
+        return emails.take(pa.array(range(start, stop), pa.int64()))
+    return emails.slice(start, length)
 
 
 def _record(columns: Mapping[str, list[object]], row: int) -> dict[str, object]:

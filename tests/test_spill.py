@@ -1,0 +1,52 @@
+"""A spilled column of strings: back in order a batch at a time, or at any rows; its file is
+private and gone from the directory while the column is still in use."""
+
+from __future__ import annotations
+
+import os
+import random
+import tempfile
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from reconciler import spill
+from reconciler.spill import SpilledStrings
+
+
+def _emails(count: int) -> list[str]:
+    return [f"p{i}.ünï@example.com" for i in range(count)]
+
+
+@pytest.mark.parametrize("batch", [1, 7, 64, 1_000])
+def test_batches_and_rows_come_back_as_written(batch: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(spill, "BATCH", batch)
+    values = _emails(300)
+    column = SpilledStrings(pa.chunked_array([pa.array(values[:100]), pa.array(values[100:])]))
+    assert len(column) == 300
+    assert [v for chunk in column.chunks() for v in chunk.to_pylist()] == values
+    picked = [*random.Random(batch).choices(range(300), k=90), 299, 0]
+    assert column.take(pa.array(picked, pa.uint32())).to_pylist() == [values[i] for i in picked]
+    with_nulls = pa.array([5, None, 250, None, 5], pa.int64())
+    assert column.take(with_nulls).to_pylist() == [values[5], None, values[250], None, values[5]]
+    assert column.take(pa.array([], pa.int64())).to_pylist() == []
+
+
+def test_the_file_is_private_and_unlinked_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    created: list[int] = []
+    real_mkstemp = tempfile.mkstemp
+
+    def mkstemp(*args: object, **kwargs: object) -> tuple[int, str]:
+        handle, path = real_mkstemp(*args, **kwargs)  # type: ignore[call-overload]
+        created.append(os.stat(path).st_mode & 0o777)
+        return handle, path
+
+    monkeypatch.setattr(tempfile, "mkstemp", mkstemp)
+    column = SpilledStrings(pa.array(_emails(50)))
+    assert created == [0o600]
+    assert list(tmp_path.iterdir()) == []  # nothing left, even while the column is read
+    assert column.take(pa.array([49], pa.int64())).to_pylist() == [_emails(50)[49]]
