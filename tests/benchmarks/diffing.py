@@ -14,6 +14,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from reconciler.chunkstream import in_memory
 from reconciler.config import load_config
 from reconciler.klaviyo.facts import FACTS
 from reconciler.plan.builder import ListState, build_export_plan
@@ -41,7 +42,7 @@ def _sent_as_now(segment: SegmentData) -> pa.Table | None:
     are now (so the diff is membership only; a never-sent list re-sends every field once)."""
     if segment.email_array is None or not segment.field_digests:
         return None
-    return pa.table({"email": segment.email_array, **segment.field_digests})
+    return pa.table({"email": in_memory(segment.email_array), **segment.field_digests})
 
 
 def time_diff(config_dir: Path, export_name: str, profiles: int) -> dict[str, Any]:
