@@ -401,15 +401,10 @@ def _verified(values: Strings, others: Strings, match: _KeyMatch) -> bool:
 
 def _same_slices(strings: Column, others: Column, at: pa.Array) -> bool:
     """``_same`` a slice at a time (the strings taken from ``others`` are a slice's). A
-    spilled ``strings`` is compared a batch at a time; from a spilled ``others`` the strings
-    are taken at once (one pass over its file, not one a slice)."""
+    spilled ``strings`` is compared a batch at a time; a spilled ``others`` compares each of
+    its batches with the strings matched in it (one pass over its file, not one a slice)."""
     if isinstance(others, SpilledStrings):
-        taken, start = others.take(at), 0
-        for piece, where in _aligned(strings, at):
-            if not _equal_where(piece, taken.slice(start, len(piece)), where):
-                return False
-            start += len(piece)
-        return True
+        return others.matches(in_memory(strings), at)
     return all(_same(piece, others, where) for piece, where in _aligned(strings, at))
 
 
@@ -436,13 +431,7 @@ def _same(strings: Strings, others: Strings, at: pa.Array) -> bool:
     """Whether each of ``strings`` equals the one of ``others`` at ``at`` (where not null)."""
     if at.null_count == len(at):
         return True
-    return _equal_where(strings, others.take(at), at)
-
-
-def _equal_where(strings: Strings, taken: Strings, at: pa.Array) -> bool:
-    """Whether each of ``strings`` equals ``taken`` (the others at ``at``) where ``at`` is not
-    null (a null other: not the same)."""
-    same = pc.fill_null(pc.equal(strings, taken), False)
+    same = pc.fill_null(pc.equal(strings, others.take(at)), False)  # a null other: not the same
     wrong = pc.and_(pc.is_valid(at), pc.invert(same))
     return not pc.any(wrong).as_py()
 

@@ -21,6 +21,8 @@ from collections.abc import Iterator
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from reconciler import chunktake
+
 BATCH = 65_536  # strings a batch of the file (about 2 MB of emails)
 _FIELD = "v"
 
@@ -70,6 +72,33 @@ class SpilledStrings:
             return found
         return _spread(found, where)
 
+    def matches(self, strings: pa.StringArray | pa.ChunkedArray, at: pa.Array) -> bool:
+        """Whether each of ``strings`` equals the string at ``at`` (where ``at`` is not null),
+        checked a batch of the file at a time: the pairs are sorted by their row here, and
+        each batch is compared with its own pairs' strings only (no copy of either side in
+        the other's order: four bytes a pair, twice, and one batch's pairs at a time)."""
+        valid = pc.is_valid(at)
+        mine = pc.indices_nonzero(valid).cast(pa.int32())
+        rows = at.filter(valid).cast(pa.int32())
+        order = pc.sort_indices(rows)
+        rows, mine = rows.take(order), mine.take(order)
+        del order
+        batches = pc.value_counts(pc.divide(rows, pa.scalar(BATCH, pa.int32())))
+        placed = 0
+        for index, count in zip(
+            batches.field(0).to_pylist(), batches.field(1).to_pylist(), strict=True
+        ):
+            batch = self._reader.get_batch(index).column(0)
+            local = pc.subtract(rows.slice(placed, count), pa.scalar(index * BATCH, pa.int32()))
+            theirs = mine.slice(placed, count)
+            ascending = pc.sort_indices(theirs)  # the strings' side read in its own order
+            ours = _taken(strings, theirs.take(ascending))
+            same = pc.equal(ours, batch.take(local.take(ascending)))
+            if not pc.all(pc.fill_null(same, False)).as_py():
+                return False
+            placed += count
+        return True
+
     def _ascending(self, rows: pa.Int64Array) -> pa.StringArray:
         """The strings at ``rows`` (ascending), batch by batch (batch ``i`` holds rows
         ``i * BATCH`` on)."""
@@ -83,6 +112,14 @@ class SpilledStrings:
             placed += count
         joined: pa.StringArray = pa.concat_arrays(taken) if taken else pa.array([], pa.string())
         return joined
+
+
+def _taken(strings: pa.StringArray | pa.ChunkedArray, rows: pa.Array) -> pa.Array:
+    """``strings`` at ``rows`` (ascending): a chunked column chunk by chunk, never joined."""
+    if isinstance(strings, pa.ChunkedArray):
+        return chunktake.take(strings, rows)
+    taken: pa.Array = strings.take(rows)
+    return taken
 
 
 def _scattered(values: pa.StringArray, order: pa.Array) -> pa.StringArray:

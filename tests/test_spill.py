@@ -50,3 +50,22 @@ def test_the_file_is_private_and_unlinked_at_once(
     assert created == [0o600]
     assert list(tmp_path.iterdir()) == []  # nothing left, even while the column is read
     assert column.take(pa.array([49], pa.int64())).to_pylist() == [_emails(50)[49]]
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+def test_matches_compares_each_pair_whatever_the_order(
+    chunked: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(spill, "BATCH", 5)
+    values = _emails(40)
+    column = SpilledStrings(pa.array(values))
+    at = [7, None, 39, 0, 12, None, 7]
+    strings = [values[i] if i is not None else "whatever" for i in at]
+    plain = pa.array(strings)
+    probe = pa.chunked_array([plain.slice(0, 3), plain.slice(3)]) if chunked else plain
+    assert column.matches(probe, pa.array(at, pa.int64()))
+    wrong = [*strings[:4], "p12.other@example.com", *strings[5:]]  # pair 4: another string
+    plain = pa.array(wrong)
+    probe = pa.chunked_array([plain.slice(0, 3), plain.slice(3)]) if chunked else plain
+    assert not column.matches(probe, pa.array(at, pa.int64()))
+    assert column.matches(pa.array(["x"]), pa.array([None], pa.int64()))

@@ -98,10 +98,9 @@ async def read_list_state(
             full.newest_without_email_us,
         ),
     )
-    departed = note_departures(state, account, list_id, full.emails, left)
-    # The emails and the ids stay in the snapshot just written: the plan reads them again, a
-    # chunk at a time, for the match with the segment, the members it removes and the list's
-    # fingerprint.
+    # The emails and the ids stay in the snapshot just written, and the read's own columns
+    # go: the departures and then the plan read them again, a chunk at a time (the match with
+    # the segment, the members it removes, the list's fingerprint).
     emails = state.cache.stored_column(account, list_id, EMAIL)
     ids = state.cache.stored_column(account, list_id, PROFILE_ID)
     if emails is not None and ids is not None:
@@ -110,6 +109,7 @@ async def read_list_state(
         table = MemberTable(full.emails, full.profile_ids)
     del full, emails, ids
     release_unused()
+    departed = note_departures(state, account, list_id, table.emails, left)
     return ListState(account, list_id, info.name, table, incremental=False, departed=departed)
 
 

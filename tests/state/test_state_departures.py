@@ -3,13 +3,17 @@ SQLite and PostgreSQL; a version 3 state gains the tables by migration and keeps
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pyarrow as pa
 import pytest
 
 from reconciler import lookup
+from reconciler.engine import departures as engine_departures
 from reconciler.engine.departures import note_departures
 from reconciler.state import SqlStateBackend, departures, open_state, schema
 from reconciler.state.departures import LEFT, NOT_KEPT
+from reconciler.state.storedcolumn import StoredColumn
 from tests.state.conftest import RawExecute
 
 
@@ -82,3 +86,27 @@ def test_imports_missing_from_a_read_become_not_kept_piece_by_piece(
     assert departed == {"a7@x.co", "b@x.co"}
     assert ledger.how("acct", "L1") == {"a7@x.co": NOT_KEPT, "b@x.co": NOT_KEPT}
     assert not len(ledger.imported("acct", "L1"))
+
+
+def test_a_stored_list_is_read_once_a_piece_of_imports(
+    backend: SqlStateBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The list left in the state (a stream): the same departures as the list in memory, and
+    one pass over it for each ``PIECE`` of imports, however the ledger cuts them."""
+    monkeypatch.setattr(departures, "_PIECE", 5)  # the ledger's pieces: a few addresses each
+    monkeypatch.setattr(lookup, "SLICE", 2)
+    monkeypatch.setattr(engine_departures, "PIECE", 16)
+    ledger = backend.departures
+    ledger.record_imported("acct", "L1", "run1", [f"a{i}@x.co" for i in range(40)])
+    listed = [f"a{i}@x.co" for i in range(40) if i not in (7, 30)] + ["z@x.co"]
+    reads: list[int] = []
+
+    def read() -> Iterator[pa.StringArray]:
+        reads.append(1)
+        yield pa.array(listed[:10])
+        yield pa.array(listed[10:])
+
+    stored = StoredColumn(len(listed), read)
+    departed = note_departures(backend, "acct", "L1", stored, None)
+    assert departed == {"a7@x.co", "a30@x.co"}
+    assert len(reads) == 3 + 1  # 40 imports in pieces of 16, then the departed still out
