@@ -30,7 +30,7 @@ class _Positions:
 
 def take(column: pa.ChunkedArray, rows: pa.Array) -> pa.ChunkedArray:
     """``column.take(rows)`` without a copy of the column when ``rows`` ascend (no nulls)."""
-    if column.num_chunks <= 1 or not _ascending(rows):
+    if column.num_chunks <= 1 or not ascending(rows):
         taken: pa.ChunkedArray = column.take(rows)
         return taken
     positions = _Positions(rows)
@@ -50,7 +50,8 @@ def take(column: pa.ChunkedArray, rows: pa.Array) -> pa.ChunkedArray:
     return pa.chunked_array(pieces, column.type)
 
 
-def _ascending(rows: pa.Array) -> bool:
+def ascending(rows: pa.Array) -> bool:
+    """Whether ``rows`` are integers without nulls, each at least the one before."""
     if rows.null_count or not pa.types.is_integer(rows.type):
         return False
     if len(rows) < 2:

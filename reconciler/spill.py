@@ -58,16 +58,19 @@ class SpilledStrings:
             batch: pa.StringArray = self._reader.get_batch(index).column(0)
             yield batch
 
-    def take(self, positions: pa.Array) -> pa.StringArray:
+    def take(self, positions: pa.Array) -> pa.StringArray | pa.ChunkedArray:
         """The strings at ``positions`` (any order; a null position gives a null), reading
-        only the batches they fall in, each once."""
+        only the batches they fall in, each once. Ascending positions (the plan's rows) give
+        each batch's strings as a chunk of their own: one copy of the strings taken, no more."""
         if not len(positions):
             return pa.array([], pa.string())
+        if chunktake.ascending(positions):
+            return self._ascending(positions.cast(pa.int64()))
         where = pc.is_valid(positions)
         rows = positions.filter(where).cast(pa.int64())
         order = pc.sort_indices(rows)
         ascending = rows.take(order)
-        found = _scattered(self._ascending(ascending), order)
+        found = _scattered(self._ascending(ascending).combine_chunks(), order)
         if positions.null_count == 0:
             return found
         return _spread(found, where)
@@ -99,9 +102,9 @@ class SpilledStrings:
             placed += count
         return True
 
-    def _ascending(self, rows: pa.Int64Array) -> pa.StringArray:
+    def _ascending(self, rows: pa.Int64Array) -> pa.ChunkedArray:
         """The strings at ``rows`` (ascending), batch by batch (batch ``i`` holds rows
-        ``i * BATCH`` on)."""
+        ``i * BATCH`` on), a chunk a batch."""
         taken: list[pa.Array] = []
         placed = 0
         runs = pc.value_counts(pc.divide(rows, pa.scalar(BATCH, pa.int64())))
@@ -110,8 +113,7 @@ class SpilledStrings:
             local = pc.subtract(rows.slice(placed, count), pa.scalar(index * BATCH, pa.int64()))
             taken.append(batch.take(local))
             placed += count
-        joined: pa.StringArray = pa.concat_arrays(taken) if taken else pa.array([], pa.string())
-        return joined
+        return pa.chunked_array(taken, pa.string())
 
 
 def _taken(strings: pa.StringArray | pa.ChunkedArray, rows: pa.Array) -> pa.Array:

@@ -69,3 +69,15 @@ def test_matches_compares_each_pair_whatever_the_order(
     probe = pa.chunked_array([plain.slice(0, 3), plain.slice(3)]) if chunked else plain
     assert not column.matches(probe, pa.array(at, pa.int64()))
     assert column.matches(pa.array(["x"]), pa.array([None], pa.int64()))
+
+
+def test_ascending_rows_come_back_a_chunk_a_batch(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The plan's rows ascend: they are taken batch by batch and kept as those chunks (a copy
+    joining them would hold the strings twice for a moment)."""
+    monkeypatch.setattr(spill, "BATCH", 10)
+    values = _emails(100)
+    column = SpilledStrings(pa.array(values))
+    rows = [1, 2, 15, 16, 17, 90]
+    taken = column.take(pa.array(rows, pa.int64()))
+    assert isinstance(taken, pa.ChunkedArray) and taken.num_chunks == 3
+    assert taken.to_pylist() == [values[i] for i in rows]
