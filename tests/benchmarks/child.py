@@ -10,7 +10,9 @@ the action found. Actions: ``plan``, ``apply``, ``read`` (a full read of one lis
 from __future__ import annotations
 
 import asyncio
+import cProfile
 import json
+import os
 import resource
 import sys
 import time
@@ -144,7 +146,14 @@ def main() -> None:
     prepare_process()  # as the reconciler command does (children inherit the environment)
     action, raw = sys.argv[1], sys.argv[2]
     sampler = maybe_start()
+    profile_dir = os.environ.get("BENCH_PROFILE")  # cProfile each child into this directory
+    profiler = cProfile.Profile() if profile_dir else None
+    if profiler is not None:
+        profiler.enable()
     result = ACTIONS[action](json.loads(raw))
+    if profiler is not None and profile_dir:
+        profiler.disable()
+        profiler.dump_stats(str(Path(profile_dir) / f"{action}-{os.getpid()}.prof"))
     if sampler is not None:
         print(sampler.report(), file=sys.stderr)
     result["peak_rss_mb"] = peak_rss_mb()
