@@ -325,11 +325,32 @@ class SentRows:
 
 
 def pieces_of(sent: pa.Table | SentRows | None, rows: int) -> Iterator[pa.Table]:
-    """``sent`` (a table, or rows read a batch at a time) in pieces of at most ``rows``."""
+    """``sent`` (a table, or rows read a batch at a time) in pieces of ``rows`` (the last: what
+    is left). Small batches (a snapshot folded from a first sync's log holds one a job) are
+    gathered into one piece, their chunks as they are: each piece costs the plan one pass
+    over the segment, so 160 batches of 62,500 rows cost 40 times the passes of 4 pieces. A
+    column missing from some of a piece's batches is null there (never sent)."""
     tables = [] if sent is None else [sent] if isinstance(sent, pa.Table) else sent.pieces()
+    held: list[pa.Table] = []
+    count = 0
     for table in tables:
-        for start in range(0, table.num_rows, rows):
-            yield table.slice(start, rows)
+        start = 0
+        while start < table.num_rows:
+            part = table.slice(start, rows - count)
+            held.append(part)
+            count += part.num_rows
+            start += part.num_rows
+            if count == rows:
+                yield _gathered(held)
+                held, count = [], 0
+    if count:
+        yield _gathered(held)
+
+
+def _gathered(tables: list[pa.Table]) -> pa.Table:
+    if len(tables) == 1:
+        return tables[0]
+    return pa.concat_tables(tables, promote_options="default")
 
 
 def _batches(snapshot: pa.Buffer | None) -> Iterator[pa.Table]:

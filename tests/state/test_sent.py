@@ -174,3 +174,26 @@ def test_a_damaged_snapshot_reads_as_no_rows(backend: SqlStateBackend) -> None:
     db.execute("UPDATE reconciler_sent_profiles SET snapshot = ?", (b"\x00\x00\xff\xff garbage",))
     assert backend.sent.rows(ACCOUNT, LIST) is None
     assert backend.sent.load(ACCOUNT, LIST) is None
+
+
+def test_small_batches_are_gathered_into_pieces() -> None:
+    """A snapshot folded from a first sync's log holds one small batch a job: the plan looks
+    them up a piece of ``rows`` at a time (each piece costs a pass over the segment), a column
+    one batch lacks null there."""
+    first = pa.table(
+        {"email": ["a@x.co", "b@x.co", "c@x.co"], "k": pa.array([1, 2, 3], pa.uint64())}
+    )
+    third = pa.table({"email": ["f@x.co"], "k": pa.array([6], pa.uint64())})
+
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, first.schema) as writer:  # a snapshot of two small batches
+        writer.write_table(first)
+        writer.write_table(third)
+    change = pa.table({"email": ["d@x.co", "e@x.co"]})  # and a log naming two more members
+    rows = SentRows.of(sink.getvalue(), [change])
+    assert rows is not None
+    pieces = list(sent_module.pieces_of(rows, 3))
+    assert [p.num_rows for p in pieces] == [3, 3]  # batches of 3 and 1, a tail of 2
+    assert pieces[0]["email"].to_pylist() == ["a@x.co", "b@x.co", "c@x.co"]
+    assert pieces[1]["email"].to_pylist() == ["f@x.co", "d@x.co", "e@x.co"]
+    assert pieces[1]["k"].to_pylist() == [6, None, None]  # the tail has no ``k``: never sent
