@@ -40,16 +40,16 @@ async def read_list_state(
 ) -> ListState:
     """The list's members (email -> profile id), and whether the read was incremental.
 
-    With ``after`` (the segment read, running in a thread), a cached list is loaded, or a full
-    read started, only once it is done: the two never hold their peak memory at the same time
-    (a full read waits a few seconds of the minutes it takes). A full read reports its pages to
+    With ``after`` (the segment read, running in a thread), a full read starts only once it is
+    done: the two never hold their peak memory at the same time (a full read waits a few
+    seconds of the minutes it takes). A cached list is loaded at once: its columns stay in the
+    state, so loading it holds nothing of its size. A full read reports its pages to
     ``progress`` (task ``reading list ID``, out of the list's profile count).
     """
     info = await destination.list_info(list_id, with_count=True)
     cached = None
     if state.cache.exists(account, list_id):
-        if after is not None:
-            await after
+        # stored: loading holds nothing of the list's size, so it goes on beside the segment
         cached = state.cache.load_columns(account, list_id, stored=True)
     # the members the reconciler knew: who is missing from the read left outside it
     previous = cached.emails if cached is not None else None

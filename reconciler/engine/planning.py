@@ -149,10 +149,13 @@ async def _plan_export(
             await asyncio.gather(reading, return_exceptions=True)  # no thread left behind
             raise
         reading = reading or start()
+        # The list's fingerprint is made here while the segment is still read in its thread
+        # (one pass over the list, in the state or in memory), not after.
+        digest = current.members.digest()
         segment = await reading
         # The list's members are matched with the segment and let go before what was last
         # sent is loaded: the two (each about the size of the list) never peak together.
-        diff = diff_members(export, segment, current)
+        diff = diff_members(export, segment, current, digest=digest)
         del current
         sent = _sent(state, conn.account, export, segment)
         decisions = await plan_subscriptions(export, segment, sent, destination)

@@ -80,8 +80,11 @@ class MemberDiff:
     kept_invalid: int  # members kept because the validator refused their segment row
 
 
-def diff_members(export: Export, segment: SegmentData, current: ListState) -> MemberDiff:
-    """Match the segment's emails with the list's members, both ways in one pass."""
+def diff_members(
+    export: Export, segment: SegmentData, current: ListState, *, digest: str | None = None
+) -> MemberDiff:
+    """Match the segment's emails with the list's members, both ways in one pass (``digest``:
+    the list's fingerprint, when already made)."""
     members = current.members
     wanted = Keys(_desired(segment))  # keyed once: for the list and for the fields last sent
     matched = join(wanted, members.emails)
@@ -91,7 +94,7 @@ def diff_members(export: Export, segment: SegmentData, current: ListState) -> Me
     if export.mode == "mirror":
         gone, kept = _not_refused(pc.invert(listed), members, segment)
     del listed
-    digest, rows = members.digest_and_rows(gone)  # one pass over the ids (maybe stored)
+    digest, rows = members.digest_and_rows(gone, digest=digest)  # one pass (maybe stored)
     return MemberDiff(
         account=current.account,
         list_id=current.list_id,

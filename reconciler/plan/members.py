@@ -55,14 +55,21 @@ class MemberTable:
         string per member)."""
         return self.digest_and_rows(None)[0]
 
-    def digest_and_rows(self, chosen: Mask | None) -> tuple[str, pa.Table]:
+    def digest_and_rows(
+        self, chosen: Mask | None, *, digest: str | None = None
+    ) -> tuple[str, pa.Table]:
         """:meth:`digest`, and the members where ``chosen`` (emails and profile ids), in one
-        pass over the columns (which may still be in the state: :class:`StoredColumn`)."""
+        pass over the columns (which may still be in the state: :class:`StoredColumn`). With
+        the ``digest`` known (made while the segment was read), only the rows: no pass at all
+        without ``chosen``."""
+        if digest is not None and chosen is None:
+            return digest, _NO_ROWS
         total, start = 0, 0
         picked: list[pa.Table] = []
         with TextHasher() as hasher:
             for emails, ids in zipped(chunks_of(self.emails), chunks_of(self.profile_ids)):
-                total += hasher.total(pc.binary_join_element_wise(emails, ids, "\0"))
+                if digest is None:
+                    total += hasher.total(pc.binary_join_element_wise(emails, ids, "\0"))
                 if chosen is not None:
                     where = chosen.slice(start, len(ids))
                     found = {EMAIL: emails.filter(where), PROFILE_ID: ids.filter(where)}
@@ -71,7 +78,7 @@ class MemberTable:
         if start != len(self):
             raise StateError("the list's profile ids do not match its emails; plan again")
         rows = pa.concat_tables(picked) if picked else _NO_ROWS
-        return pairs_digest(len(self), total), rows
+        return digest or pairs_digest(len(self), total), rows
 
 
 def string_array(values: pa.Array | Iterable[str]) -> pa.StringArray:
