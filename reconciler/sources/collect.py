@@ -30,7 +30,7 @@ from reconciler.spill import SpilledStrings
 
 SAMPLE_SLICE = 1_000  # samples are looked for among this many emails at a time
 FINGERPRINT_SLICE = 100_000  # profile texts are built and hashed this many at a time
-SPILL_AT = 1_000_000  # unique emails from which a segment's are kept in a private file
+SPILL_AT = 2_000_000  # unique emails from which a segment's are kept in a private file
 
 
 @dataclass(frozen=True)
