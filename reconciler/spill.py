@@ -24,6 +24,7 @@ import pyarrow.compute as pc
 from reconciler import chunktake
 
 BATCH = 65_536  # strings a batch of the file (about 2 MB of emails)
+DIRECTORY: str | None = None  # where the files go (None: the system's, ``TMPDIR``); 0600 each
 _FIELD = "v"
 
 
@@ -31,7 +32,7 @@ class SpilledStrings:
     """A string column (no nulls) kept in an unlinked private file."""
 
     def __init__(self, strings: pa.StringArray | pa.ChunkedArray) -> None:
-        handle, path = tempfile.mkstemp(prefix="reconciler-", suffix=".arrow")  # 0600
+        handle, path = tempfile.mkstemp(prefix="reconciler-", suffix=".arrow", dir=DIRECTORY)
         os.close(handle)
         try:
             schema = pa.schema([(_FIELD, pa.string())])

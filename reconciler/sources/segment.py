@@ -37,7 +37,16 @@ def read_segment(
         fields = export_fields(export, segment.name, source.name, reader.columns)
         collector = _collect(reader, fields, batch_size, SAMPLE_LIMIT)
         columns = reader.columns
-    found = collector.finish()  # after the source is closed: its buffers are released
+    try:
+        found = collector.finish()  # after the source is closed: its buffers are released
+    except OSError as exc:  # a large segment's emails go to a temporary file (reconciler.spill)
+        raise SourceError(
+            segment.name,
+            source.name,
+            f"its emails could not be kept in a temporary file ({exc}); free space in the "
+            "temporary directory or point TMPDIR at a larger disk",
+            hint="free space in the temporary directory, or point TMPDIR at a larger disk",
+        ) from exc
     return SegmentData(
         segment=segment.name,
         source=source.name,

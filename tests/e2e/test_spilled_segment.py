@@ -4,6 +4,8 @@ thresholds are lowered so that a few dozen rows take the large-segment paths."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from reconciler import lookup, spill
@@ -59,3 +61,19 @@ def test_a_spilled_segment_plans_and_converges(
     assert harness.run("apply", "--yes").exit_code == 0
     code, plan = harness.plan_json("--detailed-exitcode")
     assert code == 0, plan
+
+
+def test_a_temporary_directory_that_cannot_take_the_emails_is_a_precise_error(
+    harness: Harness, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(collect, "SPILL_AT", 1)
+    monkeypatch.setattr(spill, "DIRECTORY", str(tmp_path / "missing"))
+    harness.server.admin.seed("SpL002", emails("p", 2))
+    harness.workspace.write_rows("big", _rows(emails("p", 5), "gold"))
+    harness.workspace.add_export("big", "big", "SpL002")
+    harness.workspace.write_config()
+    code, plan = harness.plan_json()
+    (export,) = plan["exports"]
+    assert code == 1
+    reasons = " ".join(export["reasons"])
+    assert "could not be kept in a temporary file" in reasons and "TMPDIR" in reasons
