@@ -161,6 +161,7 @@ async def _plan_export(
         decisions = await plan_subscriptions(export, segment, sent, destination)
     except DestinationNotFound:
         assert reading is not None  # started before any error leaves the read above
+        await asyncio.gather(reading, return_exceptions=True)
         message = (
             f"list {export.list_id} does not exist in the account of connection "
             f"'{export.connection}'; check list_id of {where}"
@@ -168,6 +169,7 @@ async def _plan_export(
         return _alongside(config, export, message, reading, options)
     except ReconcilerError as exc:
         assert reading is not None
+        await asyncio.gather(reading, return_exceptions=True)  # the fingerprint may fail first
         if reading.done() and reading.exception() is exc:
             return failed_export_plan(export, f"{where}: {exc}")  # the segment's own problem
         hint = f" (hint: {exc.hint})" if exc.hint else ""

@@ -132,11 +132,10 @@ class MembershipCache:
         if emails is None or ids is None:
             return None
         try:
-            for _ in emails.read():
-                pass
+            read = sum(len(chunk) for chunk in emails.read())  # each chunk checked as it is cut
         except StateError:
             return None
-        return emails, ids
+        return (emails, ids) if read == emails.count else None
 
     def stored_column(self, account: str, list_id: str, name: str) -> StoredColumn | None:
         """The emails or the profile ids (``name``) of the list's snapshot, left in it (None:
