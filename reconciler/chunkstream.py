@@ -52,6 +52,13 @@ def in_memory(column: Column) -> pa.StringArray | pa.ChunkedArray:
     return column
 
 
+def one_array(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """One array (a single chunk as it is: ``combine_chunks`` copies even that)."""
+    if isinstance(values, pa.ChunkedArray):
+        return values.chunk(0) if values.num_chunks == 1 else values.combine_chunks()
+    return values
+
+
 def regrouped(chunks: Iterable[pa.Array], size: int) -> Iterator[pa.Array | pa.ChunkedArray]:
     """``chunks`` regrouped into pieces of ``size`` values (the last one: what is left), each
     one chunk as it came or the chunks it spans (never copied into one: a copy would double

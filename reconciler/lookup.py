@@ -25,7 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from reconciler import duck
-from reconciler.chunkstream import Streamed, in_memory, is_streamed, regrouped
+from reconciler.chunkstream import Streamed, in_memory, is_streamed, one_array, regrouped
 from reconciler.spill import SpilledStrings
 
 SLICE = 250_000  # ``others`` this small: one exact string lookup (its hash table: ~25 MB)
@@ -87,7 +87,7 @@ class Keys:
         with duck.connect() as connection:
             for piece in _key_pieces(self.strings):  # bounds DuckDB's scratch
                 connection.register("v", pa.table({"v": piece}))
-                pieces.append(_whole(connection.sql(KEY_SQL).to_arrow_table().column("k")))
+                pieces.append(one_array(connection.sql(KEY_SQL).to_arrow_table().column("k")))
                 connection.unregister("v")
         if not whole:
             return pa.chunked_array(pieces, pa.uint64())
@@ -201,8 +201,8 @@ def is_in(values: Strings | Keys, others: Strings | Keys) -> pa.BooleanArray:
         value_set = in_memory(theirs.strings)
         if isinstance(mine.strings, SpilledStrings):  # a batch at a time
             parts = [pc.is_in(chunk, value_set=value_set) for chunk in mine.strings.chunks()]
-            return _whole(pa.chunked_array(parts, pa.bool_()))
-        found: pa.BooleanArray = _whole(pc.is_in(mine.strings, value_set=value_set))
+            return one_array(pa.chunked_array(parts, pa.bool_()))
+        found: pa.BooleanArray = one_array(pc.is_in(mine.strings, value_set=value_set))
         return found
     present: pa.BooleanArray = pc.is_valid(index_in(mine, theirs))
     return present
@@ -267,7 +267,7 @@ def _exact(values: Column, others: Column) -> pa.Int64Array:
     """The exact string lookup (small columns, and the rare fallback: a spilled column is
     read into memory for it)."""
     mine, theirs = in_memory(values), in_memory(others)
-    found: pa.Int64Array = _whole(pc.index_in(mine, value_set=theirs)).cast(pa.int64())
+    found: pa.Int64Array = one_array(pc.index_in(mine, value_set=theirs)).cast(pa.int64())
     return found
 
 
@@ -440,10 +440,3 @@ def _release() -> None:
     """Hand the scratch memory of a sort or a lookup back to the system (Arrow's allocator
     keeps freed memory, and the next step's peak would stand on it)."""
     pa.default_memory_pool().release_unused()
-
-
-def _whole(values: pa.Array | pa.ChunkedArray) -> pa.Array:
-    """One array (a single chunk as it is: ``combine_chunks`` copies even that)."""
-    if isinstance(values, pa.ChunkedArray):
-        return values.chunk(0) if values.num_chunks == 1 else values.combine_chunks()
-    return values

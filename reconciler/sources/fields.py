@@ -15,7 +15,7 @@ from collections.abc import Iterator, Mapping, Sequence
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from reconciler.chunkstream import chunks_of
+from reconciler.chunkstream import chunks_of, one_array
 from reconciler.sources.columns import ColumnStore, plain_values
 from reconciler.spill import SpilledStrings
 
@@ -140,15 +140,8 @@ class ProfileFields(Mapping[str, Mapping[str, object]]):
 def _slice(emails: pa.StringArray | SpilledStrings, start: int, length: int) -> pa.StringArray:
     if isinstance(emails, SpilledStrings):
         stop = min(start + length, len(emails))
-        return _whole(emails.take(pa.array(range(start, stop), pa.int64())))
+        return one_array(emails.take(pa.array(range(start, stop), pa.int64())))
     return emails.slice(start, length)
-
-
-def _whole(strings: pa.StringArray | pa.ChunkedArray) -> pa.StringArray:
-    if isinstance(strings, pa.ChunkedArray):
-        joined: pa.StringArray = strings.combine_chunks()
-        return joined
-    return strings
 
 
 def _record(columns: Mapping[str, list[object]], row: int) -> dict[str, object]:
