@@ -28,7 +28,8 @@ contains an API key or a full email address.
         BehindError (engine.ordering), GitError > NotAGitRepository (audit.git),
         UnknownAuditExport (audit.report), ScheduleError (audit.schedule),
         ScaffoldError (config.scaffold), ConfirmationNeeded (cli.cmd_apply),
-        DemoError (cli.cmd_demo), SandboxError (sandbox.config)
+        DemoError (cli.cmd_demo), SandboxError (sandbox.config), SpillError (spill: a
+        large column could not be kept in a temporary file)
 
 The engine catches only the neutral types above; a destination adapter raises its own
 subclasses of them (``reconciler.klaviyo.errors``).

@@ -22,33 +22,107 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from reconciler import chunktake
+from reconciler.errors import HintedError
 
 BATCH = 65_536  # strings a batch of the file (about 2 MB of emails)
 DIRECTORY: str | None = None  # where the files go (None: the system's, ``TMPDIR``); 0600 each
 _FIELD = "v"
 
 
+class SpillError(HintedError):
+    """A column could not be written to (or read back from) its temporary file."""
+
+
+def _failed(what: str, exc: OSError) -> SpillError:
+    return SpillError(
+        f"{what} could not be kept in a temporary file ({exc}); free space in the temporary "
+        "directory, or point TMPDIR at a larger disk"
+    )
+
+
+class SpillWriter:
+    """Strings appended in pieces of any size to a new private file (unlinked at once: only
+    this process's handles reach it), then read back as one :class:`SpilledStrings`."""
+
+    def __init__(self, what: str = "a large column") -> None:
+        self._what = what  # what the strings are, for an error
+        try:
+            handle, path = tempfile.mkstemp(prefix="reconciler-", suffix=".arrow", dir=DIRECTORY)
+            os.close(handle)
+            try:
+                self._sink = pa.OSFile(path, "wb")
+                # the same file, read once it is written (Arrow's own file reader would take
+                # the file's size now, when it is empty)
+                self._source = open(path, "rb")  # noqa: SIM115 (held until the strings go)
+            finally:
+                os.unlink(path)
+        except OSError as exc:
+            raise _failed(self._what, exc) from exc
+        self._schema = pa.schema([(_FIELD, pa.string())])
+        self._writer = pa.ipc.new_file(self._sink, self._schema)
+        self._held: list[pa.Array] = []  # fewer than BATCH strings, not written yet
+        self._count = 0
+
+    def __len__(self) -> int:
+        return self._count
+
+    def append(self, strings: pa.StringArray | pa.ChunkedArray) -> None:
+        """Add ``strings`` (no nulls) after those appended before."""
+        chunks = strings.chunks if isinstance(strings, pa.ChunkedArray) else [strings]
+        for chunk in chunks:
+            while len(chunk):
+                room = BATCH - sum(len(held) for held in self._held)
+                self._held.append(chunk.slice(0, room))
+                self._count += min(room, len(chunk))
+                chunk = chunk.slice(room)
+                if sum(len(held) for held in self._held) == BATCH:  # every batch full
+                    self._write()
+
+    def _write(self) -> None:
+        if self._held:
+            joined = pa.concat_arrays(self._held) if len(self._held) > 1 else self._held[0]
+            try:
+                self._writer.write_batch(pa.record_batch([joined], schema=self._schema))
+            except OSError as exc:  # a full disk
+                raise _failed(self._what, exc) from exc
+            self._held = []
+
+    def finish(self) -> SpilledStrings:
+        """The strings appended, read back from the file (no more may be appended)."""
+        self._write()
+        try:
+            self._writer.close()
+            self._sink.close()
+        except OSError as exc:
+            raise _failed(self._what, exc) from exc
+        return SpilledStrings.opened(pa.PythonFile(self._source, mode="r"), self._count)
+
+
 class SpilledStrings:
     """A string column (no nulls) kept in an unlinked private file."""
 
-    def __init__(self, strings: pa.StringArray | pa.ChunkedArray) -> None:
-        handle, path = tempfile.mkstemp(prefix="reconciler-", suffix=".arrow", dir=DIRECTORY)
-        os.close(handle)
-        try:
-            schema = pa.schema([(_FIELD, pa.string())])
-            with pa.OSFile(path, "wb") as sink, pa.ipc.new_file(sink, schema) as writer:
-                for start in range(0, len(strings), BATCH):  # every batch full but the last
-                    piece = strings.slice(start, BATCH)
-                    if isinstance(piece, pa.ChunkedArray):  # one batch (a copy of its rows)
-                        piece = piece.combine_chunks()
-                    writer.write_batch(pa.record_batch([piece], schema=schema))
-            self._file = pa.OSFile(path, "rb")
-        finally:
-            os.unlink(path)
-        self._reader = pa.ipc.open_file(self._file)
-        self._count = len(strings)
-        if self._reader.num_record_batches != -(-self._count // BATCH):  # every batch full
-            raise RuntimeError(f"{self._count} strings spilled in an unexpected number of batches")
+    _file: pa.NativeFile
+    _reader: pa.ipc.RecordBatchFileReader
+    _count: int
+
+    def __init__(
+        self, strings: pa.StringArray | pa.ChunkedArray, what: str = "a large column"
+    ) -> None:
+        writer = SpillWriter(what)
+        writer.append(strings)
+        spilled = writer.finish()
+        self._file, self._reader, self._count = spilled._file, spilled._reader, spilled._count
+
+    @classmethod
+    def opened(cls, file: pa.NativeFile, count: int) -> SpilledStrings:
+        """The ``count`` strings of the IPC file ``file`` (written by :class:`SpillWriter`)."""
+        spilled = cls.__new__(cls)
+        spilled._file = file
+        spilled._reader = pa.ipc.open_file(file)
+        spilled._count = count
+        if spilled._reader.num_record_batches != -(-count // BATCH):  # every batch full
+            raise RuntimeError(f"{count} strings spilled in an unexpected number of batches")
+        return spilled
 
     def __len__(self) -> int:
         return self._count

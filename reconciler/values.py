@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from reconciler.emails import mask_text
+from reconciler.spill import SpilledStrings
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 # "gone": the destination no longer knows the job (Klaviyo: 404 once it expired); what it did
@@ -80,7 +81,7 @@ class ListMembers:
     """
 
     emails: pa.ChunkedArray  # strings
-    profile_ids: pa.ChunkedArray  # strings
+    profile_ids: pa.ChunkedArray | SpilledStrings  # strings (a large read's: spilled)
     joined_us: pa.ChunkedArray  # int64
     without_email: int = 0
     newest_without_email_us: int | None = None

@@ -12,7 +12,7 @@ import pyarrow as pa
 import pytest
 
 from reconciler import spill
-from reconciler.spill import SpilledStrings
+from reconciler.spill import SpilledStrings, SpillError, SpillWriter
 
 
 def _emails(count: int) -> list[str]:
@@ -81,3 +81,52 @@ def test_ascending_rows_come_back_a_chunk_a_batch(monkeypatch: pytest.MonkeyPatc
     taken = column.take(pa.array(rows, pa.int64()))
     assert isinstance(taken, pa.ChunkedArray) and taken.num_chunks == 3
     assert taken.to_pylist() == [values[i] for i in rows]
+
+
+@pytest.mark.parametrize("batch", [1, 5, 64])
+def test_a_writer_takes_pieces_of_any_size(batch: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(spill, "BATCH", batch)
+    values = _emails(333)
+    writer = SpillWriter()
+    sizes = random.Random(batch).choices(range(0, 40), k=200)
+    start = 0
+    for size in sizes:
+        piece = values[start : start + size]
+        parts = [pa.array(piece[:3], pa.string()), pa.array(piece[3:], pa.string())]
+        writer.append(pa.chunked_array(parts, pa.string()))
+        start += len(piece)
+    assert len(writer) == 333
+    column = writer.finish()
+    assert len(column) == 333
+    assert [v for chunk in column.chunks() for v in chunk.to_pylist()] == values
+    assert {len(chunk) for chunk in list(column.chunks())[:-1]} <= {batch}  # full batches
+
+
+def test_a_directory_that_cannot_take_the_file_is_a_spill_error(tmp_path: Path) -> None:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(spill, "DIRECTORY", str(tmp_path / "missing"))
+        with pytest.raises(SpillError) as raised:
+            SpillWriter("the list's profile ids")
+    assert str(raised.value).startswith("the list's profile ids could not be kept")
+    assert "point TMPDIR at a larger disk" in str(raised.value)
+
+
+def test_a_full_disk_while_writing_is_a_spill_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A write that fails (here: on a file descriptor Linux can never write to) is the same
+    precise error, not an OSError."""
+    if not Path("/dev/full").exists():
+        pytest.skip("no /dev/full on this system to fill")
+    real_mkstemp = tempfile.mkstemp
+
+    def full(*args: object, **kwargs: object) -> tuple[int, str]:
+        handle, path = real_mkstemp(*args, **kwargs)  # type: ignore[call-overload]
+        os.unlink(path)
+        os.symlink("/dev/full", path)
+        return handle, path
+
+    monkeypatch.setattr(tempfile, "mkstemp", full)
+    monkeypatch.setattr(spill, "BATCH", 4)
+    writer = SpillWriter()
+    with pytest.raises(SpillError, match="could not be kept"):
+        writer.append(pa.array(_emails(4_000)))
+        writer.finish()

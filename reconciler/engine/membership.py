@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Awaitable
 
+from reconciler.chunkstream import in_memory
 from reconciler.engine.departures import left_since, note_departures
 from reconciler.engine.destination import Destination
 from reconciler.engine.progress import NoProgress, Progress
@@ -115,7 +116,7 @@ async def read_list_state(
 
 def _pairs(members: ListMembers) -> list[tuple[str, str]]:
     emails: list[str] = members.emails.to_pylist()
-    ids: list[str] = members.profile_ids.to_pylist()
+    ids: list[str] = in_memory(members.profile_ids).to_pylist()
     return list(zip(emails, ids, strict=True))
 
 

@@ -211,7 +211,7 @@ class SegmentCollector:
 def _spilled(unique: pa.StringArray) -> pa.StringArray | SpilledStrings:
     """The unique emails, moved to a private file from ``SPILL_AT`` of them on (a plan of a
     large segment reads them back a batch at a time: 30 bytes a member out of memory)."""
-    return SpilledStrings(unique) if len(unique) >= SPILL_AT else unique
+    return SpilledStrings(unique, "its emails") if len(unique) >= SPILL_AT else unique
 
 
 def _rows(keep: pa.BooleanArray) -> pa.Int64Array:

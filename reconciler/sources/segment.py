@@ -13,6 +13,7 @@ from reconciler.sources.base import SegmentReader
 from reconciler.sources.collect import FieldMap, SegmentCollector
 from reconciler.sources.data import SegmentData, SegmentPreview
 from reconciler.sources.files import open_files
+from reconciler.spill import SpillError
 
 SAMPLE_LIMIT = 5
 _SHOWN_COLUMNS = 40
@@ -39,14 +40,8 @@ def read_segment(
         columns = reader.columns
     try:
         found = collector.finish()  # after the source is closed: its buffers are released
-    except OSError as exc:  # a large segment's emails go to a temporary file (reconciler.spill)
-        raise SourceError(
-            segment.name,
-            source.name,
-            f"its emails could not be kept in a temporary file ({exc}); free space in the "
-            "temporary directory or point TMPDIR at a larger disk",
-            hint="free space in the temporary directory, or point TMPDIR at a larger disk",
-        ) from exc
+    except SpillError as exc:  # a large segment's emails go to a temporary file
+        raise SourceError(segment.name, source.name, str(exc), exc.hint) from exc
     return SegmentData(
         segment=segment.name,
         source=source.name,

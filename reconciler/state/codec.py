@@ -20,6 +20,7 @@ from collections.abc import Iterable, Iterator
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from reconciler.chunkstream import Column, chunks_of
 from reconciler.errors import StateError
 from reconciler.state.records import utc
 
@@ -52,8 +53,8 @@ SLICE = 65_536  # values turned into bytes at a time
 
 
 def column_pieces(
-    emails: pa.Array | pa.ChunkedArray,
-    profile_ids: pa.Array | pa.ChunkedArray,
+    emails: Column,
+    profile_ids: Column,
     joined_us: pa.Array | pa.ChunkedArray,
 ) -> tuple[int, Iterator[bytes | memoryview]]:
     """The size of the snapshot blob of these aligned columns (``joined_us``: int64
@@ -104,17 +105,20 @@ def _micros(seconds: pa.Array) -> pa.Array:
         raise damaged("bad join time") from exc
 
 
-def _text_size(values: pa.Array | pa.ChunkedArray, what: str) -> int:
-    """Bytes of ``values`` joined by newlines (none may hold one)."""
+def _text_size(values: Column, what: str) -> int:
+    """Bytes of ``values`` joined by newlines (none may hold one; a stream: a chunk at a
+    time)."""
     if len(values) == 0:
         return 0
-    if pc.any(pc.match_substring(values, "\n")).as_py():
-        raise StateError(f"a {what} in the membership cache contains a line break")
-    size: int = pc.sum(pc.binary_length(values)).as_py()
+    size = 0
+    for chunk in chunks_of(values):
+        if pc.any(pc.match_substring(chunk, "\n")).as_py():
+            raise StateError(f"a {what} in the membership cache contains a line break")
+        size += pc.sum(pc.binary_length(chunk)).as_py() or 0
     return size + len(values) - 1
 
 
-def _lines(values: pa.Array | pa.ChunkedArray) -> Iterator[bytes | memoryview]:
+def _lines(values: Column) -> Iterator[bytes | memoryview]:
     """``values`` joined by newlines, a slice at a time."""
     left = len(values)
     for part in _slices(values):
@@ -124,9 +128,8 @@ def _lines(values: pa.Array | pa.ChunkedArray) -> Iterator[bytes | memoryview]:
         yield memoryview(ended.buffers()[2])[: size if left else size - 1]
 
 
-def _slices(values: pa.Array | pa.ChunkedArray) -> Iterator[pa.Array]:
-    chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
-    for chunk in chunks:
+def _slices(values: Column) -> Iterator[pa.Array]:
+    for chunk in chunks_of(values, SLICE):
         for start in range(0, len(chunk), SLICE):
             yield chunk.slice(start, SLICE)
 

@@ -20,6 +20,7 @@ from typing import TypeAlias
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from reconciler.chunkstream import Streamed
 from reconciler.state import codec
 from reconciler.state.storedcolumn import StoredColumn
 from reconciler.values import EPOCH
@@ -64,7 +65,7 @@ class MemberSnapshot:
     latest of their join times (they count towards ``as_of``)."""
 
     emails: Column
-    profile_ids: Column
+    profile_ids: Column | Streamed  # a large read's ids: spilled (reconciler.spill)
     joined_us: pa.Int64Array | pa.ChunkedArray
     without_email: int = 0
     newest_without_email_us: int | None = None

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from reconciler import lookup, spill
+from reconciler.klaviyo import columns
 from reconciler.sources import collect
 from tests.e2e.conftest import Harness
 from tests.e2e.workspace import emails
@@ -24,6 +25,7 @@ def test_a_spilled_segment_plans_and_converges(
 ) -> None:
     if spilled:
         monkeypatch.setattr(collect, "SPILL_AT", 1)
+        monkeypatch.setattr(columns, "SPILL_IDS_AT", 1)  # the list's full read: its ids too
         monkeypatch.setattr(spill, "BATCH", 4)
     monkeypatch.setattr(lookup, "SLICE", 3)  # the keyed lookups of large columns
     monkeypatch.setattr(lookup, "PIECE", 5)
@@ -77,3 +79,25 @@ def test_a_temporary_directory_that_cannot_take_the_emails_is_a_precise_error(
     assert code == 1
     reasons = " ".join(export["reasons"])
     assert "could not be kept in a temporary file" in reasons and "TMPDIR" in reasons
+
+
+def test_a_temporary_directory_that_cannot_take_the_list_ids_blocks_the_export(
+    harness: Harness, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(columns, "SPILL_IDS_AT", 1)
+    monkeypatch.setattr(spill, "DIRECTORY", str(tmp_path / "missing"))
+    harness.server.admin.seed("SpL003", emails("p", 3))
+    harness.workspace.write_rows("big", _rows(emails("p", 5), "gold"))
+    harness.workspace.add_export("big", "big", "SpL003")
+    harness.workspace.write_config()
+    code, plan = harness.plan_json()
+    (export,) = plan["exports"]
+    assert code == 1
+    reasons = " ".join(export["reasons"])
+    assert "the list's profile ids could not be kept in a temporary file" in reasons
+    assert "TMPDIR" in reasons
+    monkeypatch.setattr(spill, "DIRECTORY", None)
+    code, plan = harness.plan_json()
+    (export,) = plan["exports"]
+    assert code == 0 and export["incremental"] is False  # nothing was cached half-written
+    assert (export["add"], export["unchanged"]) == (2, 3)

@@ -6,13 +6,19 @@ from __future__ import annotations
 from pathlib import Path
 
 import pyarrow as pa
+import pytest
 
+from reconciler import spill
+from reconciler.chunkstream import in_memory
 from reconciler.engine.membership import read_list_state
+from reconciler.klaviyo import columns
 from reconciler.klaviyo.columns import MemberColumnsBuilder, unique_emails
 from reconciler.klaviyo.destination import KlaviyoDestination
 from reconciler.klaviyo.jsonapi import to_micros
 from reconciler.sandbox.app import SandboxApp
+from reconciler.spill import SpilledStrings
 from reconciler.state import open_state
+from reconciler.values import ListMembers
 from tests.klaviyo.support import admin_call, client_for, emails, sandbox_app, seed
 
 
@@ -36,7 +42,7 @@ async def test_columns_equal_read_members_across_ranges() -> None:
     rows = set(
         zip(
             columns.emails.to_pylist(),
-            columns.profile_ids.to_pylist(),
+            in_memory(columns.profile_ids).to_pylist(),
             columns.joined_us.to_pylist(),
             strict=True,
         )
@@ -56,13 +62,15 @@ def test_repeated_profile_ids_and_emails_keep_one_row() -> None:
     builder.extend(["a2@x.co", "b@x.co", "c@x.co"], ["P1", "P3", "P4"], [5, 30, 40])
     read = builder.finish(0, None)
     # P1 twice: the earlier join (a2@x.co at 5) is kept, as when ranges were read in order
-    assert sorted(read.profile_ids.to_pylist()) == ["P1", "P2", "P3", "P4"]
+    assert sorted(in_memory(read.profile_ids).to_pylist()) == ["P1", "P2", "P3", "P4"]
     assert ("a2@x.co", "P1") in zip(
-        read.emails.to_pylist(), read.profile_ids.to_pylist(), strict=True
+        read.emails.to_pylist(), in_memory(read.profile_ids).to_pylist(), strict=True
     )
     unique = unique_emails(read)
     # b@x.co twice: the later join (P3 at 30) wins, as a later row in a dict
-    assert dict(zip(unique.emails.to_pylist(), unique.profile_ids.to_pylist(), strict=True)) == {
+    assert dict(
+        zip(unique.emails.to_pylist(), in_memory(unique.profile_ids).to_pylist(), strict=True)
+    ) == {
         "a2@x.co": "P1",
         "b@x.co": "P3",
         "c@x.co": "P4",
@@ -78,7 +86,8 @@ def test_rows_dropped_as_repeats_leave_one_chunk() -> None:
     ids = [f"P{i // 2}" for i in range(1_000)]  # every other row repeats the one before
     builder.extend([f"m{i}@x.co" for i in range(1_000)], ids, list(range(1_000)))
     read = builder.finish(0, None)
-    assert len(read.profile_ids) == 500 and len(set(read.profile_ids.to_pylist())) == 500
+    assert len(read.profile_ids) == 500 and len(set(in_memory(read.profile_ids).to_pylist())) == 500
+    assert isinstance(read.profile_ids, pa.ChunkedArray)
     assert read.emails.num_chunks == read.profile_ids.num_chunks == read.joined_us.num_chunks == 1
     assert read.emails.to_pylist() == [f"m{i}@x.co" for i in range(0, 1_000, 2)]  # earliest
 
@@ -112,3 +121,35 @@ async def test_members_without_email_do_not_force_full_reads(tmp_path: Path) -> 
     assert len(first.members) == len(second.members) == 1_200
     assert len(third.members) == len(fourth.members) == 1_203
     assert cached is not None and (cached.count, cached.without_email) == (1_203, 7)
+
+
+@pytest.mark.parametrize("repeats", [False, True])
+def test_a_large_read_keeps_its_ids_in_a_private_file(
+    repeats: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """From ``SPILL_IDS_AT`` members on the ids go to a file as they come (those read before
+    too): the read gives the same members as one held in memory, repeats dropped alike."""
+    monkeypatch.setattr(columns, "CHUNK", 7)
+    monkeypatch.setattr(spill, "BATCH", 5)
+    emails = [f"m{i}@x.co" for i in range(100)]
+    ids = [f"P{i}" for i in range(100)]
+    if repeats:
+        ids[50] = "P3"  # a profile read twice (two cursors met)
+        emails[80] = emails[10]  # an email on two rows: the later join wins
+    joined = list(range(100))
+
+    def read(spill_at: int) -> ListMembers:
+        monkeypatch.setattr(columns, "SPILL_IDS_AT", spill_at)
+        builder = MemberColumnsBuilder()
+        for start in range(0, 100, 9):
+            end = start + 9
+            builder.extend(emails[start:end], ids[start:end], joined[start:end])
+        return unique_emails(builder.finish(0, None))
+
+    held, spilled = read(10**9), read(20)
+    assert isinstance(spilled.profile_ids, SpilledStrings)
+    assert isinstance(held.profile_ids, pa.ChunkedArray)
+    assert len(spilled.profile_ids) == len(held.profile_ids) == (98 if repeats else 100)
+    assert in_memory(spilled.profile_ids).to_pylist() == held.profile_ids.to_pylist()
+    assert spilled.emails.to_pylist() == held.emails.to_pylist()
+    assert spilled.joined_us.to_pylist() == held.joined_us.to_pylist()
