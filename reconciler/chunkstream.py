@@ -48,7 +48,8 @@ def chunks_of(column: Column, size: int = SLICE) -> Iterator[pa.Array]:
 def in_memory(column: Column) -> pa.StringArray | pa.ChunkedArray:
     """The column held whole (a streamed one is read into memory: small columns, tests)."""
     if is_streamed(column):
-        return pa.chunked_array(list(column.chunks()), pa.string())
+        chunks = list(column.chunks())  # strings, or a spilled column of another type
+        return pa.chunked_array(chunks) if chunks else pa.chunked_array([], pa.string())
     return column
 
 

@@ -44,8 +44,9 @@ class SpillWriter:
     """Strings appended in pieces of any size to a new private file (unlinked at once: only
     this process's handles reach it), then read back as one :class:`SpilledStrings`."""
 
-    def __init__(self, what: str = "a large column") -> None:
+    def __init__(self, what: str = "a large column", kind: pa.DataType | None = None) -> None:
         self._what = what  # what the strings are, for an error
+        self.kind = pa.string() if kind is None else kind
         try:
             handle, path = tempfile.mkstemp(prefix="reconciler-", suffix=".arrow", dir=DIRECTORY)
             os.close(handle)
@@ -58,7 +59,7 @@ class SpillWriter:
                 os.unlink(path)
         except OSError as exc:
             raise _failed(self._what, exc) from exc
-        self._schema = pa.schema([(_FIELD, pa.string())])
+        self._schema = pa.schema([(_FIELD, self.kind)])
         self._writer = pa.ipc.new_file(self._sink, self._schema)
         self._held: list[pa.Array] = []  # fewer than BATCH strings, not written yet
         self._count = 0
@@ -66,7 +67,7 @@ class SpillWriter:
     def __len__(self) -> int:
         return self._count
 
-    def append(self, strings: pa.StringArray | pa.ChunkedArray) -> None:
+    def append(self, strings: pa.Array | pa.ChunkedArray) -> None:
         """Add ``strings`` (no nulls) after those appended before."""
         chunks = strings.chunks if isinstance(strings, pa.ChunkedArray) else [strings]
         for chunk in chunks:
@@ -95,31 +96,40 @@ class SpillWriter:
             self._sink.close()
         except OSError as exc:
             raise _failed(self._what, exc) from exc
-        return SpilledStrings.opened(pa.PythonFile(self._source, mode="r"), self._count)
+        source = pa.PythonFile(self._source, mode="r")
+        return SpilledStrings.opened(source, self._count, self.kind)
 
 
 class SpilledStrings:
-    """A string column (no nulls) kept in an unlinked private file."""
+    """A string column (no nulls) kept in an unlinked private file; or a column of another
+    type (``kind``: a segment's mapped values, which may hold nulls)."""
 
     _file: pa.NativeFile
     _reader: pa.ipc.RecordBatchFileReader
     _count: int
+    kind: pa.DataType
 
     def __init__(
-        self, strings: pa.StringArray | pa.ChunkedArray, what: str = "a large column"
+        self,
+        strings: pa.Array | pa.ChunkedArray,
+        what: str = "a large column",
+        *,
+        typed: bool = False,
     ) -> None:
-        writer = SpillWriter(what)
+        writer = SpillWriter(what, strings.type if typed else None)
         writer.append(strings)
         spilled = writer.finish()
         self._file, self._reader, self._count = spilled._file, spilled._reader, spilled._count
+        self.kind = spilled.kind
 
     @classmethod
-    def opened(cls, file: pa.NativeFile, count: int) -> SpilledStrings:
-        """The ``count`` strings of the IPC file ``file`` (written by :class:`SpillWriter`)."""
+    def opened(cls, file: pa.NativeFile, count: int, kind: pa.DataType) -> SpilledStrings:
+        """The ``count`` values of the IPC file ``file`` (written by :class:`SpillWriter`)."""
         spilled = cls.__new__(cls)
         spilled._file = file
         spilled._reader = pa.ipc.open_file(file)
         spilled._count = count
+        spilled.kind = kind
         if spilled._reader.num_record_batches != -(-count // BATCH):  # every batch full
             raise RuntimeError(f"{count} strings spilled in an unexpected number of batches")
         return spilled
@@ -138,7 +148,7 @@ class SpilledStrings:
         only the batches they fall in, each once. Ascending positions (the plan's rows) give
         each batch's strings as a chunk of their own: one copy of the strings taken, no more."""
         if not len(positions):
-            return pa.array([], pa.string())
+            return pa.array([], self.kind)
         if chunktake.ascending(positions):
             return self._ascending(positions.cast(pa.int64()))
         where = pc.is_valid(positions)
@@ -188,7 +198,17 @@ class SpilledStrings:
             local = pc.subtract(rows.slice(placed, count), pa.scalar(index * BATCH, pa.int64()))
             taken.append(batch.take(local))
             placed += count
-        return pa.chunked_array(taken, pa.string())
+        return pa.chunked_array(taken, self.kind)
+
+    def slice(self, start: int, length: int) -> pa.ChunkedArray:
+        """Rows ``start`` to ``start + length``, reading only the batches they are in."""
+        stop = min(start + length, self._count)
+        pieces: list[pa.Array] = []
+        for index in range(start // BATCH, -(-stop // BATCH) if stop > start else 0):
+            batch = self._reader.get_batch(index).column(0)
+            first = max(start - index * BATCH, 0)
+            pieces.append(batch.slice(first, min(stop - index * BATCH, len(batch)) - first))
+        return pa.chunked_array(pieces, self.kind)
 
 
 def _taken(strings: pa.StringArray | pa.ChunkedArray, rows: pa.Array) -> pa.Array:

@@ -21,6 +21,7 @@ from reconciler.plan.rows import CLEARED, DIGEST, EMAIL, MemberRows, table_of
 from reconciler.plan.subscriptions import Decisions
 from reconciler.plan.updates import field_changes
 from reconciler.sources import SegmentData
+from reconciler.sources.data import Digests
 from reconciler.sources.fields import ProfileFields
 from reconciler.spill import SpilledStrings
 from reconciler.state.sent import SentRows
@@ -210,7 +211,7 @@ def build_export_plan(
 
 def _digests(
     segment: SegmentData, desired: pa.StringArray | SpilledStrings
-) -> Mapping[str, pa.UInt64Array]:
+) -> Mapping[str, Digests]:
     """Each field's digests aligned with ``desired`` (computed again when the segment was
     given as plain Python values, whose order is not the Arrow read's)."""
     if segment.email_array is not None or not segment.field_digests:
@@ -248,7 +249,7 @@ def rows_at(
     segment: SegmentData,
     desired: pa.StringArray | SpilledStrings,
     positions: pa.Array,
-    digests: Mapping[str, pa.UInt64Array],
+    digests: Mapping[str, Digests],
     cleared: Mapping[str, pa.BooleanArray] | None = None,
     *,
     clears: bool = False,
@@ -270,8 +271,8 @@ def rows_at(
         columns |= values
     for key in columns.copy():
         if key != EMAIL and key in digests:
-            found = digests[key]
-            columns[DIGEST + key] = found if where is None else found.take(where)
+            found = digests[key]  # a spilled column: read back whole or at the rows
+            columns[DIGEST + key] = in_memory(found) if where is None else found.take(where)
     if clears:
         empty = pa.array([False] * len(emails), type=pa.bool_())
         for key in [k for k in columns if k != EMAIL and not k.startswith(DIGEST)]:

@@ -16,7 +16,9 @@ from dataclasses import dataclass, field
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from reconciler.chunkstream import chunks_of, one_array
 from reconciler.lookup import PIECE, Keys, index_in, marked
+from reconciler.sources.data import Digests
 from reconciler.state.sent import SentRows, pieces_of
 
 EMAIL = "email"
@@ -39,7 +41,7 @@ _NO_CHANGES = pa.array([], type=pa.int64())
 
 def field_changes(
     desired: pa.StringArray | Keys,
-    digests: Mapping[str, pa.UInt64Array],
+    digests: Mapping[str, Digests],
     staying: pa.BooleanArray,
     sent: pa.Table | SentRows | None,
     *,
@@ -61,14 +63,14 @@ def field_changes(
     per_field: dict[str, int] = {}
     cleared: dict[str, pa.BooleanArray] = {}
     for key in sorted(digests):
-        current = digests[key]
+        valued = _not_null(digests[key])
         # a member never sent differs where its value is not null (as if sent as null)
-        unsent = pc.and_(pc.invert(recorded), pc.not_equal(current, _ZERO))
+        unsent = pc.and_(pc.invert(recorded), valued)
         changed = pc.and_(pc.or_(differ[key], unsent), staying)
         if clear:
-            cleared[key] = pc.and_(changed, pc.equal(current, _ZERO))
+            cleared[key] = pc.and_(changed, pc.invert(valued))
         else:
-            changed = pc.and_(changed, pc.not_equal(current, _ZERO))
+            changed = pc.and_(changed, valued)
         count = pc.sum(changed).as_py() or 0
         if count:
             per_field[key] = count
@@ -80,8 +82,15 @@ def field_changes(
     return FieldChanges(positions, per_field, masks)
 
 
+def _not_null(digests: Digests) -> pa.BooleanArray:
+    """Per member, whether its value is not null (digest 0: null; a spilled column is read a
+    batch at a time, into one bit a member)."""
+    flags = [pc.not_equal(chunk, _ZERO) for chunk in chunks_of(digests)]
+    return pa.concat_arrays(flags) if flags else pa.array([], pa.bool_())
+
+
 def _compared(
-    wanted: Keys, digests: Mapping[str, pa.UInt64Array], sent: pa.Table | SentRows | None
+    wanted: Keys, digests: Mapping[str, Digests], sent: pa.Table | SentRows | None
 ) -> tuple[dict[str, pa.BooleanArray], pa.BooleanArray]:
     """Per key, the members whose digest differs from the one last sent; and the members
     ``sent`` has a row for (a piece of ``sent`` at a time)."""
@@ -98,7 +107,8 @@ def _compared(
         recorded = pc.or_(recorded, marked(hits, count))
         for key in digests:
             last = _last_sent(piece, key, found, len(hits))
-            differ[key].append(hits.filter(pc.not_equal(digests[key].take(hits), last)))
+            current = one_array(digests[key].take(hits))  # a spilled column: its batches
+            differ[key].append(hits.filter(pc.not_equal(current, last)))
     marks = {key: marked(_joined(parts), count) for key, parts in differ.items()}
     return marks, recorded
 

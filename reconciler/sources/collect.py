@@ -19,6 +19,7 @@ from reconciler.emails import mask_email, rejected_form
 from reconciler.sources.base import Batch, ColumnValues
 from reconciler.sources.columns import ColumnStore, plain_values
 from reconciler.sources.consent import ConsentColumns
+from reconciler.sources.data import Digests
 from reconciler.sources.dedup import distinct, first_mask, hash_sum
 from reconciler.sources.emailset import EmailSet
 from reconciler.sources.fields import ProfileFields
@@ -66,7 +67,7 @@ class Collected:
     properties: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
     fingerprint: str = ""
     # per mapped field key: a 64-bit digest of each unique email's value (0: null)
-    field_digests: Mapping[str, pa.UInt64Array] = field(default_factory=dict)
+    field_digests: Mapping[str, Digests] = field(default_factory=dict)
     consent: ConsentColumns | None = None
     rejected: pa.StringArray | None = None  # see SegmentData.rejected
     invalid_phones: int = 0
@@ -155,6 +156,10 @@ class SegmentCollector:
         del keep
         consent = self._consent(rows, len(unique))
         fingerprint, records, digests = self._fields(unique, rows)
+        if len(unique) >= SPILL_AT:  # the plan takes back the rows it adds or updates
+            digests = _spilled_digests(digests)
+            if isinstance(records, ProfileFields):
+                records.spill()
         emails = _spilled(unique)
         del unique
         if isinstance(records, ProfileFields):
@@ -171,7 +176,7 @@ class SegmentCollector:
 
     def _fields(
         self, unique: pa.StringArray, rows: pa.Int64Array | None
-    ) -> tuple[str, Mapping[str, Mapping[str, object]], Mapping[str, pa.UInt64Array]]:
+    ) -> tuple[str, Mapping[str, Mapping[str, object]], Mapping[str, Digests]]:
         """The fingerprint, the mapped fields of each profile and their digests (without mapped
         fields: from the emails alone, and none)."""
         if not self.fields.attributes and not self.fields.properties:
@@ -212,6 +217,10 @@ def _spilled(unique: pa.StringArray) -> pa.StringArray | SpilledStrings:
     """The unique emails, moved to a private file from ``SPILL_AT`` of them on (a plan of a
     large segment reads them back a batch at a time: 30 bytes a member out of memory)."""
     return SpilledStrings(unique, "its emails") if len(unique) >= SPILL_AT else unique
+
+
+def _spilled_digests(digests: Mapping[str, pa.UInt64Array]) -> dict[str, Digests]:
+    return {key: SpilledStrings(d, "its mapped values", typed=True) for key, d in digests.items()}
 
 
 def _rows(keep: pa.BooleanArray) -> pa.Int64Array:

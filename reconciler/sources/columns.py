@@ -15,6 +15,7 @@ import pyarrow as pa
 from reconciler.chunktake import take
 from reconciler.sources.base import ColumnValues
 from reconciler.sources.values import json_value
+from reconciler.spill import SpilledStrings
 from reconciler.values import ARROW_TYPES, plain_array, value_array
 
 _PLAIN = (str, int, bool, float, type(None))
@@ -33,6 +34,7 @@ class ColumnStore:
         self._values: list[object] = []
         self._kind: type | None = None  # the one Python type of a database column's values
         self._python = False  # a database column that could not stay Arrow
+        self._spilled: SpilledStrings | None = None  # the Arrow values, moved to a file
 
     def add(self, values: ColumnValues) -> None:
         if not isinstance(values, list):
@@ -65,31 +67,49 @@ class ColumnStore:
             arrays = [a.cast(wanted) if a.type != wanted else a for a in arrays]
         return pa.chunked_array(arrays)
 
+    def spill(self, what: str) -> None:
+        """Move the values (Arrow ones: a column of Python values stays) to a private file,
+        read back at the rows a plan takes (a large segment's: the plan of ten million holds
+        the rows it adds or updates, not every value)."""
+        if self._arrays and self._spilled is None:
+            self._spilled = SpilledStrings(self._chunked(), what, typed=True)
+            self._arrays = []
+
+    def _column(self) -> pa.ChunkedArray | SpilledStrings | None:
+        """The Arrow values (None: Python values)."""
+        if self._spilled is not None:
+            return self._spilled
+        return self._chunked() if self._arrays else None
+
     def slice(self, start: int, length: int) -> list[object]:
         """Python values of rows ``start`` to ``start + length`` (over everything added)."""
-        if not self._arrays:
+        column = self._column()
+        if column is None:
             return self._values[start : start + length]
-        values: list[object] = _plain(self._chunked().slice(start, length)).to_pylist()
+        values: list[object] = _plain(column.slice(start, length)).to_pylist()
         return values
 
     def arrow_slice(self, start: int, length: int) -> pa.Array | None:
         """Rows ``start`` to ``start + length`` as one Arrow array (None: Python values)."""
-        if not self._arrays:
+        column = self._column()
+        if column is None:
             return None
-        return _plain(self._chunked().slice(start, length)).combine_chunks()
+        return _plain(column.slice(start, length)).combine_chunks()
 
     def arrow_take(self, rows: pa.Array) -> pa.Array | None:
         """The rows at positions ``rows`` as one Arrow array (None: Python values)."""
-        if not self._arrays:
+        column = self._column()
+        if column is None:
             return None
-        return _plain(take(self._chunked(), rows)).combine_chunks()
+        return _plain(_taken(column, rows)).combine_chunks()
 
     def take(self, rows: pa.Array) -> list[object]:
         """Python values of the rows at positions ``rows`` (over everything added)."""
-        if not self._arrays:
+        column = self._column()
+        if column is None:
             values = self._values
             return [values[i] for i in rows.to_pylist()]
-        picked: list[object] = _plain(take(self._chunked(), rows)).to_pylist()
+        picked: list[object] = _plain(_taken(column, rows)).to_pylist()
         return picked
 
     def arrow(self, rows: pa.Array | None) -> tuple[pa.ChunkedArray, bool]:
@@ -97,14 +117,28 @@ class ColumnStore:
         of JSON values, and whether it holds their JSON text (a column of mixed or non-plain
         values). Only a column that could not stay Arrow, or of a type JSON has no form for
         (timestamps, binary, nested), goes through Python values."""
-        if self._arrays:
-            chunked = self._chunked()
-            picked = _plain(chunked if rows is None else take(chunked, rows))
+        column = self._column()
+        if column is not None:
+            picked = _plain(_whole(column) if rows is None else _taken(column, rows))
             if _jsonable(picked.type):
                 return picked, False
             return _as_json(picked.to_pylist())
         values = self._values if rows is None else [self._values[i] for i in rows.to_pylist()]
         return _as_json(values)
+
+
+def _taken(column: pa.ChunkedArray | SpilledStrings, rows: pa.Array) -> pa.ChunkedArray:
+    """The values at ``rows`` (a spilled column: from the batches they fall in)."""
+    if isinstance(column, SpilledStrings):
+        picked = column.take(rows)
+        return picked if isinstance(picked, pa.ChunkedArray) else pa.chunked_array([picked])
+    return take(column, rows)
+
+
+def _whole(column: pa.ChunkedArray | SpilledStrings) -> pa.ChunkedArray:
+    if isinstance(column, SpilledStrings):
+        return pa.chunked_array(list(column.chunks()), column.kind)
+    return column
 
 
 _JSON_TYPES = (

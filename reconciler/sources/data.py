@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Set
 from dataclasses import dataclass, field
+from typing import TypeAlias
 
 import pyarrow as pa
 
 from reconciler.jsonable import fields_json
 from reconciler.sources.consent import ConsentColumns
 from reconciler.spill import SpilledStrings
+
+Digests: TypeAlias = "pa.UInt64Array | SpilledStrings"  # of one field, a member each
 
 
 @dataclass(frozen=True)
@@ -35,8 +38,9 @@ class SegmentData:
     # file (:class:`~reconciler.spill.SpilledStrings`), read back a batch at a time.
     email_array: pa.StringArray | SpilledStrings | None = None
     # per mapped field key ("first_name", "properties.tier"): a 64-bit digest of each unique
-    # email's value, aligned with ``email_array`` (0 for a null value); empty without fields
-    field_digests: Mapping[str, pa.UInt64Array] = field(default_factory=dict)
+    # email's value, aligned with ``email_array`` (0 for a null value); empty without fields;
+    # spilled with the emails (as are the mapped values themselves)
+    field_digests: Mapping[str, Digests] = field(default_factory=dict)
     consent: ConsentColumns | None = None  # with subscribe: the consent of each unique email
     # Rows the email validator refused, as a list member with that address would be read
     # (trimmed, lower-cased): mirror mode keeps such members rather than removing them.

@@ -62,6 +62,11 @@ class ProfileFields(Mapping[str, Mapping[str, object]]):
                 columns[key] = plain_values(values)
         return emails, columns
 
+    def spill(self) -> None:
+        """Move the mapped values to private files (see :meth:`ColumnStore.spill`)."""
+        for store in self._stores().values():
+            store.spill("its mapped values")
+
     def _stores(self) -> dict[str, ColumnStore]:
         return {
             **self._attributes,
@@ -139,8 +144,7 @@ class ProfileFields(Mapping[str, Mapping[str, object]]):
 
 def _slice(emails: pa.StringArray | SpilledStrings, start: int, length: int) -> pa.StringArray:
     if isinstance(emails, SpilledStrings):
-        stop = min(start + length, len(emails))
-        return one_array(emails.take(pa.array(range(start, stop), pa.int64())))
+        return one_array(emails.slice(start, length))
     return emails.slice(start, length)
 
 

@@ -1,7 +1,7 @@
 """Where a benchmark child's memory peaks: with ``BENCH_PEAK_STACK=1`` in the environment, a
 thread samples the process's RSS every 20 ms together with the busiest thread's Python stack, and
 the child prints (to stderr) the stacks at the highest samples and the most sampled places
-when it ends.
+when it ends (``BENCH_PEAK_STACK=timeline``: also the highest sample of each second).
 
 A tool for finding what to shrink, not a measurement: the figures the benchmarks report come
 from ``VmHWM`` (``child.peak_rss_mb``), which this does not change.
@@ -59,11 +59,23 @@ class PeakStack:
             lines.append(f"  {rss:7.0f} MB  " + " > ".join(stack))
             if len(seen) >= top:
                 break
+        if os.environ.get("BENCH_PEAK_STACK") == "timeline":
+            lines += self._timeline()
         lines.append(f"  where the time went (of {len(self.samples)} samples):")
         counts = Counter(" > ".join(stack[-3:]) for _, stack in self.samples)
         for where, count in counts.most_common(top * 2):
             lines.append(f"  {count:6d}  {where}")
         return "\n".join(lines)
+
+    def _timeline(self, seconds: float = 1.0) -> list[str]:
+        """The highest sample of each ``seconds`` with its stack (``BENCH_PEAK_STACK=timeline``):
+        how the memory rises and falls through the steps, not only its peak."""
+        per = max(1, round(seconds / self._every))
+        lines = ["  timeline (highest sample of each second):"]
+        for start in range(0, len(self.samples), per):
+            rss, stack = max(self.samples[start : start + per], key=lambda s: s[0])
+            lines.append(f"  {start * self._every:6.1f}s {rss:7.0f} MB  " + " > ".join(stack[-3:]))
+        return lines
 
 
 def _ours(frame: FrameType) -> list[str]:

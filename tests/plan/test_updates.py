@@ -5,8 +5,9 @@ from __future__ import annotations
 import pyarrow as pa
 import pytest
 
-from reconciler import lookup
+from reconciler import lookup, spill
 from reconciler.plan.updates import FieldChanges, field_changes
+from reconciler.spill import SpilledStrings
 
 EMAILS = ["a@x.io", "b@x.io", "c@x.io", "d@x.io", "e@x.io"]
 
@@ -125,3 +126,19 @@ def test_sent_read_in_pieces_gives_the_changes_of_a_whole_lookup(
     got_emails, got_counts, got_clears = got
     assert got_emails == sorted(expected) and got_counts == counts
     assert {e: sorted(k) for e, k in got_clears.items()} == {e: k for e, k in clears.items() if k}
+
+
+@pytest.mark.parametrize("clear", [False, True])
+def test_spilled_digests_give_the_changes_of_digests_in_memory(
+    clear: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A large segment's digests are in a private file, read back a batch at a time: the
+    same members are re-sent, the same keys cleared."""
+    monkeypatch.setattr(spill, "BATCH", 2)
+    sent = _sent([[("a@x.io", 1), ("b@x.io", 7)], [("c@x.io", None), ("e@x.io", 5)]])
+    digests = _u64([1, 0, 0, 4, 6])
+    staying = [True, True, True, True, True]
+    held = _changes(pa.array(EMAILS), {"tier": digests}, staying, sent, clear=clear)
+    spilled = {"tier": SpilledStrings(digests, typed=True)}
+    assert _changes(pa.array(EMAILS), spilled, staying, sent, clear=clear) == held
+    assert held[0] == (["b@x.io", "d@x.io", "e@x.io"] if clear else ["d@x.io", "e@x.io"])

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pyarrow as pa
 import pytest
 
+from reconciler import spill
 from reconciler.sources.columns import ColumnStore
 
 
@@ -48,3 +49,35 @@ def test_text_and_numbers_are_held_as_arrow() -> None:
     assert store._arrays and not store._values
     store = _store([1, 2], ["x", "y"])
     assert not store._arrays and store._values == [1, 2, "x", "y"]
+
+
+@pytest.mark.parametrize(
+    "arrays",
+    [
+        [pa.array(["a", None, "c"]), pa.array(["d", "e"], pa.string())],
+        [pa.array([1, None, 3], pa.int64()), pa.array([4, 5], pa.int64())],
+        [pa.array([Decimal("1.50"), None, Decimal("2.25")]), pa.array([Decimal("3.00")] * 2)],
+        [pa.array([dt.date(2026, 1, 2), None, dt.date(2026, 3, 4)]), pa.array([dt.date.today()])],
+        [pa.array([dt.datetime(2026, 1, 2, 3, 4), None]), pa.array([dt.datetime(2026, 5, 6)])],
+    ],
+)
+def test_spilled_values_come_back_as_held(
+    arrays: list[pa.Array], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A large segment's mapped values move to a private file: every way the plan reads them
+    (slices, rows in any order, all of them) gives what the store in memory gives."""
+    monkeypatch.setattr(spill, "BATCH", 2)
+    held, spilled = _store(*arrays), _store(*arrays)
+    spilled.spill("its mapped values")
+    count = sum(len(a) for a in arrays)
+    rows = pa.array([count - 1, 0, 2, 2, 1], pa.int64())
+    ascending = pa.array([0, 2, count - 1], pa.int64())
+    for start, length in [(0, count), (1, 3), (3, 10), (count, 1)]:
+        assert spilled.slice(start, length) == held.slice(start, length)
+        assert spilled.arrow_slice(start, length) == held.arrow_slice(start, length)
+    for picked in (rows, ascending):
+        assert spilled.take(picked) == held.take(picked)
+        assert spilled.arrow_take(picked) == held.arrow_take(picked)
+        assert spilled.arrow(picked) == held.arrow(picked)
+    assert spilled.arrow(None) == held.arrow(None)
+    assert spilled._arrays == []  # the values are in the file, not in memory
