@@ -329,19 +329,37 @@ def _matched_parts(
     here: _Layout, there: _Layout, *, backward: bool
 ) -> tuple[list[pa.Array], list[pa.Array]]:
     """Each partition's matches, both ways (in sorted order; no slice outlives the call: a
-    slice keeps its whole column alive)."""
+    slice keeps its whole column alive). One lookup a partition, whose hash table is the
+    smaller side's (a piece of the list or of the sent fields against the whole segment hashes
+    the piece's keys, not the segment's, once a piece): the other way round comes from it as
+    its inverse (both sides are unique)."""
     found: list[pa.Array] = []
     back: list[pa.Array] = []
     for part in range(1 << here.bits):
         lo, hi = here.starts[part], here.starts[part + 1]
-        first = there.starts[part]
-        them = there.keys.slice(first, there.starts[part + 1] - first)
+        first, last = there.starts[part], there.starts[part + 1]
+        them = there.keys.slice(first, last - first)
         ours = here.keys.slice(lo, hi - lo)
-        if backward:
-            back.append(_offset(pc.index_in(them, value_set=ours), lo))
-        if lo < hi:
-            found.append(_offset(pc.index_in(ours, value_set=them), first))
+        if hi - lo <= last - first:  # hash ours, probe theirs
+            theirs_in_ours = pc.index_in(them, value_set=ours)
+            if backward:
+                back.append(_offset(theirs_in_ours, lo))
+            if lo < hi:
+                found.append(_offset(_inverted(theirs_in_ours, hi - lo), first))
+        else:  # hash theirs, probe ours
+            ours_in_them = pc.index_in(ours, value_set=them)
+            found.append(_offset(ours_in_them, first))
+            if backward:
+                back.append(_offset(_inverted(ours_in_them, last - first), lo))
     return found, back
+
+
+def _inverted(places: pa.Array, count: int) -> pa.Array:
+    """For each of ``count`` values, the position in ``places`` that names it (null: none)."""
+    if count == 0:
+        return pa.array([], pa.int32())
+    inverse: pa.Array = pc.inverse_permutation(places, max_index=count - 1, output_type=pa.int32())
+    return inverse
 
 
 def _concat(pieces: list[pa.Array], kind: pa.DataType) -> pa.Array:

@@ -27,7 +27,7 @@ from reconciler.sources.fingerprint import Fingerprint, TextHasher, arrow_parts,
 from reconciler.sources.normalise import as_string_array, normalise_array
 from reconciler.sources.phones import mask_phone, normalise_phone
 from reconciler.sources.textbuffer import TextBuffer
-from reconciler.spill import SpilledStrings
+from reconciler.spill import SpilledStrings, SpillWriter
 
 SAMPLE_SLICE = 1_000  # samples are looked for among this many emails at a time
 FINGERPRINT_SLICE = 100_000  # profile texts are built and hashed this many at a time
@@ -155,15 +155,11 @@ class SegmentCollector:
         rows = None if keep is None or not self._columns else _rows(keep)
         del keep
         consent = self._consent(rows, len(unique))
-        fingerprint, records, digests = self._fields(unique, rows)
-        if len(unique) >= SPILL_AT:  # the plan takes back the rows it adds or updates
-            digests = _spilled_digests(digests)
-            if isinstance(records, ProfileFields):
-                records.spill()
-        emails = _spilled(unique)
+        emails = _spilled(unique)  # first: the fingerprint is made from the file's batches
         del unique
-        if isinstance(records, ProfileFields):
-            records.emails = emails
+        fingerprint, records, digests = self._fields(emails, rows)
+        if isinstance(records, ProfileFields) and isinstance(emails, SpilledStrings):
+            records.spill()  # the plan takes back the values of the rows it adds or updates
         return replace(
             summary,
             emails=EmailSet(emails),
@@ -175,7 +171,7 @@ class SegmentCollector:
         )
 
     def _fields(
-        self, unique: pa.StringArray, rows: pa.Int64Array | None
+        self, unique: pa.StringArray | SpilledStrings, rows: pa.Int64Array | None
     ) -> tuple[str, Mapping[str, Mapping[str, object]], Mapping[str, Digests]]:
         """The fingerprint, the mapped fields of each profile and their digests (without mapped
         fields: from the emails alone, and none)."""
@@ -188,7 +184,7 @@ class SegmentCollector:
             {name: self._columns[c] for name, c in self.fields.properties.items()},
         )
         self._columns = {}
-        fingerprint, digests = _fingerprint(records)
+        fingerprint, digests = _fingerprint(records, spill=isinstance(unique, SpilledStrings))
         return fingerprint, records, digests
 
     def _consent(self, rows: pa.Int64Array | None, count: int) -> ConsentColumns | None:
@@ -219,10 +215,6 @@ def _spilled(unique: pa.StringArray) -> pa.StringArray | SpilledStrings:
     return SpilledStrings(unique, "its emails") if len(unique) >= SPILL_AT else unique
 
 
-def _spilled_digests(digests: Mapping[str, pa.UInt64Array]) -> dict[str, Digests]:
-    return {key: SpilledStrings(d, "its mapped values", typed=True) for key, d in digests.items()}
-
-
 def _rows(keep: pa.BooleanArray) -> pa.Int64Array:
     """The rows ``keep`` marks, ascending (what the mapped columns and consent pick by)."""
     rows: pa.Int64Array = pc.indices_nonzero(keep).cast(pa.int64())
@@ -236,12 +228,13 @@ def _unique(arrays: list[pa.Array]) -> pa.StringArray | None:
     return unique
 
 
-def _fingerprint(records: ProfileFields) -> tuple[str, dict[str, pa.UInt64Array]]:
+def _fingerprint(records: ProfileFields, *, spill: bool) -> tuple[str, dict[str, Digests]]:
     """The segment fingerprint from each profile's email and its first row's fields, and each
-    field's digests (what the plan compares with the values last sent, to find updates).
+    field's digests (what the plan compares with the values last sent, to find updates;
+    ``spill``: written to private files as they are made, never joined in memory).
     Texts are built inside Arrow where the column allows it, in Python where not."""
     fingerprint = Fingerprint()
-    digests: dict[str, list[pa.Array]] = {}
+    digests: dict[str, _Digests] = {}
     with TextHasher() as hasher:
         for start in range(0, len(records), FINGERPRINT_SLICE):
             emails, columns = records.slice_columns(start, FINGERPRINT_SLICE)
@@ -250,9 +243,29 @@ def _fingerprint(records: ProfileFields) -> tuple[str, dict[str, pa.UInt64Array]
             texts = pc.binary_join_element_wise(emails, *parts, "") if parts else emails
             fingerprint.add_sum(len(texts), hasher.total(texts))
             for key, values in zip(keys, parts, strict=True):
-                digests.setdefault(key, []).append(hasher.digests(values))
-    joined = {key: pa.concat_arrays(arrays) for key, arrays in digests.items()}
-    return fingerprint.hexdigest(), joined
+                if key not in digests:
+                    digests[key] = _Digests(spill)
+                digests[key].append(hasher.digests(values))
+    return fingerprint.hexdigest(), {key: made.finish() for key, made in digests.items()}
+
+
+class _Digests:
+    """One field's digests as they are made: gathered, or written to a private file."""
+
+    def __init__(self, spill: bool) -> None:
+        self._pieces: list[pa.Array] = []
+        self._file = SpillWriter("its mapped values", pa.uint64()) if spill else None
+
+    def append(self, piece: pa.Array) -> None:
+        if self._file is not None:
+            self._file.append(piece)
+        else:
+            self._pieces.append(piece)
+
+    def finish(self) -> Digests:
+        if self._file is not None:
+            return self._file.finish()
+        return pa.concat_arrays(self._pieces) if self._pieces else pa.array([], pa.uint64())
 
 
 def _parts(key: str, values: pa.Array | list[object]) -> pa.StringArray:

@@ -16,6 +16,7 @@ import pyarrow.compute as pc
 from reconciler import duck
 from reconciler.lookup import without_rows
 from reconciler.sources.fingerprint import FINGERPRINT_TERM
+from reconciler.spill import SpilledStrings
 
 SLICE = 100_000
 
@@ -68,16 +69,21 @@ def first_mask(emails: pa.StringArray, found: Distinct) -> pa.BooleanArray | Non
     return without_rows(len(emails), repeats)
 
 
-def hash_sum(unique: pa.StringArray) -> int:
+def hash_sum(unique: pa.StringArray | SpilledStrings) -> int:
     """The fingerprint sum of ``unique`` (see :mod:`reconciler.sources.fingerprint`), streamed
-    through DuckDB (exact: a HUGEINT sum)."""
+    through DuckDB (exact: a HUGEINT sum; a spilled column's batches summed one by one)."""
     term = FINGERPRINT_TERM.format(column="email")
+    parts = unique.chunks() if isinstance(unique, SpilledStrings) else [unique]
+    total = 0
     with duck.connect() as connection:
-        connection.register("unique_emails", pa.table({"email": unique}))
-        ((total,),) = connection.sql(
-            f"SELECT coalesce(sum({term}), 0) FROM unique_emails"
-        ).fetchall()
-    return int(total)
+        for part in parts:
+            connection.register("unique_emails", pa.table({"email": part}))
+            ((found,),) = connection.sql(
+                f"SELECT coalesce(sum({term}), 0) FROM unique_emails"
+            ).fetchall()
+            connection.unregister("unique_emails")
+            total += int(found)
+    return total
 
 
 def _walk(

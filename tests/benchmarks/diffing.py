@@ -42,7 +42,8 @@ def _sent_as_now(segment: SegmentData) -> pa.Table | None:
     are now (so the diff is membership only; a never-sent list re-sends every field once)."""
     if segment.email_array is None or not segment.field_digests:
         return None
-    return pa.table({"email": in_memory(segment.email_array), **segment.field_digests})
+    digests = {key: in_memory(d) for key, d in segment.field_digests.items()}  # maybe spilled
+    return pa.table({"email": in_memory(segment.email_array), **digests})
 
 
 def time_diff(config_dir: Path, export_name: str, profiles: int) -> dict[str, Any]:
