@@ -4,7 +4,9 @@ While rows stream in, only compact Arrow arrays of the valid normalised emails (
 columns' values) are kept, so the source's own buffers and ours never peak together with a
 million Python strings. Once the source is closed, the unique emails stay one Arrow array
 (``email_array``; ``emails`` is a set view of it) and the fields stay column-wise: the plan
-diffs the arrays and turns only the difference into Python strings.
+diffs the arrays and turns only the difference into Python strings. From ``SPILL_AT`` valid
+rows on, the emails go to a private file as they are read (``sources.gathered``), and once the
+fingerprint is made the mapped values and their digests go to files too.
 """
 
 from __future__ import annotations
@@ -15,23 +17,25 @@ from dataclasses import dataclass, field, replace
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from reconciler.chunkstream import chunks_of, in_memory, one_array
 from reconciler.emails import mask_email, rejected_form
+from reconciler.lookup import distinct as all_distinct
 from reconciler.sources.base import Batch, ColumnValues
 from reconciler.sources.columns import ColumnStore, plain_values
 from reconciler.sources.consent import ConsentColumns
 from reconciler.sources.data import Digests
-from reconciler.sources.dedup import distinct, first_mask, hash_sum
+from reconciler.sources.dedup import Distinct, distinct, first_mask, hash_sum
 from reconciler.sources.emailset import EmailSet
 from reconciler.sources.fields import ProfileFields
 from reconciler.sources.fingerprint import Fingerprint, TextHasher, arrow_parts, field_part
+from reconciler.sources.gathered import GatheredEmails
 from reconciler.sources.normalise import as_string_array, normalise_array
 from reconciler.sources.phones import mask_phone, normalise_phone
-from reconciler.sources.textbuffer import TextBuffer
 from reconciler.spill import SpilledStrings, SpillWriter
 
 SAMPLE_SLICE = 1_000  # samples are looked for among this many emails at a time
 FINGERPRINT_SLICE = 100_000  # profile texts are built and hashed this many at a time
-SPILL_AT = 2_000_000  # unique emails from which a segment's are kept in a private file
+SPILL_AT = 2_000_000  # valid rows from which a segment's emails go to a private file
 
 
 @dataclass(frozen=True)
@@ -83,7 +87,7 @@ class SegmentCollector:
         self.rows = 0
         self.invalid = 0
         self.invalid_samples: list[str] = []
-        self._emails = TextBuffer()
+        self._emails = GatheredEmails(SPILL_AT)
         self._rejected: list[pa.Array] = []
         self._columns = {c: ColumnStore() for c in fields.extra_columns()}
         # Phone numbers are normalised for an export with a default_region; without one they
@@ -130,10 +134,10 @@ class SegmentCollector:
 
     def finish(self, *, materialise: bool = True) -> Collected:
         """Deduplicate (first row wins); with ``materialise``, the emails, fields, fingerprint."""
-        # One contiguous array (taking rows from a chunked one concatenates it on every take),
-        # over the buffer the batches were appended to: the text is never concatenated.
-        emails = self._emails.array()
-        found = distinct(emails, self.sample_limit)
+        # One contiguous array over the buffer the batches were appended to (the text is
+        # never concatenated), or the private file they went to (a large segment's)
+        emails = self._emails.column()
+        found, keep = _deduplicated(emails, self.sample_limit)
         summary = Collected(
             rows=self.rows,
             valid=found.count,
@@ -148,22 +152,19 @@ class SegmentCollector:
         )
         if not materialise:
             return summary
-        keep = first_mask(emails, found)
         del found, emails
-        unique = self._emails.array() if keep is None else self._emails.keep(keep)
-        self._emails = TextBuffer()  # ``unique`` keeps the buffers alive
+        unique = self._emails.kept(keep)
+        self._emails = GatheredEmails(SPILL_AT)  # ``unique`` keeps the buffers alive
         rows = None if keep is None or not self._columns else _rows(keep)
         del keep
         consent = self._consent(rows, len(unique))
-        emails = _spilled(unique)  # first: the fingerprint is made from the file's batches
-        del unique
-        fingerprint, records, digests = self._fields(emails, rows)
-        if isinstance(records, ProfileFields) and isinstance(emails, SpilledStrings):
+        fingerprint, records, digests = self._fields(unique, rows)
+        if isinstance(records, ProfileFields) and isinstance(unique, SpilledStrings):
             records.spill()  # the plan takes back the values of the rows it adds or updates
         return replace(
             summary,
-            emails=EmailSet(emails),
-            email_array=emails,
+            emails=EmailSet(unique),
+            email_array=unique,
             properties=records,
             fingerprint=fingerprint,
             field_digests=digests,
@@ -198,10 +199,10 @@ class SegmentCollector:
             count,
         )
 
-    def _valid_samples(self, emails: pa.StringArray) -> tuple[str, ...]:
+    def _valid_samples(self, emails: pa.StringArray | SpilledStrings) -> tuple[str, ...]:
         samples: list[str] = []
-        for start in range(0, len(emails), SAMPLE_SLICE):
-            for email in emails.slice(start, SAMPLE_SLICE).to_pylist():
+        for chunk in chunks_of(emails, SAMPLE_SLICE):
+            for email in chunk.to_pylist():
                 if len(samples) >= self.sample_limit:
                     return tuple(mask_email(e) for e in samples)
                 if email not in samples:
@@ -209,10 +210,20 @@ class SegmentCollector:
         return tuple(mask_email(e) for e in samples)
 
 
-def _spilled(unique: pa.StringArray) -> pa.StringArray | SpilledStrings:
-    """The unique emails, moved to a private file from ``SPILL_AT`` of them on (a plan of a
-    large segment reads them back a batch at a time: 30 bytes a member out of memory)."""
-    return SpilledStrings(unique, "its emails") if len(unique) >= SPILL_AT else unique
+def _deduplicated(
+    emails: pa.StringArray | SpilledStrings, limit: int
+) -> tuple[Distinct, pa.BooleanArray | None]:
+    """The distinct count and repeated samples of ``emails``, and the rows to keep (each
+    email's first; None: all). A spilled column is checked by its keys, batch by batch; only
+    one that does repeat an email is read back into memory to find which rows repeat."""
+    if isinstance(emails, SpilledStrings):
+        if all_distinct(emails):
+            return Distinct(len(emails), [], None), None
+        held: pa.StringArray = one_array(in_memory(emails))
+    else:
+        held = emails
+    found = distinct(held, limit)
+    return found, first_mask(held, found)
 
 
 def _rows(keep: pa.BooleanArray) -> pa.Int64Array:

@@ -34,7 +34,7 @@ class SegmentData:
     fingerprint: str
     # The same emails as one Arrow string array (what the plan diffs): ``emails`` is then a
     # view of it that makes Python strings only when used. None when built from a plain set.
-    # Above ``SPILL_AT`` emails (see reconciler.sources.collect) they are moved to a private
+    # From ``SPILL_AT`` valid rows (see reconciler.sources.collect) they are in a private
     # file (:class:`~reconciler.spill.SpilledStrings`), read back a batch at a time.
     email_array: pa.StringArray | SpilledStrings | None = None
     # per mapped field key ("first_name", "properties.tier"): a 64-bit digest of each unique

@@ -13,6 +13,7 @@ from reconciler import spill
 from reconciler.chunkstream import in_memory
 from reconciler.sources import SegmentData, collect, read_segment
 from reconciler.sources.fields import ProfileFields
+from reconciler.sources.gathered import GatheredEmails
 from reconciler.spill import SpilledStrings
 from tests.sources.conftest import config, export, file_source, segment
 
@@ -85,3 +86,20 @@ def test_without_mapped_fields_the_fingerprint_is_the_same(
     held, spilled = read(10**9), read(1)
     assert isinstance(spilled.email_array, SpilledStrings)
     assert spilled.fingerprint == held.fingerprint and spilled.field_digests == {}
+
+
+@pytest.mark.parametrize("spill_at", [1, 6, 10**9])
+def test_gathered_emails_spill_from_their_threshold_on(
+    spill_at: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(spill, "BATCH", 4)
+    gathered = GatheredEmails(spill_at)
+    values = [f"p{i}@x.io" for i in range(23)]
+    for start in range(0, 23, 5):
+        gathered.append(pa.array(values[start : start + 5], pa.string()))
+    column = gathered.column()
+    assert isinstance(column, SpilledStrings) == (spill_at <= 23)
+    assert in_memory(column).to_pylist() == values
+    keep = pa.array([i % 3 != 0 for i in range(23)])
+    kept = gathered.kept(keep)
+    assert in_memory(kept).to_pylist() == [v for i, v in enumerate(values) if i % 3 != 0]
