@@ -83,16 +83,23 @@ class Keys:
         if self._layout is not None:
             unsorted: pa.UInt64Array = self._layout.keys.take(self._layout.ranks())
             return unsorted
-        pieces: list[pa.Array] = []
-        with duck.connect() as connection:
-            for piece in _key_pieces(self.strings):  # bounds DuckDB's scratch
-                connection.register("v", pa.table({"v": piece}))
-                pieces.append(one_array(connection.sql(KEY_SQL).to_arrow_table().column("k")))
-                connection.unregister("v")
+        pieces = list(self.key_pieces())
         if not whole:
             return pa.chunked_array(pieces, pa.uint64())
         self._keys = pa.concat_arrays(pieces) if pieces else pa.array([], pa.uint64())
         return self._keys
+
+    def key_pieces(self) -> Iterator[pa.UInt64Array]:
+        """The keys in the column's order, ``KEY_SLICE`` at a time, made as they are asked
+        for (none is kept; the keys already made: sliced)."""
+        if self._keys is not None or self._layout is not None:
+            yield from _pieces(self.keys())
+            return
+        with duck.connect() as connection:
+            for piece in _key_pieces(self.strings):  # bounds DuckDB's scratch
+                connection.register("v", pa.table({"v": piece}))
+                yield one_array(connection.sql(KEY_SQL).to_arrow_table().column("k"))
+                connection.unregister("v")
 
     def forget(self) -> None:
         """Let go of the keys and their layout (the strings stay)."""
@@ -209,19 +216,49 @@ def is_in(values: Strings | Keys, others: Strings | Keys) -> pa.BooleanArray:
 
 
 def distinct(values: Strings | Keys) -> bool:
-    """Whether no string occurs twice. Distinct keys prove it (equal strings have equal keys);
-    the keys are counted a partition (``DISTINCT_PART`` of them, about) at a time, each
-    partition found by a pass over one byte per value, and a partition with a repeated key (a
-    real repeat, or two strings sharing a key) is settled on its own strings. Nothing is sorted:
-    beside the keys (8 bytes a value) the count holds one byte a value and one partition's
-    table (a sorted layout held 36 bytes a value: 365 MB for ten million)."""
+    """Whether no string occurs twice. Distinct keys prove it (equal strings have equal keys):
+    the keys are made a piece at a time and each piece is sorted by partition (the keys' top
+    bits, ``DISTINCT_PART`` keys a partition, about) into the partitions' lists, so that the
+    keys are held once (8 bytes a value) and walked once; then each partition's keys are
+    counted. A partition with a repeated key (a real repeat, or two strings sharing a key) is
+    settled on its strings (:func:`_distinct_strings`)."""
     mine = keyed(values)
     if len(mine) < 2:
         return True
     if len(mine) <= SLICE:  # small: Arrow's own count (no keys, no DuckDB in a list read)
         return bool(pc.count_distinct(in_memory(mine.strings)).as_py() == len(mine))
-    keys = mine.keys(whole=False)
     bits = min(8, (-(-len(mine) // DISTINCT_PART) - 1).bit_length())  # one byte a value
+    parts: list[list[pa.Array]] = [[] for _ in range(1 << bits)]
+    for piece in mine.key_pieces():
+        for part, keys in _by_top_bits(piece, bits):
+            parts[part].append(keys)
+    for index, held in enumerate(parts):
+        keys = pa.concat_arrays(held) if held else pa.array([], pa.uint64())
+        parts[index] = []
+        if len(pc.unique(keys)) != len(keys):  # (faster than count_distinct: 0.6 s at 10M)
+            return _distinct_strings(mine, bits)
+    return True
+
+
+def _by_top_bits(keys: pa.UInt64Array, bits: int) -> Iterator[tuple[int, pa.Array]]:
+    """``keys`` sorted by their top ``bits``, as (partition, its keys) runs."""
+    if not bits:
+        yield 0, keys
+        return
+    top = pc.shift_right(keys, pa.scalar(64 - bits, pa.uint64())).cast(pa.uint8())
+    order = pc.sort_indices(top)
+    ordered = keys.take(order)
+    counts = pc.value_counts(top.take(order))  # in the order found: ascending
+    start = 0
+    for part, size in zip(counts.field(0).to_pylist(), counts.field(1).to_pylist(), strict=True):
+        yield part, ordered.slice(start, size)
+        start += size
+
+
+def _distinct_strings(mine: Keys, bits: int) -> bool:
+    """Whether no string repeats, settled partition by partition on the strings of the
+    partitions whose keys repeat (a pass over one byte a value each)."""
+    keys = mine.keys(whole=False)
     parts = _top_bits(keys, bits) if bits else None
     for part in range(1 << bits):
         where = None if parts is None else pc.equal(parts, pa.scalar(part, pa.uint8()))

@@ -173,6 +173,7 @@ def test_distinct_is_decided_on_the_strings_where_keys_repeat(
     monkeypatch.setattr(lookup, "KEY_SQL", key_sql)
     monkeypatch.setattr(lookup, "DISTINCT_PART", partition)  # 1: 256 partitions of 41 values
     monkeypatch.setattr(lookup, "SLICE", 0 if partition < 1_000 else 1_000)
+    monkeypatch.setattr(lookup, "KEY_SLICE", 7)  # keys made (and sorted by part) 7 at a time
     unique = pa.chunked_array([pa.array(_emails(range(0, 30))), pa.array(_emails(range(30, 41)))])
     assert lookup.distinct(unique)
     repeated = pa.chunked_array([unique.chunk(0), pa.array(["p3@example.com"])])
