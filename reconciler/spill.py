@@ -30,7 +30,7 @@ _FIELD = "v"
 
 
 class SpillError(HintedError):
-    """A column could not be written to (or read back from) its temporary file."""
+    """A column could not be written to its temporary file (no space, no such directory)."""
 
 
 def _failed(what: str, exc: OSError) -> SpillError:
@@ -62,21 +62,24 @@ class SpillWriter:
         self._schema = pa.schema([(_FIELD, self.kind)])
         self._writer = pa.ipc.new_file(self._sink, self._schema)
         self._held: list[pa.Array] = []  # fewer than BATCH strings, not written yet
+        self._pending = 0  # how many those are
         self._count = 0
 
     def __len__(self) -> int:
         return self._count
 
     def append(self, strings: pa.Array | pa.ChunkedArray) -> None:
-        """Add ``strings`` (no nulls) after those appended before."""
+        """Add ``strings`` after those appended before (strings: no nulls; a column of
+        another ``kind``, a segment's mapped values, may hold nulls)."""
         chunks = strings.chunks if isinstance(strings, pa.ChunkedArray) else [strings]
         for chunk in chunks:
             while len(chunk):
-                room = BATCH - sum(len(held) for held in self._held)
-                self._held.append(chunk.slice(0, room))
-                self._count += min(room, len(chunk))
-                chunk = chunk.slice(room)
-                if sum(len(held) for held in self._held) == BATCH:  # every batch full
+                part = chunk.slice(0, BATCH - self._pending)
+                self._held.append(part)
+                self._pending += len(part)
+                self._count += len(part)
+                chunk = chunk.slice(len(part))
+                if self._pending == BATCH:  # every batch full but the last
                     self._write()
 
     def _write(self) -> None:
@@ -86,7 +89,7 @@ class SpillWriter:
                 self._writer.write_batch(pa.record_batch([joined], schema=self._schema))
             except OSError as exc:  # a full disk
                 raise _failed(self._what, exc) from exc
-            self._held = []
+            self._held, self._pending = [], 0
 
     def finish(self) -> SpilledStrings:
         """The strings appended, read back from the file (no more may be appended)."""
