@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from reconciler.chunkstream import chunks_of, in_memory, one_array
+from reconciler.chunkstream import chunks_of
 from reconciler.emails import mask_email, rejected_form
 from reconciler.lookup import distinct as all_distinct
 from reconciler.sources.base import Batch, ColumnValues
@@ -216,13 +216,14 @@ def _deduplicated(
     """The distinct count and repeated samples of ``emails``, and the rows to keep (each
     email's first; None: all). A spilled column is checked by its keys, batch by batch; only
     one that does repeat an email is read back into memory to find which rows repeat."""
-    if isinstance(emails, SpilledStrings):
-        if all_distinct(emails):
-            return Distinct(len(emails), [], None), None
-        held: pa.StringArray = one_array(in_memory(emails))
-    else:
-        held = emails
-    found = distinct(held, limit)
+    if not isinstance(emails, SpilledStrings):
+        found = distinct(emails, limit)
+        return found, first_mask(emails, found)
+    if all_distinct(emails):
+        return Distinct(len(emails), [], None), None
+    # read back whole to sort (64-bit offsets: a segment's emails may pass 2 GiB of text)
+    held = pa.concat_arrays([chunk.cast(pa.large_string()) for chunk in emails.chunks()])
+    found = distinct(held, limit, repeats=True)
     return found, first_mask(held, found)
 
 

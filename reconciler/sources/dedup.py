@@ -34,9 +34,12 @@ class Distinct:
     order: pa.UInt64Array | None  # the rows in (stable) sorted order (None: none repeats)
 
 
-def distinct(emails: pa.StringArray, limit: int) -> Distinct:
-    """Count the distinct ``emails`` (no nulls) and sample up to ``limit`` repeated ones."""
-    if all_distinct(emails):  # the common case, proved without a sort
+def distinct(
+    emails: pa.StringArray | pa.LargeStringArray, limit: int, *, repeats: bool = False
+) -> Distinct:
+    """Count the distinct ``emails`` (no nulls) and sample up to ``limit`` repeated ones
+    (``repeats``: some email is known to repeat, no need to prove the contrary first)."""
+    if not repeats and all_distinct(emails):  # the common case, proved without a sort
         return Distinct(len(emails), [], None)
     order: pa.UInt64Array = pc.sort_indices(emails)
     count = 0
