@@ -19,12 +19,11 @@ import pyarrow.compute as pc
 
 from reconciler.chunkstream import chunks_of
 from reconciler.emails import mask_email, rejected_form
-from reconciler.lookup import distinct as all_distinct
 from reconciler.sources.base import Batch, ColumnValues
 from reconciler.sources.columns import ColumnStore, plain_values
 from reconciler.sources.consent import ConsentColumns
 from reconciler.sources.data import Digests
-from reconciler.sources.dedup import Distinct, distinct, first_mask, hash_sum
+from reconciler.sources.dedup import deduplicated, hash_sum
 from reconciler.sources.emailset import EmailSet
 from reconciler.sources.fields import ProfileFields
 from reconciler.sources.fingerprint import Fingerprint, TextHasher, arrow_parts, field_part
@@ -137,7 +136,7 @@ class SegmentCollector:
         # One contiguous array over the buffer the batches were appended to (the text is
         # never concatenated), or the private file they went to (a large segment's)
         emails = self._emails.column()
-        found, keep = _deduplicated(emails, self.sample_limit)
+        found, keep = deduplicated(emails, self.sample_limit)
         summary = Collected(
             rows=self.rows,
             valid=found.count,
@@ -208,23 +207,6 @@ class SegmentCollector:
                 if email not in samples:
                     samples.append(email)
         return tuple(mask_email(e) for e in samples)
-
-
-def _deduplicated(
-    emails: pa.StringArray | SpilledStrings, limit: int
-) -> tuple[Distinct, pa.BooleanArray | None]:
-    """The distinct count and repeated samples of ``emails``, and the rows to keep (each
-    email's first; None: all). A spilled column is checked by its keys, batch by batch; only
-    one that does repeat an email is read back into memory to find which rows repeat."""
-    if not isinstance(emails, SpilledStrings):
-        found = distinct(emails, limit)
-        return found, first_mask(emails, found)
-    if all_distinct(emails):
-        return Distinct(len(emails), [], None), None
-    # read back whole to sort (64-bit offsets: a segment's emails may pass 2 GiB of text)
-    held = pa.concat_arrays([chunk.cast(pa.large_string()) for chunk in emails.chunks()])
-    found = distinct(held, limit, repeats=True)
-    return found, first_mask(held, found)
 
 
 def _rows(keep: pa.BooleanArray) -> pa.Int64Array:

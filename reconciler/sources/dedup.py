@@ -3,9 +3,10 @@
 A hash aggregation of a million strings (DuckDB's or Arrow's) needs ~100 MB on top of the
 strings; a sort needs the 8 MB of its order, and the sorted values are then walked a slice
 at a time. The stable sort puts each email's first row first in its run of equal values.
-Most segments repeat no email: their 64-bit keys prove it first (``lookup.distinct``: 9 bytes
-a row, a partition at a time), and only a segment that does repeat one is sorted (at ten
-million rows the sort held 16 bytes a row and took seconds).
+Most segments repeat no email: their 64-bit keys prove it first (``lookup.distinct``: 8
+bytes a row, sorted into partitions as they are made), and only a segment that does repeat one
+is sorted (at ten million rows the sort held 16 bytes a row and took seconds). A spilled
+segment (:class:`~reconciler.spill.SpilledStrings`) is checked batch by batch the same way.
 """
 
 from __future__ import annotations
@@ -51,6 +52,23 @@ def distinct(
             repeated.extend(e for e in again if not repeated or e != repeated[-1])
             del repeated[limit:]
     return Distinct(count, repeated, order)
+
+
+def deduplicated(
+    emails: pa.StringArray | SpilledStrings, limit: int
+) -> tuple[Distinct, pa.BooleanArray | None]:
+    """The distinct count and repeated samples of ``emails``, and the rows to keep (each
+    email's first; None: all). A spilled column is checked by its keys, batch by batch; only
+    one that does repeat an email is read back into memory to find which rows repeat."""
+    if not isinstance(emails, SpilledStrings):
+        found = distinct(emails, limit)
+        return found, first_mask(emails, found)
+    if all_distinct(emails):
+        return Distinct(len(emails), [], None), None
+    # read back whole to sort (64-bit offsets: a segment's emails may pass 2 GiB of text)
+    held = pa.concat_arrays([chunk.cast(pa.large_string()) for chunk in emails.chunks()])
+    found = distinct(held, limit, repeats=True)
+    return found, first_mask(held, found)
 
 
 def first_rows(emails: pa.StringArray, found: Distinct) -> pa.Int64Array | None:
